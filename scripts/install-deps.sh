@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs everything the build, the tests and the benchmarks need, from
+# Debian packages (apt-get) and, for test tools only, the npm registry.
+# Idempotent: when everything is present it checks and returns in a second.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  # toolchain
+  g++ cmake ninja-build ccache pkg-config make git
+  # libraries
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  libsqlite3-dev libpq-dev libsodium-dev libssl-dev
+  libspdlog-dev libfmt-dev libre2-dev libcli11-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # real parts started by the tests, and the tools that drive them
+  postgresql-15 postgresql-client-15 curl python3
+  # benchmarks
+  wrk
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+# Node.js (with npm) runs the contract check and the test tools; the Debian
+# package is used only where no node is on the PATH already.
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
+if ((${#missing[@]})); then
+  echo "install-deps: apt-get install ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; else SUDO=; fi
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Test-only tools from the npm registry, pinned in tests/tools/package.json.
+if [[ ! -d tests/tools/node_modules ]] || [[ tests/tools/package.json -nt tests/tools/node_modules ]]; then
+  echo "install-deps: npm install (tests/tools)"
+  (cd tests/tools && npm install --no-audit --no-fund --loglevel=error >/dev/null)
+  touch tests/tools/node_modules
+fi

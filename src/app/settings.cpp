@@ -1,0 +1,164 @@
+#include "app/settings.hpp"
+
+#include <CLI/CLI.hpp>
+#include <unistd.h>
+
+#include <iostream>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "infra/config/parse.hpp"
+
+namespace companion::app {
+namespace {
+
+// One option: its flag, its environment variable, its help and its value.
+struct Option {
+  std::string flag;
+  std::string env;
+  std::string help;
+  std::string value;
+  bool set = false;
+};
+
+std::string env_name(const std::string& flag) {
+  std::string out = "IC_";
+  for (char c : flag) out += c == '-' ? '_' : static_cast<char>(std::toupper(c));
+  return out;
+}
+
+template <class F>
+auto convert(const Option& o, F parse) {
+  try {
+    return parse(o.value);
+  } catch (const std::exception& e) {
+    throw ConfigError("invalid value for --" + o.flag + " / " + o.env + ": " + e.what());
+  }
+}
+
+}  // namespace
+
+Settings parse_settings(int argc, const char* const* argv, const char* const* env) {
+  Settings s;
+  unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  std::map<std::string, Option> options;
+  auto add = [&](const std::string& flag, const std::string& def, const std::string& help) {
+    options[flag] = Option{flag, env_name(flag), help, def};
+  };
+  add("listen", "127.0.0.1:8080", "HOST:PORT to listen on; port 0 picks a free port");
+  add("data-dir", "./data", "directory for the SQLite database, secrets and files");
+  add("database-url", "", "sqlite:PATH (default sqlite:<data-dir>/companion.db) or postgresql://...");
+  add("threads", std::to_string(cores), "I/O threads");
+  add("db-pool", "", "database connections (default: 4 for SQLite readers, 16 for PostgreSQL)");
+  add("cpu-threads", std::to_string(cores), "threads for CPU-heavy work (password hashing)");
+  add("log-level", "info", "debug, info, warn, error or off");
+  add("log-format", "auto", "json, text, or auto (text on a terminal, JSON otherwise)");
+  add("access-log", "true", "log one line per request");
+  add("migrate-on-start", "true", "apply pending migrations when serve starts");
+  add("header-timeout", "10s", "time a client has to send the request headers");
+  add("idle-timeout", "30s", "keep-alive wait for the next request");
+  add("body-timeout", "30s", "time a client has to send a request body");
+  add("drain-delay", "0s", "on SIGTERM, how long /readyz says 503 before new connections are refused");
+  add("drain-timeout", "10s", "on SIGTERM, how long in-flight requests may take to finish");
+  add("max-connections", "10000", "open connections at most; more are closed at once");
+  add("rate-limit-ip", "100/200", "requests per second/burst per client address, or off");
+  add("rate-limit-user", "100/200", "requests per second/burst per user, or off");
+  add("rate-limit-auth", "5/20", "register/login/refresh per second/burst per address, or off");
+  add("login-limit-email", "0.2/10", "login attempts per second/burst per email, or off");
+  add("access-token-ttl", "15m", "lifetime of access tokens");
+  add("refresh-token-ttl", "720h", "lifetime of refresh tokens");
+
+  CLI::App cli{"Interview Companion: interview recordings in, transcripts and feedback out."};
+  cli.set_version_flag("--version", COMPANION_VERSION);
+  cli.fallthrough();
+  for (auto& [flag, o] : options) {
+    cli.add_option("--" + flag, o.value, o.help + " [" + o.env + "]")->envname(o.env);
+  }
+  cli.require_subcommand(1);
+  cli.add_subcommand("serve", "run the HTTP API (and the workers)");
+  cli.add_subcommand("migrate", "apply pending database migrations and exit");
+  cli.add_subcommand("version", "print the version and exit");
+
+  // Unknown IC_ variables are mistakes (a typo silently ignored is worse).
+  std::set<std::string> known = {"IC_JWT_SECRET"};
+  for (auto& [flag, o] : options) known.insert(o.env);
+  for (auto e = env; e && *e; ++e) {
+    std::string_view kv(*e);
+    auto name = std::string(kv.substr(0, kv.find('=')));
+    if (name.rfind("IC_", 0) == 0 && !known.contains(name))
+      throw ConfigError("unknown environment variable " + name + " (see --help for the known IC_* names)");
+    if (name == "IC_JWT_SECRET") s.jwt_secret = std::string(kv.substr(kv.find('=') + 1));
+  }
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    cli.exit(e);
+    return Settings{.command = ""};
+  } catch (const CLI::ParseError& e) {
+    std::ostringstream err;
+    cli.exit(e, err, err);
+    throw ConfigError(err.str());
+  }
+  for (auto* sub : cli.get_subcommands()) s.command = sub->get_name();
+  auto& o = options;
+
+  auto listen = convert(o["listen"], config::parse_listen);
+  s.server.host = listen.host;
+  s.server.port = listen.port;
+  s.data_dir = o["data-dir"].value;
+  if (s.data_dir.empty()) throw ConfigError("--data-dir / IC_DATA_DIR must not be empty");
+  s.database.url = o["database-url"].value.empty() ? "sqlite:" + s.data_dir + "/companion.db"
+                                                   : o["database-url"].value;
+  if (s.database.url.rfind("sqlite:", 0) != 0 && s.database.url.rfind("postgresql://", 0) != 0 &&
+      s.database.url.rfind("postgres://", 0) != 0)
+    throw ConfigError("invalid value for --database-url / IC_DATABASE_URL: must start with sqlite: or postgresql://");
+  auto count = [](const std::string& t) -> std::size_t {
+    std::size_t n = std::stoul(t);
+    if (n == 0 || n > 1024) throw std::invalid_argument("must be 1..1024");
+    return n;
+  };
+  s.server.threads = convert(o["threads"], count);
+  s.cpu_threads = convert(o["cpu-threads"], count);
+  bool sqlite = s.database.url.rfind("sqlite:", 0) == 0;
+  s.database.pool_size = o["db-pool"].value.empty() ? (sqlite ? 4 : 16) : convert(o["db-pool"], count);
+  if (!log::parse_level(o["log-level"].value, s.log_level))
+    throw ConfigError("invalid value for --log-level / IC_LOG_LEVEL: expected debug, info, warn, error or off");
+  const auto& fmt = o["log-format"].value;
+  if (fmt == "json") s.log_format = log::Format::kJson;
+  else if (fmt == "text") s.log_format = log::Format::kText;
+  else if (fmt == "auto") s.log_format = isatty(STDOUT_FILENO) ? log::Format::kText : log::Format::kJson;
+  else throw ConfigError("invalid value for --log-format / IC_LOG_FORMAT: expected json, text or auto");
+  s.pipeline.access_log = convert(o["access-log"], config::parse_bool);
+  s.migrate_on_start = convert(o["migrate-on-start"], config::parse_bool);
+  s.server.header_timeout = convert(o["header-timeout"], config::parse_duration);
+  s.server.idle_timeout = convert(o["idle-timeout"], config::parse_duration);
+  s.server.body_timeout = convert(o["body-timeout"], config::parse_duration);
+  s.server.drain_timeout = convert(o["drain-timeout"], config::parse_duration);
+  s.drain_delay = convert(o["drain-delay"], config::parse_duration);
+  s.server.max_connections = convert(o["max-connections"], [](const std::string& t) {
+    auto n = std::stoul(t);
+    if (n == 0) throw std::invalid_argument("must be at least 1");
+    return std::size_t(n);
+  });
+  auto rate = [&](const char* key) {
+    auto [r, b] = convert(o[key], config::parse_rate);
+    return ratelimit::RateLimit{r, b};
+  };
+  s.pipeline.per_ip = rate("rate-limit-ip");
+  s.pipeline.per_user = rate("rate-limit-user");
+  s.pipeline.auth_per_ip = rate("rate-limit-auth");
+  s.auth.login_per_email = rate("login-limit-email");
+  s.access_token_ttl = std::chrono::duration_cast<std::chrono::seconds>(
+      convert(o["access-token-ttl"], config::parse_duration));
+  s.auth.refresh_ttl = std::chrono::duration_cast<std::chrono::seconds>(
+      convert(o["refresh-token-ttl"], config::parse_duration));
+  if (s.access_token_ttl.count() < 1)
+    throw ConfigError("invalid value for --access-token-ttl / IC_ACCESS_TOKEN_TTL: at least 1s");
+  if (s.jwt_secret && s.jwt_secret->size() < 32)
+    throw ConfigError("IC_JWT_SECRET must be at least 32 bytes");
+  return s;
+}
+
+}  // namespace companion::app

@@ -1,0 +1,47 @@
+#pragma once
+// Typed settings for every component, read once from flags and IC_*
+// environment variables (same names: --data-dir <-> IC_DATA_DIR), checked,
+// and immutable afterwards. Unknown flags, unknown IC_ variables and bad
+// values fail at start with a message that names the key.
+#include <chrono>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "infra/db/database.hpp"
+#include "infra/http/pipeline.hpp"
+#include "infra/http/server.hpp"
+#include "infra/log/logger.hpp"
+#include "modules/auth/auth_service.hpp"
+
+namespace companion::app {
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct Settings {
+  std::string command;  // serve, migrate, version
+  std::string data_dir = "./data";
+  http::ServerSettings server;
+  http::PipelineSettings pipeline;
+  db::DatabaseSettings database;
+  bool migrate_on_start = true;
+  // On SIGTERM, /readyz reports 503 for this long while requests are still
+  // accepted (so a load balancer stops routing here), then the drain starts.
+  std::chrono::milliseconds drain_delay{0};
+  log::Level log_level = log::Level::kInfo;
+  log::Format log_format = log::Format::kJson;
+  std::chrono::seconds access_token_ttl{900};
+  std::optional<std::string> jwt_secret;  // IC_JWT_SECRET; else a file in the data dir
+  auth::AuthSettings auth;
+  std::size_t cpu_threads = 2;
+};
+
+// argv as main() has it; env as `environ`. Throws ConfigError; returns an
+// empty command when --help or --version was printed.
+Settings parse_settings(int argc, const char* const* argv, const char* const* env);
+
+}  // namespace companion::app

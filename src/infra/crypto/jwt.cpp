@@ -1,0 +1,118 @@
+#include "infra/crypto/jwt.hpp"
+
+#include <boost/json.hpp>
+
+#include <stdexcept>
+
+#include "infra/crypto/encoding.hpp"
+
+namespace companion::crypto {
+namespace json = boost::json;
+namespace {
+
+constexpr std::size_t kMaxTokenLength = 4096;
+
+bool fail(std::string* why, const char* reason) {
+  if (why) *why = reason;
+  return false;
+}
+
+std::optional<json::object> parse_object(std::string_view encoded) {
+  auto raw = base64url_decode(encoded);
+  if (!raw) return std::nullopt;
+  boost::system::error_code ec;
+  json::parse_options options;
+  options.max_depth = 4;
+  auto value = json::parse(*raw, ec, {}, options);
+  if (ec || !value.is_object()) return std::nullopt;
+  return std::move(value.as_object());
+}
+
+std::optional<std::int64_t> int_claim(const json::object& o, std::string_view key) {
+  auto* v = o.if_contains(key);
+  if (!v) return std::nullopt;
+  if (v->is_int64()) return v->as_int64();
+  if (v->is_uint64() && v->as_uint64() < (1ull << 62)) return std::int64_t(v->as_uint64());
+  return std::nullopt;
+}
+
+}  // namespace
+
+JwtCodec::JwtCodec(JwtSettings settings, const Clock& clock)
+    : settings_(std::move(settings)), clock_(clock) {
+  if (settings_.secret.size() < 32) throw std::invalid_argument("JWT secret must be at least 32 bytes");
+  encoded_header_ = base64url_encode(R"({"alg":"HS256","typ":"JWT"})");
+}
+
+std::string JwtCodec::sign(AccessClaims& claims) const {
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch());
+  claims.issued_at = now.count();
+  claims.expires_at = (now + settings_.ttl).count();
+  json::object payload;
+  payload["iss"] = settings_.issuer;
+  payload["sub"] = claims.subject;
+  payload["sid"] = claims.session_id;
+  payload["iat"] = claims.issued_at;
+  payload["exp"] = claims.expires_at;
+  std::string signing_input = encoded_header_ + '.' + base64url_encode(json::serialize(payload));
+  auto signature = hmac_sha256(settings_.secret, signing_input);
+  return signing_input + '.' + base64url_encode(signature);
+}
+
+std::optional<AccessClaims> JwtCodec::verify(std::string_view token, std::string* why) const {
+  if (token.empty() || token.size() > kMaxTokenLength) return fail(why, "bad length"), std::nullopt;
+  auto dot1 = token.find('.');
+  auto dot2 = dot1 == token.npos ? token.npos : token.find('.', dot1 + 1);
+  if (dot2 == token.npos || token.find('.', dot2 + 1) != token.npos)
+    return fail(why, "not three parts"), std::nullopt;
+
+  auto header = parse_object(token.substr(0, dot1));
+  if (!header) return fail(why, "header is not a JSON object"), std::nullopt;
+  for (auto& [key, value] : *header) {
+    if (key == "alg") {
+      if (!value.is_string() || value.as_string() != "HS256")
+        return fail(why, "alg is not HS256"), std::nullopt;
+    } else if (key == "typ") {
+      if (!value.is_string() || value.as_string() != "JWT")
+        return fail(why, "typ is not JWT"), std::nullopt;
+    } else {
+      return fail(why, "unexpected header parameter"), std::nullopt;
+    }
+  }
+  if (!header->contains("alg")) return fail(why, "alg missing"), std::nullopt;
+
+  auto signature = base64url_decode(token.substr(dot2 + 1));
+  if (!signature) return fail(why, "signature not base64url"), std::nullopt;
+  auto expected = hmac_sha256(settings_.secret, token.substr(0, dot2));
+  if (!constant_time_equal(*signature, expected)) return fail(why, "bad signature"), std::nullopt;
+
+  auto payload = parse_object(token.substr(dot1 + 1, dot2 - dot1 - 1));
+  if (!payload) return fail(why, "payload is not a JSON object"), std::nullopt;
+  AccessClaims claims;
+  auto* sub = payload->if_contains("sub");
+  auto* sid = payload->if_contains("sid");
+  auto* iss = payload->if_contains("iss");
+  if (!sub || !sub->is_string() || !sid || !sid->is_string())
+    return fail(why, "sub or sid missing"), std::nullopt;
+  if (!iss || !iss->is_string() || iss->as_string() != settings_.issuer)
+    return fail(why, "wrong issuer"), std::nullopt;
+  claims.subject = std::string(sub->as_string());
+  claims.session_id = std::string(sid->as_string());
+  auto iat = int_claim(*payload, "iat");
+  auto exp = int_claim(*payload, "exp");
+  if (!iat || !exp) return fail(why, "iat or exp missing"), std::nullopt;
+  claims.issued_at = *iat;
+  claims.expires_at = *exp;
+  auto now =
+      std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch()).count();
+  auto leeway = settings_.leeway.count();
+  if (now - leeway >= claims.expires_at) return fail(why, "expired"), std::nullopt;
+  if (claims.issued_at > now + leeway) return fail(why, "issued in the future"), std::nullopt;
+  if (payload->contains("nbf")) {
+    auto nbf = int_claim(*payload, "nbf");
+    if (!nbf || *nbf > now + leeway) return fail(why, "not yet valid"), std::nullopt;
+  }
+  return claims;
+}
+
+}  // namespace companion::crypto

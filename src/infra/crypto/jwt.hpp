@@ -1,0 +1,45 @@
+#pragma once
+// HS256 JSON Web Tokens for access tokens, verified strictly: the header
+// must be exactly {"alg":"HS256"} with an optional "typ":"JWT"; anything else
+// (alg "none", another algorithm, "crit", key references) is refused.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "infra/clock/clock.hpp"
+
+namespace companion::crypto {
+
+struct AccessClaims {
+  std::string subject;     // sub: the user id
+  std::string session_id;  // sid: the refresh-token family this token came from
+  std::int64_t issued_at = 0;   // iat, seconds
+  std::int64_t expires_at = 0;  // exp, seconds
+};
+
+struct JwtSettings {
+  std::string secret;  // at least 32 bytes
+  std::chrono::seconds ttl{900};
+  std::chrono::seconds leeway{30};
+  std::string issuer = "interview-companion";
+};
+
+class JwtCodec {
+ public:
+  JwtCodec(JwtSettings settings, const Clock& clock);
+
+  // Returns the token and fills iat/exp in `claims`.
+  std::string sign(AccessClaims& claims) const;
+  // The claims of a valid token; nullopt with `why` (for the log) otherwise.
+  std::optional<AccessClaims> verify(std::string_view token, std::string* why = nullptr) const;
+  std::chrono::seconds ttl() const { return settings_.ttl; }
+
+ private:
+  JwtSettings settings_;
+  const Clock& clock_;
+  std::string encoded_header_;
+};
+
+}  // namespace companion::crypto

@@ -1,0 +1,200 @@
+#pragma once
+// The database seen by repositories: connections that run named SQL with
+// bound parameters, leased from a pool, used on the blocking pool and awaited.
+// Two implementations side by side: sqlite_database.cpp, postgres_database.cpp.
+//
+// SQL uses `$1`, `$2`… placeholders in both dialects.
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "infra/async/blocking_pool.hpp"
+
+namespace companion::db {
+
+enum class Dialect { kSqlite, kPostgres };
+std::string_view dialect_name(Dialect d);
+
+// A bound parameter.
+class Value {
+ public:
+  using Variant = std::variant<std::monostate, std::int64_t, double, std::string>;
+  Value(std::nullptr_t) {}
+  Value(std::int64_t v) : v_(v) {}
+  Value(int v) : v_(std::int64_t(v)) {}
+  Value(double v) : v_(v) {}
+  Value(std::string v) : v_(std::move(v)) {}
+  Value(std::string_view v) : v_(std::string(v)) {}
+  Value(const char* v) : v_(std::string(v)) {}
+  Value(const std::optional<std::string>& v) {
+    if (v) v_ = *v;
+  }
+  Value(const std::optional<std::int64_t>& v) {
+    if (v) v_ = *v;
+  }
+  const Variant& get() const { return v_; }
+
+ private:
+  Variant v_;
+};
+
+// One result row. Cells come typed from SQLite and as text from PostgreSQL;
+// the getters convert.
+class Row {
+ public:
+  using Cell = std::variant<std::monostate, std::int64_t, double, std::string>;
+  explicit Row(std::vector<Cell> cells) : cells_(std::move(cells)) {}
+  std::size_t size() const { return cells_.size(); }
+  bool is_null(std::size_t i) const;
+  std::string text(std::size_t i) const;
+  std::optional<std::string> optional_text(std::size_t i) const;
+  std::int64_t int64(std::size_t i) const;
+  std::optional<std::int64_t> optional_int64(std::size_t i) const;
+
+ private:
+  const Cell& at(std::size_t i) const;
+  std::vector<Cell> cells_;
+};
+using Rows = std::vector<Row>;
+
+enum class ErrorKind { kUniqueViolation, kUnavailable, kSchema, kOther };
+
+class Error : public std::runtime_error {
+ public:
+  Error(ErrorKind kind, const std::string& what) : std::runtime_error(what), kind_(kind) {}
+  ErrorKind kind() const { return kind_; }
+
+ private:
+  ErrorKind kind_;
+};
+
+// Not thread-safe: one lease, one thread at a time.
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  Rows query(std::string_view sql, std::initializer_list<Value> params = {}) {
+    return query(sql, params.begin(), params.size());
+  }
+  Rows query(std::string_view sql, const std::vector<Value>& params) {
+    return query(sql, params.data(), params.size());
+  }
+  std::optional<Row> query_one(std::string_view sql, std::initializer_list<Value> params = {}) {
+    auto rows = query(sql, params);
+    if (rows.empty()) return std::nullopt;
+    return std::move(rows.front());
+  }
+  // Returns the number of rows changed.
+  std::int64_t execute(std::string_view sql, std::initializer_list<Value> params = {}) {
+    return execute(sql, params.begin(), params.size());
+  }
+  // Several statements, no parameters (migrations).
+  virtual void execute_script(std::string_view sql) = 0;
+  virtual void begin() = 0;
+  virtual void commit() = 0;
+  virtual void rollback() = 0;
+
+ protected:
+  virtual Rows query(std::string_view sql, const Value* params, std::size_t n) = 0;
+  virtual std::int64_t execute(std::string_view sql, const Value* params, std::size_t n) = 0;
+};
+
+enum class Access { kRead, kWrite };
+
+struct PoolStats {
+  std::size_t size = 0;
+  std::size_t in_use = 0;
+};
+
+class Database {
+ public:
+  class Lease {
+   public:
+    Lease(Connection* c, std::function<void(Connection*)> release)
+        : conn_(c), release_(std::move(release)) {}
+    Lease(Lease&& o) noexcept : conn_(std::exchange(o.conn_, nullptr)), release_(std::move(o.release_)) {}
+    Lease(const Lease&) = delete;
+    ~Lease() {
+      if (conn_) release_(conn_);
+    }
+    Connection& operator*() const { return *conn_; }
+    Connection* operator->() const { return conn_; }
+
+   private:
+    Connection* conn_;
+    std::function<void(Connection*)> release_;
+  };
+
+  Database(Dialect dialect, async::BlockingPool& pool) : dialect_(dialect), pool_(pool) {}
+  virtual ~Database() = default;
+
+  Dialect dialect() const { return dialect_; }
+  // Blocking: waits for a free connection (bounded; kUnavailable after that).
+  virtual Lease acquire(Access access) = 0;
+  virtual PoolStats stats() const = 0;
+
+  // Runs fn(Connection&) on the blocking pool.
+  template <class F>
+  boost::asio::awaitable<std::invoke_result_t<F&, Connection&>> read(F fn) {
+    co_return co_await pool_.run([this, fn = std::move(fn)]() mutable {
+      auto lease = acquire(Access::kRead);
+      return fn(*lease);
+    });
+  }
+  // Runs fn(Connection&) in one transaction on the blocking pool; an
+  // exception rolls it back.
+  template <class F>
+  boost::asio::awaitable<std::invoke_result_t<F&, Connection&>> write(F fn) {
+    co_return co_await pool_.run([this, fn = std::move(fn)]() mutable { return transact(fn); });
+  }
+  // The same, blocking, for code that is not a coroutine (migrations, CLI).
+  template <class F>
+  std::invoke_result_t<F&, Connection&> transact(F& fn) {
+    auto lease = acquire(Access::kWrite);
+    lease->begin();
+    try {
+      if constexpr (std::is_void_v<std::invoke_result_t<F&, Connection&>>) {
+        fn(*lease);
+        lease->commit();
+      } else {
+        auto result = fn(*lease);
+        lease->commit();
+        return result;
+      }
+    } catch (...) {
+      try {
+        lease->rollback();
+      } catch (...) {
+      }
+      throw;
+    }
+  }
+
+  // Cheap round trip, for readiness.
+  void ping() { acquire(Access::kRead)->query("SELECT 1"); }
+
+ protected:
+  Dialect dialect_;
+  async::BlockingPool& pool_;
+};
+
+struct DatabaseSettings {
+  std::string url;  // sqlite:PATH or postgresql://...
+  std::size_t pool_size = 4;
+  std::chrono::milliseconds acquire_timeout{5000};
+  std::chrono::milliseconds busy_timeout{5000};
+};
+
+// Opens the database the URL names.
+std::unique_ptr<Database> open_database(const DatabaseSettings& settings,
+                                        async::BlockingPool& pool);
+
+}  // namespace companion::db

@@ -1,0 +1,138 @@
+#include "infra/http/json_body.hpp"
+
+#include <boost/json.hpp>
+
+#include "infra/clock/rfc3339.hpp"
+
+namespace companion::http {
+
+boost::json::value parse_json_body(std::string_view body) {
+  boost::json::parse_options options;
+  options.max_depth = 32;
+  // Invalid UTF-8 is a parse error (allow_invalid_utf8 stays false).
+  boost::system::error_code ec;
+  auto value = boost::json::parse(body, ec, {}, options);
+  if (ec) {
+    throw BadRequest("The request body is not valid JSON (" + ec.message() + ").");
+  }
+  return value;
+}
+
+std::size_t code_points(std::string_view s) {
+  std::size_t n = 0;
+  for (unsigned char c : s)
+    if ((c & 0xC0) != 0x80) ++n;
+  return n;
+}
+
+ObjectReader::ObjectReader(const boost::json::value& body) {
+  object_ = body.if_object();
+  if (!object_) errors_.push_back({"", "the body must be a JSON object"});
+}
+
+const boost::json::value* ObjectReader::take(std::string_view field) {
+  if (!object_) return nullptr;
+  seen_.emplace(field);
+  return object_->if_contains(field);
+}
+
+std::optional<std::string> ObjectReader::check_string(std::string_view field,
+                                                      const boost::json::value& v, StringRule rule) {
+  if (!v.is_string()) {
+    add_error(std::string(field), "must be a string");
+    return std::nullopt;
+  }
+  std::string_view s = v.as_string();
+  auto n = code_points(s);
+  if (n < rule.min) {
+    add_error(std::string(field), rule.min == 1 ? "must not be empty"
+                                                : "must be at least " + std::to_string(rule.min) +
+                                                      " characters");
+    return std::nullopt;
+  }
+  if (n > rule.max) {
+    add_error(std::string(field), "must be at most " + std::to_string(rule.max) + " characters");
+    return std::nullopt;
+  }
+  return std::string(s);
+}
+
+std::optional<std::int64_t> ObjectReader::check_timestamp(std::string_view field,
+                                                          const boost::json::value& v) {
+  if (!v.is_string()) {
+    add_error(std::string(field), "must be an RFC 3339 date-time string");
+    return std::nullopt;
+  }
+  auto ms = parse_rfc3339(v.as_string());
+  if (!ms) add_error(std::string(field), "must be an RFC 3339 date-time such as 2030-01-02T10:00:00Z");
+  return ms;
+}
+
+std::string ObjectReader::required_string(std::string_view field, StringRule rule) {
+  auto* v = take(field);
+  if (!object_) return {};
+  if (!v || v->is_null()) {
+    add_error(std::string(field), "is required");
+    return {};
+  }
+  return check_string(field, *v, rule).value_or("");
+}
+
+std::optional<std::string> ObjectReader::optional_string(std::string_view field, StringRule rule) {
+  auto* v = take(field);
+  if (!v || v->is_null()) return std::nullopt;
+  return check_string(field, *v, rule);
+}
+
+Patch<std::string> ObjectReader::patch_string(std::string_view field, StringRule rule,
+                                              bool nullable) {
+  Patch<std::string> p;
+  auto* v = take(field);
+  if (!v) return p;
+  if (v->is_null()) {
+    if (!nullable) add_error(std::string(field), "must not be null");
+    p.state = Patch<std::string>::State::kNull;
+    return p;
+  }
+  if (auto s = check_string(field, *v, rule)) {
+    p.state = Patch<std::string>::State::kValue;
+    p.value = std::move(*s);
+  }
+  return p;
+}
+
+std::optional<std::int64_t> ObjectReader::optional_timestamp(std::string_view field) {
+  auto* v = take(field);
+  if (!v || v->is_null()) return std::nullopt;
+  return check_timestamp(field, *v);
+}
+
+Patch<std::int64_t> ObjectReader::patch_timestamp(std::string_view field) {
+  Patch<std::int64_t> p;
+  auto* v = take(field);
+  if (!v) return p;
+  if (v->is_null()) {
+    p.state = Patch<std::int64_t>::State::kNull;
+    return p;
+  }
+  if (auto ms = check_timestamp(field, *v)) {
+    p.state = Patch<std::int64_t>::State::kValue;
+    p.value = *ms;
+  }
+  return p;
+}
+
+void ObjectReader::add_error(std::string field, std::string message) {
+  errors_.push_back({std::move(field), std::move(message)});
+}
+
+void ObjectReader::finish() {
+  if (object_) {
+    for (const auto& [key, value] : *object_)
+      if (!seen_.contains(std::string_view(key)))
+        add_error(std::string(key), "is not a known field");
+  }
+  if (!errors_.empty()) throw ValidationError(std::move(errors_));
+}
+
+}  // namespace companion::http

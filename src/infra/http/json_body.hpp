@@ -1,0 +1,69 @@
+#pragma once
+// JSON request bodies: parsing (UTF-8 checked, depth bounded) and a reader
+// that validates a DTO field by field, collects every violation and rejects
+// unknown fields.
+#include <boost/json/value.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "infra/errors/errors.hpp"
+
+namespace companion::http {
+
+// Throws BadRequest for malformed JSON or invalid UTF-8.
+boost::json::value parse_json_body(std::string_view body);
+
+// Unicode code points in valid UTF-8.
+std::size_t code_points(std::string_view utf8);
+
+// A field of a PATCH: absent (leave as is), null (clear) or a value.
+template <class T>
+struct Patch {
+  enum class State { kAbsent, kNull, kValue };
+  State state = State::kAbsent;
+  T value{};
+  bool present() const { return state != State::kAbsent; }
+  std::optional<T> as_optional() const {
+    return state == State::kValue ? std::optional<T>(value) : std::nullopt;
+  }
+};
+
+struct StringRule {
+  std::size_t min = 0;  // in code points
+  std::size_t max = 0;
+};
+
+class ObjectReader {
+ public:
+  // A body that is not a JSON object is itself a validation error.
+  explicit ObjectReader(const boost::json::value& body);
+
+  std::string required_string(std::string_view field, StringRule rule);
+  // Absent and null both read as nullopt.
+  std::optional<std::string> optional_string(std::string_view field, StringRule rule);
+  Patch<std::string> patch_string(std::string_view field, StringRule rule, bool nullable);
+  // RFC 3339 date-time, as milliseconds since the epoch (UTC).
+  std::optional<std::int64_t> optional_timestamp(std::string_view field);
+  Patch<std::int64_t> patch_timestamp(std::string_view field);
+
+  void add_error(std::string field, std::string message);
+  // Throws ValidationError listing every problem found (and unknown fields).
+  void finish();
+
+ private:
+  const boost::json::value* take(std::string_view field);
+  std::optional<std::string> check_string(std::string_view field, const boost::json::value& v,
+                                          StringRule rule);
+  std::optional<std::int64_t> check_timestamp(std::string_view field, const boost::json::value& v);
+
+  const boost::json::object* object_ = nullptr;
+  std::set<std::string, std::less<>> seen_;
+  std::vector<FieldError> errors_;
+};
+
+}  // namespace companion::http

@@ -1,0 +1,268 @@
+#include "infra/http/pipeline.hpp"
+
+#include <boost/json.hpp>
+#include <boost/url/parse.hpp>
+
+#include <exception>
+
+#include "infra/crypto/encoding.hpp"
+#include "infra/db/database.hpp"
+#include "infra/http/json_body.hpp"
+#include "infra/http/problem.hpp"
+
+namespace companion::http {
+namespace {
+
+bool is_json_media_type(std::string_view ct) {
+  auto semi = ct.find(';');
+  auto type = ct.substr(0, semi);
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  if (type.size() != 16) return false;
+  for (std::size_t i = 0; i < 16; ++i)
+    if (std::tolower(static_cast<unsigned char>(type[i])) != "application/json"[i]) return false;
+  return true;
+}
+
+std::string allow_header(const std::vector<Verb>& verbs) {
+  std::string out;
+  for (auto v : verbs) {
+    if (!out.empty()) out += ", ";
+    out += std::string(bhttp::to_string(v));
+  }
+  return out;
+}
+
+bool is_sane_idempotency_key(std::string_view k) {
+  if (k.empty() || k.size() > 255) return false;
+  for (unsigned char c : k)
+    if (c < 0x21 || c > 0x7E) return false;
+  return true;
+}
+
+}  // namespace
+
+bool is_sane_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (unsigned char c : id) {
+    bool ok = std::isalnum(c) || c == '.' || c == '_' || c == ':' || c == '@' || c == '+' ||
+              c == '=' || c == '/' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+Pipeline::Pipeline(PipelineSettings settings, const Router& router, Authenticator& auth,
+                   IdempotencyStore& idempotency, log::Logger& logger, metrics::Registry& metrics)
+    : settings_(settings),
+      router_(router),
+      auth_(auth),
+      idempotency_(idempotency),
+      logger_(logger),
+      ip_limiter_(settings.per_ip),
+      user_limiter_(settings.per_user),
+      auth_limiter_(settings.auth_per_ip),
+      latency_(std::make_shared<metrics::LatencyHistogram>()) {
+  metrics.add([this, latency = latency_](std::string& out) {
+    latency->render(out, "http_request_duration_seconds",
+                    "HTTP request latency by route template, method and status.");
+    out += "# HELP http_requests_in_flight Requests being handled now.\n"
+           "# TYPE http_requests_in_flight gauge\nhttp_requests_in_flight " +
+           std::to_string(in_flight_.load()) + "\n";
+  });
+}
+
+std::string Pipeline::request_id_for(const RawRequest& req) const {
+  auto it = req.find("X-Request-Id");
+  if (it != req.end() && is_sane_request_id(it->value())) return std::string(it->value());
+  return crypto::base64url_encode(crypto::random_bytes(12));
+}
+
+std::size_t Pipeline::body_limit(Verb method, std::string_view target) const {
+  auto q = target.find('?');
+  auto m = router_.match(method, target.substr(0, q));
+  return m.route ? m.route->options.body_limit : RouteOptions{}.body_limit;
+}
+
+boost::asio::awaitable<Response> Pipeline::handle(Request& request) {
+  auto start = std::chrono::steady_clock::now();
+  ++in_flight_;
+  request.request_id = request_id_for(request.raw);
+  Response response;
+  std::exception_ptr failure;
+  try {
+    response = co_await dispatch(request);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  if (failure) {
+    try {
+      std::rethrow_exception(failure);
+    } catch (const ClientError& e) {
+      response = problem_response(e, request.path);
+    } catch (const db::Error& e) {
+      logger_.error("database error", {{"requestId", request.request_id}, {"error", e.what()}});
+      response = e.kind() == db::ErrorKind::kUnavailable
+                     ? problem_response(Unavailable("The database is busy; try again shortly."),
+                                        request.path)
+                     : internal_error_response(request.path);
+    } catch (const std::exception& e) {
+      logger_.error("unhandled error", {{"requestId", request.request_id}, {"error", e.what()}});
+      response = internal_error_response(request.path);
+    }
+  }
+  finish(request, response, start);
+  --in_flight_;
+  co_return response;
+}
+
+Response Pipeline::reject(const RawRequest& header, const std::string& client_ip,
+                          const ClientError& error) {
+  Request request;
+  request.raw.method(header.method());
+  request.raw.target(header.target());
+  request.client_ip = client_ip;
+  request.request_id = request_id_for(header);
+  auto target = header.target();
+  request.path = std::string(target.substr(0, target.find('?')));
+  auto response = problem_response(error, request.path);
+  finish(request, response, std::chrono::steady_clock::now());
+  return response;
+}
+
+boost::asio::awaitable<Response> Pipeline::dispatch(Request& request) {
+  auto target = request.raw.target();
+  auto parsed = boost::urls::parse_origin_form(target);
+  if (!parsed) {
+    request.path = std::string(target.substr(0, target.find('?')));
+    throw BadRequest("The request target is not a valid path.");
+  }
+  request.path = parsed->path();
+  auto match = router_.match(request.raw.method(), request.path);
+  if (!match.route) {
+    if (!match.allowed.empty())
+      throw MethodNotAllowed("This resource does not support " +
+                                 std::string(request.raw.method_string()) + ".",
+                             allow_header(match.allowed));
+    throw NotFound("There is no resource at this path.");
+  }
+  const Route& route = *match.route;
+  request.route = &route;
+  request.path_params = std::move(match.params);
+
+  // Query parameters: only those the route declares.
+  std::vector<FieldError> unknown;
+  for (auto p : parsed->params()) {
+    auto& allowed = route.options.query;
+    if (std::find(allowed.begin(), allowed.end(), p.key) == allowed.end())
+      unknown.push_back({p.key, "is not a known query parameter"});
+    else
+      request.query.emplace_back(p.key, p.value);
+  }
+  if (!unknown.empty()) throw ValidationError(std::move(unknown), "Unknown query parameters.");
+
+  if (route.options.rate != RateClass::kNone) {
+    auto& limiter = route.options.rate == RateClass::kAuth ? auth_limiter_ : ip_limiter_;
+    if (auto wait = limiter.take(request.client_ip))
+      throw RateLimited("Too many requests from this address; slow down.", *wait);
+  }
+
+  if (route.options.auth) {
+    auto header = request.header("Authorization");
+    std::string_view token;
+    if (header && header->size() > 7 && (header->substr(0, 7) == "Bearer " ||
+                                         header->substr(0, 7) == "bearer "))
+      token = header->substr(7);
+    if (token.empty()) throw Unauthorized("A bearer token is required.");
+    request.caller = co_await auth_.authenticate(token);
+    if (!request.caller) throw Unauthorized("The access token is invalid or has expired.");
+    if (auto wait = user_limiter_.take(request.caller->user_id))
+      throw RateLimited("Too many requests for this account; slow down.", *wait);
+  }
+
+  if (route.options.json_body) {
+    auto ct = request.header("Content-Type");
+    if (!ct || !is_json_media_type(*ct))
+      throw UnsupportedMedia("The request body must be application/json.");
+    if (request.raw.body().empty()) throw BadRequest("The request body is empty.");
+    request.json = parse_json_body(request.raw.body());
+  }
+
+  if (route.options.idempotent) {
+    if (auto key = request.header("Idempotency-Key")) {
+      if (!is_sane_idempotency_key(*key))
+        throw ValidationError("Idempotency-Key", "must be 1 to 255 visible ASCII characters");
+      co_return co_await with_idempotency(request, std::string(*key));
+    }
+  }
+  co_return co_await route.handler(request);
+}
+
+boost::asio::awaitable<Response> Pipeline::with_idempotency(Request& request,
+                                                            const std::string& key) {
+  const auto& user = request.user().user_id;
+  std::string fingerprint = std::string(request.raw.method_string()) + ' ' + request.path + '\n' +
+                            request.raw.body();
+  auto hash = crypto::hex_encode(crypto::sha256(fingerprint));
+  auto begin = co_await idempotency_.begin(user, key, hash);
+  switch (begin.outcome) {
+    case IdempotencyStore::Outcome::kMismatch:
+      throw Unprocessable("This Idempotency-Key was used with a different request.");
+    case IdempotencyStore::Outcome::kInFlight:
+      throw Conflict("A request with this Idempotency-Key is still being processed.");
+    case IdempotencyStore::Outcome::kReplay: {
+      Response res{static_cast<Status>(begin.response.status), 11};
+      for (const auto& [k, v] : begin.response.headers) res.set(k, v);
+      res.set("Idempotent-Replayed", "true");
+      res.body() = std::move(begin.response.body);
+      res.prepare_payload();
+      co_return res;
+    }
+    case IdempotencyStore::Outcome::kStarted:
+      break;
+  }
+  std::exception_ptr failure;
+  Response res;
+  try {
+    res = co_await request.route->handler(request);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  if (failure || res.result_int() >= 300) {
+    // Only successes are remembered; a failed attempt may be retried.
+    co_await idempotency_.abandon(user, key);
+    if (failure) std::rethrow_exception(failure);
+    co_return res;
+  }
+  IdempotencyStore::Stored stored{static_cast<int>(res.result_int()), {}, res.body()};
+  for (auto field : {bhttp::field::content_type, bhttp::field::location}) {
+    auto it = res.find(field);
+    if (it != res.end())
+      stored.headers.emplace_back(std::string(it->name_string()), std::string(it->value()));
+  }
+  co_await idempotency_.complete(user, key, std::move(stored));
+  co_return res;
+}
+
+void Pipeline::finish(Request& request, Response& response,
+                      std::chrono::steady_clock::time_point start) {
+  response.set("X-Request-Id", request.request_id);
+  auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::string route = request.route ? request.route->path_template : "unmatched";
+  std::string method(request.raw.method_string());
+  latency_->observe("route=\"" + metrics::escape_label(route) + "\",method=\"" + method +
+                        "\",status=\"" + std::to_string(response.result_int()) + "\"",
+                    elapsed);
+  if (settings_.access_log && logger_.enabled(log::Level::kInfo)) {
+    logger_.info("request", {{"method", method},
+                             {"route", route},
+                             {"path", request.path},
+                             {"status", response.result_int()},
+                             {"durationUs", static_cast<std::int64_t>(elapsed * 1e6)},
+                             {"requestId", request.request_id},
+                             {"userId", request.caller ? boost::json::value(request.caller->user_id)
+                                                       : boost::json::value(nullptr)},
+                             {"clientIp", request.client_ip}});
+  }
+}
+
+}  // namespace companion::http

@@ -1,0 +1,71 @@
+#include "infra/http/router.hpp"
+
+#include <stdexcept>
+
+namespace companion::http {
+namespace {
+
+std::vector<std::string> split(std::string_view path) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (i < path.size()) {
+    if (path[i] == '/') {
+      ++i;
+      continue;
+    }
+    auto j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    out.emplace_back(path.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+bool is_param(const std::string& s) { return s.size() > 2 && s.front() == '{' && s.back() == '}'; }
+
+}  // namespace
+
+void Router::add(Verb method, std::string path_template, RouteOptions options, Handler handler) {
+  for (const auto& r : routes_)
+    if (r.method == method && r.path_template == path_template)
+      throw std::logic_error("route registered twice: " + path_template);
+  Route r{method, path_template, std::move(options), std::move(handler), split(path_template)};
+  routes_.push_back(std::move(r));
+}
+
+Router::Match Router::match(Verb method, std::string_view path) const {
+  Match result;
+  // Paths have a handful of segments; avoid allocating for the common case.
+  std::vector<std::string_view> parts;
+  std::size_t i = 0;
+  while (i < path.size()) {
+    if (path[i] == '/') {
+      ++i;
+      continue;
+    }
+    auto j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    parts.push_back(path.substr(i, j - i));
+    i = j;
+  }
+  for (const auto& r : routes_) {
+    if (r.segments.size() != parts.size()) continue;
+    bool ok = true;
+    for (std::size_t k = 0; k < parts.size() && ok; ++k)
+      ok = is_param(r.segments[k]) || r.segments[k] == parts[k];
+    if (!ok) continue;
+    if (r.method != method) {
+      result.allowed.push_back(r.method);
+      continue;
+    }
+    result.route = &r;
+    for (std::size_t k = 0; k < parts.size(); ++k)
+      if (is_param(r.segments[k]))
+        result.params.emplace_back(r.segments[k].substr(1, r.segments[k].size() - 2),
+                                   std::string(parts[k]));
+    return result;
+  }
+  return result;
+}
+
+}  // namespace companion::http

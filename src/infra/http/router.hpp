@@ -1,0 +1,48 @@
+#pragma once
+// Routes: a method, a path template with `{name}` parameters, the handler,
+// and the metadata the middleware chain acts on.
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "infra/http/types.hpp"
+
+namespace companion::http {
+
+enum class RateClass { kDefault, kAuth, kNone };
+
+struct RouteOptions {
+  bool auth = true;                   // bearer token required
+  std::size_t body_limit = 256 * 1024;
+  bool json_body = false;             // body must be application/json
+  bool idempotent = false;            // honours Idempotency-Key
+  std::vector<std::string> query;     // accepted query parameters; others -> 400
+  RateClass rate = RateClass::kDefault;
+  std::string summary;                // for logs and the OpenAPI check
+};
+
+struct Route {
+  Verb method;
+  std::string path_template;
+  RouteOptions options;
+  Handler handler;
+  std::vector<std::string> segments;  // "{id}" marks a parameter
+};
+
+class Router {
+ public:
+  void add(Verb method, std::string path_template, RouteOptions options, Handler handler);
+
+  struct Match {
+    const Route* route = nullptr;
+    std::vector<std::pair<std::string, std::string>> params;
+    std::vector<Verb> allowed;  // when the path matched but not the method
+  };
+  Match match(Verb method, std::string_view path) const;
+  const std::vector<Route>& routes() const { return routes_; }
+
+ private:
+  std::vector<Route> routes_;
+};
+
+}  // namespace companion::http

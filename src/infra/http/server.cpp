@@ -1,0 +1,252 @@
+#include "infra/http/server.hpp"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace companion::http {
+namespace net = boost::asio;
+namespace beast = boost::beast;
+using tcp = net::ip::tcp;
+using net::use_awaitable;
+constexpr auto kTuple = net::as_tuple(net::use_awaitable);
+
+struct Server::Connection {
+  beast::tcp_stream* stream;
+  bool idle = true;  // touched only on the connection's own thread
+  net::any_io_executor executor;
+};
+
+Server::Server(ServerSettings settings, Pipeline& pipeline, log::Logger& logger)
+    : settings_(std::move(settings)), pipeline_(pipeline), logger_(logger) {
+  if (settings_.threads == 0) settings_.threads = 1;
+  for (std::size_t i = 0; i < settings_.threads; ++i) {
+    contexts_.push_back(std::make_unique<net::io_context>(1));
+    guards_.push_back(net::make_work_guard(*contexts_.back()));
+  }
+}
+
+Server::~Server() {
+  for (auto& c : contexts_) c->stop();
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+}
+
+tcp::endpoint Server::start() {
+  auto address = net::ip::make_address(settings_.host);
+  tcp::endpoint endpoint(address, settings_.port);
+  acceptor_ = std::make_unique<tcp::acceptor>(*contexts_[0]);
+  acceptor_->open(endpoint.protocol());
+  acceptor_->set_option(net::socket_base::reuse_address(true));
+  acceptor_->bind(endpoint);
+  acceptor_->listen(net::socket_base::max_listen_connections);
+  auto bound = acceptor_->local_endpoint();
+  net::co_spawn(*contexts_[0], accept_loop(), net::detached);
+  for (auto& ctx : contexts_) threads_.emplace_back([c = ctx.get()] { c->run(); });
+  return bound;
+}
+
+net::awaitable<void> Server::accept_loop() {
+  while (!draining_) {
+    auto& ctx = *contexts_[next_context_++ % contexts_.size()];
+    auto [ec, socket] = co_await acceptor_->async_accept(ctx, kTuple);
+    if (ec) {
+      if (ec == net::error::operation_aborted || draining_) break;
+      // Out of descriptors or a transient error: back off a little.
+      logger_.warn("accept failed", {{"error", ec.message()}});
+      net::steady_timer pause(co_await net::this_coro::executor, std::chrono::milliseconds(50));
+      co_await pause.async_wait(kTuple);
+      continue;
+    }
+    if (connections_.load() >= settings_.max_connections) {
+      boost::system::error_code ignore;
+      socket.close(ignore);
+      continue;
+    }
+    boost::system::error_code ignore;
+    socket.set_option(tcp::no_delay(true), ignore);
+    auto executor = socket.get_executor();
+    net::co_spawn(executor, session(std::move(socket)), net::detached);
+  }
+}
+
+namespace {
+
+// After an error response that leaves request bytes unread: stop sending,
+// then read and drop what the client still sends (bounded in bytes and
+// time), so it sees our response instead of a connection reset.
+net::awaitable<void> lingering_close(beast::tcp_stream& stream, beast::flat_buffer& buffer) {
+  boost::system::error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream.expires_after(std::chrono::seconds(2));
+  std::size_t drained = 0;
+  while (drained < 16 * 1024 * 1024) {
+    buffer.consume(buffer.size());
+    auto [rec, n] = co_await stream.async_read_some(buffer.prepare(64 * 1024), kTuple);
+    if (rec) break;
+    drained += n;
+  }
+}
+
+}  // namespace
+
+net::awaitable<void> Server::session(tcp::socket socket) {
+  ++connections_;
+  boost::system::error_code ec;
+  auto remote = socket.remote_endpoint(ec);
+  std::string client_ip = ec ? std::string("unknown") : remote.address().to_string();
+  beast::tcp_stream stream(std::move(socket));
+  Connection conn{&stream, true, stream.get_executor()};
+  {
+    std::lock_guard lock(mutex_);
+    open_.push_back(&conn);
+  }
+  beast::flat_buffer buffer;
+  bool keep_alive = true;
+  while (keep_alive) {
+    if (buffer.size() == 0) {
+      conn.idle = true;
+      if (draining_) break;
+      stream.expires_after(settings_.idle_timeout);
+      auto [rec, n] = co_await stream.async_read_some(buffer.prepare(16 * 1024), kTuple);
+      if (rec) break;
+      buffer.commit(n);
+    }
+    conn.idle = false;
+
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(settings_.header_limit));
+    // The route decides the body limit, once the header is in.
+    parser.body_limit(boost::none);
+    stream.expires_after(settings_.header_timeout);
+    auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
+    if (hec) {
+      if (hec == bhttp::error::header_limit) {
+        auto res = pipeline_.reject(parser.get(), client_ip,
+                                    ClientError(ErrorKind::kHeadersTooLarge,
+                                                "The request headers exceed 16 KiB."));
+        res.keep_alive(false);
+        stream.expires_after(settings_.write_timeout);
+        co_await bhttp::async_write(stream, res, kTuple);
+      } else if (hec != bhttp::error::end_of_stream && hec != beast::error::timeout &&
+                 hec != net::error::eof && hec != net::error::connection_reset &&
+                 hec != net::error::operation_aborted) {
+        auto res = pipeline_.reject(parser.get(), client_ip,
+                                    BadRequest("The request is not valid HTTP/1.1."));
+        res.keep_alive(false);
+        stream.expires_after(settings_.write_timeout);
+        co_await bhttp::async_write(stream, res, kTuple);
+      }
+      break;
+    }
+
+    const auto& header = parser.get();
+    const std::size_t limit = pipeline_.body_limit(header.method(), header.target());
+    auto too_large = [&] {
+      return pipeline_.reject(header, client_ip,
+                              TooLarge("The request body exceeds the limit of " +
+                                       std::to_string(limit) + " bytes for this route."));
+    };
+    if (parser.content_length() && *parser.content_length() > limit) {
+      auto res = too_large();
+      res.keep_alive(false);
+      stream.expires_after(settings_.write_timeout);
+      co_await bhttp::async_write(stream, res, kTuple);
+      co_await lingering_close(stream, buffer);
+      break;
+    }
+    parser.body_limit(limit);
+    if (!parser.is_done()) {
+      auto expect = header.find(bhttp::field::expect);
+      if (expect != header.end() && beast::iequals(expect->value(), "100-continue")) {
+        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+        stream.expires_after(settings_.write_timeout);
+        auto [wec, wn] = co_await net::async_write(stream, net::buffer(kContinue), kTuple);
+        if (wec) break;
+      }
+      stream.expires_after(settings_.body_timeout);
+      auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+      if (bec == bhttp::error::body_limit) {
+        auto res = too_large();
+        res.keep_alive(false);
+        stream.expires_after(settings_.write_timeout);
+        co_await bhttp::async_write(stream, res, kTuple);
+        co_await lingering_close(stream, buffer);
+        break;
+      }
+      if (bec) {
+        if (bec != beast::error::timeout && bec != net::error::eof &&
+            bec != bhttp::error::end_of_stream && bec != net::error::connection_reset &&
+            bec != net::error::operation_aborted && bec != bhttp::error::partial_message) {
+          auto res = pipeline_.reject(parser.get(), client_ip,
+                                      BadRequest("The request body is not valid HTTP/1.1 framing."));
+          res.keep_alive(false);
+          stream.expires_after(settings_.write_timeout);
+          co_await bhttp::async_write(stream, res, kTuple);
+        }
+        break;
+      }
+    }
+
+    Request request;
+    request.raw = parser.release();
+    request.client_ip = client_ip;
+    const bool client_keep_alive = request.raw.keep_alive();
+    auto response = co_await pipeline_.handle(request);
+    keep_alive = client_keep_alive && !draining_;
+    response.keep_alive(keep_alive);
+    stream.expires_after(settings_.write_timeout);
+    auto [wec, wn] = co_await bhttp::async_write(stream, response, kTuple);
+    if (wec) break;
+  }
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream.close();
+  {
+    std::lock_guard lock(mutex_);
+    std::erase(open_, &conn);
+  }
+  --connections_;
+  changed_.notify_all();
+}
+
+void Server::drain() {
+  if (draining_.exchange(true)) return;
+  net::post(*contexts_[0], [this] {
+    boost::system::error_code ec;
+    if (acceptor_) acceptor_->close(ec);
+  });
+  // Close connections waiting for their next request; the others finish the
+  // request in hand and then close.
+  {
+    std::lock_guard lock(mutex_);
+    for (auto* c : open_) {
+      net::post(c->executor, [this, c] {
+        std::lock_guard inner(mutex_);
+        if (std::find(open_.begin(), open_.end(), c) == open_.end() || !c->idle) return;
+        boost::system::error_code ec;
+        c->stream->socket().cancel(ec);
+      });
+    }
+  }
+  {
+    std::unique_lock lock(mutex_);
+    changed_.wait_for(lock, settings_.drain_timeout, [&] { return connections_.load() == 0; });
+  }
+  if (connections_.load() != 0)
+    logger_.warn("drain timeout: closing connections still open",
+                 {{"connections", connections_.load()}});
+  for (auto& g : guards_) g.reset();
+  for (auto& c : contexts_) c->stop();
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+  std::lock_guard lock(mutex_);
+  stopped_ = true;
+  changed_.notify_all();
+}
+
+void Server::wait() {
+  std::unique_lock lock(mutex_);
+  changed_.wait(lock, [&] { return stopped_; });
+}
+
+}  // namespace companion::http

@@ -1,0 +1,56 @@
+#pragma once
+// What a controller sees of HTTP: the request with its route, parameters,
+// caller and parsed body, and a Beast response.
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json/value.hpp>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace companion::http {
+
+namespace bhttp = boost::beast::http;
+using RawRequest = bhttp::request<bhttp::string_body>;
+using Response = bhttp::response<bhttp::string_body>;
+using Status = bhttp::status;
+using Verb = bhttp::verb;
+
+// The authenticated caller.
+struct Caller {
+  std::string user_id;
+  std::string session_id;
+};
+
+struct Route;
+
+class Request {
+ public:
+  RawRequest raw;
+  std::string request_id;
+  std::string client_ip;
+  std::string path;  // without the query
+  const Route* route = nullptr;
+  std::vector<std::pair<std::string, std::string>> path_params;
+  std::vector<std::pair<std::string, std::string>> query;
+  std::optional<Caller> caller;
+  boost::json::value json;  // the parsed body, on routes that take JSON
+
+  std::string_view path_param(std::string_view name) const;
+  std::optional<std::string_view> query_param(std::string_view name) const;
+  std::optional<std::string_view> header(std::string_view name) const;
+  // The caller on an authenticated route (throws Unauthorized otherwise).
+  const Caller& user() const;
+};
+
+using Handler = std::function<boost::asio::awaitable<Response>(Request&)>;
+
+// Response helpers.
+Response json_response(Status status, const boost::json::value& body);
+Response empty_response(Status status);
+
+}  // namespace companion::http

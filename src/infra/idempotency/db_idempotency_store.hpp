@@ -1,0 +1,35 @@
+#pragma once
+// Idempotency-Key records in the database (table idempotency_keys), so a
+// replay is answered the same by any instance. Keys live 24 h; a record
+// stuck "pending" (its process died) may be taken over after a grace time.
+#include <chrono>
+
+#include "infra/clock/clock.hpp"
+#include "infra/db/database.hpp"
+#include "infra/http/pipeline.hpp"
+
+namespace companion::idempotency {
+
+struct Settings {
+  std::chrono::hours retention{24};
+  std::chrono::seconds pending_grace{120};
+};
+
+class DbIdempotencyStore final : public http::IdempotencyStore {
+ public:
+  DbIdempotencyStore(db::Database& db, const Clock& clock, Settings settings = {});
+  boost::asio::awaitable<Begin> begin(std::string user_id, std::string key,
+                                      std::string request_hash) override;
+  boost::asio::awaitable<void> complete(std::string user_id, std::string key,
+                                        Stored response) override;
+  boost::asio::awaitable<void> abandon(std::string user_id, std::string key) override;
+  // Deletes records past retention; returns how many.
+  boost::asio::awaitable<std::int64_t> sweep();
+
+ private:
+  db::Database& db_;
+  const Clock& clock_;
+  Settings settings_;
+};
+
+}  // namespace companion::idempotency

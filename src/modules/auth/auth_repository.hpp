@@ -1,0 +1,33 @@
+#pragma once
+// Sessions: refresh-token families and the hashes of their tokens.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "infra/db/database.hpp"
+
+namespace companion::auth {
+
+struct RefreshTokenRecord {
+  std::string family_id;
+  std::string user_id;
+  std::int64_t expires_at_ms = 0;
+  std::optional<std::int64_t> spent_at_ms;
+  std::optional<std::int64_t> family_revoked_at_ms;
+};
+
+class AuthRepository {
+ public:
+  void insert_family(db::Connection& c, const std::string& id, const std::string& user_id,
+                     std::int64_t now_ms);
+  void insert_token(db::Connection& c, const std::string& token_hash, const std::string& family_id,
+                    const std::string& user_id, std::int64_t now_ms, std::int64_t expires_at_ms);
+  std::optional<RefreshTokenRecord> find_token(db::Connection& c, const std::string& token_hash);
+  // True when this call spent it (false: already spent by someone else).
+  bool spend_token(db::Connection& c, const std::string& token_hash, std::int64_t now_ms);
+  void revoke_family(db::Connection& c, const std::string& family_id, std::int64_t now_ms);
+  // True when the family exists for the user and is not revoked.
+  bool session_active(db::Connection& c, const std::string& family_id, const std::string& user_id);
+};
+
+}  // namespace companion::auth

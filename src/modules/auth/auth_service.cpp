@@ -1,0 +1,155 @@
+#include "modules/auth/auth_service.hpp"
+
+#include "infra/crypto/encoding.hpp"
+#include "infra/errors/errors.hpp"
+
+namespace companion::auth {
+namespace {
+
+std::string hash_token(std::string_view token) {
+  return crypto::hex_encode(crypto::sha256(token));
+}
+
+enum class RefreshOutcome { kRotated, kUnknown, kReused, kExpired };
+
+}  // namespace
+
+AuthService::AuthService(AuthSettings settings, db::Database& db, async::BlockingPool& cpu_pool,
+                         const Clock& clock, crypto::UuidV7Generator& ids,
+                         const crypto::JwtCodec& jwt, const crypto::PasswordHasher& hasher,
+                         users::UsersService& users, log::Logger& logger)
+    : settings_(settings),
+      db_(db),
+      cpu_pool_(cpu_pool),
+      clock_(clock),
+      ids_(ids),
+      jwt_(jwt),
+      hasher_(hasher),
+      users_(users),
+      logger_(logger),
+      login_limiter_(settings.login_per_email) {}
+
+TokenPair AuthService::issue_in(db::Connection& c, const std::string& user_id,
+                                const std::string& family_id) {
+  auto now = clock_.now_ms();
+  auto refresh = crypto::base64url_encode(crypto::random_bytes(32));
+  auto ttl_ms = std::chrono::duration_cast<std::chrono::milliseconds>(settings_.refresh_ttl).count();
+  repository_.insert_token(c, hash_token(refresh), family_id, user_id, now, now + ttl_ms);
+  crypto::AccessClaims claims{user_id, family_id};
+  auto access = jwt_.sign(claims);
+  return TokenPair{std::move(access), std::move(refresh), jwt_.ttl().count()};
+}
+
+boost::asio::awaitable<Registration> AuthService::register_user(std::string email,
+                                                                std::string password,
+                                                                std::string display_name) {
+  auto hash = co_await cpu_pool_.run([&] { return hasher_.hash(password); });
+  auto result = co_await db_.write([&](db::Connection& c) {
+    auto user = users_.create_in(c, email, display_name, hash);
+    auto family = ids_.next();
+    repository_.insert_family(c, family, user.id, clock_.now_ms());
+    auto tokens = issue_in(c, user.id, family);
+    return Registration{std::move(user), std::move(tokens)};
+  });
+  co_return result;
+}
+
+boost::asio::awaitable<TokenPair> AuthService::login(std::string email, std::string password) {
+  auto key = users::normalize_email(email);
+  if (auto wait = login_limiter_.take(key))
+    throw RateLimited("Too many sign-in attempts for this account; try again later.", *wait);
+  auto user = co_await users_.find_by_email(email);
+  // Unknown emails cost the same time as wrong passwords.
+  const std::string& hash = user ? user->password_hash : hasher_.decoy_hash();
+  bool ok = co_await cpu_pool_.run([&] { return hasher_.verify(hash, password); });
+  if (!user || !ok) throw Unauthorized("The email or password is not correct.");
+  co_return co_await db_.write([&](db::Connection& c) {
+    auto family = ids_.next();
+    repository_.insert_family(c, family, user->id, clock_.now_ms());
+    return issue_in(c, user->id, family);
+  });
+}
+
+boost::asio::awaitable<TokenPair> AuthService::refresh(std::string refresh_token) {
+  if (refresh_token.empty() || refresh_token.size() > 200)
+    throw Unauthorized("The refresh token is not valid.");
+  auto hash = hash_token(refresh_token);
+  TokenPair pair;
+  std::string revoked_family;
+  auto outcome = co_await db_.write([&](db::Connection& c) {
+    auto now = clock_.now_ms();
+    auto record = repository_.find_token(c, hash);
+    if (!record) return RefreshOutcome::kUnknown;
+    if (record->family_revoked_at_ms) return RefreshOutcome::kReused;
+    if (record->expires_at_ms <= now && !record->spent_at_ms) return RefreshOutcome::kExpired;
+    if (record->spent_at_ms || !repository_.spend_token(c, hash, now)) {
+      // A spent token came back: it was stolen or replayed. End the session.
+      repository_.revoke_family(c, record->family_id, now);
+      revoked_family = record->family_id;
+      return RefreshOutcome::kReused;
+    }
+    pair = issue_in(c, record->user_id, record->family_id);
+    return RefreshOutcome::kRotated;
+  });
+  if (!revoked_family.empty()) {
+    forget_session(revoked_family);
+    logger_.warn("refresh token reused; session revoked", {{"sessionId", revoked_family}});
+  }
+  if (outcome != RefreshOutcome::kRotated) throw Unauthorized("The refresh token is not valid.");
+  co_return pair;
+}
+
+boost::asio::awaitable<void> AuthService::logout(const http::Caller& caller) {
+  co_await db_.write([&](db::Connection& c) {
+    repository_.revoke_family(c, caller.session_id, clock_.now_ms());
+  });
+  forget_session(caller.session_id);
+}
+
+boost::asio::awaitable<std::optional<http::Caller>> AuthService::authenticate(
+    std::string_view token) {
+  std::string why;
+  auto claims = jwt_.verify(token, &why);
+  if (!claims) {
+    logger_.debug("access token refused", {{"reason", why}});
+    co_return std::nullopt;
+  }
+  if (!cached_session(claims->session_id, claims->subject)) {
+    bool active = co_await db_.read([&](db::Connection& c) {
+      return repository_.session_active(c, claims->session_id, claims->subject);
+    });
+    if (!active) co_return std::nullopt;
+    remember_session(claims->session_id, claims->subject);
+  }
+  co_return http::Caller{claims->subject, claims->session_id};
+}
+
+bool AuthService::cached_session(const std::string& session_id, const std::string& user_id) {
+  auto& shard = cache_[std::hash<std::string>{}(session_id) % cache_.size()];
+  std::lock_guard lock(shard.mutex);
+  auto it = shard.sessions.find(session_id);
+  if (it == shard.sessions.end()) return false;
+  if (it->second.second < std::chrono::steady_clock::now() || it->second.first != user_id) {
+    shard.sessions.erase(it);
+    return false;
+  }
+  return true;
+}
+
+void AuthService::remember_session(const std::string& session_id, const std::string& user_id) {
+  if (session_id.empty()) return;
+  auto& shard = cache_[std::hash<std::string>{}(session_id) % cache_.size()];
+  std::lock_guard lock(shard.mutex);
+  auto now = std::chrono::steady_clock::now();
+  if (shard.sessions.size() > 50'000)
+    std::erase_if(shard.sessions, [&](const auto& kv) { return kv.second.second < now; });
+  shard.sessions[session_id] = {user_id, now + settings_.session_cache_ttl};
+}
+
+void AuthService::forget_session(const std::string& session_id) {
+  auto& shard = cache_[std::hash<std::string>{}(session_id) % cache_.size()];
+  std::lock_guard lock(shard.mutex);
+  shard.sessions.erase(session_id);
+}
+
+}  // namespace companion::auth

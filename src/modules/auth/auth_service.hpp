@@ -1,0 +1,86 @@
+#pragma once
+// Accounts and sessions: register, login, refresh-token rotation with reuse
+// detection, logout, and the bearer-token check every protected route runs.
+#include <boost/asio/awaitable.hpp>
+
+#include <array>
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "infra/async/blocking_pool.hpp"
+#include "infra/clock/clock.hpp"
+#include "infra/crypto/jwt.hpp"
+#include "infra/crypto/password_hasher.hpp"
+#include "infra/crypto/uuid.hpp"
+#include "infra/db/database.hpp"
+#include "infra/http/pipeline.hpp"
+#include "infra/log/logger.hpp"
+#include "infra/ratelimit/rate_limiter.hpp"
+#include "modules/auth/auth_repository.hpp"
+#include "modules/users/users_service.hpp"
+
+namespace companion::auth {
+
+struct AuthSettings {
+  std::chrono::seconds refresh_ttl{30 * 24 * 3600};
+  // How long a verified session is trusted before it is checked again in
+  // the database (a logout on this instance takes effect at once).
+  std::chrono::milliseconds session_cache_ttl{5000};
+  ratelimit::RateLimit login_per_email{0.2, 10};  // 10 tries, then one each 5 s
+};
+
+struct TokenPair {
+  std::string access_token;
+  std::string refresh_token;
+  std::int64_t expires_in = 0;  // seconds
+};
+
+struct Registration {
+  users::User user;
+  TokenPair tokens;
+};
+
+class AuthService final : public http::Authenticator {
+ public:
+  AuthService(AuthSettings settings, db::Database& db, async::BlockingPool& cpu_pool,
+              const Clock& clock, crypto::UuidV7Generator& ids, const crypto::JwtCodec& jwt,
+              const crypto::PasswordHasher& hasher, users::UsersService& users, log::Logger& logger);
+
+  boost::asio::awaitable<Registration> register_user(std::string email, std::string password,
+                                                     std::string display_name);
+  boost::asio::awaitable<TokenPair> login(std::string email, std::string password);
+  boost::asio::awaitable<TokenPair> refresh(std::string refresh_token);
+  boost::asio::awaitable<void> logout(const http::Caller& caller);
+
+  boost::asio::awaitable<std::optional<http::Caller>> authenticate(std::string_view token) override;
+
+ private:
+  TokenPair issue_in(db::Connection& c, const std::string& user_id, const std::string& family_id);
+  bool cached_session(const std::string& session_id, const std::string& user_id);
+  void remember_session(const std::string& session_id, const std::string& user_id);
+  void forget_session(const std::string& session_id);
+
+  AuthSettings settings_;
+  db::Database& db_;
+  async::BlockingPool& cpu_pool_;
+  const Clock& clock_;
+  crypto::UuidV7Generator& ids_;
+  const crypto::JwtCodec& jwt_;
+  const crypto::PasswordHasher& hasher_;
+  users::UsersService& users_;
+  log::Logger& logger_;
+  AuthRepository repository_;
+  ratelimit::RateLimiter login_limiter_;
+
+  struct CacheShard {
+    std::mutex mutex;
+    std::unordered_map<std::string, std::pair<std::string, std::chrono::steady_clock::time_point>>
+        sessions;  // session id -> (user id, verified until)
+  };
+  std::array<CacheShard, 8> cache_;
+};
+
+}  // namespace companion::auth

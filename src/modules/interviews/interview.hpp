@@ -1,0 +1,59 @@
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "infra/http/json_body.hpp"
+
+namespace companion::interviews {
+
+enum class Status { kCreated, kUploading, kUploaded, kTranscribing, kAnalyzing, kCompleted, kFailed, kCancelled };
+std::string_view to_string(Status s);
+Status status_from_string(std::string_view s);
+
+struct Interview {
+  std::string id;
+  std::string user_id;
+  std::string title;
+  std::optional<std::string> company;
+  std::optional<std::string> role;
+  std::optional<std::string> job_description;
+  Status status = Status::kCreated;
+  std::optional<std::int64_t> scheduled_at_ms;
+  std::int64_t created_at_ms = 0;
+  std::int64_t updated_at_ms = 0;
+};
+
+struct NewInterview {
+  std::string title;
+  std::optional<std::string> company;
+  std::optional<std::string> role;
+  std::optional<std::string> job_description;
+  std::optional<std::int64_t> scheduled_at_ms;
+};
+
+// Absent fields stay as they are; null clears an optional one.
+struct InterviewPatch {
+  http::Patch<std::string> title;
+  http::Patch<std::string> company;
+  http::Patch<std::string> role;
+  http::Patch<std::string> job_description;
+  http::Patch<std::int64_t> scheduled_at_ms;
+};
+
+// A position in a newest-first list: the last item's (createdAt, id).
+struct Cursor {
+  std::int64_t created_at_ms = 0;
+  std::string id;
+};
+std::string encode_cursor(const Cursor& c);
+// nullopt for anything this service did not produce.
+std::optional<Cursor> decode_cursor(std::string_view text);
+
+struct Page {
+  std::vector<Interview> items;
+  std::optional<Cursor> next;
+};
+
+}  // namespace companion::interviews

@@ -1,0 +1,90 @@
+#include "modules/interviews/interviews_controller.hpp"
+
+#include <boost/json.hpp>
+
+#include <charconv>
+
+#include "infra/crypto/uuid.hpp"
+#include "infra/errors/errors.hpp"
+#include "modules/interviews/dto.hpp"
+
+namespace companion::interviews {
+namespace {
+
+using boost::asio::awaitable;
+using http::Request;
+using http::Response;
+
+// A path id that is not a UUID names nothing: 404, like an unknown one.
+std::string interview_id(const Request& req) {
+  auto id = req.path_param("id");
+  if (!crypto::is_uuid(id)) throw NotFound("No interview with this id exists.");
+  return crypto::normalize_uuid(id);
+}
+
+int parse_limit(const Request& req) {
+  auto text = req.query_param("limit");
+  if (!text) return 20;
+  int limit = 0;
+  auto [p, ec] = std::from_chars(text->data(), text->data() + text->size(), limit);
+  if (ec != std::errc() || p != text->data() + text->size() || limit < 1 || limit > 100)
+    throw ValidationError("limit", "must be a whole number from 1 to 100");
+  return limit;
+}
+
+std::optional<Cursor> parse_cursor(const Request& req) {
+  auto text = req.query_param("cursor");
+  if (!text || text->empty()) return std::nullopt;
+  auto cursor = decode_cursor(*text);
+  if (!cursor) throw ValidationError("cursor", "is not a cursor this service issued");
+  return cursor;
+}
+
+}  // namespace
+
+void add_routes(http::Router& router, InterviewsService& service) {
+  router.add(http::Verb::post, "/v1/interviews", {.json_body = true, .idempotent = true},
+             [&service](Request& req) -> awaitable<Response> {
+               auto input = parse_new_interview(req.json);
+               auto created = co_await service.create(req.user().user_id, std::move(input));
+               auto res = http::json_response(http::Status::created, to_json(created));
+               res.set(http::bhttp::field::location, "/v1/interviews/" + created.id);
+               co_return res;
+             });
+
+  router.add(http::Verb::get, "/v1/interviews", {.query = {"limit", "cursor"}},
+             [&service](Request& req) -> awaitable<Response> {
+               int limit = parse_limit(req);
+               auto cursor = parse_cursor(req);
+               auto page = co_await service.list(req.user().user_id, cursor, limit);
+               boost::json::array items;
+               for (const auto& i : page.items) items.push_back(to_json(i));
+               boost::json::object out;
+               out["items"] = std::move(items);
+               out["nextCursor"] = page.next ? boost::json::value(encode_cursor(*page.next))
+                                             : boost::json::value(nullptr);
+               co_return http::json_response(http::Status::ok, out);
+             });
+
+  router.add(http::Verb::get, "/v1/interviews/{id}", {},
+             [&service](Request& req) -> awaitable<Response> {
+               auto found = co_await service.get(req.user().user_id, interview_id(req));
+               co_return http::json_response(http::Status::ok, to_json(found));
+             });
+
+  router.add(http::Verb::patch, "/v1/interviews/{id}", {.json_body = true},
+             [&service](Request& req) -> awaitable<Response> {
+               auto id = interview_id(req);
+               auto patch = parse_interview_patch(req.json);
+               auto updated = co_await service.update(req.user().user_id, id, std::move(patch));
+               co_return http::json_response(http::Status::ok, to_json(updated));
+             });
+
+  router.add(http::Verb::delete_, "/v1/interviews/{id}", {},
+             [&service](Request& req) -> awaitable<Response> {
+               co_await service.remove(req.user().user_id, interview_id(req));
+               co_return http::empty_response(http::Status::no_content);
+             });
+}
+
+}  // namespace companion::interviews

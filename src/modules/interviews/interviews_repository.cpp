@@ -1,0 +1,81 @@
+#include "modules/interviews/interviews_repository.hpp"
+
+namespace companion::interviews {
+namespace {
+
+#define INTERVIEW_COLUMNS                                                                   \
+  "id, user_id, title, company, role, job_description, status, scheduled_at, created_at, " \
+  "updated_at"
+
+constexpr const char* kInsert =
+    "INSERT INTO interviews (" INTERVIEW_COLUMNS
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+constexpr const char* kSelectOne =
+    "SELECT " INTERVIEW_COLUMNS " FROM interviews WHERE id = $1 AND user_id = $2";
+constexpr const char* kSelectFirstPage =
+    "SELECT " INTERVIEW_COLUMNS " FROM interviews WHERE user_id = $1 "
+    "ORDER BY created_at DESC, id DESC LIMIT $2";
+// Rows strictly after the cursor in (created_at DESC, id DESC) order.
+constexpr const char* kSelectPageAfter =
+    "SELECT " INTERVIEW_COLUMNS " FROM interviews WHERE user_id = $1 "
+    "AND (created_at < $3 OR (created_at = $3 AND id < $4)) "
+    "ORDER BY created_at DESC, id DESC LIMIT $2";
+constexpr const char* kUpdate =
+    "UPDATE interviews SET title = $3, company = $4, role = $5, job_description = $6, "
+    "status = $7, scheduled_at = $8, updated_at = $9 WHERE id = $1 AND user_id = $2";
+constexpr const char* kDelete = "DELETE FROM interviews WHERE id = $1 AND user_id = $2";
+
+#undef INTERVIEW_COLUMNS
+
+Interview from_row(const db::Row& r) {
+  Interview i;
+  i.id = r.text(0);
+  i.user_id = r.text(1);
+  i.title = r.text(2);
+  i.company = r.optional_text(3);
+  i.role = r.optional_text(4);
+  i.job_description = r.optional_text(5);
+  i.status = status_from_string(r.text(6));
+  i.scheduled_at_ms = r.optional_int64(7);
+  i.created_at_ms = r.int64(8);
+  i.updated_at_ms = r.int64(9);
+  return i;
+}
+
+}  // namespace
+
+void InterviewsRepository::insert(db::Connection& c, const Interview& i) {
+  c.execute(kInsert, {i.id, i.user_id, i.title, i.company, i.role, i.job_description,
+                      to_string(i.status), i.scheduled_at_ms, i.created_at_ms, i.updated_at_ms});
+}
+
+std::optional<Interview> InterviewsRepository::find(db::Connection& c, const std::string& user_id,
+                                                    const std::string& id) {
+  auto row = c.query_one(kSelectOne, {id, user_id});
+  if (!row) return std::nullopt;
+  return from_row(*row);
+}
+
+Page InterviewsRepository::list(db::Connection& c, const std::string& user_id,
+                                const std::optional<Cursor>& after, int limit) {
+  auto rows = after ? c.query(kSelectPageAfter, {user_id, limit + 1, after->created_at_ms, after->id})
+                    : c.query(kSelectFirstPage, {user_id, limit + 1});
+  Page page;
+  for (std::size_t k = 0; k < rows.size() && k < std::size_t(limit); ++k)
+    page.items.push_back(from_row(rows[k]));
+  if (rows.size() > std::size_t(limit))
+    page.next = Cursor{page.items.back().created_at_ms, page.items.back().id};
+  return page;
+}
+
+void InterviewsRepository::update(db::Connection& c, const Interview& i) {
+  c.execute(kUpdate, {i.id, i.user_id, i.title, i.company, i.role, i.job_description,
+                      to_string(i.status), i.scheduled_at_ms, i.updated_at_ms});
+}
+
+bool InterviewsRepository::remove(db::Connection& c, const std::string& user_id,
+                                  const std::string& id) {
+  return c.execute(kDelete, {id, user_id}) == 1;
+}
+
+}  // namespace companion::interviews

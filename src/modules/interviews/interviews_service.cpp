@@ -1,0 +1,74 @@
+#include "modules/interviews/interviews_service.hpp"
+
+#include "infra/errors/errors.hpp"
+
+namespace companion::interviews {
+namespace {
+
+const char* kNotFound = "No interview with this id exists.";
+
+template <class T>
+void apply_patch(const http::Patch<T>& patch, std::optional<T>& field) {
+  if (patch.state == http::Patch<T>::State::kValue) field = patch.value;
+  else if (patch.state == http::Patch<T>::State::kNull) field.reset();
+}
+
+}  // namespace
+
+InterviewsService::InterviewsService(db::Database& db, const Clock& clock,
+                                     crypto::UuidV7Generator& ids)
+    : db_(db), clock_(clock), ids_(ids) {}
+
+boost::asio::awaitable<Interview> InterviewsService::create(std::string user_id, NewInterview in) {
+  Interview i;
+  i.id = ids_.next();
+  i.user_id = std::move(user_id);
+  i.title = std::move(in.title);
+  i.company = std::move(in.company);
+  i.role = std::move(in.role);
+  i.job_description = std::move(in.job_description);
+  i.scheduled_at_ms = in.scheduled_at_ms;
+  i.status = Status::kCreated;
+  i.created_at_ms = i.updated_at_ms = clock_.now_ms();
+  co_await db_.write([&](db::Connection& c) { repository_.insert(c, i); });
+  co_return i;
+}
+
+boost::asio::awaitable<Interview> InterviewsService::get(std::string user_id, std::string id) {
+  auto found = co_await db_.read([&](db::Connection& c) { return repository_.find(c, user_id, id); });
+  if (!found) throw NotFound(kNotFound);
+  co_return *found;
+}
+
+boost::asio::awaitable<Page> InterviewsService::list(std::string user_id,
+                                                     std::optional<Cursor> after, int limit) {
+  co_return co_await db_.read(
+      [&](db::Connection& c) { return repository_.list(c, user_id, after, limit); });
+}
+
+boost::asio::awaitable<Interview> InterviewsService::update(std::string user_id, std::string id,
+                                                            InterviewPatch patch) {
+  auto now = clock_.now_ms();
+  auto updated = co_await db_.write([&](db::Connection& c) -> std::optional<Interview> {
+    auto i = repository_.find(c, user_id, id);
+    if (!i) return std::nullopt;
+    if (patch.title.state == http::Patch<std::string>::State::kValue) i->title = patch.title.value;
+    apply_patch(patch.company, i->company);
+    apply_patch(patch.role, i->role);
+    apply_patch(patch.job_description, i->job_description);
+    apply_patch(patch.scheduled_at_ms, i->scheduled_at_ms);
+    i->updated_at_ms = std::max(now, i->updated_at_ms);
+    repository_.update(c, *i);
+    return i;
+  });
+  if (!updated) throw NotFound(kNotFound);
+  co_return *updated;
+}
+
+boost::asio::awaitable<void> InterviewsService::remove(std::string user_id, std::string id) {
+  bool removed =
+      co_await db_.write([&](db::Connection& c) { return repository_.remove(c, user_id, id); });
+  if (!removed) throw NotFound(kNotFound);
+}
+
+}  // namespace companion::interviews

@@ -1,0 +1,57 @@
+#include "modules/ops/ops_controller.hpp"
+
+#include <boost/json.hpp>
+
+#include "infra/embedded/embedded_files.hpp"
+
+namespace companion::ops {
+namespace {
+using boost::asio::awaitable;
+using http::Request;
+using http::Response;
+}  // namespace
+
+void add_routes(http::Router& router, Readiness& readiness, metrics::Registry& metrics) {
+  http::RouteOptions open{.auth = false, .rate = http::RateClass::kNone};
+
+  router.add(http::Verb::get, "/healthz", open, [](Request&) -> awaitable<Response> {
+    co_return http::json_response(http::Status::ok, {{"status", "ok"}});
+  });
+
+  router.add(http::Verb::get, "/readyz", open, [&readiness](Request&) -> awaitable<Response> {
+    boost::json::object checks;
+    bool ready = !readiness.draining();
+    checks["draining"] = readiness.draining() ? "yes" : "no";
+    for (const auto& [name, check] : readiness.checks()) {
+      bool ok = false;
+      try {
+        ok = co_await check();
+      } catch (const std::exception&) {
+        ok = false;
+      }
+      checks[name] = ok ? "ok" : "failing";
+      ready = ready && ok;
+    }
+    co_return http::json_response(
+        ready ? http::Status::ok : http::Status::service_unavailable,
+        {{"status", ready ? "ready" : "not ready"}, {"checks", std::move(checks)}});
+  });
+
+  router.add(http::Verb::get, "/metrics", open, [&metrics](Request&) -> awaitable<Response> {
+    Response res{http::Status::ok, 11};
+    res.set(http::bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+    res.body() = metrics.render();
+    res.prepare_payload();
+    co_return res;
+  });
+
+  router.add(http::Verb::get, "/openapi.json", open, [](Request&) -> awaitable<Response> {
+    Response res{http::Status::ok, 11};
+    res.set(http::bhttp::field::content_type, "application/json");
+    res.body() = std::string(embedded::openapi_json());
+    res.prepare_payload();
+    co_return res;
+  });
+}
+
+}  // namespace companion::ops

@@ -1,0 +1,18 @@
+#pragma once
+#include <cstdint>
+#include <string>
+
+namespace companion::users {
+
+struct User {
+  std::string id;
+  std::string email;         // as the user typed it, trimmed
+  std::string display_name;
+  std::string password_hash; // argon2id, encoded with its parameters
+  std::int64_t created_at_ms = 0;
+};
+
+// Trimmed and lowercased: the form that must be unique.
+std::string normalize_email(std::string_view email);
+
+}  // namespace companion::users

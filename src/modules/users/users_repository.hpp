@@ -1,0 +1,19 @@
+#pragma once
+#include <optional>
+#include <string>
+
+#include "infra/db/database.hpp"
+#include "modules/users/user.hpp"
+
+namespace companion::users {
+
+// SQL for the users table. Blocking; called inside Database::read/write.
+class UsersRepository {
+ public:
+  // Throws db::Error kUniqueViolation when the email is taken.
+  void insert(db::Connection& c, const User& user, const std::string& email_normalized);
+  std::optional<User> find_by_email(db::Connection& c, const std::string& email_normalized);
+  std::optional<User> find_by_id(db::Connection& c, const std::string& id);
+};
+
+}  // namespace companion::users

@@ -1,0 +1,37 @@
+#pragma once
+// Users: creating accounts and reading profiles. The auth module calls this
+// header; nothing outside the module touches the users table.
+#include <boost/asio/awaitable.hpp>
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "infra/clock/clock.hpp"
+#include "infra/crypto/uuid.hpp"
+#include "infra/db/database.hpp"
+#include "modules/users/user.hpp"
+#include "modules/users/users_repository.hpp"
+
+namespace companion::users {
+
+class UsersService {
+ public:
+  UsersService(db::Database& db, const Clock& clock, crypto::UuidV7Generator& ids);
+
+  // Inserts the user inside the caller's transaction; throws Conflict when
+  // the email (case-insensitively) is taken.
+  User create_in(db::Connection& c, std::string email, std::string display_name,
+                 std::string password_hash);
+  std::optional<User> find_by_email_in(db::Connection& c, std::string_view email);
+  boost::asio::awaitable<std::optional<User>> find_by_email(std::string email);
+  boost::asio::awaitable<std::optional<User>> find_by_id(std::string id);
+
+ private:
+  db::Database& db_;
+  const Clock& clock_;
+  crypto::UuidV7Generator& ids_;
+  UsersRepository repository_;
+};
+
+}  // namespace companion::users
