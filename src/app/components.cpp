@@ -1,0 +1,104 @@
+#include "app/components.hpp"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "infra/crypto/encoding.hpp"
+#include "infra/db/migrations.hpp"
+#include "infra/embedded/embedded_files.hpp"
+#include "modules/auth/auth_controller.hpp"
+#include "modules/interviews/interviews_controller.hpp"
+#include "modules/users/users_controller.hpp"
+
+namespace companion::app {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::unique_ptr<db::Database> open_and_migrate(const Settings& s, async::BlockingPool& pool,
+                                               log::Logger& logger) {
+  auto database = db::open_database(s.database, pool);
+  auto migrations = db::migrations_for(database->dialect(), embedded::migrations());
+  if (s.migrate_on_start) {
+    auto report = db::migrate(*database, migrations);
+    if (!report.applied.empty())
+      logger.info("migrations applied", {{"from", report.from_version}, {"to", report.to_version}});
+  } else if (db::schema_version(*database) != migrations.back().version) {
+    throw ConfigError("the database schema is not current; run `interview-companion migrate`");
+  }
+  return database;
+}
+
+}  // namespace
+
+std::string prepare_data_dir(const Settings& s, log::Logger& logger) {
+  std::error_code ec;
+  fs::create_directories(s.data_dir, ec);
+  if (ec) throw ConfigError("cannot create --data-dir " + s.data_dir + ": " + ec.message());
+  if (s.jwt_secret) return *s.jwt_secret;
+  auto path = fs::path(s.data_dir) / "jwt-secret";
+  if (fs::exists(path)) {
+    std::ifstream in(path, std::ios::binary);
+    std::string secret((std::istreambuf_iterator<char>(in)), {});
+    if (secret.size() < 32) throw ConfigError("the JWT secret in " + path.string() + " is too short");
+    return secret;
+  }
+  auto secret = crypto::base64url_encode(crypto::random_bytes(48));
+  auto tmp = path;
+  tmp += ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << secret;
+  }
+  ::chmod(tmp.c_str(), 0600);
+  fs::rename(tmp, path);
+  logger.info("generated a JWT signing secret", {{"path", path.string()}});
+  return secret;
+}
+
+Components::Components(const Settings& s, log::Logger& log)
+    : settings(s),
+      logger(log),
+      db_pool(s.database.pool_size + 1),
+      cpu_pool(s.cpu_threads),
+      database(open_and_migrate(s, db_pool, log)),
+      ids(clock),
+      jwt({.secret = prepare_data_dir(s, log), .ttl = s.access_token_ttl}, clock),
+      hasher({}),
+      users(*database, clock, ids),
+      auth(s.auth, *database, cpu_pool, clock, ids, jwt, hasher, users, log),
+      interviews(*database, clock, ids),
+      idempotency(*database, clock),
+      pipeline(s.pipeline, router, auth, idempotency, log, metrics) {
+  metrics.add([this](std::string& out) {
+    auto st = database->stats();
+    out += "# HELP db_pool_connections Database connections by state.\n"
+           "# TYPE db_pool_connections gauge\n"
+           "db_pool_connections{state=\"in_use\"} " +
+           std::to_string(st.in_use) + "\ndb_pool_connections{state=\"size\"} " +
+           std::to_string(st.size) + "\n";
+    out += "# HELP interview_companion_build_info Build information.\n"
+           "# TYPE interview_companion_build_info gauge\n"
+           "interview_companion_build_info{version=\"" COMPANION_VERSION "\",database=\"" +
+           std::string(db::dialect_name(database->dialect())) + "\"} 1\n";
+  });
+  readiness.add_check("database", [this]() -> boost::asio::awaitable<bool> {
+    co_await database->read([](db::Connection& c) { c.query("SELECT 1"); });
+    co_return true;
+  });
+
+  // Each module adds its own routes: one line each.
+  ops::add_routes(router, readiness, metrics);
+  auth::add_routes(router, auth);
+  users::add_routes(router, users);
+  interviews::add_routes(router, interviews);
+}
+
+Components::~Components() {
+  db_pool.join();
+  cpu_pool.join();
+}
+
+}  // namespace companion::app

@@ -1,0 +1,55 @@
+#pragma once
+// Every long-lived component of `serve`, built in dependency order from the
+// settings and destroyed in reverse. Members are declared in the order they
+// must be built; each gets references to what it needs and nothing else.
+#include <memory>
+
+#include "app/settings.hpp"
+#include "infra/async/blocking_pool.hpp"
+#include "infra/clock/clock.hpp"
+#include "infra/crypto/jwt.hpp"
+#include "infra/crypto/password_hasher.hpp"
+#include "infra/crypto/uuid.hpp"
+#include "infra/db/database.hpp"
+#include "infra/http/pipeline.hpp"
+#include "infra/http/router.hpp"
+#include "infra/idempotency/db_idempotency_store.hpp"
+#include "infra/log/logger.hpp"
+#include "infra/metrics/registry.hpp"
+#include "modules/auth/auth_service.hpp"
+#include "modules/interviews/interviews_service.hpp"
+#include "modules/ops/ops_controller.hpp"
+#include "modules/users/users_service.hpp"
+
+namespace companion::app {
+
+class Components {
+ public:
+  // Opens (and migrates, when configured) the database; registers routes.
+  Components(const Settings& settings, log::Logger& logger);
+  ~Components();
+
+  const Settings& settings;
+  log::Logger& logger;
+  SystemClock clock;
+  async::BlockingPool db_pool;
+  async::BlockingPool cpu_pool;
+  std::unique_ptr<db::Database> database;
+  crypto::UuidV7Generator ids;
+  crypto::JwtCodec jwt;
+  crypto::PasswordHasher hasher;
+  metrics::Registry metrics;
+  users::UsersService users;
+  auth::AuthService auth;
+  interviews::InterviewsService interviews;
+  idempotency::DbIdempotencyStore idempotency;
+  ops::Readiness readiness;
+  http::Router router;
+  http::Pipeline pipeline;
+};
+
+// Creates the data directory and returns the JWT secret (IC_JWT_SECRET, or
+// one generated into the data directory with mode 0600).
+std::string prepare_data_dir(const Settings& settings, log::Logger& logger);
+
+}  // namespace companion::app
