@@ -190,7 +190,8 @@ struct DatabaseSettings {
   std::string url;  // sqlite:PATH or postgresql://...
   std::size_t pool_size = 4;
   std::chrono::milliseconds acquire_timeout{5000};
-  std::chrono::milliseconds busy_timeout{5000};
+  std::chrono::milliseconds busy_timeout{5000};       // SQLite: wait for locks
+  std::chrono::milliseconds statement_timeout{30000};  // PostgreSQL: per statement
 };
 
 // Opens the database the URL names.

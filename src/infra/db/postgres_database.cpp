@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <cstring>
 #include <unordered_map>
 
@@ -17,8 +18,13 @@ using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
 
 class PostgresConnection final : public Connection {
  public:
-  explicit PostgresConnection(const std::string& conninfo) {
-    conn_ = PQconnectdb(conninfo.c_str());
+  PostgresConnection(const std::string& conninfo, std::chrono::milliseconds statement_timeout) {
+    // Defaults first; whatever the URL says overrides them.
+    std::string timeout = std::to_string(std::max<long long>(1, statement_timeout.count()));
+    std::string options = "-c statement_timeout=" + timeout;
+    const char* keys[] = {"connect_timeout", "options", "application_name", "dbname", nullptr};
+    const char* values[] = {"5", options.c_str(), "interview-companion", conninfo.c_str(), nullptr};
+    conn_ = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
     if (PQstatus(conn_) != CONNECTION_OK) {
       std::string msg = PQerrorMessage(conn_);
       PQfinish(conn_);
@@ -125,8 +131,9 @@ PostgresDatabase::PostgresDatabase(std::string conninfo, const DatabaseSettings&
                                    async::BlockingPool& pool)
     : Database(Dialect::kPostgres, pool),
       conninfo_(std::move(conninfo)),
+      statement_timeout_(settings.statement_timeout),
       pool_conns_(
-          settings.pool_size, [this] { return std::make_unique<PostgresConnection>(conninfo_); },
+          settings.pool_size, [this] { return std::make_unique<PostgresConnection>(conninfo_, statement_timeout_); },
           settings.acquire_timeout) {
   pool_conns_.acquire();  // fail at start if the server is not there
 }

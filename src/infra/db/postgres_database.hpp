@@ -17,6 +17,7 @@ class PostgresDatabase final : public Database {
 
  private:
   std::string conninfo_;
+  std::chrono::milliseconds statement_timeout_;
   ConnectionPool pool_conns_;
 };
 
