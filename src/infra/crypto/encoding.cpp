@@ -22,34 +22,32 @@ constexpr auto kReverse = make_reverse();
 }  // namespace
 
 std::string base64url_encode(std::string_view bytes) {
-  std::string out;
-  out.reserve((bytes.size() * 4 + 2) / 3);
+  std::string out((bytes.size() * 4 + 2) / 3, '\0');
+  char* dst = out.data();
   std::size_t i = 0;
-  auto b = [&](std::size_t k) { return static_cast<unsigned char>(bytes[k]); };
+  auto b = [&](std::size_t k) { return static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[k])); };
   for (; i + 3 <= bytes.size(); i += 3) {
     std::uint32_t v = (b(i) << 16) | (b(i + 1) << 8) | b(i + 2);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += kAlphabet[v & 63];
+    *dst++ = kAlphabet[(v >> 18) & 63];
+    *dst++ = kAlphabet[(v >> 12) & 63];
+    *dst++ = kAlphabet[(v >> 6) & 63];
+    *dst++ = kAlphabet[v & 63];
   }
-  if (bytes.size() - i == 1) {
+  std::size_t rest = bytes.size() - i;
+  if (rest > 0) {
     std::uint32_t v = b(i) << 16;
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-  } else if (bytes.size() - i == 2) {
-    std::uint32_t v = (b(i) << 16) | (b(i + 1) << 8);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
+    if (rest == 2) v |= b(i + 1) << 8;
+    *dst++ = kAlphabet[(v >> 18) & 63];
+    *dst++ = kAlphabet[(v >> 12) & 63];
+    if (rest == 2) *dst++ = kAlphabet[(v >> 6) & 63];
   }
   return out;
 }
 
 std::optional<std::string> base64url_decode(std::string_view text) {
   if (text.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  out.reserve(text.size() * 3 / 4);
+  std::string out(text.size() * 3 / 4, '\0');
+  char* dst = out.data();
   std::uint32_t acc = 0;
   int bits = 0;
   for (char c : text) {
@@ -59,11 +57,12 @@ std::optional<std::string> base64url_decode(std::string_view text) {
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xFF);
+      *dst++ = static_cast<char>((acc >> bits) & 0xFF);
     }
   }
   // Leftover bits must be zero, so each byte string has one encoding.
   if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) return std::nullopt;
+  out.resize(static_cast<std::size_t>(dst - out.data()));
   return out;
 }
 

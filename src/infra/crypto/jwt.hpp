@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include <sodium.h>
+
 #include "infra/clock/clock.hpp"
 
 namespace companion::crypto {
@@ -37,9 +39,13 @@ class JwtCodec {
   std::chrono::seconds ttl() const { return settings_.ttl; }
 
  private:
+  std::string mac(std::string_view signing_input) const;
+
   JwtSettings settings_;
   const Clock& clock_;
   std::string encoded_header_;
+  // HMAC state with the key already absorbed; copied per token.
+  crypto_auth_hmacsha256_state keyed_{};
 };
 
 }  // namespace companion::crypto

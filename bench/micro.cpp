@@ -1,0 +1,66 @@
+// Micro-benchmarks of the per-request pieces (Google Benchmark):
+//   build/companion_bench [--benchmark_filter=...]
+#include <benchmark/benchmark.h>
+
+#include <boost/json.hpp>
+
+#include "infra/clock/clock.hpp"
+#include "infra/clock/rfc3339.hpp"
+#include "infra/crypto/jwt.hpp"
+#include "infra/crypto/uuid.hpp"
+#include "infra/http/json_body.hpp"
+#include "infra/http/router.hpp"
+#include "modules/interviews/dto.hpp"
+
+namespace {
+using namespace companion;
+
+void BM_JwtVerify(benchmark::State& state) {
+  SystemClock clock;
+  crypto::JwtCodec codec({.secret = std::string(48, 's')}, clock);
+  crypto::AccessClaims claims{"0190a5d0-ac96-774b-bcce-b302099a8057", "0190a5d0-ac96-774b-bcce-b302099a8058"};
+  auto token = codec.sign(claims);
+  for (auto _ : state) benchmark::DoNotOptimize(codec.verify(token));
+}
+BENCHMARK(BM_JwtVerify);
+
+void BM_UuidV7(benchmark::State& state) {
+  SystemClock clock;
+  crypto::UuidV7Generator gen(clock);
+  for (auto _ : state) benchmark::DoNotOptimize(gen.next());
+}
+BENCHMARK(BM_UuidV7);
+
+void BM_RouterMatch(benchmark::State& state) {
+  http::Router router;
+  auto handler = [](http::Request&) -> boost::asio::awaitable<http::Response> { co_return http::Response{}; };
+  for (auto p : {"/healthz", "/readyz", "/metrics", "/openapi.json", "/v1/auth/register", "/v1/auth/login",
+                 "/v1/auth/refresh", "/v1/auth/logout", "/v1/users/me", "/v1/interviews"})
+    router.add(http::Verb::post, p, {}, handler);
+  router.add(http::Verb::get, "/v1/interviews/{id}", {}, handler);
+  router.add(http::Verb::patch, "/v1/interviews/{id}", {}, handler);
+  for (auto _ : state)
+    benchmark::DoNotOptimize(router.match(http::Verb::get, "/v1/interviews/0190a5d0-ac96-774b-bcce-b302099a8057"));
+}
+BENCHMARK(BM_RouterMatch);
+
+void BM_ParseNewInterview(benchmark::State& state) {
+  std::string body = R"({"title":"Backend engineer onsite","company":"Acme","role":"Staff","scheduledAt":"2030-01-02T10:00:00+02:00"})";
+  for (auto _ : state) {
+    auto v = http::parse_json_body(body);
+    benchmark::DoNotOptimize(interviews::parse_new_interview(v));
+  }
+}
+BENCHMARK(BM_ParseNewInterview);
+
+void BM_SerializeInterview(benchmark::State& state) {
+  interviews::Interview i{"0190a5d0-ac96-774b-bcce-b302099a8057", "u", "Backend engineer onsite", "Acme",
+                          std::nullopt, std::nullopt, interviews::Status::kCreated, std::nullopt,
+                          1'800'000'000'000, 1'800'000'000'000};
+  for (auto _ : state) benchmark::DoNotOptimize(boost::json::serialize(interviews::to_json(i)));
+}
+BENCHMARK(BM_SerializeInterview);
+
+}  // namespace
+
+BENCHMARK_MAIN();
