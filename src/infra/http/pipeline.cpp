@@ -117,6 +117,12 @@ boost::asio::awaitable<Response> Pipeline::handle(Request& request) {
       response = internal_error_response(request.path);
     }
   }
+  if (request.raw.method() == Verb::head) {
+    // Same headers as GET, Content-Length included, without the body.
+    auto size = response.body().size();
+    response.body().clear();
+    response.content_length(size);
+  }
   finish(request, response, start);
   --in_flight_;
   co_return response;

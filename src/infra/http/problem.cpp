@@ -79,6 +79,8 @@ Response problem_response(const ClientError& error, std::string_view instance) {
   if (auto* r = dynamic_cast<const RateLimited*>(&error))
     res.set(bhttp::field::retry_after, std::to_string(r->retry_after_seconds()));
   if (auto* m = dynamic_cast<const MethodNotAllowed*>(&error)) res.set(bhttp::field::allow, m->allow());
+  if (error.kind() == ErrorKind::kUnauthorized)
+    res.set(bhttp::field::www_authenticate, R"(Bearer realm="interview-companion")");
   return res;
 }
 

@@ -54,8 +54,11 @@ Router::Match Router::match(Verb method, std::string_view path) const {
     for (std::size_t k = 0; k < parts.size() && ok; ++k)
       ok = is_param(r.segments[k]) || r.segments[k] == parts[k];
     if (!ok) continue;
-    if (r.method != method) {
+    // HEAD is served by the GET route (the pipeline drops the body).
+    bool head_of_get = method == Verb::head && r.method == Verb::get;
+    if (r.method != method && !head_of_get) {
       result.allowed.push_back(r.method);
+      if (r.method == Verb::get) result.allowed.push_back(Verb::head);
       continue;
     }
     result.route = &r;
