@@ -24,7 +24,7 @@ struct AccessClaims {
 struct JwtSettings {
   std::string secret;  // at least 32 bytes
   std::chrono::seconds ttl{900};
-  std::chrono::seconds leeway{30};
+  std::chrono::seconds leeway{5};  // clock skew allowed between instances
   std::string issuer = "interview-companion";
 };
 

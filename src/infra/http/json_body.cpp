@@ -37,17 +37,23 @@ const boost::json::value* ObjectReader::take(std::string_view field) {
 }
 
 std::optional<std::string> ObjectReader::check_string(std::string_view field,
-                                                      const boost::json::value& v, StringRule rule) {
+                                                      const boost::json::value& v,
+                                                      StringRule rule) {
   if (!v.is_string()) {
     add_error(std::string(field), "must be a string");
     return std::nullopt;
   }
   std::string_view s = v.as_string();
+  if (s.find('\0') != std::string_view::npos) {
+    // PostgreSQL text cannot hold U+0000; refuse it everywhere alike.
+    add_error(std::string(field), "must not contain the NUL character (U+0000)");
+    return std::nullopt;
+  }
   auto n = code_points(s);
   if (n < rule.min) {
-    add_error(std::string(field), rule.min == 1 ? "must not be empty"
-                                                : "must be at least " + std::to_string(rule.min) +
-                                                      " characters");
+    add_error(std::string(field),
+              rule.min == 1 ? "must not be empty"
+                            : "must be at least " + std::to_string(rule.min) + " characters");
     return std::nullopt;
   }
   if (n > rule.max) {
@@ -64,7 +70,8 @@ std::optional<std::int64_t> ObjectReader::check_timestamp(std::string_view field
     return std::nullopt;
   }
   auto ms = parse_rfc3339(v.as_string());
-  if (!ms) add_error(std::string(field), "must be an RFC 3339 date-time such as 2030-01-02T10:00:00Z");
+  if (!ms)
+    add_error(std::string(field), "must be an RFC 3339 date-time such as 2030-01-02T10:00:00Z");
   return ms;
 }
 

@@ -65,9 +65,10 @@ Pipeline::Pipeline(PipelineSettings settings, const Router& router, Authenticato
   metrics.add([this, latency = latency_](std::string& out) {
     latency->render(out, "http_request_duration_seconds",
                     "HTTP request latency by route template, method and status.");
-    out += "# HELP http_requests_in_flight Requests being handled now.\n"
-           "# TYPE http_requests_in_flight gauge\nhttp_requests_in_flight " +
-           std::to_string(in_flight_.load()) + "\n";
+    out +=
+        "# HELP http_requests_in_flight Requests being handled now.\n"
+        "# TYPE http_requests_in_flight gauge\nhttp_requests_in_flight " +
+        std::to_string(in_flight_.load()) + "\n";
   });
 }
 
@@ -131,7 +132,8 @@ boost::asio::awaitable<Response> Pipeline::handle(Request& request) {
 Response Pipeline::reject(const RawRequest& header, const std::string& client_ip,
                           const ClientError& error) {
   Request request;
-  request.raw.method(header.method());
+  // method_string: an unknown method has no verb (and must not throw here).
+  request.raw.method_string(header.method_string());
   request.raw.target(header.target());
   request.client_ip = client_ip;
   request.request_id = request_id_for(header);
@@ -153,9 +155,9 @@ boost::asio::awaitable<Response> Pipeline::dispatch(Request& request) {
   auto match = router_.match(request.raw.method(), request.path);
   if (!match.route) {
     if (!match.allowed.empty())
-      throw MethodNotAllowed("This resource does not support " +
-                                 std::string(request.raw.method_string()) + ".",
-                             allow_header(match.allowed));
+      throw MethodNotAllowed(
+          "This resource does not support " + std::string(request.raw.method_string()) + ".",
+          allow_header(match.allowed));
     throw NotFound("There is no resource at this path.");
   }
   const Route& route = *match.route;
@@ -182,8 +184,8 @@ boost::asio::awaitable<Response> Pipeline::dispatch(Request& request) {
   if (route.options.auth) {
     auto header = request.header("Authorization");
     std::string_view token;
-    if (header && header->size() > 7 && (header->substr(0, 7) == "Bearer " ||
-                                         header->substr(0, 7) == "bearer "))
+    if (header && header->size() > 7 &&
+        (header->substr(0, 7) == "Bearer " || header->substr(0, 7) == "bearer "))
       token = header->substr(7);
     if (token.empty()) throw Unauthorized("A bearer token is required.");
     request.caller = co_await auth_.authenticate(token);
@@ -213,8 +215,8 @@ boost::asio::awaitable<Response> Pipeline::dispatch(Request& request) {
 boost::asio::awaitable<Response> Pipeline::with_idempotency(Request& request,
                                                             const std::string& key) {
   const auto& user = request.user().user_id;
-  std::string fingerprint = std::string(request.raw.method_string()) + ' ' + request.path + '\n' +
-                            request.raw.body();
+  std::string fingerprint =
+      std::string(request.raw.method_string()) + ' ' + request.path + '\n' + request.raw.body();
   auto hash = crypto::hex_encode(crypto::sha256(fingerprint));
   auto begin = co_await idempotency_.begin(user, key, hash);
   switch (begin.outcome) {

@@ -14,11 +14,11 @@
 #include <string>
 
 #include "infra/errors/errors.hpp"
-#include "infra/ratelimit/rate_limiter.hpp"
 #include "infra/http/router.hpp"
 #include "infra/http/types.hpp"
 #include "infra/log/logger.hpp"
 #include "infra/metrics/registry.hpp"
+#include "infra/ratelimit/rate_limiter.hpp"
 
 namespace companion::http {
 

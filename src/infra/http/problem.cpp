@@ -78,7 +78,8 @@ Response problem_response(const ClientError& error, std::string_view instance) {
   auto res = render(k.status, k.type, k.title, error.detail(), instance, errors);
   if (auto* r = dynamic_cast<const RateLimited*>(&error))
     res.set(bhttp::field::retry_after, std::to_string(r->retry_after_seconds()));
-  if (auto* m = dynamic_cast<const MethodNotAllowed*>(&error)) res.set(bhttp::field::allow, m->allow());
+  if (auto* m = dynamic_cast<const MethodNotAllowed*>(&error))
+    res.set(bhttp::field::allow, m->allow());
   if (error.kind() == ErrorKind::kUnauthorized)
     res.set(bhttp::field::www_authenticate, R"(Bearer realm="interview-companion")");
   return res;

@@ -12,13 +12,13 @@ namespace companion::http {
 enum class RateClass { kDefault, kAuth, kNone };
 
 struct RouteOptions {
-  bool auth = true;                   // bearer token required
+  bool auth = true;  // bearer token required
   std::size_t body_limit = 256 * 1024;
-  bool json_body = false;             // body must be application/json
-  bool idempotent = false;            // honours Idempotency-Key
-  std::vector<std::string> query;     // accepted query parameters; others -> 400
+  bool json_body = false;          // body must be application/json
+  bool idempotent = false;         // honours Idempotency-Key
+  std::vector<std::string> query;  // accepted query parameters; others -> 400
   RateClass rate = RateClass::kDefault;
-  std::string summary;                // for logs and the OpenAPI check
+  std::string summary;  // for logs and the OpenAPI check
 };
 
 struct Route {

@@ -4,6 +4,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <array>
+
 namespace companion::http {
 namespace net = boost::asio;
 namespace beast = boost::beast;
@@ -75,14 +77,14 @@ namespace {
 // After an error response that leaves request bytes unread: stop sending,
 // then read and drop what the client still sends (bounded in bytes and
 // time), so it sees our response instead of a connection reset.
-net::awaitable<void> lingering_close(beast::tcp_stream& stream, beast::flat_buffer& buffer) {
+net::awaitable<void> lingering_close(beast::tcp_stream& stream) {
   boost::system::error_code ec;
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
   stream.expires_after(std::chrono::seconds(2));
+  std::array<char, 16 * 1024> sink;
   std::size_t drained = 0;
   while (drained < 16 * 1024 * 1024) {
-    buffer.consume(buffer.size());
-    auto [rec, n] = co_await stream.async_read_some(buffer.prepare(64 * 1024), kTuple);
+    auto [rec, n] = co_await stream.async_read_some(net::buffer(sink), kTuple);
     if (rec) break;
     drained += n;
   }
@@ -91,40 +93,105 @@ net::awaitable<void> lingering_close(beast::tcp_stream& stream, beast::flat_buff
 }  // namespace
 
 net::awaitable<void> Server::session(tcp::socket socket) {
-  ++connections_;
   boost::system::error_code ec;
   auto remote = socket.remote_endpoint(ec);
   std::string client_ip = ec ? std::string("unknown") : remote.address().to_string();
   beast::tcp_stream stream(std::move(socket));
   Connection conn{&stream, true, stream.get_executor()};
-  {
-    std::lock_guard lock(mutex_);
-    open_.push_back(&conn);
+  // Registered for drain() while the coroutine lives, however it ends.
+  struct Registration {
+    Server& server;
+    Connection* conn;
+    Registration(Server& s, Connection* c) : server(s), conn(c) {
+      ++server.connections_;
+      std::lock_guard lock(server.mutex_);
+      server.open_.push_back(conn);
+    }
+    ~Registration() {
+      {
+        std::lock_guard lock(server.mutex_);
+        std::erase(server.open_, conn);
+      }
+      --server.connections_;
+      server.changed_.notify_all();
+    }
+  } registration(*this, &conn);
+  try {
+    co_await serve_connection(stream, conn, client_ip);
+  } catch (const std::exception& e) {
+    logger_.error("connection failed", {{"error", e.what()}, {"clientIp", client_ip}});
   }
-  beast::flat_buffer buffer;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream.close();
+}
+
+net::awaitable<void> Server::serve_connection(beast::tcp_stream& stream, Connection& conn,
+                                              const std::string& client_ip) {
+  // Holds one request header (at most header_limit, checked below) and what
+  // the client sent behind it; bodies pass through in chunks.
+  beast::flat_buffer buffer(1024 * 1024);
   bool keep_alive = true;
+  bool first = true;
   while (keep_alive) {
     if (buffer.size() == 0) {
       conn.idle = true;
       if (draining_) break;
-      stream.expires_after(settings_.idle_timeout);
+      // A new connection gets the header deadline for its first byte too;
+      // only kept-alive ones wait the idle timeout.
+      stream.expires_after(first ? settings_.header_timeout : settings_.idle_timeout);
       auto [rec, n] = co_await stream.async_read_some(buffer.prepare(16 * 1024), kTuple);
       if (rec) break;
       buffer.commit(n);
     }
     conn.idle = false;
+    first = false;
 
     bhttp::request_parser<bhttp::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(settings_.header_limit));
+    parser.header_limit(static_cast<std::uint32_t>(settings_.header_limit + 1));
     // The route decides the body limit, once the header is in.
     parser.body_limit(boost::none);
     stream.expires_after(settings_.header_timeout);
+    // The whole header block must arrive within the limit (Beast's own
+    // header_limit counts only the part it has not consumed yet).
+    bool header_complete = false;
+    bool header_too_large = false;
+    std::size_t searched = 0;
+    for (;;) {
+      std::string_view data(static_cast<const char*>(buffer.data().data()), buffer.size());
+      auto from = searched > 3 ? searched - 3 : 0;
+      auto end = data.find("\r\n\r\n", from);
+      if (end != std::string_view::npos) {
+        header_complete = end + 4 <= settings_.header_limit;
+        header_too_large = !header_complete;
+        break;
+      }
+      searched = data.size();
+      if (data.size() >= settings_.header_limit) {
+        header_too_large = true;
+        break;
+      }
+      auto [rec, n] = co_await stream.async_read_some(buffer.prepare(16 * 1024), kTuple);
+      if (rec) break;
+      buffer.commit(n);
+    }
+    if (header_too_large) {
+      auto res = pipeline_.reject(
+          RawRequest{}, client_ip,
+          ClientError(ErrorKind::kHeadersTooLarge, "The request headers exceed 16 KiB."));
+      res.keep_alive(false);
+      stream.expires_after(settings_.write_timeout);
+      co_await bhttp::async_write(stream, res, kTuple);
+      co_await lingering_close(stream);
+      break;
+    }
+    if (!header_complete) break;  // closed, timed out or failed mid-header
     auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
     if (hec) {
-      if (hec == bhttp::error::header_limit) {
-        auto res = pipeline_.reject(parser.get(), client_ip,
-                                    ClientError(ErrorKind::kHeadersTooLarge,
-                                                "The request headers exceed 16 KiB."));
+      logger_.debug("request header refused", {{"error", hec.message()}, {"clientIp", client_ip}});
+      if (hec == bhttp::error::header_limit || hec == bhttp::error::buffer_overflow) {
+        auto res = pipeline_.reject(
+            parser.get(), client_ip,
+            ClientError(ErrorKind::kHeadersTooLarge, "The request headers exceed 16 KiB."));
         res.keep_alive(false);
         stream.expires_after(settings_.write_timeout);
         co_await bhttp::async_write(stream, res, kTuple);
@@ -152,7 +219,7 @@ net::awaitable<void> Server::session(tcp::socket socket) {
       res.keep_alive(false);
       stream.expires_after(settings_.write_timeout);
       co_await bhttp::async_write(stream, res, kTuple);
-      co_await lingering_close(stream, buffer);
+      co_await lingering_close(stream);
       break;
     }
     parser.body_limit(limit);
@@ -171,15 +238,16 @@ net::awaitable<void> Server::session(tcp::socket socket) {
         res.keep_alive(false);
         stream.expires_after(settings_.write_timeout);
         co_await bhttp::async_write(stream, res, kTuple);
-        co_await lingering_close(stream, buffer);
+        co_await lingering_close(stream);
         break;
       }
       if (bec) {
         if (bec != beast::error::timeout && bec != net::error::eof &&
             bec != bhttp::error::end_of_stream && bec != net::error::connection_reset &&
             bec != net::error::operation_aborted && bec != bhttp::error::partial_message) {
-          auto res = pipeline_.reject(parser.get(), client_ip,
-                                      BadRequest("The request body is not valid HTTP/1.1 framing."));
+          auto res =
+              pipeline_.reject(parser.get(), client_ip,
+                               BadRequest("The request body is not valid HTTP/1.1 framing."));
           res.keep_alive(false);
           stream.expires_after(settings_.write_timeout);
           co_await bhttp::async_write(stream, res, kTuple);
@@ -199,14 +267,6 @@ net::awaitable<void> Server::session(tcp::socket socket) {
     auto [wec, wn] = co_await bhttp::async_write(stream, response, kTuple);
     if (wec) break;
   }
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-  stream.close();
-  {
-    std::lock_guard lock(mutex_);
-    std::erase(open_, &conn);
-  }
-  --connections_;
-  changed_.notify_all();
 }
 
 void Server::drain() {

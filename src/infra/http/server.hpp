@@ -6,6 +6,7 @@
 // (pipelined requests included).
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -54,6 +55,8 @@ class Server {
   struct Connection;
   boost::asio::awaitable<void> accept_loop();
   boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket);
+  boost::asio::awaitable<void> serve_connection(boost::beast::tcp_stream& stream, Connection& conn,
+                                                const std::string& client_ip);
 
   ServerSettings settings_;
   Pipeline& pipeline_;
