@@ -1,7 +1,7 @@
 #include "app/settings.hpp"
 
-#include <CLI/CLI.hpp>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <iostream>
 #include <map>
@@ -48,7 +48,8 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
   };
   add("listen", "127.0.0.1:8080", "HOST:PORT to listen on; port 0 picks a free port");
   add("data-dir", "./data", "directory for the SQLite database, secrets and files");
-  add("database-url", "", "sqlite:PATH (default sqlite:<data-dir>/companion.db) or postgresql://...");
+  add("database-url", "",
+      "sqlite:PATH (default sqlite:<data-dir>/companion.db) or postgresql://...");
   add("threads", std::to_string(cores), "I/O threads");
   add("db-pool", "", "database connections (default: 4 for SQLite readers, 16 for PostgreSQL)");
   add("cpu-threads", std::to_string(cores), "threads for CPU-heavy work (password hashing)");
@@ -59,7 +60,8 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
   add("header-timeout", "10s", "time a client has to send the request headers");
   add("idle-timeout", "30s", "keep-alive wait for the next request");
   add("body-timeout", "30s", "time a client has to send a request body");
-  add("drain-delay", "0s", "on SIGTERM, how long /readyz says 503 before new connections are refused");
+  add("drain-delay", "0s",
+      "on SIGTERM, how long /readyz says 503 before new connections are refused");
   add("drain-timeout", "10s", "on SIGTERM, how long in-flight requests may take to finish");
   add("max-connections", "10000", "open connections at most; more are closed at once");
   add("rate-limit-ip", "100/200", "requests per second/burst per client address, or off");
@@ -73,7 +75,7 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
   cli.set_version_flag("--version", COMPANION_VERSION);
   cli.fallthrough();
   for (auto& [flag, o] : options) {
-    cli.add_option("--" + flag, o.value, o.help + " [" + o.env + "]")->envname(o.env);
+    cli.add_option("--" + flag, o.value, o.help + " [" + o.env + "]");
   }
   cli.require_subcommand(1);
   cli.add_subcommand("serve", "run the HTTP API (and the workers)");
@@ -81,14 +83,24 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
   cli.add_subcommand("version", "print the version and exit");
 
   // Unknown IC_ variables are mistakes (a typo silently ignored is worse).
-  std::set<std::string> known = {"IC_JWT_SECRET"};
-  for (auto& [flag, o] : options) known.insert(o.env);
+  // The environment sets values first; flags parsed below override them.
+  std::map<std::string, Option*> by_env;
+  for (auto& [flag, o] : options) by_env[o.env] = &o;
   for (auto e = env; e && *e; ++e) {
     std::string_view kv(*e);
-    auto name = std::string(kv.substr(0, kv.find('=')));
-    if (name.rfind("IC_", 0) == 0 && !known.contains(name))
-      throw ConfigError("unknown environment variable " + name + " (see --help for the known IC_* names)");
-    if (name == "IC_JWT_SECRET") s.jwt_secret = std::string(kv.substr(kv.find('=') + 1));
+    auto eq = kv.find('=');
+    if (eq == std::string_view::npos) continue;
+    auto name = std::string(kv.substr(0, eq));
+    auto value = std::string(kv.substr(eq + 1));
+    if (name.rfind("IC_", 0) != 0) continue;
+    if (name == "IC_JWT_SECRET") {
+      s.jwt_secret = value;
+    } else if (auto it = by_env.find(name); it != by_env.end()) {
+      it->second->value = value;
+    } else {
+      throw ConfigError("unknown environment variable " + name +
+                        " (see --help for the known IC_* names)");
+    }
   }
 
   try {
@@ -113,23 +125,32 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
                                                    : o["database-url"].value;
   if (s.database.url.rfind("sqlite:", 0) != 0 && s.database.url.rfind("postgresql://", 0) != 0 &&
       s.database.url.rfind("postgres://", 0) != 0)
-    throw ConfigError("invalid value for --database-url / IC_DATABASE_URL: must start with sqlite: or postgresql://");
+    throw ConfigError(
+        "invalid value for --database-url / IC_DATABASE_URL: must start with sqlite: or "
+        "postgresql://");
   auto count = [](const std::string& t) -> std::size_t {
-    std::size_t n = std::stoul(t);
+    auto n = config::parse_count(t);
     if (n == 0 || n > 1024) throw std::invalid_argument("must be 1..1024");
     return n;
   };
   s.server.threads = convert(o["threads"], count);
   s.cpu_threads = convert(o["cpu-threads"], count);
   bool sqlite = s.database.url.rfind("sqlite:", 0) == 0;
-  s.database.pool_size = o["db-pool"].value.empty() ? (sqlite ? 4 : 16) : convert(o["db-pool"], count);
+  s.database.pool_size =
+      o["db-pool"].value.empty() ? (sqlite ? 4 : 16) : convert(o["db-pool"], count);
   if (!log::parse_level(o["log-level"].value, s.log_level))
-    throw ConfigError("invalid value for --log-level / IC_LOG_LEVEL: expected debug, info, warn, error or off");
+    throw ConfigError(
+        "invalid value for --log-level / IC_LOG_LEVEL: expected debug, info, warn, error or off");
   const auto& fmt = o["log-format"].value;
-  if (fmt == "json") s.log_format = log::Format::kJson;
-  else if (fmt == "text") s.log_format = log::Format::kText;
-  else if (fmt == "auto") s.log_format = isatty(STDOUT_FILENO) ? log::Format::kText : log::Format::kJson;
-  else throw ConfigError("invalid value for --log-format / IC_LOG_FORMAT: expected json, text or auto");
+  if (fmt == "json")
+    s.log_format = log::Format::kJson;
+  else if (fmt == "text")
+    s.log_format = log::Format::kText;
+  else if (fmt == "auto")
+    s.log_format = isatty(STDOUT_FILENO) ? log::Format::kText : log::Format::kJson;
+  else
+    throw ConfigError(
+        "invalid value for --log-format / IC_LOG_FORMAT: expected json, text or auto");
   s.pipeline.access_log = convert(o["access-log"], config::parse_bool);
   s.migrate_on_start = convert(o["migrate-on-start"], config::parse_bool);
   s.server.header_timeout = convert(o["header-timeout"], config::parse_duration);
@@ -138,9 +159,9 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
   s.server.drain_timeout = convert(o["drain-timeout"], config::parse_duration);
   s.drain_delay = convert(o["drain-delay"], config::parse_duration);
   s.server.max_connections = convert(o["max-connections"], [](const std::string& t) {
-    auto n = std::stoul(t);
-    if (n == 0) throw std::invalid_argument("must be at least 1");
-    return std::size_t(n);
+    auto n = config::parse_count(t);
+    if (n == 0 || n > 1'000'000) throw std::invalid_argument("must be 1..1000000");
+    return n;
   });
   auto rate = [&](const char* key) {
     auto [r, b] = convert(o[key], config::parse_rate);

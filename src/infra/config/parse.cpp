@@ -1,6 +1,7 @@
 #include "infra/config/parse.hpp"
 
 #include <charconv>
+#include <cmath>
 #include <stdexcept>
 
 namespace companion::config {
@@ -9,8 +10,9 @@ namespace {
 double parse_number(std::string_view t, const char* what) {
   double v = 0;
   auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-  if (ec != std::errc() || p != t.data() + t.size() || v < 0)
-    throw std::invalid_argument(std::string("expected ") + what + ", got \"" + std::string(t) + "\"");
+  if (ec != std::errc() || p != t.data() + t.size() || !std::isfinite(v) || v < 0)
+    throw std::invalid_argument(std::string("expected ") + what + ", got \"" + std::string(t) +
+                                "\"");
   return v;
 }
 
@@ -37,15 +39,21 @@ HostPort parse_listen(std::string_view text) {
 std::chrono::milliseconds parse_duration(std::string_view t) {
   std::size_t i = 0;
   while (i < t.size() && (std::isdigit(static_cast<unsigned char>(t[i])) || t[i] == '.')) ++i;
-  if (i == 0) throw std::invalid_argument("expected a duration such as 10s, got \"" + std::string(t) + "\"");
+  if (i == 0)
+    throw std::invalid_argument("expected a duration such as 10s, got \"" + std::string(t) + "\"");
   double n = parse_number(t.substr(0, i), "a duration");
   auto unit = t.substr(i);
   double ms;
-  if (unit == "ms") ms = n;
-  else if (unit == "s") ms = n * 1000;
-  else if (unit == "m") ms = n * 60'000;
-  else if (unit == "h") ms = n * 3'600'000;
-  else throw std::invalid_argument("duration needs a unit (ms, s, m, h): \"" + std::string(t) + "\"");
+  if (unit == "ms")
+    ms = n;
+  else if (unit == "s")
+    ms = n * 1000;
+  else if (unit == "m")
+    ms = n * 60'000;
+  else if (unit == "h")
+    ms = n * 3'600'000;
+  else
+    throw std::invalid_argument("duration needs a unit (ms, s, m, h): \"" + std::string(t) + "\"");
   return std::chrono::milliseconds(static_cast<long long>(ms));
 }
 
@@ -58,6 +66,14 @@ std::pair<double, double> parse_rate(std::string_view t) {
   double burst = parse_number(t.substr(slash + 1), "a burst size");
   if (rate > 0 && burst < 1) throw std::invalid_argument("burst must be at least 1");
   return {rate, burst};
+}
+
+std::size_t parse_count(std::string_view t) {
+  std::size_t n = 0;
+  auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
+  if (t.empty() || ec != std::errc() || p != t.data() + t.size())
+    throw std::invalid_argument("expected a whole number, got \"" + std::string(t) + "\"");
+  return n;
 }
 
 bool parse_bool(std::string_view t) {

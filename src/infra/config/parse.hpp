@@ -19,5 +19,7 @@ std::chrono::milliseconds parse_duration(std::string_view text);
 // "100/200" (per second / burst), or "0" / "off" to disable.
 std::pair<double, double> parse_rate(std::string_view text);
 bool parse_bool(std::string_view text);
+// A whole non-negative decimal number, nothing else.
+std::size_t parse_count(std::string_view text);
 
 }  // namespace companion::config

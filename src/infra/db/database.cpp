@@ -8,12 +8,20 @@ std::string_view dialect_name(Dialect d) {
   return d == Dialect::kSqlite ? "sqlite" : "postgresql";
 }
 
+std::string format_double(double d) {
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
+  return std::string(buf, end);
+}
+
 const Row::Cell& Row::at(std::size_t i) const {
   if (i >= cells_.size()) throw Error(ErrorKind::kOther, "column index out of range");
   return cells_[i];
 }
 
-bool Row::is_null(std::size_t i) const { return std::holds_alternative<std::monostate>(at(i)); }
+bool Row::is_null(std::size_t i) const {
+  return std::holds_alternative<std::monostate>(at(i));
+}
 
 std::string Row::text(std::size_t i) const {
   auto v = optional_text(i);
@@ -25,7 +33,7 @@ std::optional<std::string> Row::optional_text(std::size_t i) const {
   const auto& c = at(i);
   if (auto* s = std::get_if<std::string>(&c)) return *s;
   if (auto* n = std::get_if<std::int64_t>(&c)) return std::to_string(*n);
-  if (auto* d = std::get_if<double>(&c)) return std::to_string(*d);
+  if (auto* d = std::get_if<double>(&c)) return format_double(*d);
   return std::nullopt;
 }
 

@@ -23,6 +23,8 @@ namespace companion::db {
 
 enum class Dialect { kSqlite, kPostgres };
 std::string_view dialect_name(Dialect d);
+// The shortest text that reads back as the same double.
+std::string format_double(double d);
 
 // A bound parameter.
 class Value {
@@ -120,7 +122,8 @@ class Database {
    public:
     Lease(Connection* c, std::function<void(Connection*)> release)
         : conn_(c), release_(std::move(release)) {}
-    Lease(Lease&& o) noexcept : conn_(std::exchange(o.conn_, nullptr)), release_(std::move(o.release_)) {}
+    Lease(Lease&& o) noexcept
+        : conn_(std::exchange(o.conn_, nullptr)), release_(std::move(o.release_)) {}
     Lease(const Lease&) = delete;
     ~Lease() {
       if (conn_) release_(conn_);
@@ -190,7 +193,7 @@ struct DatabaseSettings {
   std::string url;  // sqlite:PATH or postgresql://...
   std::size_t pool_size = 4;
   std::chrono::milliseconds acquire_timeout{5000};
-  std::chrono::milliseconds busy_timeout{5000};       // SQLite: wait for locks
+  std::chrono::milliseconds busy_timeout{5000};        // SQLite: wait for locks
   std::chrono::milliseconds statement_timeout{30000};  // PostgreSQL: per statement
 };
 

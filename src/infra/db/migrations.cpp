@@ -49,18 +49,25 @@ std::vector<Migration> migrations_for(Dialect dialect, const std::vector<embedde
   return out;
 }
 
+namespace {
+// Creates the bookkeeping table; on PostgreSQL under the migration lock,
+// since concurrent CREATE TABLE IF NOT EXISTS races in the catalog.
+void ensure_table(Database& db) {
+  auto step = [&](Connection& c) {
+    if (db.dialect() == Dialect::kPostgres) c.query(kPgLock);
+    c.execute_script(kCreateTable);
+  };
+  db.transact(step);
+}
+}  // namespace
+
 std::int64_t schema_version(Database& db) {
-  auto lease = db.acquire(Access::kWrite);
-  lease->execute_script(kCreateTable);
-  return lease->query(kSelectVersion).front().int64(0);
+  ensure_table(db);
+  return db.acquire(Access::kRead)->query(kSelectVersion).front().int64(0);
 }
 
 MigrationReport migrate(Database& db, const std::vector<Migration>& migrations) {
   MigrationReport report;
-  {
-    auto lease = db.acquire(Access::kWrite);
-    lease->execute_script(kCreateTable);
-  }
   std::int64_t known = migrations.empty() ? 0 : migrations.back().version;
   report.from_version = schema_version(db);
   if (report.from_version > known) {

@@ -31,7 +31,8 @@ class PostgresConnection final : public Connection {
       throw Error(ErrorKind::kUnavailable, "cannot connect to PostgreSQL: " + msg);
     }
     // Quiet NOTICEs (e.g. "relation already exists, skipping").
-    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        conn_, [](void*, const char*) {}, nullptr);
   }
   ~PostgresConnection() override { PQfinish(conn_); }
 
@@ -55,8 +56,10 @@ class PostgresConnection final : public Connection {
       std::vector<Row::Cell> cells;
       cells.reserve(cols);
       for (int c = 0; c < cols; ++c) {
-        if (PQgetisnull(r.get(), i, c)) cells.emplace_back(std::monostate{});
-        else cells.emplace_back(std::string(PQgetvalue(r.get(), i, c), PQgetlength(r.get(), i, c)));
+        if (PQgetisnull(r.get(), i, c))
+          cells.emplace_back(std::monostate{});
+        else
+          cells.emplace_back(std::string(PQgetvalue(r.get(), i, c), PQgetlength(r.get(), i, c)));
       }
       out.emplace_back(std::move(cells));
     }
@@ -77,7 +80,8 @@ class PostgresConnection final : public Connection {
     statements_.clear();
     PQreset(conn_);
     if (PQstatus(conn_) != CONNECTION_OK)
-      throw Error(ErrorKind::kUnavailable, std::string("PostgreSQL unreachable: ") + PQerrorMessage(conn_));
+      throw Error(ErrorKind::kUnavailable,
+                  std::string("PostgreSQL unreachable: ") + PQerrorMessage(conn_));
   }
 
   ResultPtr run(std::string_view sql, const Value* params, std::size_t n) {
@@ -95,9 +99,12 @@ class PostgresConnection final : public Connection {
     for (std::size_t i = 0; i < n; ++i) {
       const auto& v = params[i].get();
       if (std::holds_alternative<std::monostate>(v)) continue;
-      if (auto* x = std::get_if<std::int64_t>(&v)) text[i] = std::to_string(*x);
-      else if (auto* d = std::get_if<double>(&v)) text[i] = std::to_string(*d);
-      else text[i] = std::get<std::string>(v);
+      if (auto* x = std::get_if<std::int64_t>(&v))
+        text[i] = std::to_string(*x);
+      else if (auto* d = std::get_if<double>(&v))
+        text[i] = format_double(*d);
+      else
+        text[i] = std::get<std::string>(v);
       values[i] = text[i].c_str();
     }
     ResultPtr r(PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(n), values.data(),
@@ -133,11 +140,14 @@ PostgresDatabase::PostgresDatabase(std::string conninfo, const DatabaseSettings&
       conninfo_(std::move(conninfo)),
       statement_timeout_(settings.statement_timeout),
       pool_conns_(
-          settings.pool_size, [this] { return std::make_unique<PostgresConnection>(conninfo_, statement_timeout_); },
+          settings.pool_size,
+          [this] { return std::make_unique<PostgresConnection>(conninfo_, statement_timeout_); },
           settings.acquire_timeout) {
   pool_conns_.acquire();  // fail at start if the server is not there
 }
 
-Database::Lease PostgresDatabase::acquire(Access) { return pool_conns_.acquire(); }
+Database::Lease PostgresDatabase::acquire(Access) {
+  return pool_conns_.acquire();
+}
 
 }  // namespace companion::db

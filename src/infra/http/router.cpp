@@ -28,10 +28,19 @@ bool is_param(const std::string& s) {
 }  // namespace
 
 void Router::add(Verb method, std::string path_template, RouteOptions options, Handler handler) {
-  for (const auto& r : routes_)
-    if (r.method == method && r.path_template == path_template)
-      throw std::logic_error("route registered twice: " + path_template);
   Route r{method, path_template, std::move(options), std::move(handler), split(path_template)};
+  // Templates that differ only in parameter names match the same paths.
+  auto same_shape = [](const Route& a, const Route& b) {
+    if (a.segments.size() != b.segments.size()) return false;
+    for (std::size_t i = 0; i < a.segments.size(); ++i) {
+      bool pa = is_param(a.segments[i]), pb = is_param(b.segments[i]);
+      if (pa != pb || (!pa && a.segments[i] != b.segments[i])) return false;
+    }
+    return true;
+  };
+  for (const auto& existing : routes_)
+    if (existing.method == method && same_shape(existing, r))
+      throw std::logic_error("route registered twice: " + path_template);
   routes_.push_back(std::move(r));
 }
 

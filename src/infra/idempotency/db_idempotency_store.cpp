@@ -30,8 +30,10 @@ DbIdempotencyStore::DbIdempotencyStore(db::Database& db, const Clock& clock, Set
 boost::asio::awaitable<http::IdempotencyStore::Begin> DbIdempotencyStore::begin(
     std::string user_id, std::string key, std::string request_hash) {
   auto now = clock_.now_ms();
-  auto retention_ms = std::chrono::duration_cast<std::chrono::milliseconds>(settings_.retention).count();
-  auto grace_ms = std::chrono::duration_cast<std::chrono::milliseconds>(settings_.pending_grace).count();
+  auto retention_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(settings_.retention).count();
+  auto grace_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(settings_.pending_grace).count();
   co_return co_await db_.write([&](db::Connection& c) -> Begin {
     if (c.execute(kInsert, {user_id, key, request_hash, now}) == 1) return {Outcome::kStarted, {}};
     auto row = c.query_one(kSelect, {user_id, key});
@@ -41,8 +43,12 @@ boost::asio::awaitable<http::IdempotencyStore::Begin> DbIdempotencyStore::begin(
     bool expired = now - created > retention_ms;
     bool stale_pending = state == "pending" && now - created > grace_ms;
     if (expired || stale_pending) {
-      c.execute(kTakeOver, {user_id, key, request_hash, now, created});
-      return {Outcome::kStarted, {}};
+      // Only one of several racing requests wins the takeover.
+      if (c.execute(kTakeOver, {user_id, key, request_hash, now, created}) == 1)
+        return {Outcome::kStarted, {}};
+      auto current = c.query_one(kSelect, {user_id, key});
+      if (current && current->text(0) != request_hash) return {Outcome::kMismatch, {}};
+      return {Outcome::kInFlight, {}};
     }
     if (row->text(0) != request_hash) return {Outcome::kMismatch, {}};
     if (state != "done") return {Outcome::kInFlight, {}};

@@ -8,11 +8,13 @@
 
 namespace companion::interviews {
 namespace {
-constexpr std::string_view kNames[] = {"created",      "uploading", "uploaded", "transcribing",
-                                       "analyzing",    "completed", "failed",   "cancelled"};
+constexpr std::string_view kNames[] = {"created",   "uploading", "uploaded", "transcribing",
+                                       "analyzing", "completed", "failed",   "cancelled"};
 }
 
-std::string_view to_string(Status s) { return kNames[static_cast<int>(s)]; }
+std::string_view to_string(Status s) {
+  return kNames[static_cast<int>(s)];
+}
 
 Status status_from_string(std::string_view s) {
   for (int i = 0; i < 8; ++i)
@@ -36,7 +38,8 @@ std::optional<Cursor> decode_cursor(std::string_view text) {
   auto [p, ec] = std::from_chars(raw->data() + 3, raw->data() + colon, c.created_at_ms);
   if (ec != std::errc() || p != raw->data() + colon) return std::nullopt;
   c.id = raw->substr(colon + 1);
-  if (!crypto::is_uuid(c.id)) return std::nullopt;
+  // Ids are stored lowercase and compared as text.
+  if (!crypto::is_uuid(c.id) || c.id != crypto::normalize_uuid(c.id)) return std::nullopt;
   return c;
 }
 

@@ -1,0 +1,230 @@
+// AuthService against real SQLite and PostgreSQL, wired as app/components.cpp
+// wires it: register, login, refresh-token rotation with reuse detection,
+// logout, and the bearer-token check.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <latch>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "infra/async/blocking_pool.hpp"
+#include "infra/clock/clock.hpp"
+#include "infra/crypto/jwt.hpp"
+#include "infra/crypto/password_hasher.hpp"
+#include "infra/crypto/uuid.hpp"
+#include "infra/errors/errors.hpp"
+#include "infra/log/logger.hpp"
+#include "modules/auth/auth_service.hpp"
+#include "modules/users/users_service.hpp"
+#include "support/databases.hpp"
+
+namespace companion::auth {
+namespace {
+
+constexpr const char* kPassword = "correct horse battery";
+
+class Auth : public test_support::DatabaseTest {
+ protected:
+  void SetUp() override {
+    DatabaseTest::SetUp();
+    if (HasFatalFailure()) return;
+    migrate();
+    users = std::make_unique<users::UsersService>(database(), clock, ids);
+    service = std::make_unique<AuthService>(AuthSettings{}, database(), cpu_pool, clock, ids, jwt,
+                                            hasher, *users, logger);
+  }
+  void TearDown() override {
+    service.reset();
+    users.reset();
+    DatabaseTest::TearDown();
+  }
+
+  Registration register_ada() {
+    return run(service->register_user("ada@example.com", kPassword, "Ada"));
+  }
+  std::optional<http::Caller> authenticate(const std::string& token) {
+    return run(service->authenticate(token));
+  }
+  // The Unauthorized a call throws, or a test failure when it throws nothing.
+  template <class T>
+  void expect_unauthorized(boost::asio::awaitable<T> call, const char* what) {
+    try {
+      run(std::move(call));
+      ADD_FAILURE() << what << " succeeded";
+    } catch (const Unauthorized& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kUnauthorized);
+    }
+  }
+
+  ManualClock clock{1'800'000'000'000};
+  async::BlockingPool cpu_pool{2};
+  crypto::UuidV7Generator ids{clock};
+  crypto::JwtCodec jwt{{.secret = std::string(40, 'k'), .ttl = std::chrono::seconds(900)}, clock};
+  crypto::PasswordHasher hasher{{}};
+  log::Logger logger{log::Level::kOff, log::Format::kJson};
+  std::unique_ptr<users::UsersService> users;
+  std::unique_ptr<AuthService> service;
+};
+
+TEST_P(Auth, RegisterCreatesTheUserAndASession) {
+  auto reg = register_ada();
+  EXPECT_TRUE(crypto::is_uuid(reg.user.id));
+  EXPECT_EQ(reg.user.email, "ada@example.com");
+  EXPECT_EQ(reg.user.display_name, "Ada");
+  EXPECT_EQ(reg.user.password_hash.rfind("$argon2id$", 0), 0u);
+  EXPECT_TRUE(hasher.verify(reg.user.password_hash, kPassword));
+  EXPECT_EQ(reg.tokens.expires_in, 900);
+  EXPECT_FALSE(reg.tokens.refresh_token.empty());
+  EXPECT_NE(reg.tokens.refresh_token, reg.tokens.access_token);
+
+  auto caller = authenticate(reg.tokens.access_token);
+  ASSERT_TRUE(caller);
+  EXPECT_EQ(caller->user_id, reg.user.id);
+  EXPECT_FALSE(caller->session_id.empty());
+  // The refresh token is stored only as a hash.
+  auto row = database()
+                 .acquire(db::Access::kRead)
+                 ->query_one("SELECT COUNT(*) FROM refresh_tokens WHERE token_hash = $1",
+                             {reg.tokens.refresh_token});
+  EXPECT_EQ(row->int64(0), 0);
+  EXPECT_EQ(count("refresh_tokens"), 1);
+}
+
+TEST_P(Auth, RegisterRefusesATakenEmailCaseInsensitively) {
+  register_ada();
+  EXPECT_THROW(run(service->register_user("  ADA@Example.com ", "another password", "Imp")),
+               Conflict);
+  EXPECT_EQ(count("users"), 1);
+  EXPECT_EQ(count("refresh_families"), 1);
+}
+
+TEST_P(Auth, LoginIssuesANewSession) {
+  auto reg = register_ada();
+  auto pair = run(service->login("ADA@example.com", kPassword));
+  auto caller = authenticate(pair.access_token);
+  ASSERT_TRUE(caller);
+  EXPECT_EQ(caller->user_id, reg.user.id);
+  EXPECT_NE(caller->session_id, authenticate(reg.tokens.access_token)->session_id);
+  EXPECT_NE(pair.refresh_token, reg.tokens.refresh_token);
+  EXPECT_EQ(count("refresh_families"), 2);
+}
+
+TEST_P(Auth, LoginWithAWrongPasswordOrUnknownEmailIsUnauthorized) {
+  register_ada();
+  expect_unauthorized(service->login("ada@example.com", "correct horse batterY"),
+                      "login with a wrong password");
+  expect_unauthorized(service->login("grace@example.com", kPassword),
+                      "login with an unknown email");
+  EXPECT_EQ(count("refresh_families"), 1);  // no session was created
+}
+
+TEST_P(Auth, RefreshRotatesTheToken) {
+  auto reg = register_ada();
+  auto session = authenticate(reg.tokens.access_token)->session_id;
+  auto second = run(service->refresh(reg.tokens.refresh_token));
+  EXPECT_NE(second.refresh_token, reg.tokens.refresh_token);
+  auto caller = authenticate(second.access_token);
+  ASSERT_TRUE(caller);
+  EXPECT_EQ(caller->user_id, reg.user.id);
+  EXPECT_EQ(caller->session_id, session);  // same session, new tokens
+  auto third = run(service->refresh(second.refresh_token));
+  EXPECT_NE(third.refresh_token, second.refresh_token);
+  EXPECT_TRUE(authenticate(third.access_token));
+}
+
+TEST_P(Auth, ReusingASpentRefreshTokenRevokesTheWholeFamily) {
+  auto reg = register_ada();
+  auto other_session = run(service->login("ada@example.com", kPassword));
+  auto second = run(service->refresh(reg.tokens.refresh_token));
+  ASSERT_TRUE(authenticate(second.access_token));  // and now cached as verified
+
+  // The first token comes back: stolen or replayed.
+  expect_unauthorized(service->refresh(reg.tokens.refresh_token), "reuse of a spent token");
+  // Its successor, though never used, dies with the family...
+  expect_unauthorized(service->refresh(second.refresh_token), "refresh in a revoked family");
+  // ...and so do the family's access tokens, cached or not.
+  EXPECT_FALSE(authenticate(second.access_token));
+  EXPECT_FALSE(authenticate(reg.tokens.access_token));
+  // Another login of the same user is another family and unaffected.
+  EXPECT_TRUE(authenticate(other_session.access_token));
+  EXPECT_NO_THROW(run(service->refresh(other_session.refresh_token)));
+}
+
+TEST_P(Auth, LogoutRevokesTheSession) {
+  auto reg = register_ada();
+  auto other = run(service->login("ada@example.com", kPassword));
+  auto caller = authenticate(reg.tokens.access_token);  // cached as verified
+  ASSERT_TRUE(caller);
+  run(service->logout(*caller));
+  EXPECT_FALSE(authenticate(reg.tokens.access_token));
+  expect_unauthorized(service->refresh(reg.tokens.refresh_token), "refresh after logout");
+  // Only that session ended.
+  EXPECT_TRUE(authenticate(other.access_token));
+  EXPECT_NO_THROW(run(service->refresh(other.refresh_token)));
+  // Logging out twice is harmless.
+  EXPECT_NO_THROW(run(service->logout(*caller)));
+}
+
+TEST_P(Auth, RefreshRefusesUnknownMalformedAndExpiredTokens) {
+  auto reg = register_ada();
+  expect_unauthorized(service->refresh(""), "empty token");
+  expect_unauthorized(service->refresh(std::string(5000, 'a')), "oversized token");
+  expect_unauthorized(service->refresh("not-a-token-we-issued"), "unknown token");
+  expect_unauthorized(service->refresh(reg.tokens.access_token), "an access token");
+  clock.advance(std::chrono::hours(30 * 24) + std::chrono::seconds(1));
+  expect_unauthorized(service->refresh(reg.tokens.refresh_token), "expired token");
+}
+
+TEST_P(Auth, AuthenticateRefusesForeignAndExpiredAccessTokens) {
+  auto reg = register_ada();
+  EXPECT_FALSE(authenticate(""));
+  EXPECT_FALSE(authenticate("garbage"));
+  EXPECT_FALSE(authenticate(reg.tokens.refresh_token));
+  crypto::JwtCodec foreign{{.secret = std::string(40, 'x'), .ttl = std::chrono::seconds(900)},
+                           clock};
+  crypto::AccessClaims claims{reg.user.id, authenticate(reg.tokens.access_token)->session_id};
+  EXPECT_FALSE(authenticate(foreign.sign(claims)));
+  // A well-signed token for a session that does not exist.
+  crypto::AccessClaims ghost{reg.user.id, "01890a5d-ac96-774b-bcce-b302099a8057"};
+  EXPECT_FALSE(authenticate(jwt.sign(ghost)));
+  // A real session id presented for another user.
+  crypto::AccessClaims swapped{"01890a5d-ac96-774b-bcce-b302099a8057", claims.session_id};
+  EXPECT_FALSE(authenticate(jwt.sign(swapped)));
+  clock.advance(std::chrono::seconds(900 + 31));
+  EXPECT_FALSE(authenticate(reg.tokens.access_token));
+}
+
+TEST_P(Auth, OfSimultaneousRefreshesWithOneTokenExactlyOneSucceeds) {
+  auto reg = register_ada();
+  constexpr int kClients = 6;
+  std::vector<int> outcome(kClients, -1);  // 1 rotated, 0 unauthorized
+  std::vector<std::string> failures(kClients);
+  std::latch start(kClients);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.emplace_back([&, i] {
+      boost::asio::io_context io;
+      start.arrive_and_wait();
+      try {
+        test_support::run(io, service->refresh(reg.tokens.refresh_token));
+        outcome[i] = 1;
+      } catch (const Unauthorized&) {
+        outcome[i] = 0;
+      } catch (const std::exception& e) {
+        failures[i] = e.what();
+      }
+    });
+  }
+  for (auto& c : clients) c.join();
+  for (const auto& f : failures) EXPECT_EQ(f, "");
+  EXPECT_EQ(std::count(outcome.begin(), outcome.end(), 1), 1);
+  EXPECT_EQ(std::count(outcome.begin(), outcome.end(), 0), kClients - 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Databases, Auth, test_support::BothDialects(), test_support::DialectName);
+
+}  // namespace
+}  // namespace companion::auth

@@ -1,0 +1,46 @@
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "infra/http/pipeline.hpp"
+
+namespace companion::http {
+namespace {
+
+TEST(RequestId, AcceptsTheDocumentedAlphabet) {
+  EXPECT_TRUE(is_sane_request_id("a"));
+  EXPECT_TRUE(is_sane_request_id("abc-123"));
+  EXPECT_TRUE(is_sane_request_id("ABCxyz0189"));
+  EXPECT_TRUE(is_sane_request_id("a.b_c:d@e+f=g/h-i"));
+  EXPECT_TRUE(is_sane_request_id("01890a5d-ac96-774b-bcce-b302099a8057"));
+  EXPECT_TRUE(is_sane_request_id("dGVzdA=="));  // base64 with padding
+}
+
+TEST(RequestId, LengthIsOneTo128) {
+  EXPECT_FALSE(is_sane_request_id(""));
+  EXPECT_TRUE(is_sane_request_id(std::string(128, 'x')));
+  EXPECT_FALSE(is_sane_request_id(std::string(129, 'x')));
+  EXPECT_FALSE(is_sane_request_id(std::string(10'000, 'x')));
+}
+
+TEST(RequestId, RejectsEveryOtherCharacter) {
+  const std::string allowed_punctuation = "._:@+=/-";
+  for (int c = 0; c < 256; ++c) {
+    bool expected = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                    allowed_punctuation.find(static_cast<char>(c)) != std::string::npos;
+    std::string id = "req" + std::string(1, static_cast<char>(c)) + "id";
+    EXPECT_EQ(is_sane_request_id(id), expected) << "byte " << c;
+  }
+}
+
+TEST(RequestId, RejectsHeaderAndLogInjection) {
+  EXPECT_FALSE(is_sane_request_id("abc\r\nSet-Cookie: x=1"));
+  EXPECT_FALSE(is_sane_request_id("abc\ndef"));
+  EXPECT_FALSE(is_sane_request_id("{\"level\":\"error\"}"));
+  EXPECT_FALSE(is_sane_request_id("id with spaces"));
+  EXPECT_FALSE(is_sane_request_id("caf\xC3\xA9"));
+  EXPECT_FALSE(is_sane_request_id(std::string("a\0b", 3)));
+}
+
+}  // namespace
+}  // namespace companion::http
