@@ -1,6 +1,10 @@
 # The two commands a newcomer runs: `make run` and `make test`.
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
+# ccache keyed on paths relative to the checkout, so every clone (CI's
+# included) reuses what any other build of the same sources compiled.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
 
 .PHONY: all deps build run test bench clean format
 
