@@ -51,7 +51,7 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
   add("database-url", "",
       "sqlite:PATH (default sqlite:<data-dir>/companion.db) or postgresql://...");
   add("threads", std::to_string(cores), "I/O threads");
-  add("db-pool", "", "database connections (default: 4 for SQLite readers, 16 for PostgreSQL)");
+  add("db-pool", "", "database connections (default: 4 SQLite readers; PostgreSQL 2 per core, at least 4)");
   add("cpu-threads", std::to_string(cores), "threads for CPU-heavy work (password hashing)");
   add("log-level", "info", "debug, info, warn, error or off");
   add("log-format", "auto", "json, text, or auto (text on a terminal, JSON otherwise)");
@@ -136,8 +136,10 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
   s.server.threads = convert(o["threads"], count);
   s.cpu_threads = convert(o["cpu-threads"], count);
   bool sqlite = s.database.url.rfind("sqlite:", 0) == 0;
-  s.database.pool_size =
-      o["db-pool"].value.empty() ? (sqlite ? 4 : 16) : convert(o["db-pool"], count);
+  // More connections than cores only adds context switches while each
+  // query is a short round trip (measured: docs/benchmarks.md).
+  const std::size_t default_pool = sqlite ? 4 : std::max<std::size_t>(4, 2 * cores);
+  s.database.pool_size = o["db-pool"].value.empty() ? default_pool : convert(o["db-pool"], count);
   if (!log::parse_level(o["log-level"].value, s.log_level))
     throw ConfigError(
         "invalid value for --log-level / IC_LOG_LEVEL: expected debug, info, warn, error or off");

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include <cctype>
 #include <initializer_list>
 #include <string>
@@ -153,11 +155,12 @@ TEST(Settings, DefaultDatabaseUrlFollowsTheDataDir) {
   EXPECT_EQ(s.database.pool_size, 4u);
 }
 
-TEST(Settings, ExplicitDatabaseUrlWinsAndPostgresGetsALargerPool) {
+TEST(Settings, ExplicitDatabaseUrlWinsAndPostgresGetsTwoConnectionsPerCore) {
   auto s = parse({"serve", "--data-dir", "/var/lib/ic", "--database-url",
                   "postgresql://u:p@db:5432/companion"});
   EXPECT_EQ(s.database.url, "postgresql://u:p@db:5432/companion");
-  EXPECT_EQ(s.database.pool_size, 16u);
+  std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
+  EXPECT_EQ(s.database.pool_size, std::max<std::size_t>(4, 2 * cores));
   EXPECT_EQ(
       parse({"serve", "--database-url", "postgres://db/x", "--db-pool", "5"}).database.pool_size,
       5u);

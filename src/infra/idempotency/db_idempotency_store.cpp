@@ -70,13 +70,13 @@ boost::asio::awaitable<void> DbIdempotencyStore::complete(std::string user_id, s
   boost::json::array headers;
   for (auto& [k, v] : response.headers) headers.push_back(boost::json::array{k, v});
   auto encoded = boost::json::serialize(headers);
-  co_await db_.write([&](db::Connection& c) {
+  co_await db_.write_single([&](db::Connection& c) {
     c.execute(kComplete, {user_id, key, response.status, encoded, response.body});
   });
 }
 
 boost::asio::awaitable<void> DbIdempotencyStore::abandon(std::string user_id, std::string key) {
-  co_await db_.write([&](db::Connection& c) { c.execute(kDelete, {user_id, key}); });
+  co_await db_.write_single([&](db::Connection& c) { c.execute(kDelete, {user_id, key}); });
 }
 
 boost::asio::awaitable<std::int64_t> DbIdempotencyStore::sweep() {

@@ -100,7 +100,7 @@ boost::asio::awaitable<TokenPair> AuthService::refresh(std::string refresh_token
 }
 
 boost::asio::awaitable<void> AuthService::logout(const http::Caller& caller) {
-  co_await db_.write([&](db::Connection& c) {
+  co_await db_.write_single([&](db::Connection& c) {
     repository_.revoke_family(c, caller.session_id, clock_.now_ms());
   });
   forget_session(caller.session_id);

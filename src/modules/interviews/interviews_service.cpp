@@ -30,7 +30,7 @@ boost::asio::awaitable<Interview> InterviewsService::create(std::string user_id,
   i.scheduled_at_ms = in.scheduled_at_ms;
   i.status = Status::kCreated;
   i.created_at_ms = i.updated_at_ms = clock_.now_ms();
-  co_await db_.write([&](db::Connection& c) { repository_.insert(c, i); });
+  co_await db_.write_single([&](db::Connection& c) { repository_.insert(c, i); });
   co_return i;
 }
 
@@ -67,7 +67,7 @@ boost::asio::awaitable<Interview> InterviewsService::update(std::string user_id,
 
 boost::asio::awaitable<void> InterviewsService::remove(std::string user_id, std::string id) {
   bool removed =
-      co_await db_.write([&](db::Connection& c) { return repository_.remove(c, user_id, id); });
+      co_await db_.write_single([&](db::Connection& c) { return repository_.remove(c, user_id, id); });
   if (!removed) throw NotFound(kNotFound);
 }
 
