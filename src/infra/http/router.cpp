@@ -5,8 +5,8 @@
 namespace companion::http {
 namespace {
 
-std::vector<std::string> split(std::string_view path) {
-  std::vector<std::string> out;
+std::vector<std::string_view> split(std::string_view path) {
+  std::vector<std::string_view> out;
   std::size_t i = 0;
   while (i < path.size()) {
     if (path[i] == '/') {
@@ -28,7 +28,9 @@ bool is_param(const std::string& s) {
 }  // namespace
 
 void Router::add(Verb method, std::string path_template, RouteOptions options, Handler handler) {
-  Route r{method, path_template, std::move(options), std::move(handler), split(path_template)};
+  std::vector<std::string> segments;
+  for (auto part : split(path_template)) segments.emplace_back(part);
+  Route r{method, path_template, std::move(options), std::move(handler), std::move(segments)};
   // Templates that differ only in parameter names match the same paths.
   auto same_shape = [](const Route& a, const Route& b) {
     if (a.segments.size() != b.segments.size()) return false;
@@ -46,19 +48,7 @@ void Router::add(Verb method, std::string path_template, RouteOptions options, H
 
 Router::Match Router::match(Verb method, std::string_view path) const {
   Match result;
-  // Paths have a handful of segments; avoid allocating for the common case.
-  std::vector<std::string_view> parts;
-  std::size_t i = 0;
-  while (i < path.size()) {
-    if (path[i] == '/') {
-      ++i;
-      continue;
-    }
-    auto j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    parts.push_back(path.substr(i, j - i));
-    i = j;
-  }
+  auto parts = split(path);
   for (const auto& r : routes_) {
     if (r.segments.size() != parts.size()) continue;
     bool ok = true;

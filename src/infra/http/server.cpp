@@ -90,6 +90,16 @@ net::awaitable<void> lingering_close(beast::tcp_stream& stream) {
   }
 }
 
+// Writes a final (error) response with Connection: close; `linger` when
+// request bytes may still be on their way.
+net::awaitable<void> send_and_close(beast::tcp_stream& stream, Response res,
+                                    std::chrono::milliseconds timeout, bool linger) {
+  res.keep_alive(false);
+  stream.expires_after(timeout);
+  auto [ec, n] = co_await bhttp::async_write(stream, res, kTuple);
+  if (!ec && linger) co_await lingering_close(stream);
+}
+
 }  // namespace
 
 net::awaitable<void> Server::session(tcp::socket socket) {
@@ -178,10 +188,7 @@ net::awaitable<void> Server::serve_connection(beast::tcp_stream& stream, Connect
       auto res = pipeline_.reject(
           RawRequest{}, client_ip,
           ClientError(ErrorKind::kHeadersTooLarge, "The request headers exceed 16 KiB."));
-      res.keep_alive(false);
-      stream.expires_after(settings_.write_timeout);
-      co_await bhttp::async_write(stream, res, kTuple);
-      co_await lingering_close(stream);
+      co_await send_and_close(stream, std::move(res), settings_.write_timeout, true);
       break;
     }
     if (!header_complete) break;  // closed, timed out or failed mid-header
@@ -192,17 +199,13 @@ net::awaitable<void> Server::serve_connection(beast::tcp_stream& stream, Connect
         auto res = pipeline_.reject(
             parser.get(), client_ip,
             ClientError(ErrorKind::kHeadersTooLarge, "The request headers exceed 16 KiB."));
-        res.keep_alive(false);
-        stream.expires_after(settings_.write_timeout);
-        co_await bhttp::async_write(stream, res, kTuple);
+        co_await send_and_close(stream, std::move(res), settings_.write_timeout, false);
       } else if (hec != bhttp::error::end_of_stream && hec != beast::error::timeout &&
                  hec != net::error::eof && hec != net::error::connection_reset &&
                  hec != net::error::operation_aborted) {
         auto res = pipeline_.reject(parser.get(), client_ip,
                                     BadRequest("The request is not valid HTTP/1.1."));
-        res.keep_alive(false);
-        stream.expires_after(settings_.write_timeout);
-        co_await bhttp::async_write(stream, res, kTuple);
+        co_await send_and_close(stream, std::move(res), settings_.write_timeout, false);
       }
       break;
     }
@@ -216,10 +219,7 @@ net::awaitable<void> Server::serve_connection(beast::tcp_stream& stream, Connect
     };
     if (parser.content_length() && *parser.content_length() > limit) {
       auto res = too_large();
-      res.keep_alive(false);
-      stream.expires_after(settings_.write_timeout);
-      co_await bhttp::async_write(stream, res, kTuple);
-      co_await lingering_close(stream);
+      co_await send_and_close(stream, std::move(res), settings_.write_timeout, true);
       break;
     }
     parser.body_limit(limit);
@@ -235,10 +235,7 @@ net::awaitable<void> Server::serve_connection(beast::tcp_stream& stream, Connect
       auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
       if (bec == bhttp::error::body_limit) {
         auto res = too_large();
-        res.keep_alive(false);
-        stream.expires_after(settings_.write_timeout);
-        co_await bhttp::async_write(stream, res, kTuple);
-        co_await lingering_close(stream);
+        co_await send_and_close(stream, std::move(res), settings_.write_timeout, true);
         break;
       }
       if (bec) {
@@ -248,9 +245,7 @@ net::awaitable<void> Server::serve_connection(beast::tcp_stream& stream, Connect
           auto res =
               pipeline_.reject(parser.get(), client_ip,
                                BadRequest("The request body is not valid HTTP/1.1 framing."));
-          res.keep_alive(false);
-          stream.expires_after(settings_.write_timeout);
-          co_await bhttp::async_write(stream, res, kTuple);
+          co_await send_and_close(stream, std::move(res), settings_.write_timeout, false);
         }
         break;
       }
