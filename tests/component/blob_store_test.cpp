@@ -1,0 +1,123 @@
+// The BlobStore contract, run against every implementation.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "infra/crypto/encoding.hpp"
+#include "infra/storage/filesystem_blob_store.hpp"
+
+namespace companion::storage {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct StoreFactory {
+  std::string name;
+  // Returns a fresh, empty store.
+  std::function<std::unique_ptr<BlobStore>(const fs::path& scratch)> make;
+};
+
+class BlobStoreContract : public ::testing::TestWithParam<StoreFactory> {
+ protected:
+  void SetUp() override {
+    scratch_ = fs::temp_directory_path() / ("blobstore-" + crypto::hex_encode(crypto::random_bytes(6)));
+    fs::create_directories(scratch_);
+    store_ = GetParam().make(scratch_);
+  }
+  void TearDown() override {
+    store_.reset();
+    fs::remove_all(scratch_);
+  }
+  std::string read_all(const std::string& key) {
+    auto n = store_->size(key);
+    EXPECT_TRUE(n.has_value());
+    std::string out(n.value_or(0), '\0');
+    EXPECT_EQ(store_->read(key, 0, out), out.size());
+    return out;
+  }
+  fs::path scratch_;
+  std::unique_ptr<BlobStore> store_;
+};
+
+TEST_P(BlobStoreContract, StreamedWriteIsInvisibleUntilCommitThenReadable) {
+  auto data = crypto::random_bytes(3 * 1024 * 1024 + 17);  // several parts, odd tail
+  auto w = store_->create("recordings/u1/i1/r1");
+  for (std::size_t off = 0; off < data.size(); off += 100'000)
+    w->write({data.data() + off, std::min<std::size_t>(100'000, data.size() - off)});
+  EXPECT_FALSE(store_->size("recordings/u1/i1/r1").has_value());
+  w->commit();
+  EXPECT_EQ(w->written(), data.size());
+  EXPECT_EQ(store_->size("recordings/u1/i1/r1"), data.size());
+  EXPECT_EQ(read_all("recordings/u1/i1/r1"), data);
+}
+
+TEST_P(BlobStoreContract, RangeReadsReturnTheExactBytes) {
+  auto data = crypto::random_bytes(200'000);
+  auto w = store_->create("a/b");
+  w->write(data);
+  w->commit();
+  std::string out(1000, '\0');
+  EXPECT_EQ(store_->read("a/b", 12345, out), 1000u);
+  EXPECT_EQ(out, data.substr(12345, 1000));
+  EXPECT_EQ(store_->read("a/b", 199'500, out), 500u);  // short at the end
+  EXPECT_EQ(out.substr(0, 500), data.substr(199'500));
+}
+
+TEST_P(BlobStoreContract, AbandonedWriterLeavesNothing) {
+  {
+    auto w = store_->create("x/y");
+    w->write(std::string(1000, 'z'));
+  }
+  EXPECT_FALSE(store_->size("x/y").has_value());
+}
+
+TEST_P(BlobStoreContract, CommitReplacesAnExistingObject) {
+  for (std::string v : {"first", "second version"}) {
+    auto w = store_->create("k");
+    w->write(v);
+    w->commit();
+  }
+  EXPECT_EQ(read_all("k"), "second version");
+}
+
+TEST_P(BlobStoreContract, AdoptMovesALocalFileIn) {
+  auto file = scratch_ / "local.bin";
+  auto data = crypto::random_bytes(70'000);
+  std::ofstream(file, std::ios::binary) << data;
+  store_->adopt("adopted/file", file);
+  EXPECT_FALSE(fs::exists(file));
+  EXPECT_EQ(read_all("adopted/file"), data);
+}
+
+TEST_P(BlobStoreContract, RemoveIsIdempotentAndReadOfMissingThrows) {
+  auto w = store_->create("gone");
+  w->write(std::string("x"));
+  w->commit();
+  store_->remove("gone");
+  store_->remove("gone");
+  EXPECT_FALSE(store_->size("gone").has_value());
+  std::string out(10, '\0');
+  EXPECT_THROW(store_->read("gone", 0, out), StorageError);
+}
+
+TEST_P(BlobStoreContract, RefusesUnsafeKeys) {
+  for (std::string key : {"", "/abs", "a/../b", "a//b", "..", "a/./b", "sp ace", "a/b/"})
+    EXPECT_THROW(store_->create(key), std::invalid_argument) << key;
+}
+
+TEST_P(BlobStoreContract, CheckPasses) { EXPECT_NO_THROW(store_->check()); }
+
+INSTANTIATE_TEST_SUITE_P(
+    Stores, BlobStoreContract,
+    ::testing::Values(StoreFactory{"filesystem",
+                                   [](const fs::path& scratch) -> std::unique_ptr<BlobStore> {
+                                     return std::make_unique<FilesystemBlobStore>(scratch / "blobs");
+                                   }}),
+    [](const auto& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace companion::storage
