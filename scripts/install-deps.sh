@@ -13,8 +13,11 @@ APT_PACKAGES=(
   libsqlite3-dev libpq-dev libsodium-dev libssl-dev
   libspdlog-dev libfmt-dev libre2-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libcurl4-openssl-dev libavformat-dev libavcodec-dev libavutil-dev libswresample-dev
   # real parts started by the tests, and the tools that drive them
   postgresql-15 postgresql-client-15 curl python3
+  # test media: generated at test time
+  ffmpeg sox espeak-ng flite
   # benchmarks
   wrk
 )
