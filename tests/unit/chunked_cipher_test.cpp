@@ -1,0 +1,90 @@
+#include <gtest/gtest.h>
+
+#include "infra/crypto/chunked_cipher.hpp"
+#include "infra/crypto/encoding.hpp"
+
+namespace companion::crypto {
+namespace {
+
+// Seals `data` into a whole object: header and chunks, the last one final.
+std::string seal_all(const ChunkedCipher& c, std::string_view data) {
+  std::string out = c.header();
+  std::uint64_t i = 0;
+  std::size_t off = 0;
+  while (data.size() - off >= c.chunk_size()) {
+    // A full last chunk is followed by an empty final chunk.
+    out += c.seal(i++, data.substr(off, c.chunk_size()), false);
+    off += c.chunk_size();
+  }
+  out += c.seal(i, data.substr(off), true);
+  return out;
+}
+
+class ChunkedCipherTest : public ::testing::Test {
+ protected:
+  std::string key = random_bytes(32);
+  ChunkedCipher cipher = ChunkedCipher::create(key, 4096);
+};
+
+TEST_F(ChunkedCipherTest, RoundTripsEveryChunkIndependently) {
+  auto data = random_bytes(4096 * 3 + 100);
+  auto sealed = seal_all(cipher, data);
+  auto reopened = ChunkedCipher::from_header(key, sealed);
+  ASSERT_TRUE(reopened);
+  EXPECT_EQ(reopened->plaintext_size(sealed.size()), data.size());
+  // Chunk 2 alone, as a Range read would.
+  auto c2 = reopened->open(2, std::string_view(sealed).substr(reopened->chunk_offset(2), 4096 + 16), false);
+  ASSERT_TRUE(c2);
+  EXPECT_EQ(*c2, data.substr(2 * 4096, 4096));
+  auto last = reopened->open(3, std::string_view(sealed).substr(reopened->chunk_offset(3)), true);
+  ASSERT_TRUE(last);
+  EXPECT_EQ(*last, data.substr(3 * 4096));
+}
+
+TEST_F(ChunkedCipherTest, ExactMultipleEndsWithAnEmptyFinalChunk) {
+  auto data = random_bytes(4096 * 2);
+  auto sealed = seal_all(cipher, data);
+  EXPECT_EQ(sealed.size(), kHeaderBytes + 2 * (4096 + 16) + 16);
+  EXPECT_EQ(cipher.plaintext_size(sealed.size()), data.size());
+  EXPECT_EQ(cipher.open(2, std::string_view(sealed).substr(cipher.chunk_offset(2)), true), "");
+}
+
+TEST_F(ChunkedCipherTest, DetectsTamperingReorderingTruncationAndWrongKeys) {
+  auto data = random_bytes(4096 * 2 + 10);
+  auto sealed = seal_all(cipher, data);
+  std::string_view v(sealed);
+  auto chunk0 = v.substr(cipher.chunk_offset(0), 4096 + 16);
+  auto chunk1 = v.substr(cipher.chunk_offset(1), 4096 + 16);
+  // Altered byte.
+  std::string bad(chunk0);
+  bad[100] ^= 1;
+  EXPECT_FALSE(cipher.open(0, bad, false));
+  // Swapped chunks.
+  EXPECT_FALSE(cipher.open(0, chunk1, false));
+  // A non-final chunk presented as the end (truncation).
+  EXPECT_FALSE(cipher.open(1, chunk1, true));
+  // Another key, another object's header.
+  EXPECT_FALSE(ChunkedCipher::from_header(random_bytes(32), sealed)->open(0, chunk0, false));
+  auto other = ChunkedCipher::create(key, 4096);
+  EXPECT_FALSE(other.open(0, chunk0, false));
+}
+
+TEST_F(ChunkedCipherTest, RefusesForeignHeadersAndWrongSizes) {
+  EXPECT_FALSE(ChunkedCipher::from_header(key, std::string(32, 'x')));
+  EXPECT_FALSE(ChunkedCipher::from_header(key, "ICR1"));
+  EXPECT_THROW(cipher.seal(0, std::string(10, 'a'), false), std::invalid_argument);
+  EXPECT_THROW(cipher.seal(0, std::string(5000, 'a'), true), std::invalid_argument);
+  EXPECT_FALSE(cipher.plaintext_size(10));
+}
+
+TEST(SealBox, RoundTripsAndBindsTheContext) {
+  auto key = random_bytes(32);
+  auto sealed = seal_box(key, "upload-tail:1", "secret bytes");
+  EXPECT_EQ(open_box(key, "upload-tail:1", sealed), "secret bytes");
+  EXPECT_FALSE(open_box(key, "upload-tail:2", sealed));
+  EXPECT_FALSE(open_box(random_bytes(32), "upload-tail:1", sealed));
+  EXPECT_NE(seal_box(key, "c", "same"), seal_box(key, "c", "same"));  // fresh nonce
+}
+
+}  // namespace
+}  // namespace companion::crypto
