@@ -85,10 +85,11 @@ std::string Pipeline::request_id_for(const RawRequest& req) const {
   return crypto::base64url_encode(raw);
 }
 
-std::size_t Pipeline::body_limit(Verb method, std::string_view target) const {
+Pipeline::BodyPolicy Pipeline::body_policy(Verb method, std::string_view target) const {
   auto q = target.find('?');
   auto m = router_.match(method, target.substr(0, q));
-  return m.route ? m.route->options.body_limit : RouteOptions{}.body_limit;
+  if (!m.route) return {RouteOptions{}.body_limit, false};
+  return {m.route->options.body_limit, m.route->options.streaming_body};
 }
 
 boost::asio::awaitable<Response> Pipeline::handle(Request& request) {

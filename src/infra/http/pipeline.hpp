@@ -72,8 +72,13 @@ class Pipeline {
   // the problem response, logged and counted like any other.
   Response reject(const RawRequest& header, const std::string& client_ip, const ClientError& error);
 
-  // The route's body limit for a request target (the default for unknown routes).
-  std::size_t body_limit(Verb method, std::string_view target) const;
+  // How the session reads a request's body: the route's limit, and whether
+  // the handler streams it (defaults for unknown routes).
+  struct BodyPolicy {
+    std::uint64_t limit;
+    bool streaming;
+  };
+  BodyPolicy body_policy(Verb method, std::string_view target) const;
   std::string request_id_for(const RawRequest& req) const;
   std::size_t in_flight() const { return in_flight_.load(); }
 

@@ -13,9 +13,10 @@ enum class RateClass { kDefault, kAuth, kNone };
 
 struct RouteOptions {
   bool auth = true;  // bearer token required
-  std::size_t body_limit = 256 * 1024;
+  std::uint64_t body_limit = 256 * 1024;
   bool json_body = false;          // body must be application/json
   bool idempotent = false;         // honours Idempotency-Key
+  bool streaming_body = false;     // the handler reads the body (Request::body)
   std::vector<std::string> query;  // accepted query parameters; others -> 400
   RateClass rate = RateClass::kDefault;
   std::string summary;  // for logs and the OpenAPI check

@@ -100,6 +100,77 @@ net::awaitable<void> send_and_close(beast::tcp_stream& stream, Response res,
   if (!ec && linger) co_await lingering_close(stream);
 }
 
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+// BodyReader over the connection: 64 KiB at a time into a fixed buffer.
+class SessionBodyReader final : public BodyReader {
+ public:
+  SessionBodyReader(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                    bhttp::request_parser<bhttp::buffer_body>& parser,
+                    std::chrono::milliseconds read_timeout, std::chrono::milliseconds write_timeout)
+      : stream_(stream),
+        buffer_(buffer),
+        parser_(parser),
+        read_timeout_(read_timeout),
+        write_timeout_(write_timeout) {}
+
+  net::awaitable<std::string_view> next() override {
+    if (failed_) throw BadRequest("The request body could not be read.");
+    if (parser_.is_done()) co_return std::string_view{};
+    if (!continued_) {
+      // Asked for the body only now: a request refused before this point
+      // (auth, validation) never makes the client send it.
+      continued_ = true;
+      auto expect = parser_.get().find(bhttp::field::expect);
+      if (expect != parser_.get().end() && beast::iequals(expect->value(), "100-continue")) {
+        stream_.expires_after(write_timeout_);
+        auto [wec, wn] = co_await net::async_write(stream_, net::buffer(kContinue), kTuple);
+        if (wec) fail("The connection closed.");
+      }
+    }
+    for (;;) {
+      parser_.get().body().data = chunk_.data();
+      parser_.get().body().size = chunk_.size();
+      stream_.expires_after(read_timeout_);
+      auto [ec, n] = co_await bhttp::async_read_some(stream_, buffer_, parser_, kTuple);
+      if (ec == bhttp::error::need_buffer) ec = {};
+      if (ec == bhttp::error::body_limit) {
+        failed_ = true;
+        throw TooLarge("The request body exceeds the limit for this route.");
+      }
+      if (ec)
+        fail(ec == beast::error::timeout ? "The request body stopped arriving in time."
+                                         : "The request body ended early or is badly framed.");
+      std::size_t got = chunk_.size() - parser_.get().body().size;
+      received_ += got;
+      if (got > 0) co_return std::string_view(chunk_.data(), got);
+      if (parser_.is_done()) co_return std::string_view{};
+    }
+  }
+  std::optional<std::uint64_t> content_length() const override {
+    auto n = parser_.content_length();
+    return n ? std::optional<std::uint64_t>(*n) : std::nullopt;
+  }
+  std::uint64_t received() const override { return received_; }
+  bool done() const override { return parser_.is_done(); }
+  bool failed() const { return failed_; }
+
+ private:
+  [[noreturn]] void fail(const char* why) {
+    failed_ = true;
+    throw BadRequest(why);
+  }
+  beast::tcp_stream& stream_;
+  beast::flat_buffer& buffer_;
+  bhttp::request_parser<bhttp::buffer_body>& parser_;
+  std::chrono::milliseconds read_timeout_;
+  std::chrono::milliseconds write_timeout_;
+  std::array<char, 64 * 1024> chunk_;
+  std::uint64_t received_ = 0;
+  bool continued_ = false;
+  bool failed_ = false;
+};
+
 }  // namespace
 
 net::awaitable<void> Server::session(tcp::socket socket) {
@@ -156,10 +227,10 @@ net::awaitable<void> Server::serve_connection(beast::tcp_stream& stream, Connect
     conn.idle = false;
     first = false;
 
-    bhttp::request_parser<bhttp::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(settings_.header_limit + 1));
+    bhttp::request_parser<bhttp::empty_body> head;
+    head.header_limit(static_cast<std::uint32_t>(settings_.header_limit + 1));
     // The route decides the body limit, once the header is in.
-    parser.body_limit(boost::none);
+    head.body_limit(boost::none);
     stream.expires_after(settings_.header_timeout);
     // The whole header block must arrive within the limit (Beast's own
     // header_limit counts only the part it has not consumed yet).
@@ -192,41 +263,69 @@ net::awaitable<void> Server::serve_connection(beast::tcp_stream& stream, Connect
       break;
     }
     if (!header_complete) break;  // closed, timed out or failed mid-header
-    auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
+    auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, head, kTuple);
     if (hec) {
       logger_.debug("request header refused", {{"error", hec.message()}, {"clientIp", client_ip}});
+      RawRequest seen;
+      seen.base() = head.get().base();
       if (hec == bhttp::error::header_limit || hec == bhttp::error::buffer_overflow) {
         auto res = pipeline_.reject(
-            parser.get(), client_ip,
+            seen, client_ip,
             ClientError(ErrorKind::kHeadersTooLarge, "The request headers exceed 16 KiB."));
         co_await send_and_close(stream, std::move(res), settings_.write_timeout, false);
       } else if (hec != bhttp::error::end_of_stream && hec != beast::error::timeout &&
                  hec != net::error::eof && hec != net::error::connection_reset &&
                  hec != net::error::operation_aborted) {
-        auto res = pipeline_.reject(parser.get(), client_ip,
-                                    BadRequest("The request is not valid HTTP/1.1."));
+        auto res =
+            pipeline_.reject(seen, client_ip, BadRequest("The request is not valid HTTP/1.1."));
         co_await send_and_close(stream, std::move(res), settings_.write_timeout, false);
       }
       break;
     }
 
-    const auto& header = parser.get();
-    const std::size_t limit = pipeline_.body_limit(header.method(), header.target());
-    auto too_large = [&] {
+    const auto policy = pipeline_.body_policy(head.get().method(), head.get().target());
+    auto too_large = [&](const RawRequest& header) {
       return pipeline_.reject(header, client_ip,
                               TooLarge("The request body exceeds the limit of " +
-                                       std::to_string(limit) + " bytes for this route."));
+                                       std::to_string(policy.limit) + " bytes for this route."));
     };
-    if (parser.content_length() && *parser.content_length() > limit) {
-      auto res = too_large();
-      co_await send_and_close(stream, std::move(res), settings_.write_timeout, true);
+    if (head.content_length() && *head.content_length() > policy.limit) {
+      RawRequest seen;
+      seen.base() = head.get().base();
+      co_await send_and_close(stream, too_large(seen), settings_.write_timeout, true);
       break;
     }
-    parser.body_limit(limit);
+
+    Request request;
+    request.client_ip = client_ip;
+    if (policy.streaming) {
+      // The handler pulls the body through request.body.
+      bhttp::request_parser<bhttp::buffer_body> parser(std::move(head));
+      parser.body_limit(policy.limit);
+      request.raw.base() = parser.get().base();
+      SessionBodyReader reader(stream, buffer, parser, settings_.body_timeout,
+                               settings_.write_timeout);
+      request.body = &reader;
+      const bool client_keep_alive = request.raw.keep_alive();
+      auto response = co_await pipeline_.handle(request);
+      // A body the handler left unread cannot be skipped safely: close.
+      keep_alive = client_keep_alive && !draining_ && reader.done() && !reader.failed();
+      response.keep_alive(keep_alive);
+      stream.expires_after(settings_.write_timeout);
+      auto [wec, wn] = co_await bhttp::async_write(stream, response, kTuple);
+      if (wec) break;
+      // Unread body bytes may still be on their way: let the client see the
+      // response rather than a reset.
+      if (!reader.done()) co_await lingering_close(stream);
+      continue;
+    }
+
+    bhttp::request_parser<bhttp::string_body> parser(std::move(head));
+    parser.body_limit(policy.limit);
     if (!parser.is_done()) {
+      const auto& header = parser.get();
       auto expect = header.find(bhttp::field::expect);
       if (expect != header.end() && beast::iequals(expect->value(), "100-continue")) {
-        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
         stream.expires_after(settings_.write_timeout);
         auto [wec, wn] = co_await net::async_write(stream, net::buffer(kContinue), kTuple);
         if (wec) break;
@@ -234,8 +333,7 @@ net::awaitable<void> Server::serve_connection(beast::tcp_stream& stream, Connect
       stream.expires_after(settings_.body_timeout);
       auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
       if (bec == bhttp::error::body_limit) {
-        auto res = too_large();
-        co_await send_and_close(stream, std::move(res), settings_.write_timeout, true);
+        co_await send_and_close(stream, too_large(parser.get()), settings_.write_timeout, true);
         break;
       }
       if (bec) {
@@ -251,9 +349,7 @@ net::awaitable<void> Server::serve_connection(beast::tcp_stream& stream, Connect
       }
     }
 
-    Request request;
     request.raw = parser.release();
-    request.client_ip = client_ip;
     const bool client_keep_alive = request.raw.keep_alive();
     auto response = co_await pipeline_.handle(request);
     keep_alive = client_keep_alive && !draining_;

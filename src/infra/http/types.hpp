@@ -28,6 +28,21 @@ struct Caller {
 
 struct Route;
 
+// A request body read piece by piece, for routes that stream (uploads).
+// Memory stays bounded by one piece; each read has the body deadline; the
+// route's body limit applies to the total.
+class BodyReader {
+ public:
+  virtual ~BodyReader() = default;
+  // The next piece, or an empty view once the body is complete. Throws
+  // TooLarge past the limit and BadRequest on bad framing, a timeout or a
+  // client that went away. The view is valid until the next call.
+  virtual boost::asio::awaitable<std::string_view> next() = 0;
+  virtual std::optional<std::uint64_t> content_length() const = 0;
+  virtual std::uint64_t received() const = 0;
+  virtual bool done() const = 0;
+};
+
 class Request {
  public:
   RawRequest raw;
@@ -38,7 +53,8 @@ class Request {
   std::vector<std::pair<std::string, std::string>> path_params;
   std::vector<std::pair<std::string, std::string>> query;
   std::optional<Caller> caller;
-  boost::json::value json;  // the parsed body, on routes that take JSON
+  boost::json::value json;     // the parsed body, on routes that take JSON
+  BodyReader* body = nullptr;  // the unread body, on routes that stream it
 
   std::string_view path_param(std::string_view name) const;
   std::optional<std::string_view> query_param(std::string_view name) const;
