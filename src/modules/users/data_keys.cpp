@@ -1,0 +1,94 @@
+#include "modules/users/data_keys.hpp"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+#include "infra/crypto/chunked_cipher.hpp"
+#include "infra/crypto/encoding.hpp"
+
+namespace companion::users {
+namespace {
+
+constexpr const char* kSelect = "SELECT wrapped_key FROM user_keys WHERE user_id = $1";
+constexpr const char* kInsert =
+    "INSERT INTO user_keys (user_id, wrapped_key, created_at) VALUES ($1, $2, $3) "
+    "ON CONFLICT (user_id) DO NOTHING";
+constexpr const char* kDelete = "DELETE FROM user_keys WHERE user_id = $1";
+
+std::string context(const std::string& user_id) {
+  return "user-data-key:" + user_id;
+}
+
+}  // namespace
+
+DataKeys::DataKeys(db::Database& db, std::string master_key, const Clock& clock)
+    : db_(db), master_key_(std::move(master_key)), clock_(clock) {
+  if (master_key_.size() != crypto::kKeyBytes)
+    throw std::invalid_argument("master key must be 32 bytes");
+}
+
+std::string DataKeys::unwrap(const std::string& user_id, const std::string& wrapped) const {
+  auto sealed = crypto::base64url_decode(wrapped);
+  auto key = sealed ? crypto::open_box(master_key_, context(user_id), *sealed) : std::nullopt;
+  if (!key || key->size() != crypto::kKeyBytes)
+    throw std::runtime_error("a user data key does not open with this master key");
+  return *key;
+}
+
+std::optional<std::string> DataKeys::existing_key_in(db::Connection& c,
+                                                     const std::string& user_id) {
+  auto row = c.query_one(kSelect, {user_id});
+  if (!row) return std::nullopt;
+  return unwrap(user_id, row->text(0));
+}
+
+std::string DataKeys::key_for_in(db::Connection& c, const std::string& user_id) {
+  if (auto key = existing_key_in(c, user_id)) return *key;
+  auto fresh = crypto::random_bytes(crypto::kKeyBytes);
+  auto wrapped = crypto::base64url_encode(crypto::seal_box(master_key_, context(user_id), fresh));
+  c.execute(kInsert, {user_id, wrapped, clock_.now_ms()});
+  // Another request may have won the insert: use whatever is stored.
+  return *existing_key_in(c, user_id);
+}
+
+boost::asio::awaitable<std::string> DataKeys::key_for(std::string user_id) {
+  co_return co_await db_.write([&](db::Connection& c) { return key_for_in(c, user_id); });
+}
+
+void DataKeys::destroy_in(db::Connection& c, const std::string& user_id) {
+  c.execute(kDelete, {user_id});
+}
+
+std::string load_or_create_master_key(const std::optional<std::string>& configured,
+                                      const std::string& key_file) {
+  if (configured) {
+    auto key = crypto::base64url_decode(*configured);
+    if (!key || key->size() != crypto::kKeyBytes)
+      throw std::invalid_argument("IC_MASTER_KEY must be the base64url form of 32 bytes");
+    return *key;
+  }
+  namespace fs = std::filesystem;
+  if (fs::exists(key_file)) {
+    std::ifstream in(key_file, std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    auto key = crypto::base64url_decode(text);
+    if (!key || key->size() != crypto::kKeyBytes)
+      throw std::invalid_argument("the master key in " + key_file +
+                                  " is not 32 bytes of base64url");
+    return *key;
+  }
+  auto key = crypto::random_bytes(crypto::kKeyBytes);
+  auto tmp = key_file + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << crypto::base64url_encode(key);
+  }
+  ::chmod(tmp.c_str(), 0600);
+  fs::rename(tmp, key_file);
+  return key;
+}
+
+}  // namespace companion::users

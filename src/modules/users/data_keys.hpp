@@ -1,0 +1,42 @@
+#pragma once
+// Each user's data key: 256 random bits that encrypt their recordings,
+// stored only wrapped (sealed) by the master key in user_keys. Destroying
+// the wrapped key makes everything encrypted with it unreadable; erasure
+// relies on that (crypto-shredding).
+#include <boost/asio/awaitable.hpp>
+
+#include <optional>
+#include <string>
+
+#include "infra/clock/clock.hpp"
+#include "infra/db/database.hpp"
+
+namespace companion::users {
+
+class DataKeys {
+ public:
+  // master_key: 32 bytes.
+  DataKeys(db::Database& db, std::string master_key, const Clock& clock);
+
+  // The user's key, created on first use (concurrent first uses agree).
+  std::string key_for_in(db::Connection& c, const std::string& user_id);
+  boost::asio::awaitable<std::string> key_for(std::string user_id);
+  // The key if one exists (nullopt after it was destroyed).
+  std::optional<std::string> existing_key_in(db::Connection& c, const std::string& user_id);
+  // Crypto-shredding: the wrapped key is deleted.
+  void destroy_in(db::Connection& c, const std::string& user_id);
+
+ private:
+  std::string unwrap(const std::string& user_id, const std::string& wrapped) const;
+
+  db::Database& db_;
+  std::string master_key_;
+  const Clock& clock_;
+};
+
+// The master key: IC_MASTER_KEY (base64url of 32 bytes) when given, else
+// the file (created with 32 random bytes, mode 0600, on first use).
+std::string load_or_create_master_key(const std::optional<std::string>& configured,
+                                      const std::string& key_file);
+
+}  // namespace companion::users

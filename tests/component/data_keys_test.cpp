@@ -1,0 +1,112 @@
+// Per-user data keys wrapped by the master key, on both databases.
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "infra/crypto/encoding.hpp"
+#include "modules/users/data_keys.hpp"
+#include "modules/users/users_service.hpp"
+#include "support/databases.hpp"
+
+namespace companion::users {
+namespace {
+
+class DataKeysTest : public test_support::DatabaseTest {
+ protected:
+  void SetUp() override {
+    DatabaseTest::SetUp();
+    if (HasFatalFailure()) return;
+    migrate();
+    users_ = std::make_unique<UsersService>(database(), clock_, ids_);
+    keys_ = std::make_unique<DataKeys>(database(), master_, clock_);
+  }
+  void TearDown() override {
+    keys_.reset();
+    users_.reset();
+    DatabaseTest::TearDown();
+  }
+  std::string make_user() {
+    auto fn = [&](db::Connection& c) {
+      return users_
+          ->create_in(c, "k" + crypto::hex_encode(crypto::random_bytes(4)) + "@example.com", "K",
+                      "hash")
+          .id;
+    };
+    return database().transact(fn);
+  }
+  SystemClock clock_;
+  crypto::UuidV7Generator ids_{clock_};
+  std::string master_ = crypto::random_bytes(32);
+  std::unique_ptr<UsersService> users_;
+  std::unique_ptr<DataKeys> keys_;
+};
+
+TEST_P(DataKeysTest, OneStableKeyPerUserStoredOnlyWrapped) {
+  auto alice = make_user();
+  auto bob = make_user();
+  auto a1 = run(keys_->key_for(alice));
+  auto a2 = run(keys_->key_for(alice));
+  auto b = run(keys_->key_for(bob));
+  EXPECT_EQ(a1.size(), 32u);
+  EXPECT_EQ(a1, a2);
+  EXPECT_NE(a1, b);
+  auto stored = database().acquire(db::Access::kWrite)->query("SELECT wrapped_key FROM user_keys");
+  ASSERT_EQ(stored.size(), 2u);
+  for (auto& row : stored) {
+    auto raw = crypto::base64url_decode(row.text(0));
+    ASSERT_TRUE(raw);
+    EXPECT_EQ(raw->find(a1), std::string::npos);
+    EXPECT_EQ(raw->find(b), std::string::npos);
+  }
+}
+
+TEST_P(DataKeysTest, ConcurrentFirstUsesAgree) {
+  auto user = make_user();
+  std::vector<std::string> got(6);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 6; ++i)
+    threads.emplace_back([&, i] {
+      auto fn = [&](db::Connection& c) { return keys_->key_for_in(c, user); };
+      got[i] = database().transact(fn);
+    });
+  for (auto& t : threads) t.join();
+  for (auto& k : got) EXPECT_EQ(k, got[0]);
+}
+
+TEST_P(DataKeysTest, ADifferentMasterKeyCannotUnwrapAndDestroyShreds) {
+  auto user = make_user();
+  run(keys_->key_for(user));
+  DataKeys other(database(), crypto::random_bytes(32), clock_);
+  EXPECT_THROW(run(other.key_for(user)), std::runtime_error);
+  auto destroy = [&](db::Connection& c) { keys_->destroy_in(c, user); };
+  database().transact(destroy);
+  auto check = [&](db::Connection& c) { return keys_->existing_key_in(c, user); };
+  EXPECT_FALSE(database().transact(check).has_value());
+}
+
+INSTANTIATE_TEST_SUITE_P(Dialects, DataKeysTest, test_support::BothDialects(),
+                         test_support::DialectName);
+
+TEST(MasterKey, CreatedOnceWithMode0600AndReadBack) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("master-" + crypto::hex_encode(crypto::random_bytes(6)));
+  std::filesystem::create_directories(dir);
+  auto file = (dir / "master-key").string();
+  auto k1 = load_or_create_master_key(std::nullopt, file);
+  auto k2 = load_or_create_master_key(std::nullopt, file);
+  EXPECT_EQ(k1.size(), 32u);
+  EXPECT_EQ(k1, k2);
+  struct stat st {};
+  ASSERT_EQ(::stat(file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  auto configured = crypto::base64url_encode(std::string(32, 'm'));
+  EXPECT_EQ(load_or_create_master_key(configured, file), std::string(32, 'm'));
+  EXPECT_THROW(load_or_create_master_key(std::string("short"), file), std::invalid_argument);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace companion::users
