@@ -19,6 +19,7 @@ cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
   wait 2>/dev/null
   scripts/pg-test-cluster.sh stop "$work/pg"
+  scripts/s3-test-server.sh stop "$work/s3"
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -49,6 +50,13 @@ if ! PG_URL=$(scripts/pg-test-cluster.sh start "$work/pg"); then
   exit 1
 fi
 export COMPANION_TEST_PG_URL=$PG_URL
+echo "== starting s3rver"
+if ! S3_ENDPOINT=$(scripts/s3-test-server.sh start "$work/s3"); then
+  echo "could not start s3rver"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+export COMPANION_TEST_S3_ENDPOINT=$S3_ENDPOINT
 export COMPANION_BINARY=$ROOT/$BUILD/interview-companion
 export COMPANION_ROOT=$ROOT
 

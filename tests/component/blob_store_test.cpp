@@ -1,14 +1,20 @@
-// The BlobStore contract, run against every implementation.
+// The BlobStore contract, run against every implementation: the filesystem
+// store, and the S3 store against the real s3rver named by
+// COMPANION_TEST_S3_ENDPOINT (scripts/test.sh starts one), a fresh bucket per
+// test. When the variable is unset the S3 cases FAIL; they do not skip.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 
 #include "infra/crypto/encoding.hpp"
 #include "infra/storage/filesystem_blob_store.hpp"
+#include "infra/storage/s3_blob_store.hpp"
 
 namespace companion::storage {
 namespace {
@@ -17,16 +23,41 @@ namespace fs = std::filesystem;
 
 struct StoreFactory {
   std::string name;
-  // Returns a fresh, empty store.
+  // Returns a fresh, empty store; throws when it cannot.
   std::function<std::unique_ptr<BlobStore>(const fs::path& scratch)> make;
 };
+// Names the store in test output ("GetParam() = s3").
+void PrintTo(const StoreFactory& f, std::ostream* os) {
+  *os << f.name;
+}
+
+// A new bucket on the test S3 server (s3rver's documented credentials).
+std::unique_ptr<BlobStore> make_s3_store(const fs::path&) {
+  const char* endpoint = std::getenv("COMPANION_TEST_S3_ENDPOINT");
+  if (!endpoint || !*endpoint)
+    throw std::runtime_error(
+        "COMPANION_TEST_S3_ENDPOINT is not set (scripts/test.sh starts s3rver; by hand: "
+        "scripts/s3-test-server.sh start DIR)");
+  S3Settings s;
+  s.endpoint = endpoint;
+  s.bucket = "contract-" + crypto::hex_encode(crypto::random_bytes(6));
+  s.access_key_id = "S3RVER";
+  s.secret_access_key = "S3RVER";
+  auto store = std::make_unique<S3BlobStore>(s);
+  store->create_bucket();
+  return store;
+}
 
 class BlobStoreContract : public ::testing::TestWithParam<StoreFactory> {
  protected:
   void SetUp() override {
     scratch_ = fs::temp_directory_path() / ("blobstore-" + crypto::hex_encode(crypto::random_bytes(6)));
     fs::create_directories(scratch_);
-    store_ = GetParam().make(scratch_);
+    try {
+      store_ = GetParam().make(scratch_);
+    } catch (const std::exception& e) {
+      FAIL() << "cannot set up the " << GetParam().name << " store: " << e.what();
+    }
   }
   void TearDown() override {
     store_.reset();
@@ -116,7 +147,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(StoreFactory{"filesystem",
                                    [](const fs::path& scratch) -> std::unique_ptr<BlobStore> {
                                      return std::make_unique<FilesystemBlobStore>(scratch / "blobs");
-                                   }}),
+                                   }},
+                      StoreFactory{"s3", make_s3_store}),
     [](const auto& info) { return info.param.name; });
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include "infra/storage/blob_store.hpp"
 #include "infra/storage/filesystem_blob_store.hpp"
+#include "infra/storage/s3_blob_store.hpp"
 
 namespace companion::storage {
 
@@ -12,8 +13,7 @@ std::unique_ptr<BlobStore> open_blob_store(const BlobStoreSettings& settings) {
     if (path.empty()) throw std::invalid_argument("storage URL file: needs a path");
     return std::make_unique<FilesystemBlobStore>(path);
   }
-  if (url.rfind("s3://", 0) == 0)
-    throw std::invalid_argument("the S3 store is not built into this version yet; use file:PATH");
+  if (url.rfind("s3://", 0) == 0) return std::make_unique<S3BlobStore>(parse_s3_url(settings));
   throw std::invalid_argument("storage URL must start with file: or s3://");
 }
 
