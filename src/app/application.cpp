@@ -15,7 +15,6 @@
 namespace companion::app {
 namespace {
 
-
 std::vector<db::Migration> migrations(db::Dialect dialect) {
   return db::migrations_for(dialect, embedded::migrations());
 }
@@ -27,9 +26,9 @@ int run_migrate(const Settings& s, log::Logger& logger) {
   auto report = db::migrate(*database, migrations(database->dialect()));
   boost::json::array applied;
   for (auto& a : report.applied) applied.push_back(boost::json::value(a));
-  logger.info("migrations applied", {{"from", report.from_version},
-                                     {"to", report.to_version},
-                                     {"applied", std::move(applied)}});
+  logger.info(
+      "migrations applied",
+      {{"from", report.from_version}, {"to", report.to_version}, {"applied", std::move(applied)}});
   return 0;
 }
 
@@ -42,9 +41,10 @@ int run_serve(const Settings& s, log::Logger& logger) {
   http::Server server(s.server, pipeline, logger);
   auto endpoint = server.start();
   metrics.add([&server](std::string& out) {
-    out += "# HELP http_open_connections Open client connections.\n"
-           "# TYPE http_open_connections gauge\nhttp_open_connections " +
-           std::to_string(server.connections()) + "\n";
+    out +=
+        "# HELP http_open_connections Open client connections.\n"
+        "# TYPE http_open_connections gauge\nhttp_open_connections " +
+        std::to_string(server.connections()) + "\n";
   });
 
   // Expired idempotency records go once an hour.
@@ -68,9 +68,10 @@ int run_serve(const Settings& s, log::Logger& logger) {
   };
   schedule_sweep();
 
-  std::string address = endpoint.address().is_v6()
-                            ? "[" + endpoint.address().to_string() + "]:" + std::to_string(endpoint.port())
-                            : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+  std::string address =
+      endpoint.address().is_v6()
+          ? "[" + endpoint.address().to_string() + "]:" + std::to_string(endpoint.port())
+          : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
   logger.info("listening", {{"url", "http://" + address},
                             {"database", std::string(db::dialect_name(c.database->dialect()))},
                             {"threads", s.server.threads},

@@ -10,6 +10,7 @@
 #include "infra/embedded/embedded_files.hpp"
 #include "modules/auth/auth_controller.hpp"
 #include "modules/interviews/interviews_controller.hpp"
+#include "modules/uploads/uploads_controller.hpp"
 #include "modules/users/users_controller.hpp"
 
 namespace companion::app {
@@ -19,6 +20,10 @@ namespace fs = std::filesystem;
 
 std::unique_ptr<db::Database> open_and_migrate(const Settings& s, async::BlockingPool& pool,
                                                log::Logger& logger) {
+  // The data directory holds the SQLite file: it must exist first.
+  std::error_code ec;
+  fs::create_directories(s.data_dir, ec);
+  if (ec) throw ConfigError("cannot create --data-dir " + s.data_dir + ": " + ec.message());
   auto database = db::open_database(s.database, pool);
   auto migrations = db::migrations_for(database->dialect(), embedded::migrations());
   if (s.migrate_on_start) {
@@ -42,7 +47,8 @@ std::string prepare_data_dir(const Settings& s, log::Logger& logger) {
   if (fs::exists(path)) {
     std::ifstream in(path, std::ios::binary);
     std::string secret((std::istreambuf_iterator<char>(in)), {});
-    if (secret.size() < 32) throw ConfigError("the JWT secret in " + path.string() + " is too short");
+    if (secret.size() < 32)
+      throw ConfigError("the JWT secret in " + path.string() + " is too short");
     return secret;
   }
   auto secret = crypto::base64url_encode(crypto::random_bytes(48));
@@ -63,6 +69,7 @@ Components::Components(const Settings& s, log::Logger& log)
       logger(log),
       db_pool(s.database.pool_size + 1),
       cpu_pool(s.cpu_threads),
+      storage_pool(4),
       database(open_and_migrate(s, db_pool, log)),
       ids(clock),
       jwt({.secret = prepare_data_dir(s, log), .ttl = s.access_token_ttl}, clock),
@@ -71,21 +78,33 @@ Components::Components(const Settings& s, log::Logger& log)
       auth(s.auth, *database, cpu_pool, clock, ids, jwt, hasher, users, log),
       interviews(*database, clock, ids),
       idempotency(*database, clock),
+      blobs(storage::open_blob_store(s.storage)),
+      data_keys(*database,
+                users::load_or_create_master_key(s.master_key, s.data_dir + "/master-key"), clock),
+      outbox(clock, ids),
+      recordings(*database, storage_pool, *blobs, data_keys, interviews, outbox, clock, ids, log),
       pipeline(s.pipeline, router, auth, idempotency, log, metrics) {
   metrics.add([this](std::string& out) {
     auto st = database->stats();
-    out += "# HELP db_pool_connections Database connections by state.\n"
-           "# TYPE db_pool_connections gauge\n"
-           "db_pool_connections{state=\"in_use\"} " +
-           std::to_string(st.in_use) + "\ndb_pool_connections{state=\"size\"} " +
-           std::to_string(st.size) + "\n";
-    out += "# HELP interview_companion_build_info Build information.\n"
-           "# TYPE interview_companion_build_info gauge\n"
-           "interview_companion_build_info{version=\"" COMPANION_VERSION "\",database=\"" +
-           std::string(db::dialect_name(database->dialect())) + "\"} 1\n";
+    out +=
+        "# HELP db_pool_connections Database connections by state.\n"
+        "# TYPE db_pool_connections gauge\n"
+        "db_pool_connections{state=\"in_use\"} " +
+        std::to_string(st.in_use) + "\ndb_pool_connections{state=\"size\"} " +
+        std::to_string(st.size) + "\n";
+    out +=
+        "# HELP interview_companion_build_info Build information.\n"
+        "# TYPE interview_companion_build_info gauge\n"
+        "interview_companion_build_info{version=\"" COMPANION_VERSION "\",database=\"" +
+        std::string(db::dialect_name(database->dialect())) + "\"} 1\n";
   });
   readiness.add_check("database", [this]() -> boost::asio::awaitable<bool> {
     co_await database->read([](db::Connection& c) { c.query("SELECT 1"); });
+    co_return true;
+  });
+
+  readiness.add_check("storage", [this]() -> boost::asio::awaitable<bool> {
+    co_await storage_pool.run([this] { blobs->check(); });
     co_return true;
   });
 
@@ -94,11 +113,13 @@ Components::Components(const Settings& s, log::Logger& log)
   auth::add_routes(router, auth);
   users::add_routes(router, users);
   interviews::add_routes(router, interviews);
+  uploads::add_routes(router, recordings, s.max_upload_bytes);
 }
 
 Components::~Components() {
   db_pool.join();
   cpu_pool.join();
+  storage_pool.join();
 }
 
 }  // namespace companion::app

@@ -16,9 +16,13 @@
 #include "infra/idempotency/db_idempotency_store.hpp"
 #include "infra/log/logger.hpp"
 #include "infra/metrics/registry.hpp"
+#include "infra/outbox/outbox.hpp"
+#include "infra/storage/blob_store.hpp"
 #include "modules/auth/auth_service.hpp"
 #include "modules/interviews/interviews_service.hpp"
 #include "modules/ops/ops_controller.hpp"
+#include "modules/uploads/recordings_service.hpp"
+#include "modules/users/data_keys.hpp"
 #include "modules/users/users_service.hpp"
 
 namespace companion::app {
@@ -34,6 +38,7 @@ class Components {
   SystemClock clock;
   async::BlockingPool db_pool;
   async::BlockingPool cpu_pool;
+  async::BlockingPool storage_pool;
   std::unique_ptr<db::Database> database;
   crypto::UuidV7Generator ids;
   crypto::JwtCodec jwt;
@@ -43,6 +48,10 @@ class Components {
   auth::AuthService auth;
   interviews::InterviewsService interviews;
   idempotency::DbIdempotencyStore idempotency;
+  std::unique_ptr<storage::BlobStore> blobs;
+  users::DataKeys data_keys;
+  outbox::Outbox outbox;
+  uploads::RecordingsService recordings;
   ops::Readiness readiness;
   http::Router router;
   http::Pipeline pipeline;

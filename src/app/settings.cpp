@@ -51,7 +51,8 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
   add("database-url", "",
       "sqlite:PATH (default sqlite:<data-dir>/companion.db) or postgresql://...");
   add("threads", std::to_string(cores), "I/O threads");
-  add("db-pool", "", "database connections (default: 4 SQLite readers; PostgreSQL 2 per core, at least 4)");
+  add("db-pool", "",
+      "database connections (default: 4 SQLite readers; PostgreSQL 2 per core, at least 4)");
   add("cpu-threads", std::to_string(cores), "threads for CPU-heavy work (password hashing)");
   add("log-level", "info", "debug, info, warn, error or off");
   add("log-format", "auto", "json, text, or auto (text on a terminal, JSON otherwise)");
@@ -68,6 +69,9 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
   add("rate-limit-user", "100/200", "requests per second/burst per user, or off");
   add("rate-limit-auth", "5/20", "register/login/refresh per second/burst per address, or off");
   add("login-limit-email", "0.2/10", "login attempts per second/burst per email, or off");
+  add("storage-url", "",
+      "file:PATH (default file:<data-dir>/blobs) or s3://BUCKET?endpoint=URL&region=R");
+  add("max-upload-size", std::to_string(4ull << 30), "largest recording accepted, in bytes");
   add("access-token-ttl", "15m", "lifetime of access tokens");
   add("refresh-token-ttl", "720h", "lifetime of refresh tokens");
 
@@ -95,6 +99,8 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
     if (name.rfind("IC_", 0) != 0) continue;
     if (name == "IC_JWT_SECRET") {
       s.jwt_secret = value;
+    } else if (name == "IC_MASTER_KEY") {
+      s.master_key = value;
     } else if (auto it = by_env.find(name); it != by_env.end()) {
       it->second->value = value;
     } else {
@@ -179,6 +185,23 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
       convert(o["refresh-token-ttl"], config::parse_duration));
   if (s.access_token_ttl.count() < 1)
     throw ConfigError("invalid value for --access-token-ttl / IC_ACCESS_TOKEN_TTL: at least 1s");
+  s.storage.url =
+      o["storage-url"].value.empty() ? "file:" + s.data_dir + "/blobs" : o["storage-url"].value;
+  if (s.storage.url.rfind("file:", 0) != 0 && s.storage.url.rfind("s3://", 0) != 0)
+    throw ConfigError(
+        "invalid value for --storage-url / IC_STORAGE_URL: must start with file: or s3://");
+  for (auto e = env; e && *e; ++e) {
+    std::string_view kv(*e);
+    if (kv.rfind("AWS_ACCESS_KEY_ID=", 0) == 0)
+      s.storage.access_key_id = std::string(kv.substr(18));
+    if (kv.rfind("AWS_SECRET_ACCESS_KEY=", 0) == 0)
+      s.storage.secret_access_key = std::string(kv.substr(22));
+  }
+  s.max_upload_bytes = convert(o["max-upload-size"], [](const std::string& t) {
+    auto n = config::parse_count(t);
+    if (n < 1024) throw std::invalid_argument("must be at least 1024 bytes");
+    return static_cast<std::uint64_t>(n);
+  });
   if (s.jwt_secret && s.jwt_secret->size() < 32)
     throw ConfigError("IC_JWT_SECRET must be at least 32 bytes");
   return s;

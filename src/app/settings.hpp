@@ -13,6 +13,7 @@
 #include "infra/http/pipeline.hpp"
 #include "infra/http/server.hpp"
 #include "infra/log/logger.hpp"
+#include "infra/storage/blob_store.hpp"
 #include "modules/auth/auth_service.hpp"
 
 namespace companion::app {
@@ -36,6 +37,9 @@ struct Settings {
   log::Format log_format = log::Format::kJson;
   std::chrono::seconds access_token_ttl{900};
   std::optional<std::string> jwt_secret;  // IC_JWT_SECRET; else a file in the data dir
+  std::optional<std::string> master_key;  // IC_MASTER_KEY; else a file in the data dir
+  storage::BlobStoreSettings storage;     // url + AWS_* credentials
+  std::uint64_t max_upload_bytes = 4ull << 30;
   auth::AuthSettings auth;
   std::size_t cpu_threads = 2;
 };

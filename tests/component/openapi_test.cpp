@@ -71,6 +71,7 @@ class OpenApi : public ::testing::Test {
     dir_ = make_temp_dir();
     settings_.data_dir = dir_.string();
     settings_.database.url = "sqlite:" + (dir_ / "t.db").string();
+    settings_.storage.url = "file:" + (dir_ / "blobs").string();
     settings_.jwt_secret = std::string(40, 'k');
     components_ = std::make_unique<companion::app::Components>(settings_, logger_);
     for (const auto& route : components_->router.routes())
@@ -208,7 +209,8 @@ TEST_F(OpenApi, ErrorResponsesFollowTheRouteOptions) {
     if (options.auth) {
       EXPECT_TRUE(has_response(o, "401")) << describe(key);
     }
-    EXPECT_EQ(has_response(o, "415"), options.json_body) << describe(key);
+    // Routes that take a body (JSON or streamed media) check its type.
+    EXPECT_EQ(has_response(o, "415"), options.json_body || options.streaming_body) << describe(key);
     EXPECT_EQ(has_response(o, "429"), options.rate != RateClass::kNone) << describe(key);
     // The middleware chain can answer these on any route.
     for (auto status : {"400", "413", "431", "500"})
@@ -241,7 +243,8 @@ TEST_F(OpenApi, ParametersAndBodiesFollowTheRouteOptions) {
     EXPECT_TRUE(params.contains({"header", "X-Request-Id"})) << describe(key);
 
     auto* body = o.op->if_contains("requestBody");
-    EXPECT_EQ(body != nullptr, route->options.json_body) << describe(key);
+    EXPECT_EQ(body != nullptr, route->options.json_body || route->options.streaming_body)
+        << describe(key);
     if (body && route->options.json_body) {
       const auto& request_body = resolve(*body).as_object();
       EXPECT_TRUE(request_body.at("content").as_object().contains("application/json"))

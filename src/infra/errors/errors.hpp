@@ -10,21 +10,22 @@
 namespace companion {
 
 enum class ErrorKind {
-  kValidation,       // 400
-  kBadRequest,       // 400 (not a field problem: malformed JSON, bad query)
-  kUnauthorized,     // 401
-  kPaymentRequired,  // 402
-  kForbidden,        // 403
-  kNotFound,         // 404
-  kMethodNotAllowed, // 405
-  kConflict,         // 409
-  kGone,             // 410
-  kTooLarge,         // 413
-  kUnsupportedMedia, // 415
-  kUnprocessable,    // 422
-  kRateLimited,      // 429
-  kHeadersTooLarge,  // 431
-  kUnavailable,      // 503
+  kValidation,           // 400
+  kBadRequest,           // 400 (not a field problem: malformed JSON, bad query)
+  kUnauthorized,         // 401
+  kPaymentRequired,      // 402
+  kForbidden,            // 403
+  kNotFound,             // 404
+  kMethodNotAllowed,     // 405
+  kConflict,             // 409
+  kGone,                 // 410
+  kTooLarge,             // 413
+  kRangeNotSatisfiable,  // 416
+  kUnsupportedMedia,     // 415
+  kUnprocessable,        // 422
+  kRateLimited,          // 429
+  kHeadersTooLarge,      // 431
+  kUnavailable,          // 503
 };
 
 struct FieldError {
@@ -60,7 +61,8 @@ class ValidationError : public ClientError {
 
 class BadRequest : public ClientError {
  public:
-  explicit BadRequest(std::string detail) : ClientError(ErrorKind::kBadRequest, std::move(detail)) {}
+  explicit BadRequest(std::string detail)
+      : ClientError(ErrorKind::kBadRequest, std::move(detail)) {}
 };
 class Unauthorized : public ClientError {
  public:

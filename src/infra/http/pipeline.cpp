@@ -104,6 +104,7 @@ boost::asio::awaitable<Response> Pipeline::handle(Request& request) {
     failure = std::current_exception();
   }
   if (failure) {
+    request.response_body.reset();
     try {
       std::rethrow_exception(failure);
     } catch (const ClientError& e) {
@@ -121,9 +122,13 @@ boost::asio::awaitable<Response> Pipeline::handle(Request& request) {
   }
   if (request.raw.method() == Verb::head) {
     // Same headers as GET, Content-Length included, without the body.
-    auto size = response.body().size();
-    response.body().clear();
-    response.content_length(size);
+    if (request.response_body) {
+      request.response_body.reset();  // Content-Length was set by the handler
+    } else {
+      auto size = response.body().size();
+      response.body().clear();
+      response.content_length(size);
+    }
   }
   finish(request, response, start);
   --in_flight_;

@@ -33,6 +33,9 @@ Kind describe(ErrorKind k) {
       return {Status::gone, "/problems/gone", "Gone"};
     case ErrorKind::kTooLarge:
       return {Status::payload_too_large, "/problems/payload-too-large", "Payload too large"};
+    case ErrorKind::kRangeNotSatisfiable:
+      return {Status::range_not_satisfiable, "/problems/range-not-satisfiable",
+              "Range not satisfiable"};
     case ErrorKind::kUnsupportedMedia:
       return {Status::unsupported_media_type, "/problems/unsupported-media-type",
               "Unsupported media type"};

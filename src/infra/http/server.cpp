@@ -354,10 +354,43 @@ net::awaitable<void> Server::serve_connection(beast::tcp_stream& stream, Connect
     auto response = co_await pipeline_.handle(request);
     keep_alive = client_keep_alive && !draining_;
     response.keep_alive(keep_alive);
+    if (request.response_body) {
+      if (!co_await write_streamed(stream, response, *request.response_body)) break;
+      continue;
+    }
     stream.expires_after(settings_.write_timeout);
     auto [wec, wn] = co_await bhttp::async_write(stream, response, kTuple);
     if (wec) break;
   }
+}
+
+net::awaitable<bool> Server::write_streamed(beast::tcp_stream& stream, Response& response,
+                                            BodySource& source) {
+  bhttp::response<bhttp::empty_body> head{response.result(), 11};
+  head.base() = response.base();
+  bhttp::response_serializer<bhttp::empty_body> serializer(head);
+  stream.expires_after(settings_.write_timeout);
+  auto [hec, hn] = co_await bhttp::async_write_header(stream, serializer, kTuple);
+  if (hec) co_return false;
+  std::uint64_t promised = response.has_content_length()
+                               ? std::stoull(std::string(response[bhttp::field::content_length]))
+                               : 0;
+  std::uint64_t sent = 0;
+  try {
+    for (;;) {
+      auto piece = co_await source.next();
+      if (piece.empty()) break;
+      stream.expires_after(settings_.write_timeout);
+      auto [wec, wn] = co_await net::async_write(stream, net::buffer(piece), kTuple);
+      if (wec) co_return false;
+      sent += piece.size();
+    }
+  } catch (const std::exception& e) {
+    // Headers are out: the only honest signal left is closing early.
+    logger_.error("streamed response failed", {{"error", e.what()}});
+    co_return false;
+  }
+  co_return sent == promised&& response.keep_alive();
 }
 
 void Server::drain() {

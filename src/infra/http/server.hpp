@@ -55,6 +55,10 @@ class Server {
   struct Connection;
   boost::asio::awaitable<void> accept_loop();
   boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket);
+  // Writes the header, then the source's pieces; false when the connection
+  // cannot be reused (error, short body, or Connection: close).
+  boost::asio::awaitable<bool> write_streamed(boost::beast::tcp_stream& stream, Response& response,
+                                              BodySource& source);
   boost::asio::awaitable<void> serve_connection(boost::beast::tcp_stream& stream, Connection& conn,
                                                 const std::string& client_ip);
 

@@ -6,6 +6,7 @@
 #include <boost/json/value.hpp>
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +28,16 @@ struct Caller {
 };
 
 struct Route;
+
+// A response body produced piece by piece (playback of large files). The
+// handler sets Content-Length on the response and Request::response_body;
+// the session writes the header, then each piece, with the write deadline.
+class BodySource {
+ public:
+  virtual ~BodySource() = default;
+  // The next piece, or an empty view at the end; valid until the next call.
+  virtual boost::asio::awaitable<std::string_view> next() = 0;
+};
 
 // A request body read piece by piece, for routes that stream (uploads).
 // Memory stays bounded by one piece; each read has the body deadline; the
@@ -53,8 +64,9 @@ class Request {
   std::vector<std::pair<std::string, std::string>> path_params;
   std::vector<std::pair<std::string, std::string>> query;
   std::optional<Caller> caller;
-  boost::json::value json;     // the parsed body, on routes that take JSON
-  BodyReader* body = nullptr;  // the unread body, on routes that stream it
+  boost::json::value json;                    // the parsed body, on routes that take JSON
+  BodyReader* body = nullptr;                 // the unread body, on routes that stream it
+  std::unique_ptr<BodySource> response_body;  // set by a handler that streams its answer
 
   std::string_view path_param(std::string_view name) const;
   std::optional<std::string_view> query_param(std::string_view name) const;

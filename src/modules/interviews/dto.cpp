@@ -52,7 +52,9 @@ boost::json::value to_json(const Interview& i) {
           {"scheduledAt", i.scheduled_at_ms ? boost::json::value(format_rfc3339(*i.scheduled_at_ms))
                                             : boost::json::value(nullptr)},
           {"createdAt", format_rfc3339(i.created_at_ms)},
-          {"updatedAt", format_rfc3339(i.updated_at_ms)}};
+          {"updatedAt", format_rfc3339(i.updated_at_ms)},
+          {"recording",
+           i.recording_json ? boost::json::parse(*i.recording_json) : boost::json::value(nullptr)}};
 }
 
 }  // namespace companion::interviews

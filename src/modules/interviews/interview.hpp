@@ -8,7 +8,16 @@
 
 namespace companion::interviews {
 
-enum class Status { kCreated, kUploading, kUploaded, kTranscribing, kAnalyzing, kCompleted, kFailed, kCancelled };
+enum class Status {
+  kCreated,
+  kUploading,
+  kUploaded,
+  kTranscribing,
+  kAnalyzing,
+  kCompleted,
+  kFailed,
+  kCancelled
+};
 std::string_view to_string(Status s);
 Status status_from_string(std::string_view s);
 
@@ -23,6 +32,7 @@ struct Interview {
   std::optional<std::int64_t> scheduled_at_ms;
   std::int64_t created_at_ms = 0;
   std::int64_t updated_at_ms = 0;
+  std::optional<std::string> recording_json;  // the contract's `recording` object, or none
 };
 
 struct NewInterview {

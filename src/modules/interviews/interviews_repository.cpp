@@ -3,26 +3,26 @@
 namespace companion::interviews {
 namespace {
 
-#define INTERVIEW_COLUMNS                                                                   \
+#define INTERVIEW_COLUMNS                                                                  \
   "id, user_id, title, company, role, job_description, status, scheduled_at, created_at, " \
-  "updated_at"
+  "updated_at, recording"
 
-constexpr const char* kInsert =
-    "INSERT INTO interviews (" INTERVIEW_COLUMNS
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+constexpr const char* kInsert = "INSERT INTO interviews (" INTERVIEW_COLUMNS
+                                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 constexpr const char* kSelectOne =
     "SELECT " INTERVIEW_COLUMNS " FROM interviews WHERE id = $1 AND user_id = $2";
-constexpr const char* kSelectFirstPage =
-    "SELECT " INTERVIEW_COLUMNS " FROM interviews WHERE user_id = $1 "
-    "ORDER BY created_at DESC, id DESC LIMIT $2";
+constexpr const char* kSelectFirstPage = "SELECT " INTERVIEW_COLUMNS
+                                         " FROM interviews WHERE user_id = $1 "
+                                         "ORDER BY created_at DESC, id DESC LIMIT $2";
 // Rows strictly after the cursor in (created_at DESC, id DESC) order.
-constexpr const char* kSelectPageAfter =
-    "SELECT " INTERVIEW_COLUMNS " FROM interviews WHERE user_id = $1 "
-    "AND (created_at < $3 OR (created_at = $3 AND id < $4)) "
-    "ORDER BY created_at DESC, id DESC LIMIT $2";
+constexpr const char* kSelectPageAfter = "SELECT " INTERVIEW_COLUMNS
+                                         " FROM interviews WHERE user_id = $1 "
+                                         "AND (created_at < $3 OR (created_at = $3 AND id < $4)) "
+                                         "ORDER BY created_at DESC, id DESC LIMIT $2";
 constexpr const char* kUpdate =
     "UPDATE interviews SET title = $3, company = $4, role = $5, job_description = $6, "
-    "status = $7, scheduled_at = $8, updated_at = $9 WHERE id = $1 AND user_id = $2";
+    "status = $7, scheduled_at = $8, updated_at = $9, recording = $10 "
+    "WHERE id = $1 AND user_id = $2";
 constexpr const char* kDelete = "DELETE FROM interviews WHERE id = $1 AND user_id = $2";
 
 #undef INTERVIEW_COLUMNS
@@ -39,14 +39,16 @@ Interview from_row(const db::Row& r) {
   i.scheduled_at_ms = r.optional_int64(7);
   i.created_at_ms = r.int64(8);
   i.updated_at_ms = r.int64(9);
+  i.recording_json = r.optional_text(10);
   return i;
 }
 
 }  // namespace
 
 void InterviewsRepository::insert(db::Connection& c, const Interview& i) {
-  c.execute(kInsert, {i.id, i.user_id, i.title, i.company, i.role, i.job_description,
-                      to_string(i.status), i.scheduled_at_ms, i.created_at_ms, i.updated_at_ms});
+  c.execute(kInsert,
+            {i.id, i.user_id, i.title, i.company, i.role, i.job_description, to_string(i.status),
+             i.scheduled_at_ms, i.created_at_ms, i.updated_at_ms, i.recording_json});
 }
 
 std::optional<Interview> InterviewsRepository::find(db::Connection& c, const std::string& user_id,
@@ -58,8 +60,9 @@ std::optional<Interview> InterviewsRepository::find(db::Connection& c, const std
 
 Page InterviewsRepository::list(db::Connection& c, const std::string& user_id,
                                 const std::optional<Cursor>& after, int limit) {
-  auto rows = after ? c.query(kSelectPageAfter, {user_id, limit + 1, after->created_at_ms, after->id})
-                    : c.query(kSelectFirstPage, {user_id, limit + 1});
+  auto rows = after
+                  ? c.query(kSelectPageAfter, {user_id, limit + 1, after->created_at_ms, after->id})
+                  : c.query(kSelectFirstPage, {user_id, limit + 1});
   Page page;
   for (std::size_t k = 0; k < rows.size() && k < std::size_t(limit); ++k)
     page.items.push_back(from_row(rows[k]));
@@ -70,7 +73,7 @@ Page InterviewsRepository::list(db::Connection& c, const std::string& user_id,
 
 void InterviewsRepository::update(db::Connection& c, const Interview& i) {
   c.execute(kUpdate, {i.id, i.user_id, i.title, i.company, i.role, i.job_description,
-                      to_string(i.status), i.scheduled_at_ms, i.updated_at_ms});
+                      to_string(i.status), i.scheduled_at_ms, i.updated_at_ms, i.recording_json});
 }
 
 bool InterviewsRepository::remove(db::Connection& c, const std::string& user_id,

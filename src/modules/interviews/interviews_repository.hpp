@@ -10,7 +10,8 @@ namespace companion::interviews {
 class InterviewsRepository {
  public:
   void insert(db::Connection& c, const Interview& i);
-  std::optional<Interview> find(db::Connection& c, const std::string& user_id, const std::string& id);
+  std::optional<Interview> find(db::Connection& c, const std::string& user_id,
+                                const std::string& id);
   // `limit + 1` rows are read to know whether another page follows.
   Page list(db::Connection& c, const std::string& user_id, const std::optional<Cursor>& after,
             int limit);

@@ -9,8 +9,10 @@ const char* kNotFound = "No interview with this id exists.";
 
 template <class T>
 void apply_patch(const http::Patch<T>& patch, std::optional<T>& field) {
-  if (patch.state == http::Patch<T>::State::kValue) field = patch.value;
-  else if (patch.state == http::Patch<T>::State::kNull) field.reset();
+  if (patch.state == http::Patch<T>::State::kValue)
+    field = patch.value;
+  else if (patch.state == http::Patch<T>::State::kNull)
+    field.reset();
 }
 
 }  // namespace
@@ -35,7 +37,8 @@ boost::asio::awaitable<Interview> InterviewsService::create(std::string user_id,
 }
 
 boost::asio::awaitable<Interview> InterviewsService::get(std::string user_id, std::string id) {
-  auto found = co_await db_.read([&](db::Connection& c) { return repository_.find(c, user_id, id); });
+  auto found =
+      co_await db_.read([&](db::Connection& c) { return repository_.find(c, user_id, id); });
   if (!found) throw NotFound(kNotFound);
   co_return *found;
 }
@@ -66,9 +69,52 @@ boost::asio::awaitable<Interview> InterviewsService::update(std::string user_id,
 }
 
 boost::asio::awaitable<void> InterviewsService::remove(std::string user_id, std::string id) {
-  bool removed =
-      co_await db_.write_single([&](db::Connection& c) { return repository_.remove(c, user_id, id); });
+  bool removed = co_await db_.write_single(
+      [&](db::Connection& c) { return repository_.remove(c, user_id, id); });
   if (!removed) throw NotFound(kNotFound);
+}
+
+boost::asio::awaitable<Status> InterviewsService::begin_upload(std::string user_id,
+                                                               std::string id) {
+  auto now = clock_.now_ms();
+  auto previous = co_await db_.write([&](db::Connection& c) -> std::optional<Status> {
+    auto i = repository_.find(c, user_id, id);
+    if (!i) return std::nullopt;
+    if (i->status == Status::kTranscribing || i->status == Status::kAnalyzing)
+      throw Conflict(
+          "The interview's recording is being processed; cancel it first to upload another.");
+    auto before = i->status;
+    i->status = Status::kUploading;
+    i->updated_at_ms = std::max(now, i->updated_at_ms);
+    repository_.update(c, *i);
+    return before;
+  });
+  if (!previous) throw NotFound(kNotFound);
+  co_return *previous;
+}
+
+boost::asio::awaitable<void> InterviewsService::restore_status(std::string user_id, std::string id,
+                                                               Status status) {
+  auto now = clock_.now_ms();
+  co_await db_.write([&](db::Connection& c) {
+    auto i = repository_.find(c, user_id, id);
+    if (!i || i->status != Status::kUploading) return;
+    i->status = status;
+    i->updated_at_ms = std::max(now, i->updated_at_ms);
+    repository_.update(c, *i);
+  });
+}
+
+Interview InterviewsService::attach_recording_in(db::Connection& c, const std::string& user_id,
+                                                 const std::string& id,
+                                                 const std::string& recording_json) {
+  auto i = repository_.find(c, user_id, id);
+  if (!i) throw NotFound(kNotFound);
+  i->recording_json = recording_json;
+  i->status = Status::kUploaded;
+  i->updated_at_ms = std::max(clock_.now_ms(), i->updated_at_ms);
+  repository_.update(c, *i);
+  return *i;
 }
 
 }  // namespace companion::interviews

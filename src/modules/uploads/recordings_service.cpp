@@ -1,0 +1,146 @@
+#include "modules/uploads/recordings_service.hpp"
+
+#include <boost/json.hpp>
+
+#include <cmath>
+
+#include "infra/errors/errors.hpp"
+#include "infra/media/probe.hpp"
+
+namespace companion::uploads {
+
+RecordingsService::RecordingsService(db::Database& db, async::BlockingPool& storage_pool,
+                                     storage::BlobStore& store, users::DataKeys& keys,
+                                     interviews::InterviewsService& interviews,
+                                     outbox::Outbox& outbox, const Clock& clock,
+                                     crypto::UuidV7Generator& ids, log::Logger& logger)
+    : db_(db),
+      pool_(storage_pool),
+      store_(store),
+      keys_(keys),
+      interviews_(interviews),
+      outbox_(outbox),
+      clock_(clock),
+      ids_(ids),
+      logger_(logger) {}
+
+boost::asio::awaitable<interviews::Interview> RecordingsService::store(NewRecording in,
+                                                                       NextPiece next) {
+  auto previous = co_await interviews_.begin_upload(in.user_id, in.interview_id);
+  Recording r;
+  r.id = ids_.next();
+  r.interview_id = in.interview_id;
+  r.user_id = in.user_id;
+  r.storage_key = "recordings/" + in.user_id + "/" + in.interview_id + "/" + r.id;
+  r.consent = in.consent;
+  r.consent_at_ms = clock_.now_ms();
+  r.filename = in.filename;
+
+  bool committed_blob = false;
+  std::exception_ptr failure;
+  try {
+    auto key = co_await keys_.key_for(in.user_id);
+    auto writer = co_await pool_.run(
+        [&] { return std::make_unique<storage::SealedWriter>(store_, r.storage_key, key); });
+    std::string prefix;
+    bool sniffed = false;
+    auto check_prefix = [&] {
+      if (media::sniff(prefix) == media::Sniff::kNotMedia)
+        throw UnsupportedMedia("The file is not a recognised audio or video format.");
+      sniffed = true;
+    };
+    for (;;) {
+      auto piece = co_await next();
+      if (piece.empty()) break;
+      if (!sniffed) {
+        prefix.append(
+            piece.substr(0, media::kSniffBytes - std::min(prefix.size(), media::kSniffBytes)));
+        if (prefix.size() >= media::kSniffBytes) check_prefix();
+      }
+      co_await pool_.run([&] { writer->write(piece); });
+    }
+    if (writer->plaintext_size() == 0) throw Unprocessable("The recording is empty.");
+    if (!sniffed) check_prefix();
+    co_await pool_.run([&] { writer->finish(); });
+    committed_blob = true;
+    r.size_bytes = writer->plaintext_size();
+
+    auto info = co_await pool_.run([&] {
+      storage::SealedReader reader(store_, r.storage_key, key);
+      return media::probe(
+          [&](std::uint64_t off, std::span<char> out) { return reader.read(off, out); },
+          reader.size());
+    });
+    r.duration_ms = static_cast<std::int64_t>(std::llround(info.duration_seconds * 1000.0));
+    r.mime_type = info.mime_type;
+    r.container = info.container;
+    r.codec = info.codec;
+    r.channels = info.channels;
+    r.sample_rate = info.sample_rate;
+    r.uploaded_at_ms = clock_.now_ms();
+
+    auto summary = summary_json(r);
+    std::optional<std::string> replaced;
+    auto interview = co_await db_.write([&](db::Connection& c) {
+      replaced = repository_.replace(c, r);
+      auto updated = interviews_.attach_recording_in(c, r.user_id, r.interview_id, summary);
+      boost::json::object payload;
+      payload["interviewId"] = r.interview_id;
+      payload["recordingId"] = r.id;
+      payload["userId"] = r.user_id;
+      payload["durationSeconds"] = static_cast<double>(r.duration_ms) / 1000.0;
+      payload["channels"] = r.channels;
+      outbox_.append_in(c, {"recording.uploaded", r.interview_id, std::move(payload)});
+      return updated;
+    });
+    if (replaced) {
+      auto old_key = *replaced;
+      co_await pool_.run([&] {
+        try {
+          store_.remove(old_key);
+        } catch (const std::exception& e) {
+          logger_.warn("could not remove a replaced recording",
+                       {{"key", old_key}, {"error", e.what()}});
+        }
+      });
+    }
+    co_return interview;
+  } catch (const media::MediaError& e) {
+    failure = std::make_exception_ptr(
+        Unprocessable("The recording cannot be used: " + std::string(e.what()) + "."));
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  // Nothing of a failed upload is kept; the interview is as it was.
+  if (committed_blob) {
+    co_await pool_.run([&] {
+      try {
+        store_.remove(r.storage_key);
+      } catch (const std::exception&) {
+      }
+    });
+  }
+  co_await interviews_.restore_status(in.user_id, in.interview_id, previous);
+  std::rethrow_exception(failure);
+}
+
+boost::asio::awaitable<Playback> RecordingsService::open(std::string user_id,
+                                                         std::string interview_id) {
+  auto found = co_await db_.read(
+      [&](db::Connection& c) { return repository_.find_for_interview(c, user_id, interview_id); });
+  if (!found) throw NotFound("This interview has no recording.");
+  auto key =
+      co_await db_.read([&](db::Connection& c) { return keys_.existing_key_in(c, user_id); });
+  if (!key) throw NotFound("This interview has no recording.");
+  auto reader = co_await pool_.run(
+      [&] { return std::make_shared<storage::SealedReader>(store_, found->storage_key, *key); });
+  co_return Playback{std::move(*found), std::move(reader)};
+}
+
+boost::asio::awaitable<std::size_t> RecordingsService::read(Playback& playback,
+                                                            std::uint64_t offset,
+                                                            std::span<char> out) {
+  co_return co_await pool_.run([&] { return playback.reader->read(offset, out); });
+}
+
+}  // namespace companion::uploads
