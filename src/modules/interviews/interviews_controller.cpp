@@ -15,13 +15,6 @@ using boost::asio::awaitable;
 using http::Request;
 using http::Response;
 
-// A path id that is not a UUID names nothing: 404, like an unknown one.
-std::string interview_id(const Request& req) {
-  auto id = req.path_param("id");
-  if (!crypto::is_uuid(id)) throw NotFound("No interview with this id exists.");
-  return crypto::normalize_uuid(id);
-}
-
 int parse_limit(const Request& req) {
   auto text = req.query_param("limit");
   if (!text) return 20;
@@ -41,6 +34,12 @@ std::optional<Cursor> parse_cursor(const Request& req) {
 }
 
 }  // namespace
+
+std::string interview_id(const http::Request& req) {
+  auto id = req.path_param("id");
+  if (!crypto::is_uuid(id)) throw NotFound("No interview with this id exists.");
+  return crypto::normalize_uuid(id);
+}
 
 void add_routes(http::Router& router, InterviewsService& service) {
   router.add(http::Verb::post, "/v1/interviews", {.json_body = true, .idempotent = true},

@@ -9,6 +9,7 @@
 #include "infra/errors/errors.hpp"
 #include "infra/http/problem.hpp"
 #include "modules/interviews/dto.hpp"
+#include "modules/interviews/interviews_controller.hpp"
 
 namespace companion::uploads {
 namespace {
@@ -17,11 +18,7 @@ using boost::asio::awaitable;
 using http::Request;
 using http::Response;
 
-std::string interview_id(const Request& req) {
-  auto id = req.path_param("id");
-  if (!crypto::is_uuid(id)) throw NotFound("No interview with this id exists.");
-  return crypto::normalize_uuid(id);
-}
+using interviews::interview_id;
 
 bool accepted_media_type(std::string_view ct) {
   auto type = ct.substr(0, ct.find(';'));
