@@ -8,6 +8,9 @@
 #include "infra/media/probe.hpp"
 
 namespace companion::uploads {
+namespace {
+constexpr std::size_t kBatchBytes = 1 << 20;
+}  // namespace
 
 RecordingsService::RecordingsService(db::Database& db, async::BlockingPool& storage_pool,
                                      storage::BlobStore& store, users::DataKeys& keys,
@@ -49,6 +52,16 @@ boost::asio::awaitable<interviews::Interview> RecordingsService::store(NewRecord
         throw UnsupportedMedia("The file is not a recognised audio or video format.");
       sniffed = true;
     };
+    // Pieces are gathered into 1 MiB batches before each hop to the storage
+    // pool: a hop per 64 KiB piece cost more than the encryption and the
+    // write together (perf: ~45 % of cycles in thread wake-ups).
+    std::string batch;
+    batch.reserve(kBatchBytes);
+    auto flush = [&]() -> boost::asio::awaitable<void> {
+      if (batch.empty()) co_return;
+      co_await pool_.run([&] { writer->write(batch); });
+      batch.clear();
+    };
     for (;;) {
       auto piece = co_await next();
       if (piece.empty()) break;
@@ -57,8 +70,10 @@ boost::asio::awaitable<interviews::Interview> RecordingsService::store(NewRecord
             piece.substr(0, media::kSniffBytes - std::min(prefix.size(), media::kSniffBytes)));
         if (prefix.size() >= media::kSniffBytes) check_prefix();
       }
-      co_await pool_.run([&] { writer->write(piece); });
+      batch.append(piece);
+      if (batch.size() >= kBatchBytes) co_await flush();
     }
+    co_await flush();
     if (writer->plaintext_size() == 0) throw Unprocessable("The recording is empty.");
     if (!sniffed) check_prefix();
     co_await pool_.run([&] { writer->finish(); });
