@@ -18,7 +18,8 @@ using namespace companion;
 void BM_JwtVerify(benchmark::State& state) {
   SystemClock clock;
   crypto::JwtCodec codec({.secret = std::string(48, 's')}, clock);
-  crypto::AccessClaims claims{"0190a5d0-ac96-774b-bcce-b302099a8057", "0190a5d0-ac96-774b-bcce-b302099a8058"};
+  crypto::AccessClaims claims{"0190a5d0-ac96-774b-bcce-b302099a8057",
+                              "0190a5d0-ac96-774b-bcce-b302099a8058"};
   auto token = codec.sign(claims);
   for (auto _ : state) benchmark::DoNotOptimize(codec.verify(token));
 }
@@ -33,19 +34,24 @@ BENCHMARK(BM_UuidV7);
 
 void BM_RouterMatch(benchmark::State& state) {
   http::Router router;
-  auto handler = [](http::Request&) -> boost::asio::awaitable<http::Response> { co_return http::Response{}; };
-  for (auto p : {"/healthz", "/readyz", "/metrics", "/openapi.json", "/v1/auth/register", "/v1/auth/login",
-                 "/v1/auth/refresh", "/v1/auth/logout", "/v1/users/me", "/v1/interviews"})
+  auto handler = [](http::Request&) -> boost::asio::awaitable<http::Response> {
+    co_return http::Response{};
+  };
+  for (auto p :
+       {"/healthz", "/readyz", "/metrics", "/openapi.json", "/v1/auth/register", "/v1/auth/login",
+        "/v1/auth/refresh", "/v1/auth/logout", "/v1/users/me", "/v1/interviews"})
     router.add(http::Verb::post, p, {}, handler);
   router.add(http::Verb::get, "/v1/interviews/{id}", {}, handler);
   router.add(http::Verb::patch, "/v1/interviews/{id}", {}, handler);
   for (auto _ : state)
-    benchmark::DoNotOptimize(router.match(http::Verb::get, "/v1/interviews/0190a5d0-ac96-774b-bcce-b302099a8057"));
+    benchmark::DoNotOptimize(
+        router.match(http::Verb::get, "/v1/interviews/0190a5d0-ac96-774b-bcce-b302099a8057"));
 }
 BENCHMARK(BM_RouterMatch);
 
 void BM_ParseNewInterview(benchmark::State& state) {
-  std::string body = R"({"title":"Backend engineer onsite","company":"Acme","role":"Staff","scheduledAt":"2030-01-02T10:00:00+02:00"})";
+  std::string body =
+      R"({"title":"Backend engineer onsite","company":"Acme","role":"Staff","scheduledAt":"2030-01-02T10:00:00+02:00"})";
   for (auto _ : state) {
     auto v = http::parse_json_body(body);
     benchmark::DoNotOptimize(interviews::parse_new_interview(v));
@@ -54,9 +60,16 @@ void BM_ParseNewInterview(benchmark::State& state) {
 BENCHMARK(BM_ParseNewInterview);
 
 void BM_SerializeInterview(benchmark::State& state) {
-  interviews::Interview i{"0190a5d0-ac96-774b-bcce-b302099a8057", "u", "Backend engineer onsite", "Acme",
-                          std::nullopt, std::nullopt, interviews::Status::kCreated, std::nullopt,
-                          1'800'000'000'000, 1'800'000'000'000};
+  interviews::Interview i{"0190a5d0-ac96-774b-bcce-b302099a8057",
+                          "u",
+                          "Backend engineer onsite",
+                          "Acme",
+                          std::nullopt,
+                          std::nullopt,
+                          interviews::Status::kCreated,
+                          std::nullopt,
+                          1'800'000'000'000,
+                          1'800'000'000'000};
   for (auto _ : state) benchmark::DoNotOptimize(boost::json::serialize(interviews::to_json(i)));
 }
 BENCHMARK(BM_SerializeInterview);

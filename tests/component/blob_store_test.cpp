@@ -51,7 +51,8 @@ std::unique_ptr<BlobStore> make_s3_store(const fs::path&) {
 class BlobStoreContract : public ::testing::TestWithParam<StoreFactory> {
  protected:
   void SetUp() override {
-    scratch_ = fs::temp_directory_path() / ("blobstore-" + crypto::hex_encode(crypto::random_bytes(6)));
+    scratch_ =
+        fs::temp_directory_path() / ("blobstore-" + crypto::hex_encode(crypto::random_bytes(6)));
     fs::create_directories(scratch_);
     try {
       store_ = GetParam().make(scratch_);
@@ -140,13 +141,16 @@ TEST_P(BlobStoreContract, RefusesUnsafeKeys) {
     EXPECT_THROW(store_->create(key), std::invalid_argument) << key;
 }
 
-TEST_P(BlobStoreContract, CheckPasses) { EXPECT_NO_THROW(store_->check()); }
+TEST_P(BlobStoreContract, CheckPasses) {
+  EXPECT_NO_THROW(store_->check());
+}
 
 INSTANTIATE_TEST_SUITE_P(
     Stores, BlobStoreContract,
     ::testing::Values(StoreFactory{"filesystem",
                                    [](const fs::path& scratch) -> std::unique_ptr<BlobStore> {
-                                     return std::make_unique<FilesystemBlobStore>(scratch / "blobs");
+                                     return std::make_unique<FilesystemBlobStore>(scratch /
+                                                                                  "blobs");
                                    }},
                       StoreFactory{"s3", make_s3_store}),
     [](const auto& info) { return info.param.name; });

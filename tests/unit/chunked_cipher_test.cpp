@@ -33,7 +33,8 @@ TEST_F(ChunkedCipherTest, RoundTripsEveryChunkIndependently) {
   ASSERT_TRUE(reopened);
   EXPECT_EQ(reopened->plaintext_size(sealed.size()), data.size());
   // Chunk 2 alone, as a Range read would.
-  auto c2 = reopened->open(2, std::string_view(sealed).substr(reopened->chunk_offset(2), 4096 + 16), false);
+  auto c2 = reopened->open(2, std::string_view(sealed).substr(reopened->chunk_offset(2), 4096 + 16),
+                           false);
   ASSERT_TRUE(c2);
   EXPECT_EQ(*c2, data.substr(2 * 4096, 4096));
   auto last = reopened->open(3, std::string_view(sealed).substr(reopened->chunk_offset(3)), true);

@@ -126,15 +126,16 @@ TEST_F(JwtTest, RejectsOtherAlgorithmsEvenWithAValidHmac) {
 
 TEST_F(JwtTest, RejectsCriticalAndUnknownHeaders) {
   auto secret = std::string(40, 'k');
-  EXPECT_FALSE(codec.verify(
-      forge(R"({"alg":"HS256","crit":["exp"]})", payload(now(), now() + 60), secret)));
+  EXPECT_FALSE(
+      codec.verify(forge(R"({"alg":"HS256","crit":["exp"]})", payload(now(), now() + 60), secret)));
   EXPECT_FALSE(codec.verify(
       forge(R"({"alg":"HS256","kid":"../../etc/passwd"})", payload(now(), now() + 60), secret)));
   EXPECT_FALSE(codec.verify(forge(R"({"typ":"JWT"})", payload(now(), now() + 60), secret)));
 }
 
 TEST_F(JwtTest, RejectsWrongSecretTamperingAndMalformedTokens) {
-  EXPECT_FALSE(codec.verify(forge(R"({"alg":"HS256"})", payload(now(), now() + 60), "other-secret-of-enough-length-123")));
+  EXPECT_FALSE(codec.verify(forge(R"({"alg":"HS256"})", payload(now(), now() + 60),
+                                  "other-secret-of-enough-length-123")));
   AccessClaims claims{"u", "s"};
   auto token = codec.sign(claims);
   auto tampered = token;
@@ -149,13 +150,14 @@ TEST_F(JwtTest, RejectsWrongSecretTamperingAndMalformedTokens) {
 
 TEST_F(JwtTest, RejectsFutureIatNotYetValidAndMissingClaims) {
   auto secret = std::string(40, 'k');
-  EXPECT_FALSE(codec.verify(forge(R"({"alg":"HS256"})", payload(now() + 120, now() + 600), secret)));
-  EXPECT_FALSE(codec.verify(forge(R"({"alg":"HS256"})",
-                                  R"({"iss":"interview-companion","sub":"u","sid":"s","iat":)" +
-                                      std::to_string(now()) + R"(,"exp":)" +
-                                      std::to_string(now() + 60) + R"(,"nbf":)" +
-                                      std::to_string(now() + 300) + "}",
-                                  secret)));
+  EXPECT_FALSE(
+      codec.verify(forge(R"({"alg":"HS256"})", payload(now() + 120, now() + 600), secret)));
+  EXPECT_FALSE(
+      codec.verify(forge(R"({"alg":"HS256"})",
+                         R"({"iss":"interview-companion","sub":"u","sid":"s","iat":)" +
+                             std::to_string(now()) + R"(,"exp":)" + std::to_string(now() + 60) +
+                             R"(,"nbf":)" + std::to_string(now() + 300) + "}",
+                         secret)));
   EXPECT_FALSE(codec.verify(forge(R"({"alg":"HS256"})", R"({"sub":"u","sid":"s"})", secret)));
   EXPECT_FALSE(codec.verify(forge(R"({"alg":"HS256"})", R"([1,2,3])", secret)));
 }

@@ -26,9 +26,7 @@ class SystemClock final : public Clock {
 class ManualClock final : public Clock {
  public:
   explicit ManualClock(std::int64_t start_ms) : ms_(start_ms) {}
-  SystemTime now() const override {
-    return SystemTime(std::chrono::milliseconds(ms_.load()));
-  }
+  SystemTime now() const override { return SystemTime(std::chrono::milliseconds(ms_.load())); }
   void advance(std::chrono::milliseconds d) { ms_ += d.count(); }
 
  private:

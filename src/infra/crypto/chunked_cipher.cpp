@@ -46,7 +46,8 @@ ChunkedCipher ChunkedCipher::create(std::string_view key, std::uint32_t chunk_si
   return ChunkedCipher(std::string(key), std::move(header), chunk_size);
 }
 
-std::optional<ChunkedCipher> ChunkedCipher::from_header(std::string_view key, std::string_view header) {
+std::optional<ChunkedCipher> ChunkedCipher::from_header(std::string_view key,
+                                                        std::string_view header) {
   init_sodium();
   if (key.size() != kKeyBytes || header.size() < kHeaderBytes) return std::nullopt;
   if (std::memcmp(header.data(), kMagic, 4) != 0 || header[4] != 1) return std::nullopt;
@@ -116,7 +117,8 @@ std::optional<std::uint64_t> ChunkedCipher::plaintext_size(std::uint64_t sealed_
 std::string seal_box(std::string_view key, std::string_view context, std::string_view plaintext) {
   init_sodium();
   if (key.size() != kKeyBytes) throw std::invalid_argument("key must be 32 bytes");
-  std::string out(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + plaintext.size() + kTagBytes, '\0');
+  std::string out(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + plaintext.size() + kTagBytes,
+                  '\0');
   auto* nonce = reinterpret_cast<unsigned char*>(out.data());
   randombytes_buf(nonce, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
   unsigned long long len = 0;

@@ -25,7 +25,9 @@ std::string base64url_encode(std::string_view bytes) {
   std::string out((bytes.size() * 4 + 2) / 3, '\0');
   char* dst = out.data();
   std::size_t i = 0;
-  auto b = [&](std::size_t k) { return static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[k])); };
+  auto b = [&](std::size_t k) {
+    return static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[k]));
+  };
   for (; i + 3 <= bytes.size(); i += 3) {
     std::uint32_t v = (b(i) << 16) | (b(i + 1) << 8) | b(i + 2);
     *dst++ = kAlphabet[(v >> 18) & 63];

@@ -14,7 +14,7 @@ std::optional<std::string> base64url_decode(std::string_view text);
 
 std::string hex_encode(std::string_view bytes);
 
-std::string sha256(std::string_view data);  // 32 raw bytes
+std::string sha256(std::string_view data);                             // 32 raw bytes
 std::string hmac_sha256(std::string_view key, std::string_view data);  // 32 raw bytes
 
 // Compares in time that depends only on the lengths.

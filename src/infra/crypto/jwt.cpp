@@ -40,10 +40,12 @@ std::optional<std::int64_t> int_claim(const json::object& o, std::string_view ke
 
 JwtCodec::JwtCodec(JwtSettings settings, const Clock& clock)
     : settings_(std::move(settings)), clock_(clock) {
-  if (settings_.secret.size() < 32) throw std::invalid_argument("JWT secret must be at least 32 bytes");
+  if (settings_.secret.size() < 32)
+    throw std::invalid_argument("JWT secret must be at least 32 bytes");
   encoded_header_ = base64url_encode(R"({"alg":"HS256","typ":"JWT"})");
   if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
-  crypto_auth_hmacsha256_init(&keyed_, reinterpret_cast<const unsigned char*>(settings_.secret.data()),
+  crypto_auth_hmacsha256_init(&keyed_,
+                              reinterpret_cast<const unsigned char*>(settings_.secret.data()),
                               settings_.secret.size());
 }
 
@@ -85,17 +87,18 @@ std::optional<AccessClaims> JwtCodec::verify(std::string_view token, std::string
   if (header_part != encoded_header_) header = parse_object(header_part);
   if (header_part != encoded_header_ && !header)
     return fail(why, "header is not a JSON object"), std::nullopt;
-  if (header) for (auto& [key, value] : *header) {
-    if (key == "alg") {
-      if (!value.is_string() || value.as_string() != "HS256")
-        return fail(why, "alg is not HS256"), std::nullopt;
-    } else if (key == "typ") {
-      if (!value.is_string() || value.as_string() != "JWT")
-        return fail(why, "typ is not JWT"), std::nullopt;
-    } else {
-      return fail(why, "unexpected header parameter"), std::nullopt;
+  if (header)
+    for (auto& [key, value] : *header) {
+      if (key == "alg") {
+        if (!value.is_string() || value.as_string() != "HS256")
+          return fail(why, "alg is not HS256"), std::nullopt;
+      } else if (key == "typ") {
+        if (!value.is_string() || value.as_string() != "JWT")
+          return fail(why, "typ is not JWT"), std::nullopt;
+      } else {
+        return fail(why, "unexpected header parameter"), std::nullopt;
+      }
     }
-  }
   if (header && !header->contains("alg")) return fail(why, "alg missing"), std::nullopt;
 
   auto signature = base64url_decode(token.substr(dot2 + 1));

@@ -15,8 +15,8 @@
 namespace companion::crypto {
 
 struct AccessClaims {
-  std::string subject;     // sub: the user id
-  std::string session_id;  // sid: the refresh-token family this token came from
+  std::string subject;          // sub: the user id
+  std::string session_id;       // sid: the refresh-token family this token came from
   std::int64_t issued_at = 0;   // iat, seconds
   std::int64_t expires_at = 0;  // exp, seconds
 };

@@ -11,7 +11,8 @@ namespace companion::db {
 
 class PostgresDatabase final : public Database {
  public:
-  PostgresDatabase(std::string conninfo, const DatabaseSettings& settings, async::BlockingPool& pool);
+  PostgresDatabase(std::string conninfo, const DatabaseSettings& settings,
+                   async::BlockingPool& pool);
   Lease acquire(Access access) override;
   PoolStats stats() const override { return pool_conns_.stats(); }
 

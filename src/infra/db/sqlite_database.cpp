@@ -12,8 +12,8 @@ namespace {
 class SqliteConnection final : public Connection {
  public:
   SqliteConnection(const std::string& path, std::chrono::milliseconds busy_timeout, bool writer) {
-    int flags = SQLITE_OPEN_NOMUTEX | (writer ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
-                                              : SQLITE_OPEN_READWRITE);
+    int flags = SQLITE_OPEN_NOMUTEX |
+                (writer ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READWRITE);
     if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
       std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
       sqlite3_close(db_);
@@ -110,9 +110,12 @@ class SqliteConnection final : public Connection {
       }
       const auto& v = params[index - 1].get();
       int rc = SQLITE_OK;
-      if (std::holds_alternative<std::monostate>(v)) rc = sqlite3_bind_null(stmt, i);
-      else if (auto* x = std::get_if<std::int64_t>(&v)) rc = sqlite3_bind_int64(stmt, i, *x);
-      else if (auto* d = std::get_if<double>(&v)) rc = sqlite3_bind_double(stmt, i, *d);
+      if (std::holds_alternative<std::monostate>(v))
+        rc = sqlite3_bind_null(stmt, i);
+      else if (auto* x = std::get_if<std::int64_t>(&v))
+        rc = sqlite3_bind_int64(stmt, i, *x);
+      else if (auto* d = std::get_if<double>(&v))
+        rc = sqlite3_bind_double(stmt, i, *d);
       else {
         auto& s = std::get<std::string>(v);
         rc = sqlite3_bind_text(stmt, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
@@ -152,11 +155,16 @@ SqliteDatabase::SqliteDatabase(std::string path, const DatabaseSettings& setting
       path_(std::move(path)),
       settings_(settings),
       writer_(
-          1, [this] { return std::make_unique<SqliteConnection>(path_, settings_.busy_timeout, true); },
+          1,
+          [this] {
+            return std::make_unique<SqliteConnection>(path_, settings_.busy_timeout, true);
+          },
           settings.acquire_timeout),
       readers_(
           settings.pool_size,
-          [this] { return std::make_unique<SqliteConnection>(path_, settings_.busy_timeout, false); },
+          [this] {
+            return std::make_unique<SqliteConnection>(path_, settings_.busy_timeout, false);
+          },
           settings.acquire_timeout) {
   // Open the writer first: it creates the file and turns WAL on.
   writer_.acquire();

@@ -1,8 +1,8 @@
 #include "infra/log/logger.hpp"
 
-#include <boost/json.hpp>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <boost/json.hpp>
 
 #include <chrono>
 #include <ctime>
@@ -12,18 +12,24 @@ namespace {
 
 std::string_view level_name(Level l) {
   switch (l) {
-    case Level::kDebug: return "debug";
-    case Level::kInfo: return "info";
-    case Level::kWarn: return "warn";
-    case Level::kError: return "error";
-    default: return "off";
+    case Level::kDebug:
+      return "debug";
+    case Level::kInfo:
+      return "info";
+    case Level::kWarn:
+      return "warn";
+    case Level::kError:
+      return "error";
+    default:
+      return "off";
   }
 }
 
 std::string timestamp() {
   auto now = std::chrono::system_clock::now();
   auto secs = std::chrono::system_clock::to_time_t(now);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[40];
@@ -42,9 +48,13 @@ Logger::Logger(Level level, Format format) : level_(level), format_(format) {
   sink_->flush_on(spdlog::level::trace);
 }
 
-Logger::~Logger() { flush(); }
+Logger::~Logger() {
+  flush();
+}
 
-void Logger::flush() { sink_->flush(); }
+void Logger::flush() {
+  sink_->flush();
+}
 
 void Logger::log(Level level, std::string_view message, std::initializer_list<Field> fields) {
   if (!enabled(level)) return;

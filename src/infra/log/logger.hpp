@@ -21,7 +21,8 @@ enum class Format { kJson, kText };
 // A named value in a log line; anything boost::json::value_from takes.
 struct Field {
   template <class T>
-  Field(std::string_view k, T&& v) : first(k), second(boost::json::value_from(std::forward<T>(v))) {}
+  Field(std::string_view k, T&& v)
+      : first(k), second(boost::json::value_from(std::forward<T>(v))) {}
   std::string_view first;
   boost::json::value second;
 };

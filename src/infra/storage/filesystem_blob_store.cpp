@@ -30,7 +30,8 @@ class FileWriter final : public BlobWriter {
   explicit FileWriter(fs::path target) : target_(std::move(target)) {
     std::error_code ec;
     fs::create_directories(target_.parent_path(), ec);
-    if (ec) throw StorageError("cannot create " + target_.parent_path().string() + ": " + ec.message());
+    if (ec)
+      throw StorageError("cannot create " + target_.parent_path().string() + ": " + ec.message());
     temp_ = target_;
     temp_ += ".tmp-" + crypto::hex_encode(crypto::random_bytes(8));
     fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -82,7 +83,8 @@ void validate_key(std::string_view key) {
     auto end = key.find('/', start);
     if (end == std::string_view::npos) end = key.size();
     auto seg = key.substr(start, end - start);
-    if (seg.empty() || seg == "." || seg == "..") throw std::invalid_argument("invalid storage key");
+    if (seg.empty() || seg == "." || seg == "..")
+      throw std::invalid_argument("invalid storage key");
     for (char c : seg) {
       bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                 c == '.' || c == '_' || c == '-';
@@ -95,7 +97,8 @@ void validate_key(std::string_view key) {
 FilesystemBlobStore::FilesystemBlobStore(fs::path root) : root_(std::move(root)) {
   std::error_code ec;
   fs::create_directories(root_, ec);
-  if (ec) throw StorageError("cannot create blob directory " + root_.string() + ": " + ec.message());
+  if (ec)
+    throw StorageError("cannot create blob directory " + root_.string() + ": " + ec.message());
 }
 
 fs::path FilesystemBlobStore::path_for(const std::string& key) const {
@@ -111,7 +114,8 @@ void FilesystemBlobStore::adopt(const std::string& key, const fs::path& file) {
   auto target = path_for(key);
   std::error_code ec;
   fs::create_directories(target.parent_path(), ec);
-  if (ec) throw StorageError("cannot create " + target.parent_path().string() + ": " + ec.message());
+  if (ec)
+    throw StorageError("cannot create " + target.parent_path().string() + ": " + ec.message());
   if (::rename(file.c_str(), target.c_str()) == 0) {
     fsync_dir(target.parent_path());
     return;
@@ -144,7 +148,8 @@ std::size_t FilesystemBlobStore::read(const std::string& key, std::uint64_t offs
   if (fd < 0) fail("cannot open", p);
   std::size_t total = 0;
   while (total < out.size()) {
-    auto n = ::pread(fd, out.data() + total, out.size() - total, static_cast<off_t>(offset + total));
+    auto n =
+        ::pread(fd, out.data() + total, out.size() - total, static_cast<off_t>(offset + total));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       ::close(fd);
@@ -173,7 +178,8 @@ void FilesystemBlobStore::remove(const std::string& key) {
 
 void FilesystemBlobStore::check() {
   std::error_code ec;
-  if (!fs::is_directory(root_, ec)) throw StorageError("blob directory " + root_.string() + " is missing");
+  if (!fs::is_directory(root_, ec))
+    throw StorageError("blob directory " + root_.string() + " is missing");
   if (::access(root_.c_str(), W_OK) != 0) fail("cannot write to", root_);
 }
 

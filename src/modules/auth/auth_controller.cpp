@@ -1,7 +1,7 @@
 #include "modules/auth/auth_controller.hpp"
 
-#include <boost/json.hpp>
 #include <re2/re2.h>
+#include <boost/json.hpp>
 
 #include "infra/http/json_body.hpp"
 #include "modules/users/users_controller.hpp"

@@ -33,7 +33,8 @@ TokenPair AuthService::issue_in(db::Connection& c, const std::string& user_id,
                                 const std::string& family_id) {
   auto now = clock_.now_ms();
   auto refresh = crypto::base64url_encode(crypto::random_bytes(32));
-  auto ttl_ms = std::chrono::duration_cast<std::chrono::milliseconds>(settings_.refresh_ttl).count();
+  auto ttl_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(settings_.refresh_ttl).count();
   repository_.insert_token(c, hash_token(refresh), family_id, user_id, now, now + ttl_ms);
   crypto::AccessClaims claims{user_id, family_id};
   auto access = jwt_.sign(claims);
@@ -100,9 +101,8 @@ boost::asio::awaitable<TokenPair> AuthService::refresh(std::string refresh_token
 }
 
 boost::asio::awaitable<void> AuthService::logout(const http::Caller& caller) {
-  co_await db_.write_single([&](db::Connection& c) {
-    repository_.revoke_family(c, caller.session_id, clock_.now_ms());
-  });
+  co_await db_.write_single(
+      [&](db::Connection& c) { repository_.revoke_family(c, caller.session_id, clock_.now_ms()); });
   forget_session(caller.session_id);
 }
 

@@ -47,7 +47,8 @@ class AuthService final : public http::Authenticator {
  public:
   AuthService(AuthSettings settings, db::Database& db, async::BlockingPool& cpu_pool,
               const Clock& clock, crypto::UuidV7Generator& ids, const crypto::JwtCodec& jwt,
-              const crypto::PasswordHasher& hasher, users::UsersService& users, log::Logger& logger);
+              const crypto::PasswordHasher& hasher, users::UsersService& users,
+              log::Logger& logger);
 
   boost::asio::awaitable<Registration> register_user(std::string email, std::string password,
                                                      std::string display_name);

@@ -16,7 +16,9 @@ namespace companion::ops {
 class Readiness {
  public:
   using Check = std::function<boost::asio::awaitable<bool>()>;
-  void add_check(std::string name, Check check) { checks_.emplace_back(std::move(name), std::move(check)); }
+  void add_check(std::string name, Check check) {
+    checks_.emplace_back(std::move(name), std::move(check));
+  }
   void set_draining() { draining_ = true; }
   bool draining() const { return draining_.load(); }
   const std::vector<std::pair<std::string, Check>>& checks() const { return checks_; }

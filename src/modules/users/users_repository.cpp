@@ -35,7 +35,8 @@ void UsersRepository::insert(db::Connection& c, const User& u, const std::string
   c.execute(kInsert, {u.id, u.email, normalized, u.display_name, u.password_hash, u.created_at_ms});
 }
 
-std::optional<User> UsersRepository::find_by_email(db::Connection& c, const std::string& normalized) {
+std::optional<User> UsersRepository::find_by_email(db::Connection& c,
+                                                   const std::string& normalized) {
   auto row = c.query_one(kSelectByEmail, {normalized});
   if (!row) return std::nullopt;
   return from_row(*row);
