@@ -26,10 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
-hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
-json_field() { python3 -c "import sys,json;print(json.load(sys.stdin)$1)"; }
+source bench/lib.sh
 
 mkdir -p bench/results
 out="bench/results/http-$(date -u +%Y%m%dT%H%M%SZ).md"
@@ -62,21 +59,13 @@ run_wrk() {  # run_wrk LABEL DB URL [wrk args...]
 }
 
 bench_db() {  # bench_db NAME [DATABASE_URL]
-  local db=$1 url=${2:-} port
-  port=$(free_port)
-  mkdir -p "$work/$db"
-  "$BIN" serve --listen "127.0.0.1:$port" --data-dir "$work/$db" ${url:+--database-url "$url"} \
-    --rate-limit-ip off --rate-limit-user off --rate-limit-auth off --access-log false \
-    --log-level warn >"$work/$db.log" 2>&1 &
-  server_pid=$!
-  for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null && break; sleep 0.1; done
+  local db=$1 url=${2:-}
+  start_server "$work/$db" ${url:+--database-url "$url"}
+  server_pid=$pid
   local idle_rss
   idle_rss=$(( $(rss_kb "$server_pid") / 1024 ))
-  local base="http://127.0.0.1:$port"
   local token id
-  token=$(curl -fsS -XPOST "$base/v1/auth/register" -H 'Content-Type: application/json' \
-    -d "{\"email\":\"bench-$db@example.com\",\"password\":\"correct horse battery\",\"displayName\":\"Bench\"}" |
-    json_field "['accessToken']")
+  token=$(register_token "bench-$db@example.com")
   for i in $(seq 1 200); do
     curl -fsS -o "$work/last.json" -XPOST "$base/v1/interviews" -H "Authorization: Bearer $token" \
       -H 'Content-Type: application/json' -d "{\"title\":\"Seeded interview $i\",\"company\":\"Acme\"}"

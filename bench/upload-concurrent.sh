@@ -11,24 +11,14 @@ work=$(mktemp -d /tmp/companion-upload.XXXXXX)
 pid=
 cleanup() { [[ -n "$pid" ]] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
+source bench/lib.sh
 sox -n -r 48000 -c 2 -b 16 "$work/in.wav" synth $(( MIB * 1048576 / 192000 )) sine 440 2>/dev/null
 size=$(stat -c %s "$work/in.wav")
-port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
-"$BIN" serve --listen "127.0.0.1:$port" --data-dir "$work/data" --access-log false --log-level warn \
-  --rate-limit-ip off --rate-limit-user off >"$work/log" 2>&1 &
-pid=$!
-for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null && break; sleep 0.1; done
-base="http://127.0.0.1:$port"
-token=$(curl -fsS -XPOST "$base/v1/auth/register" -H 'Content-Type: application/json' \
-  -d '{"email":"bench@example.com","password":"correct horse battery","displayName":"B"}' |
-  python3 -c 'import sys,json;print(json.load(sys.stdin)["accessToken"])')
+start_server "$work/data"
+token=$(register_token bench@example.com)
 ids=()
-for i in $(seq 1 "$N"); do
-  ids+=("$(curl -fsS -XPOST "$base/v1/interviews" -H "Authorization: Bearer $token" \
-    -H 'Content-Type: application/json' -d "{\"title\":\"bench $i\"}" |
-    python3 -c 'import sys,json;print(json.load(sys.stdin)["id"])')")
-done
-idle_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
+for i in $(seq 1 "$N"); do ids+=("$(new_interview "$token" "bench $i")"); done
+idle_kb=$(rss_kb "$pid")
 start=$(date +%s.%N)
 for id in "${ids[@]}"; do
   curl -s -o /dev/null -w '%{http_code}\n' -XPUT "$base/v1/interviews/$id/recording" \
@@ -38,7 +28,7 @@ done
 wait $(jobs -p | grep -v "^$pid$") 2>/dev/null || true
 end=$(date +%s.%N)
 ok=$(grep -c '^201$' "$work/codes" || true)
-peak_kb=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")
+peak_kb=$(hwm_kb "$pid")
 echo "Machine: $(nproc) cores; $(date -u +%Y-%m-%d); $N uploads of $((size / 1048576)) MiB at once"
 echo "| uploads | 201 | wall s | aggregate MB/s | RSS growth |"
 echo "|---:|---:|---:|---:|---:|"

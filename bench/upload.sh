@@ -14,6 +14,7 @@ work=$(mktemp -d /tmp/companion-upload.XXXXXX)
 pid=
 cleanup() { [[ -n "$pid" ]] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
+source bench/lib.sh
 
 # A WAV header in front of MIB MiB of PCM (16-bit stereo 48 kHz): a real,
 # probe-able recording of the requested size, made without holding it in memory.
@@ -21,25 +22,16 @@ seconds=$(( MIB * 1048576 / (48000 * 4) ))
 sox -n -r 48000 -c 2 -b 16 "$work/in.wav" synth "$seconds" sine 440 2>/dev/null
 size=$(stat -c %s "$work/in.wav")
 
-port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
-"$BIN" serve --listen "127.0.0.1:$port" --data-dir "$work/data" --access-log false --log-level warn \
-  --rate-limit-ip off --rate-limit-user off >"$work/log" 2>&1 &
-pid=$!
-for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null && break; sleep 0.1; done
-base="http://127.0.0.1:$port"
-token=$(curl -fsS -XPOST "$base/v1/auth/register" -H 'Content-Type: application/json' \
-  -d '{"email":"bench@example.com","password":"correct horse battery","displayName":"B"}' |
-  python3 -c 'import sys,json;print(json.load(sys.stdin)["accessToken"])')
-id=$(curl -fsS -XPOST "$base/v1/interviews" -H "Authorization: Bearer $token" \
-  -H 'Content-Type: application/json' -d '{"title":"bench"}' |
-  python3 -c 'import sys,json;print(json.load(sys.stdin)["id"])')
-idle_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
+start_server "$work/data"
+token=$(register_token bench@example.com)
+id=$(new_interview "$token" bench)
+idle_kb=$(rss_kb "$pid")
 sync
 start=$(date +%s.%N)
 curl -fsS -o /dev/null -XPUT "$base/v1/interviews/$id/recording" -H "Authorization: Bearer $token" \
   -H 'Content-Type: audio/wav' -H 'Recording-Consent: self-only' --data-binary @"$work/in.wav"
 end=$(date +%s.%N)
-peak_kb=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")
+peak_kb=$(hwm_kb "$pid")
 put_mbs=$(python3 -c "print(round($size/1e6/($end-$start),1))")
 
 start=$(date +%s.%N)

@@ -20,6 +20,7 @@
 #include "modules/auth/auth_service.hpp"
 #include "modules/users/users_service.hpp"
 #include "support/databases.hpp"
+#include "support/race.hpp"
 
 namespace companion::auth {
 namespace {
@@ -199,29 +200,10 @@ TEST_P(Auth, AuthenticateRefusesForeignAndExpiredAccessTokens) {
 
 TEST_P(Auth, OfSimultaneousRefreshesWithOneTokenExactlyOneSucceeds) {
   auto reg = register_ada();
-  constexpr int kClients = 6;
-  std::vector<int> outcome(kClients, -1);  // 1 rotated, 0 unauthorized
-  std::vector<std::string> failures(kClients);
-  std::latch start(kClients);
-  std::vector<std::thread> clients;
-  for (int i = 0; i < kClients; ++i) {
-    clients.emplace_back([&, i] {
-      boost::asio::io_context io;
-      start.arrive_and_wait();
-      try {
-        test_support::run(io, service->refresh(reg.tokens.refresh_token));
-        outcome[i] = 1;
-      } catch (const Unauthorized&) {
-        outcome[i] = 0;
-      } catch (const std::exception& e) {
-        failures[i] = e.what();
-      }
-    });
-  }
-  for (auto& c : clients) c.join();
-  for (const auto& f : failures) EXPECT_EQ(f, "");
-  EXPECT_EQ(std::count(outcome.begin(), outcome.end(), 1), 1);
-  EXPECT_EQ(std::count(outcome.begin(), outcome.end(), 0), kClients - 1);
+  test_support::expect_exactly_one_wins<Unauthorized>(6, [&](int) {
+    boost::asio::io_context io;
+    test_support::run(io, service->refresh(reg.tokens.refresh_token));
+  });
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, Auth, test_support::BothDialects(), test_support::DialectName);

@@ -2,6 +2,8 @@
 // error mapping, transactions and result rows.
 #include <gtest/gtest.h>
 
+#include "support/db_errors.hpp"
+
 #include <functional>
 #include <limits>
 #include <optional>
@@ -27,15 +29,7 @@ class DbLayer : public test_support::DatabaseTest {
   Database::Lease reader() { return database().acquire(Access::kRead); }
 };
 
-ErrorKind kind_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.kind();
-  }
-  ADD_FAILURE() << "no db::Error thrown";
-  return ErrorKind::kOther;
-}
+using test_support::kind_of;
 
 TEST_P(DbLayer, BindsEveryValueType) {
   const std::int64_t big = std::numeric_limits<std::int64_t>::max();

@@ -14,6 +14,7 @@
 #include "modules/users/users_repository.hpp"
 #include "modules/users/users_service.hpp"
 #include "support/databases.hpp"
+#include "support/race.hpp"
 
 namespace companion::users {
 namespace {
@@ -144,32 +145,13 @@ TEST_P(Users, RepositoryReportsDuplicatesAsUniqueViolations) {
 }
 
 TEST_P(Users, OfSimultaneousSignUpsWithOneEmailExactlyOneSucceeds) {
-  constexpr int kClients = 6;
-  std::vector<int> outcome(kClients, -1);  // 1 created, 0 conflict
-  std::vector<std::string> failures(kClients);
-  std::latch start(kClients);
-  std::vector<std::thread> clients;
-  for (int i = 0; i < kClients; ++i) {
-    clients.emplace_back([&, i] {
-      std::string email = i % 2 ? "ada@example.com" : "ADA@example.com";
-      start.arrive_and_wait();
-      try {
-        boost::asio::io_context io;
-        test_support::run(io, database().write([&](db::Connection& c) {
-          return service->create_in(c, email, "Ada " + std::to_string(i), "h");
-        }));
-        outcome[i] = 1;
-      } catch (const Conflict&) {
-        outcome[i] = 0;
-      } catch (const std::exception& e) {
-        failures[i] = e.what();
-      }
-    });
-  }
-  for (auto& c : clients) c.join();
-  for (const auto& f : failures) EXPECT_EQ(f, "");
-  EXPECT_EQ(std::count(outcome.begin(), outcome.end(), 1), 1);
-  EXPECT_EQ(std::count(outcome.begin(), outcome.end(), 0), kClients - 1);
+  test_support::expect_exactly_one_wins<Conflict>(6, [&](int i) {
+    std::string email = i % 2 ? "ada@example.com" : "ADA@example.com";
+    boost::asio::io_context io;
+    test_support::run(io, database().write([&](db::Connection& c) {
+      return service->create_in(c, email, "Ada " + std::to_string(i), "h");
+    }));
+  });
   EXPECT_EQ(count("users"), 1);
 }
 

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include "support/db_errors.hpp"
+
 #include <limits>
 #include <string>
 
@@ -19,15 +21,7 @@ Row postgres_row() {
               Row::Cell{std::string("-7")}});
 }
 
-ErrorKind kind_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.kind();
-  }
-  ADD_FAILURE() << "no db::Error thrown";
-  return ErrorKind::kUnavailable;
-}
+using test_support::kind_of;
 
 TEST(Row, ReadsTypedCells) {
   auto r = sqlite_row();
