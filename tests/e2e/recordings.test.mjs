@@ -175,6 +175,9 @@ for (const setup of setups) {
       assert.ok(noConsent.json.errors.some((e) => e.field === 'Recording-Consent'));
       assert.equal((await put(server.url, user.token, id, file('speech.mp3'), { consent: 'maybe' })).status, 400);
       assert.equal((await put(server.url, user.token, id, file('speech.mp3'), { type: 'text/plain' })).status, 415);
+      const badName = await put(server.url, user.token, id, file('speech.mp3'), { headers: { 'Recording-Filename': 'caf\xe9.mp3' } });
+      assert.equal(badName.status, 400, badName.text);
+      assert.ok(badName.json.errors.some((e) => e.field === 'Recording-Filename'));
       assert.equal((await put(server.url, other.token, id, file('speech.mp3'))).status, 404);
       assert.equal((await put(server.url, user.token, 'not-a-uuid', file('speech.mp3'))).status, 404);
       assert.equal((await put(server.url, user.token, id, file('speech.mp3'), { type: 'audio/mpeg' })).status, 201);

@@ -364,3 +364,21 @@ TEST(ObjectReader, ValidBodyFinishesWithoutThrowing) {
 
 }  // namespace
 }  // namespace companion::http
+
+namespace companion::http {
+namespace {
+
+TEST(Utf8, AcceptsWellFormedAndRefusesMalformedSequences) {
+  EXPECT_TRUE(is_valid_utf8(""));
+  EXPECT_TRUE(is_valid_utf8("plain ascii"));
+  EXPECT_TRUE(is_valid_utf8("gr\xC3\xBC\xC3\x9F dich \xE2\x82\xAC \xF0\x9F\x8E\xA4"));
+  EXPECT_FALSE(is_valid_utf8("\xC3"));              // truncated
+  EXPECT_FALSE(is_valid_utf8("\xC0\xAF"));          // overlong '/'
+  EXPECT_FALSE(is_valid_utf8("\xED\xA0\x80"));      // surrogate
+  EXPECT_FALSE(is_valid_utf8("\xF4\x90\x80\x80"));  // past U+10FFFF
+  EXPECT_FALSE(is_valid_utf8("\x80"));              // lone continuation
+  EXPECT_FALSE(is_valid_utf8("\xFF"));
+}
+
+}  // namespace
+}  // namespace companion::http

@@ -20,6 +20,8 @@ boost::json::value parse_json_body(std::string_view body);
 
 // Unicode code points in valid UTF-8.
 std::size_t code_points(std::string_view utf8);
+// True for well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF).
+bool is_valid_utf8(std::string_view text);
 
 // A field of a PATCH: absent (leave as is), null (clear) or a value.
 template <class T>

@@ -7,6 +7,7 @@
 
 #include "infra/crypto/uuid.hpp"
 #include "infra/errors/errors.hpp"
+#include "infra/http/json_body.hpp"
 #include "infra/http/problem.hpp"
 #include "modules/interviews/dto.hpp"
 #include "modules/interviews/interviews_controller.hpp"
@@ -99,8 +100,15 @@ void add_routes(http::Router& router, RecordingsService& service, std::uint64_t 
           throw UnsupportedMedia(
               "A recording must be sent as audio/*, video/* or application/octet-stream.");
         std::optional<std::string> filename;
-        if (auto f = req.header("Recording-Filename"); f && !f->empty() && f->size() <= 255)
+        if (auto f = req.header("Recording-Filename"); f && !f->empty()) {
+          bool printable = std::none_of(f->begin(), f->end(), [](char c) {
+            return static_cast<unsigned char>(c) < 0x20 || c == 0x7F;
+          });
+          if (f->size() > 255 || !printable || !http::is_valid_utf8(*f))
+            throw ValidationError("Recording-Filename",
+                                  "must be at most 255 bytes of printable UTF-8");
           filename = std::string(*f);
+        }
         auto* body = req.body;
         // Named, not temporaries in the co_await expression: GCC 12 destroys
         // such temporaries twice.
