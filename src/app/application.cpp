@@ -2,7 +2,12 @@
 
 #include "app/components.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
 #include <iostream>
@@ -47,26 +52,41 @@ int run_serve(const Settings& s, log::Logger& logger) {
         std::to_string(server.connections()) + "\n";
   });
 
-  // Expired idempotency records go once an hour.
-  boost::asio::steady_timer sweep_timer(server.io_context());
-  std::function<void()> schedule_sweep = [&] {
-    sweep_timer.expires_after(std::chrono::hours(1));
-    sweep_timer.async_wait([&](boost::system::error_code ec) {
-      if (ec) return;
-      boost::asio::co_spawn(
-          server.io_context(),
-          [&]() -> boost::asio::awaitable<void> {
+  // Periodic housekeeping on the I/O threads: each task awaits its own
+  // work on the blocking pools and logs (never throws) a failure.
+  std::vector<std::unique_ptr<boost::asio::steady_timer>> timers;
+  std::atomic<bool> stopping{false};
+  auto every = [&](std::chrono::milliseconds interval, const char* what,
+                   std::function<boost::asio::awaitable<void>()> task) {
+    auto& timer =
+        *timers.emplace_back(std::make_unique<boost::asio::steady_timer>(server.io_context()));
+    boost::asio::co_spawn(
+        server.io_context(),
+        [&timer, &stopping, interval, what, task = std::move(task),
+         &logger]() -> boost::asio::awaitable<void> {
+          while (!stopping) {
             try {
-              co_await idempotency.sweep();
+              co_await task();
             } catch (const std::exception& e) {
-              logger.warn("idempotency sweep failed", {{"error", e.what()}});
+              logger.warn("housekeeping failed", {{"task", what}, {"error", e.what()}});
             }
-          },
-          boost::asio::detached);
-      schedule_sweep();
-    });
+            timer.expires_after(interval);
+            boost::system::error_code ec;
+            co_await timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+            if (ec) co_return;  // cancelled: shutting down
+          }
+        },
+        boost::asio::detached);
   };
-  schedule_sweep();
+  every(std::chrono::hours(1), "idempotency sweep",
+        [&]() -> boost::asio::awaitable<void> { co_await idempotency.sweep(); });
+  every(s.upload_sweep_interval, "upload sweep", [&]() -> boost::asio::awaitable<void> {
+    auto report = co_await c.tus.sweep();
+    if (report.expired + report.finished + report.collected > 0)
+      logger.info("upload sweep", {{"expired", report.expired},
+                                   {"finished", report.finished},
+                                   {"removedObjects", report.collected}});
+  });
 
   std::string address =
       endpoint.address().is_v6()
@@ -86,7 +106,10 @@ int run_serve(const Settings& s, log::Logger& logger) {
   logger.info("draining", {{"signal", received}, {"inFlight", pipeline.in_flight()}});
   readiness.set_draining();
   if (s.drain_delay.count() > 0) std::this_thread::sleep_for(s.drain_delay);
-  boost::asio::post(server.io_context(), [&] { sweep_timer.cancel(); });
+  stopping = true;
+  boost::asio::post(server.io_context(), [&] {
+    for (auto& t : timers) t->cancel();
+  });
   server.drain();
   logger.info("stopped");
   return 0;

@@ -10,6 +10,7 @@
 #include "infra/embedded/embedded_files.hpp"
 #include "modules/auth/auth_controller.hpp"
 #include "modules/interviews/interviews_controller.hpp"
+#include "modules/uploads/tus_controller.hpp"
 #include "modules/uploads/uploads_controller.hpp"
 #include "modules/users/users_controller.hpp"
 
@@ -83,6 +84,8 @@ Components::Components(const Settings& s, log::Logger& log)
                 users::load_or_create_master_key(s.master_key, s.data_dir + "/master-key"), clock),
       outbox(clock, ids),
       recordings(*database, storage_pool, *blobs, data_keys, interviews, outbox, clock, ids, log),
+      tus({.max_size = s.max_upload_bytes, .expiry = s.upload_expiry}, *database, storage_pool,
+          *blobs, data_keys, interviews, recordings, clock, ids, log),
       pipeline(s.pipeline, router, auth, idempotency, log, metrics) {
   metrics.add([this](std::string& out) {
     auto st = database->stats();
@@ -108,12 +111,19 @@ Components::Components(const Settings& s, log::Logger& log)
     co_return true;
   });
 
+  // What an interview's deletion takes with it.
+  interviews.on_remove([this](db::Connection& c, const std::string& interview_id) {
+    recordings.forget_interview_in(c, interview_id);
+    tus.forget_interview_in(c, interview_id);
+  });
+
   // Each module adds its own routes: one line each.
   ops::add_routes(router, readiness, metrics);
   auth::add_routes(router, auth);
   users::add_routes(router, users);
   interviews::add_routes(router, interviews);
   uploads::add_routes(router, recordings, s.max_upload_bytes);
+  uploads::add_tus_routes(router, tus);
 }
 
 Components::~Components() {

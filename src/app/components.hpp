@@ -22,6 +22,7 @@
 #include "modules/interviews/interviews_service.hpp"
 #include "modules/ops/ops_controller.hpp"
 #include "modules/uploads/recordings_service.hpp"
+#include "modules/uploads/tus_service.hpp"
 #include "modules/users/data_keys.hpp"
 #include "modules/users/users_service.hpp"
 
@@ -52,6 +53,7 @@ class Components {
   users::DataKeys data_keys;
   outbox::Outbox outbox;
   uploads::RecordingsService recordings;
+  uploads::TusService tus;
   ops::Readiness readiness;
   http::Router router;
   http::Pipeline pipeline;

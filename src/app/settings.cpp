@@ -72,6 +72,11 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
   add("storage-url", "",
       "file:PATH (default file:<data-dir>/blobs) or s3://BUCKET?endpoint=URL&region=R");
   add("max-upload-size", std::to_string(4ull << 30), "largest recording accepted, in bytes");
+  add("upload-expiry", "24h", "an unfinished resumable upload is removed this long after its last chunk");
+  add("upload-sweep-interval", "1m",
+      "how often expired uploads and unreferenced stored objects are removed");
+  add("cors-origins", "*",
+      "origins allowed to call the API from a browser: * or a comma-separated list, or none");
   add("access-token-ttl", "15m", "lifetime of access tokens");
   add("refresh-token-ttl", "720h", "lifetime of refresh tokens");
 
@@ -202,6 +207,32 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
     if (n < 1024) throw std::invalid_argument("must be at least 1024 bytes");
     return static_cast<std::uint64_t>(n);
   });
+  s.upload_expiry = convert(o["upload-expiry"], config::parse_duration);
+  s.upload_sweep_interval = convert(o["upload-sweep-interval"], config::parse_duration);
+  if (s.upload_expiry.count() < 1000)
+    throw ConfigError("invalid value for --upload-expiry / IC_UPLOAD_EXPIRY: at least 1s");
+  if (s.upload_sweep_interval.count() < 10)
+    throw ConfigError(
+        "invalid value for --upload-sweep-interval / IC_UPLOAD_SWEEP_INTERVAL: at least 10ms");
+  {
+    const auto& origins = o["cors-origins"].value;
+    if (origins != "none") {
+      std::size_t pos = 0;
+      while (pos <= origins.size()) {
+        auto comma = origins.find(',', pos);
+        auto item = origins.substr(pos, comma == std::string::npos ? comma : comma - pos);
+        pos = comma == std::string::npos ? origins.size() + 1 : comma + 1;
+        while (!item.empty() && item.front() == ' ') item.erase(0, 1);
+        while (!item.empty() && item.back() == ' ') item.pop_back();
+        if (item.empty()) continue;
+        if (item != "*" && item.rfind("http://", 0) != 0 && item.rfind("https://", 0) != 0)
+          throw ConfigError(
+              "invalid value for --cors-origins / IC_CORS_ORIGINS: each origin is * or starts "
+              "with http:// or https://");
+        s.pipeline.cors_origins.push_back(item);
+      }
+    }
+  }
   if (s.jwt_secret && s.jwt_secret->size() < 32)
     throw ConfigError("IC_JWT_SECRET must be at least 32 bytes");
   return s;

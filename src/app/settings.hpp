@@ -40,6 +40,8 @@ struct Settings {
   std::optional<std::string> master_key;  // IC_MASTER_KEY; else a file in the data dir
   storage::BlobStoreSettings storage;     // url + AWS_* credentials
   std::uint64_t max_upload_bytes = 4ull << 30;
+  std::chrono::milliseconds upload_expiry = std::chrono::hours(24);
+  std::chrono::milliseconds upload_sweep_interval = std::chrono::minutes(1);
   auth::AuthSettings auth;
   std::size_t cpu_threads = 2;
 };

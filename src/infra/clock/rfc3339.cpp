@@ -104,3 +104,24 @@ std::string format_rfc3339(std::int64_t ms) {
 }
 
 }  // namespace companion
+
+namespace companion {
+
+std::string format_http_date(std::int64_t ms) {
+  static constexpr const char* kDays[] = {"Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"};
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  std::int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+  std::int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+  int rem = static_cast<int>(secs - days * 86400);
+  int y;
+  unsigned m, d;
+  civil_from_days(days, y, m, d);
+  auto weekday = static_cast<int>(((days % 7) + 7) % 7);  // 1970-01-01 was a Thursday
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%s, %02u %s %04d %02d:%02d:%02d GMT", kDays[weekday], d,
+                kMonths[m - 1], y, rem / 3600, (rem / 60) % 60, rem % 60);
+  return buf;
+}
+
+}  // namespace companion

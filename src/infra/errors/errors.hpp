@@ -19,10 +19,12 @@ enum class ErrorKind {
   kMethodNotAllowed,     // 405
   kConflict,             // 409
   kGone,                 // 410
+  kPreconditionFailed,   // 412 (an unsupported Tus-Resumable version)
   kTooLarge,             // 413
   kRangeNotSatisfiable,  // 416
   kUnsupportedMedia,     // 415
   kUnprocessable,        // 422
+  kChecksumMismatch,     // 460 (tus checksum extension)
   kRateLimited,          // 429
   kHeadersTooLarge,      // 431
   kUnavailable,          // 503
@@ -110,6 +112,24 @@ class MethodNotAllowed : public ClientError {
 
  private:
   std::string allow_;
+};
+class Gone : public ClientError {
+ public:
+  explicit Gone(std::string detail) : ClientError(ErrorKind::kGone, std::move(detail)) {}
+};
+class Forbidden : public ClientError {
+ public:
+  explicit Forbidden(std::string detail) : ClientError(ErrorKind::kForbidden, std::move(detail)) {}
+};
+class PreconditionFailed : public ClientError {
+ public:
+  explicit PreconditionFailed(std::string detail)
+      : ClientError(ErrorKind::kPreconditionFailed, std::move(detail)) {}
+};
+class ChecksumMismatch : public ClientError {
+ public:
+  explicit ChecksumMismatch(std::string detail)
+      : ClientError(ErrorKind::kChecksumMismatch, std::move(detail)) {}
 };
 class Unavailable : public ClientError {
  public:

@@ -39,6 +39,20 @@ bool is_sane_idempotency_key(std::string_view k) {
   return true;
 }
 
+// Response headers a browser script may read (tus clients need theirs).
+constexpr const char* kExposeHeaders =
+    "Location, Content-Range, Accept-Ranges, Retry-After, X-Request-Id, Idempotent-Replayed, "
+    "Tus-Resumable, Tus-Version, Tus-Extension, Tus-Max-Size, Tus-Checksum-Algorithm, "
+    "Upload-Offset, Upload-Length, Upload-Defer-Length, Upload-Metadata, Upload-Concat, "
+    "Upload-Expires";
+
+bool is_header_list(std::string_view v) {
+  if (v.empty() || v.size() > 1024) return false;
+  for (unsigned char c : v)
+    if (!(std::isalnum(c) || c == '-' || c == '_' || c == ',' || c == ' ')) return false;
+  return true;
+}
+
 }  // namespace
 
 bool is_sane_request_id(std::string_view id) {
@@ -120,6 +134,14 @@ boost::asio::awaitable<Response> Pipeline::handle(Request& request) {
       response = internal_error_response(request.path);
     }
   }
+  if (request.route)
+    for (const auto& [name, value] : request.route->options.response_headers)
+      response.set(name, value);
+  if (auto origin = allowed_origin(request)) {
+    response.set(bhttp::field::access_control_allow_origin, *origin);
+    response.set(bhttp::field::access_control_expose_headers, kExposeHeaders);
+    if (*origin != "*") response.set(bhttp::field::vary, "Origin");
+  }
   if (request.raw.method() == Verb::head) {
     // Same headers as GET, Content-Length included, without the body.
     if (request.response_body) {
@@ -158,6 +180,9 @@ boost::asio::awaitable<Response> Pipeline::dispatch(Request& request) {
     throw BadRequest("The request target is not a valid path.");
   }
   request.path = parsed->path();
+  if (request.raw.method() == Verb::options && request.header("Access-Control-Request-Method")) {
+    if (auto origin = allowed_origin(request)) co_return preflight(request, *origin);
+  }
   auto match = router_.match(request.raw.method(), request.path);
   if (!match.route) {
     if (!match.allowed.empty())
@@ -262,6 +287,33 @@ boost::asio::awaitable<Response> Pipeline::with_idempotency(Request& request,
   }
   co_await idempotency_.complete(user, key, std::move(stored));
   co_return res;
+}
+
+std::optional<std::string> Pipeline::allowed_origin(const Request& request) const {
+  if (settings_.cors_origins.empty()) return std::nullopt;
+  auto origin = request.header("Origin");
+  if (!origin || origin->empty() || origin->size() > 512) return std::nullopt;
+  for (const auto& allowed : settings_.cors_origins) {
+    if (allowed == "*") return std::string("*");
+    if (allowed == *origin) return allowed;
+  }
+  return std::nullopt;
+}
+
+// A browser asks before a cross-origin request with custom headers: the
+// answer lists the methods the path serves and allows the headers asked for
+// (credentials are bearer tokens, never cookies, so echoing them is safe).
+Response Pipeline::preflight(Request& request, const std::string& origin) {
+  auto methods = router_.methods(request.path);
+  if (methods.empty()) throw NotFound("There is no resource at this path.");
+  Response res{Status::no_content, 11};
+  res.set(bhttp::field::access_control_allow_methods, allow_header(methods));
+  auto asked = request.header("Access-Control-Request-Headers");
+  if (asked && is_header_list(*asked))
+    res.set(bhttp::field::access_control_allow_headers, *asked);
+  res.set(bhttp::field::access_control_max_age, "600");
+  if (origin != "*") res.set(bhttp::field::vary, "Origin");
+  return res;
 }
 
 void Pipeline::finish(Request& request, Response& response,

@@ -59,6 +59,8 @@ struct PipelineSettings {
   RateLimit per_user{100, 200};
   RateLimit auth_per_ip{5, 20};  // register/login/refresh: per second, burst
   bool access_log = true;
+  // Origins a browser may call from ("*" for any); empty: no CORS headers.
+  std::vector<std::string> cors_origins;
 };
 
 class Pipeline {
@@ -86,6 +88,9 @@ class Pipeline {
   boost::asio::awaitable<Response> dispatch(Request& request);
   boost::asio::awaitable<Response> with_idempotency(Request& request, const std::string& key);
   void finish(Request& request, Response& response, std::chrono::steady_clock::time_point start);
+  // The Access-Control-Allow-Origin value for the request's Origin, if any.
+  std::optional<std::string> allowed_origin(const Request& request) const;
+  Response preflight(Request& request, const std::string& origin);
 
   PipelineSettings settings_;
   const Router& router_;

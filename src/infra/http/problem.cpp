@@ -31,6 +31,10 @@ Kind describe(ErrorKind k) {
       return {Status::conflict, "/problems/conflict", "Conflict"};
     case ErrorKind::kGone:
       return {Status::gone, "/problems/gone", "Gone"};
+    case ErrorKind::kPreconditionFailed:
+      return {Status::precondition_failed, "/problems/precondition-failed", "Precondition failed"};
+    case ErrorKind::kChecksumMismatch:
+      return {static_cast<Status>(460), "/problems/checksum-mismatch", "Checksum mismatch"};
     case ErrorKind::kTooLarge:
       return {Status::payload_too_large, "/problems/payload-too-large", "Payload too large"};
     case ErrorKind::kRangeNotSatisfiable:

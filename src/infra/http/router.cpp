@@ -72,4 +72,9 @@ Router::Match Router::match(Verb method, std::string_view path) const {
   return result;
 }
 
+std::vector<Verb> Router::methods(std::string_view path) const {
+  auto m = match(Verb::unknown, path);
+  return m.allowed;
+}
+
 }  // namespace companion::http

@@ -18,6 +18,9 @@ struct RouteOptions {
   bool idempotent = false;         // honours Idempotency-Key
   bool streaming_body = false;     // the handler reads the body (Request::body)
   std::vector<std::string> query;  // accepted query parameters; others -> 400
+  // Set on every response of the route, problems included (tus's
+  // Tus-Resumable).
+  std::vector<std::pair<std::string, std::string>> response_headers;
   RateClass rate = RateClass::kDefault;
   std::string summary;  // for logs and the OpenAPI check
 };
@@ -40,6 +43,8 @@ class Router {
     std::vector<Verb> allowed;  // when the path matched but not the method
   };
   Match match(Verb method, std::string_view path) const;
+  // Every method some route serves at this path (HEAD with GET).
+  std::vector<Verb> methods(std::string_view path) const;
   const std::vector<Route>& routes() const { return routes_; }
 
  private:

@@ -74,3 +74,39 @@ std::size_t SealedReader::read(std::uint64_t offset, std::span<char> out) {
 }
 
 }  // namespace companion::storage
+
+namespace companion::storage {
+
+SealedSequenceReader::SealedSequenceReader(BlobStore& store, std::vector<SealedPart> parts,
+                                           std::string data_key)
+    : store_(store), parts_(std::move(parts)), data_key_(std::move(data_key)) {
+  if (parts_.empty()) throw std::invalid_argument("a sealed sequence needs at least one part");
+  for (const auto& p : parts_) {
+    starts_.push_back(size_);
+    size_ += p.size;
+  }
+}
+
+std::size_t SealedSequenceReader::read(std::uint64_t offset, std::span<char> out) {
+  std::size_t done = 0;
+  while (done < out.size() && offset + done < size_) {
+    auto pos = offset + done;
+    auto it = std::upper_bound(starts_.begin(), starts_.end(), pos);
+    auto index = static_cast<std::size_t>(it - starts_.begin()) - 1;
+    if (!open_ || open_index_ != index) {
+      open_.reset();
+      open_.emplace(store_, parts_[index].key, data_key_);
+      open_index_ = index;
+      if (open_->size() != parts_[index].size)
+        throw StorageError("sealed object " + parts_[index].key + " has another size than recorded");
+    }
+    auto within = pos - starts_[index];
+    auto want = std::min<std::uint64_t>(out.size() - done, parts_[index].size - within);
+    auto n = open_->read(within, out.subspan(done, want));
+    if (n == 0) throw StorageError("sealed object " + parts_[index].key + " ended early");
+    done += n;
+  }
+  return done;
+}
+
+}  // namespace companion::storage

@@ -6,6 +6,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "infra/crypto/chunked_cipher.hpp"
 #include "infra/storage/blob_store.hpp"
@@ -51,6 +52,35 @@ class SealedReader {
   std::uint64_t chunks_ = 0;  // including the final one
   std::uint64_t cached_index_ = ~0ull;
   std::string cached_;
+};
+
+// One sealed object of a sequence, and its plaintext size.
+struct SealedPart {
+  std::string key;
+  std::uint64_t size = 0;
+};
+
+// Several sealed objects read as one stream of plaintext: a recording that
+// arrived in pieces (one object per tus PATCH) is played back, probed and
+// decoded without ever being rewritten. Opens one part at a time.
+class SealedSequenceReader {
+ public:
+  // Throws std::invalid_argument when there are no parts.
+  SealedSequenceReader(BlobStore& store, std::vector<SealedPart> parts, std::string data_key);
+  std::uint64_t size() const { return size_; }
+  // Like SealedReader::read, across part boundaries. Throws StorageError
+  // when a part is missing, fails authentication or has another size than
+  // recorded.
+  std::size_t read(std::uint64_t offset, std::span<char> out);
+
+ private:
+  BlobStore& store_;
+  std::vector<SealedPart> parts_;
+  std::vector<std::uint64_t> starts_;
+  std::string data_key_;
+  std::uint64_t size_ = 0;
+  std::optional<SealedReader> open_;
+  std::size_t open_index_ = 0;
 };
 
 }  // namespace companion::storage

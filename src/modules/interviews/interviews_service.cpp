@@ -69,40 +69,58 @@ boost::asio::awaitable<Interview> InterviewsService::update(std::string user_id,
 }
 
 boost::asio::awaitable<void> InterviewsService::remove(std::string user_id, std::string id) {
-  bool removed = co_await db_.write_single(
-      [&](db::Connection& c) { return repository_.remove(c, user_id, id); });
+  bool removed = co_await db_.write([&](db::Connection& c) {
+    if (!repository_.find(c, user_id, id)) return false;
+    for (auto& hook : remove_hooks_) hook(c, id);
+    return repository_.remove(c, user_id, id);
+  });
   if (!removed) throw NotFound(kNotFound);
 }
 
 boost::asio::awaitable<Status> InterviewsService::begin_upload(std::string user_id,
                                                                std::string id) {
-  auto now = clock_.now_ms();
-  auto previous = co_await db_.write([&](db::Connection& c) -> std::optional<Status> {
-    auto i = repository_.find(c, user_id, id);
-    if (!i) return std::nullopt;
-    if (i->status == Status::kTranscribing || i->status == Status::kAnalyzing)
-      throw Conflict(
-          "The interview's recording is being processed; cancel it first to upload another.");
-    auto before = i->status;
-    i->status = Status::kUploading;
-    i->updated_at_ms = std::max(now, i->updated_at_ms);
-    repository_.update(c, *i);
-    return before;
-  });
+  auto previous =
+      co_await db_.write([&](db::Connection& c) { return begin_upload_in(c, user_id, id); });
   if (!previous) throw NotFound(kNotFound);
   co_return *previous;
 }
 
+std::optional<Status> InterviewsService::begin_upload_in(db::Connection& c,
+                                                         const std::string& user_id,
+                                                         const std::string& id) {
+  auto i = repository_.find(c, user_id, id);
+  if (!i) return std::nullopt;
+  if (i->status == Status::kTranscribing || i->status == Status::kAnalyzing)
+    throw Conflict(
+        "The interview's recording is being processed; cancel it first to upload another.");
+  auto before = i->status;
+  if (before != Status::kUploading) {
+    i->status = Status::kUploading;
+    i->updated_at_ms = std::max(clock_.now_ms(), i->updated_at_ms);
+    repository_.update(c, *i);
+  }
+  return before;
+}
+
 boost::asio::awaitable<void> InterviewsService::restore_status(std::string user_id, std::string id,
                                                                Status status) {
-  auto now = clock_.now_ms();
-  co_await db_.write([&](db::Connection& c) {
-    auto i = repository_.find(c, user_id, id);
-    if (!i || i->status != Status::kUploading) return;
-    i->status = status;
-    i->updated_at_ms = std::max(now, i->updated_at_ms);
-    repository_.update(c, *i);
-  });
+  co_await db_.write([&](db::Connection& c) { restore_status_in(c, user_id, id, status); });
+}
+
+void InterviewsService::restore_status_in(db::Connection& c, const std::string& user_id,
+                                          const std::string& id, Status status) {
+  auto i = repository_.find(c, user_id, id);
+  if (!i || i->status != Status::kUploading) return;
+  i->status = status;
+  i->updated_at_ms = std::max(clock_.now_ms(), i->updated_at_ms);
+  repository_.update(c, *i);
+}
+
+std::optional<Status> InterviewsService::status_in(db::Connection& c, const std::string& user_id,
+                                                  const std::string& id) {
+  auto i = repository_.find(c, user_id, id);
+  if (!i) return std::nullopt;
+  return i->status;
 }
 
 Interview InterviewsService::attach_recording_in(db::Connection& c, const std::string& user_id,

@@ -2,6 +2,9 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "infra/storage/sealed_blob.hpp"
 
 namespace companion::uploads {
 
@@ -14,7 +17,8 @@ struct Recording {
   std::string id;
   std::string interview_id;
   std::string user_id;
-  std::string storage_key;
+  std::string storage_key;                // the first (often only) part
+  std::vector<storage::SealedPart> parts;  // the sealed objects, in order
   std::uint64_t size_bytes = 0;  // plaintext
   std::int64_t duration_ms = 0;
   std::string mime_type;

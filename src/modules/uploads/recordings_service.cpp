@@ -30,21 +30,15 @@ RecordingsService::RecordingsService(db::Database& db, async::BlockingPool& stor
 boost::asio::awaitable<interviews::Interview> RecordingsService::store(NewRecording in,
                                                                        NextPiece next) {
   auto previous = co_await interviews_.begin_upload(in.user_id, in.interview_id);
-  Recording r;
-  r.id = ids_.next();
-  r.interview_id = in.interview_id;
-  r.user_id = in.user_id;
-  r.storage_key = "recordings/" + in.user_id + "/" + in.interview_id + "/" + r.id;
-  r.consent = in.consent;
-  r.consent_at_ms = clock_.now_ms();
-  r.filename = in.filename;
+  StoredParts parts{in.user_id, in.interview_id, in.consent, clock_.now_ms(), in.filename, {}};
+  auto key_name = "recordings/" + in.user_id + "/" + in.interview_id + "/" + ids_.next();
 
   bool committed_blob = false;
   std::exception_ptr failure;
   try {
     auto key = co_await keys_.key_for(in.user_id);
     auto writer = co_await pool_.run(
-        [&] { return std::make_unique<storage::SealedWriter>(store_, r.storage_key, key); });
+        [&] { return std::make_unique<storage::SealedWriter>(store_, key_name, key); });
     std::string prefix;
     bool sniffed = false;
     auto check_prefix = [&] {
@@ -78,51 +72,8 @@ boost::asio::awaitable<interviews::Interview> RecordingsService::store(NewRecord
     if (!sniffed) check_prefix();
     co_await pool_.run([&] { writer->finish(); });
     committed_blob = true;
-    r.size_bytes = writer->plaintext_size();
-
-    auto info = co_await pool_.run([&] {
-      storage::SealedReader reader(store_, r.storage_key, key);
-      return media::probe(
-          [&](std::uint64_t off, std::span<char> out) { return reader.read(off, out); },
-          reader.size());
-    });
-    r.duration_ms = static_cast<std::int64_t>(std::llround(info.duration_seconds * 1000.0));
-    r.mime_type = info.mime_type;
-    r.container = info.container;
-    r.codec = info.codec;
-    r.channels = info.channels;
-    r.sample_rate = info.sample_rate;
-    r.uploaded_at_ms = clock_.now_ms();
-
-    auto summary = summary_json(r);
-    std::optional<std::string> replaced;
-    auto interview = co_await db_.write([&](db::Connection& c) {
-      replaced = repository_.replace(c, r);
-      auto updated = interviews_.attach_recording_in(c, r.user_id, r.interview_id, summary);
-      boost::json::object payload;
-      payload["interviewId"] = r.interview_id;
-      payload["recordingId"] = r.id;
-      payload["userId"] = r.user_id;
-      payload["durationSeconds"] = static_cast<double>(r.duration_ms) / 1000.0;
-      payload["channels"] = r.channels;
-      outbox_.append_in(c, {"recording.uploaded", r.interview_id, std::move(payload)});
-      return updated;
-    });
-    if (replaced) {
-      auto old_key = *replaced;
-      co_await pool_.run([&] {
-        try {
-          store_.remove(old_key);
-        } catch (const std::exception& e) {
-          logger_.warn("could not remove a replaced recording",
-                       {{"key", old_key}, {"error", e.what()}});
-        }
-      });
-    }
-    co_return interview;
-  } catch (const media::MediaError& e) {
-    failure = std::make_exception_ptr(
-        Unprocessable("The recording cannot be used: " + std::string(e.what()) + "."));
+    parts.parts.push_back({key_name, writer->plaintext_size()});
+    co_return co_await adopt(std::move(parts));
   } catch (...) {
     failure = std::current_exception();
   }
@@ -130,13 +81,102 @@ boost::asio::awaitable<interviews::Interview> RecordingsService::store(NewRecord
   if (committed_blob) {
     co_await pool_.run([&] {
       try {
-        store_.remove(r.storage_key);
+        store_.remove(key_name);
       } catch (const std::exception&) {
       }
     });
   }
   co_await interviews_.restore_status(in.user_id, in.interview_id, previous);
   std::rethrow_exception(failure);
+}
+
+boost::asio::awaitable<interviews::Interview> RecordingsService::adopt(
+    StoredParts in, std::function<void(db::Connection&)> also) {
+  if (in.parts.empty()) throw Unprocessable("The recording is empty.");
+  Recording r;
+  r.id = ids_.next();
+  r.interview_id = in.interview_id;
+  r.user_id = in.user_id;
+  r.storage_key = in.parts.front().key;
+  r.parts = in.parts;
+  r.consent = in.consent;
+  r.consent_at_ms = in.consent_at_ms;
+  r.filename = in.filename;
+  for (const auto& p : r.parts) r.size_bytes += p.size;
+  if (r.size_bytes == 0) throw Unprocessable("The recording is empty.");
+
+  auto key = co_await keys_.key_for(in.user_id);
+  media::AudioInfo info;
+  try {
+    info = co_await pool_.run([&] {
+      storage::SealedSequenceReader reader(store_, r.parts, key);
+      return media::probe(
+          [&](std::uint64_t off, std::span<char> out) { return reader.read(off, out); },
+          reader.size());
+    });
+  } catch (const media::MediaError& e) {
+    throw Unprocessable("The recording cannot be used: " + std::string(e.what()) + ".");
+  }
+  r.duration_ms = static_cast<std::int64_t>(std::llround(info.duration_seconds * 1000.0));
+  r.mime_type = info.mime_type;
+  r.container = info.container;
+  r.codec = info.codec;
+  r.channels = info.channels;
+  r.sample_rate = info.sample_rate;
+  r.uploaded_at_ms = clock_.now_ms();
+
+  auto summary = summary_json(r);
+  std::vector<std::string> replaced;
+  auto interview = co_await db_.write([&](db::Connection& c) {
+    replaced = repository_.replace(c, r);
+    garbage_.add(c, replaced, r.uploaded_at_ms);
+    auto updated = interviews_.attach_recording_in(c, r.user_id, r.interview_id, summary);
+    boost::json::object payload;
+    payload["interviewId"] = r.interview_id;
+    payload["recordingId"] = r.id;
+    payload["userId"] = r.user_id;
+    payload["durationSeconds"] = static_cast<double>(r.duration_ms) / 1000.0;
+    payload["channels"] = r.channels;
+    outbox_.append_in(c, {"recording.uploaded", r.interview_id, std::move(payload)});
+    if (also) also(c);
+    return updated;
+  });
+  if (!replaced.empty()) co_await collect_garbage(std::move(replaced));
+  co_return interview;
+}
+
+void RecordingsService::forget_interview_in(db::Connection& c, const std::string& interview_id) {
+  garbage_.add(c, repository_.keys_for_interview(c, interview_id), clock_.now_ms());
+}
+
+void RecordingsService::discard_in(db::Connection& c, const std::vector<std::string>& keys) {
+  garbage_.add(c, keys, clock_.now_ms());
+}
+
+boost::asio::awaitable<void> RecordingsService::collect_garbage(std::vector<std::string> keys) {
+  std::vector<std::string> removed;
+  co_await pool_.run([&] {
+    for (const auto& k : keys) {
+      try {
+        store_.remove(k);
+        removed.push_back(k);
+      } catch (const std::exception& e) {
+        logger_.warn("could not remove a stored object; the sweeper tries again",
+                     {{"key", k}, {"error", e.what()}});
+      }
+    }
+  });
+  if (removed.empty()) co_return;
+  co_await db_.write([&](db::Connection& c) {
+    for (const auto& k : removed) garbage_.forget(c, k);
+  });
+}
+
+boost::asio::awaitable<std::size_t> RecordingsService::collect_garbage() {
+  auto keys = co_await db_.read([&](db::Connection& c) { return garbage_.oldest(c, 1000); });
+  auto n = keys.size();
+  if (n > 0) co_await collect_garbage(std::move(keys));
+  co_return n;
 }
 
 boost::asio::awaitable<Playback> RecordingsService::open(std::string user_id,
@@ -147,8 +187,9 @@ boost::asio::awaitable<Playback> RecordingsService::open(std::string user_id,
   auto key =
       co_await db_.read([&](db::Connection& c) { return keys_.existing_key_in(c, user_id); });
   if (!key) throw NotFound("This interview has no recording.");
-  auto reader = co_await pool_.run(
-      [&] { return std::make_shared<storage::SealedReader>(store_, found->storage_key, *key); });
+  auto reader = co_await pool_.run([&] {
+    return std::make_shared<storage::SealedSequenceReader>(store_, found->parts, *key);
+  });
   co_return Playback{std::move(*found), std::move(reader)};
 }
 

@@ -9,6 +9,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "infra/async/blocking_pool.hpp"
 #include "infra/clock/clock.hpp"
@@ -35,9 +36,19 @@ struct NewRecording {
 // The next piece of the upload, or an empty view at its end.
 using NextPiece = std::function<boost::asio::awaitable<std::string_view>()>;
 
+// Sealed parts already committed to the store, to become a recording.
+struct StoredParts {
+  std::string user_id;
+  std::string interview_id;
+  Consent consent = Consent::kSelfOnly;
+  std::int64_t consent_at_ms = 0;
+  std::optional<std::string> filename;
+  std::vector<storage::SealedPart> parts;
+};
+
 struct Playback {
   Recording recording;
-  std::shared_ptr<storage::SealedReader> reader;
+  std::shared_ptr<storage::SealedSequenceReader> reader;
 };
 
 class RecordingsService {
@@ -52,6 +63,26 @@ class RecordingsService {
   // soon as its first 4 KiB are in), an empty, truncated or corrupt file or
   // one without an audio stream (422, the reason in words).
   boost::asio::awaitable<interviews::Interview> store(NewRecording input, NextPiece next);
+
+  // Probes the stored parts and, in one transaction, makes them the
+  // interview's recording (replacing any previous one, whose objects are
+  // then removed), sets the interview `uploaded`, writes the
+  // `recording.uploaded` event and runs `also`. Throws Unprocessable (the
+  // reason in words) when the parts are not a usable recording; the parts
+  // stay the caller's until this returns normally.
+  boost::asio::awaitable<interviews::Interview> adopt(
+      StoredParts in, std::function<void(db::Connection&)> also = {});
+
+  // In the transaction that deletes an interview: its recording's objects
+  // are listed for removal.
+  void forget_interview_in(db::Connection& c, const std::string& interview_id);
+  // Lists objects for removal (in the caller's transaction).
+  void discard_in(db::Connection& c, const std::vector<std::string>& keys);
+  // Removes listed objects from the store now, forgetting each one removed;
+  // what fails stays listed for the next sweep.
+  boost::asio::awaitable<void> collect_garbage(std::vector<std::string> keys);
+  // One sweep over everything listed (the oldest first, bounded).
+  boost::asio::awaitable<std::size_t> collect_garbage();
 
   boost::asio::awaitable<Playback> open(std::string user_id, std::string interview_id);
   boost::asio::awaitable<std::size_t> read(Playback& playback, std::uint64_t offset,
@@ -68,6 +99,7 @@ class RecordingsService {
   crypto::UuidV7Generator& ids_;
   log::Logger& logger_;
   RecordingsRepository repository_;
+  GarbageRepository garbage_;
 };
 
 }  // namespace companion::uploads
