@@ -3,19 +3,12 @@
 // PostgreSQL with the filesystem store, and on the S3 store (s3rver).
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, statSync, rmSync } from 'node:fs';
-import { createHash } from 'node:crypto';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, request, registerUser } from './support.mjs';
+import { testMedia, sha, storageSetups, getBytes, allFiles } from './recording-support.mjs';
 
-const ROOT = process.env.COMPANION_ROOT ?? new URL('../..', import.meta.url).pathname;
-const media = mkdtempSync(join(tmpdir(), 'companion-media-'));
-execFileSync('bash', [join(ROOT, 'scripts/make-test-media.sh'), media], { stdio: 'ignore' });
-const file = (name) => readFileSync(join(media, name));
-const sha = (b) => createHash('sha256').update(b).digest('hex');
-after(() => rmSync(media, { recursive: true, force: true }));
+const file = testMedia();
 
 function put(base, token, id, body, { type = 'audio/wav', consent = 'all-parties', headers = {} } = {}) {
   const h = { ...headers };
@@ -23,53 +16,13 @@ function put(base, token, id, body, { type = 'audio/wav', consent = 'all-parties
   return request(base, 'PUT', `/v1/interviews/${id}/recording`, { token, rawBody: body, contentType: type, headers: h });
 }
 
-function getBytes(base, token, id, headers = {}) {
-  return new Promise((resolve, reject) => {
-    import('node:http').then(({ default: http }) => {
-      const url = new URL(`/v1/interviews/${id}/recording`, base);
-      const req = http.request(url, { headers: { Authorization: `Bearer ${token}`, ...headers }, agent: false }, (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
-      });
-      req.on('error', reject);
-      req.end();
-    });
-  });
-}
-
-function allFiles(dir) {
-  const out = [];
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...allFiles(p));
-    else out.push(p);
-  }
-  return out;
-}
-
-const setups = [
-  { name: 'sqlite + filesystem', database: 'sqlite' },
-  { name: 'postgresql + filesystem', database: 'postgresql' },
-];
-if (process.env.COMPANION_TEST_S3_ENDPOINT) {
-  setups.push({
-    name: 'sqlite + s3',
-    database: 'sqlite',
-    args: ['--storage-url', `s3://companion?endpoint=${process.env.COMPANION_TEST_S3_ENDPOINT}&region=us-east-1`],
-    env: { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' },
-  });
-} else {
-  test('the S3 variant needs COMPANION_TEST_S3_ENDPOINT (scripts/test.sh starts s3rver)', () => {
-    assert.fail('COMPANION_TEST_S3_ENDPOINT is not set');
-  });
-}
+const setups = storageSetups();
 
 for (const setup of setups) {
   describe(setup.name, () => {
     let server, user, other;
     before(async () => {
-      server = await startServer({ database: setup.database, args: setup.args ?? [], env: setup.env ?? {} });
+      server = await startServer({ database: setup.database, args: setup.args, env: setup.env });
       user = await registerUser(server.url, 'rec');
       other = await registerUser(server.url, 'other');
     });
@@ -185,7 +138,7 @@ for (const setup of setups) {
       assert.equal((await put(server.url, undefined, id, file('speech.mp3'))).status, 401);
     });
 
-    if (!setup.args) {
+    if (setup.fs) {
       test('what is stored on disk is encrypted', async () => {
         const id = await newInterview();
         const wav = file('speech-6ch.wav');
