@@ -72,7 +72,8 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
   add("storage-url", "",
       "file:PATH (default file:<data-dir>/blobs) or s3://BUCKET?endpoint=URL&region=R");
   add("max-upload-size", std::to_string(4ull << 30), "largest recording accepted, in bytes");
-  add("upload-expiry", "24h", "an unfinished resumable upload is removed this long after its last chunk");
+  add("upload-expiry", "24h",
+      "an unfinished resumable upload is removed this long after its last chunk");
   add("upload-sweep-interval", "1m",
       "how often expired uploads and unreferenced stored objects are removed");
   add("cors-origins", "*",

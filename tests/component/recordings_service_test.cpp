@@ -3,84 +3,17 @@
 // interview and writes the outbox event; a refused upload leaves nothing.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <fstream>
-
-#include "infra/crypto/encoding.hpp"
-#include "infra/log/logger.hpp"
-#include "infra/storage/filesystem_blob_store.hpp"
-#include "modules/interviews/interviews_service.hpp"
-#include "modules/uploads/recordings_service.hpp"
-#include "modules/users/data_keys.hpp"
-#include "modules/users/users_service.hpp"
-#include "support/databases.hpp"
+#include "support/recordings_fixture.hpp"
 
 namespace companion::uploads {
 namespace {
 
-namespace net = boost::asio;
-
-class RecordingsServiceTest : public test_support::DatabaseTest {
+class RecordingsServiceTest : public test_support::RecordingsFixture {
  protected:
-  void SetUp() override {
-    DatabaseTest::SetUp();
-    if (HasFatalFailure()) return;
-    migrate();
-    store_ = std::make_unique<storage::FilesystemBlobStore>(dir_.path() / "blobs");
-    users_ = std::make_unique<users::UsersService>(database(), clock_, ids_);
-    keys_ = std::make_unique<users::DataKeys>(database(), crypto::random_bytes(32), clock_);
-    interviews_ = std::make_unique<interviews::InterviewsService>(database(), clock_, ids_);
-    outbox_ = std::make_unique<outbox::Outbox>(clock_, ids_);
-    service_ = std::make_unique<RecordingsService>(database(), storage_pool_, *store_, *keys_,
-                                                   *interviews_, *outbox_, clock_, ids_, logger_);
-    auto make_user = [&](db::Connection& c) {
-      return users_
-          ->create_in(c, "r" + crypto::hex_encode(crypto::random_bytes(4)) + "@example.com", "R",
-                      "h")
-          .id;
-    };
-    user_ = database().transact(make_user);
-    interview_ = run(interviews_->create(user_, {"Recorded"})).id;
-    // A short real WAV, made by sox.
-    auto wav = dir_.path() / "a.wav";
-    auto cmd = "sox -n -r 16000 -c 1 " + wav.string() + " synth 1 sine 300 2>/dev/null";
-    ASSERT_EQ(std::system(cmd.c_str()), 0) << "sox is needed (scripts/install-deps.sh)";
-    std::ifstream in(wav, std::ios::binary);
-    wav_.assign(std::istreambuf_iterator<char>(in), {});
-  }
-  void TearDown() override {
-    service_.reset();
-    DatabaseTest::TearDown();
-  }
-
-  // Feeds `data` in pieces of 1000 bytes, as the HTTP layer would.
-  NextPiece pieces(std::string data) {
-    auto shared = std::make_shared<std::string>(std::move(data));
-    auto offset = std::make_shared<std::size_t>(0);
-    return [shared, offset]() -> net::awaitable<std::string_view> {
-      auto n = std::min<std::size_t>(1000, shared->size() - *offset);
-      std::string_view piece(shared->data() + *offset, n);
-      *offset += n;
-      co_return piece;
-    };
-  }
   interviews::Interview upload(std::string data) {
     NewRecording input{user_, interview_, Consent::kAllParties, std::string("a.wav")};
-    return run(service_->store(std::move(input), pieces(std::move(data))));
+    return run(recordings_->store(std::move(input), pieces(std::move(data))));
   }
-
-  test_support::TempDir dir_;
-  SystemClock clock_;
-  crypto::UuidV7Generator ids_{clock_};
-  log::Logger logger_{log::Level::kOff, log::Format::kJson};
-  async::BlockingPool storage_pool_{2};
-  std::unique_ptr<storage::FilesystemBlobStore> store_;
-  std::unique_ptr<users::UsersService> users_;
-  std::unique_ptr<users::DataKeys> keys_;
-  std::unique_ptr<interviews::InterviewsService> interviews_;
-  std::unique_ptr<outbox::Outbox> outbox_;
-  std::unique_ptr<RecordingsService> service_;
-  std::string user_, interview_, wav_;
 };
 
 TEST_P(RecordingsServiceTest, StoresRecordingInterviewAndEventTogether) {
@@ -99,9 +32,9 @@ TEST_P(RecordingsServiceTest, StoresRecordingInterviewAndEventTogether) {
   EXPECT_NE(events[0].text(2).find(user_), std::string::npos);
   EXPECT_TRUE(events[0].is_null(3));
 
-  auto playback = run(service_->open(user_, interview_));
+  auto playback = run(recordings_->open(user_, interview_));
   std::string back(wav_.size(), '\0');
-  EXPECT_EQ(run(service_->read(playback, 0, back)), wav_.size());
+  EXPECT_EQ(run(recordings_->read(playback, 0, back)), wav_.size());
   EXPECT_EQ(back, wav_);
 }
 
@@ -125,18 +58,13 @@ TEST_P(RecordingsServiceTest, ARefusedUploadLeavesNothingBehind) {
   EXPECT_EQ(count("recordings"), 0);
   EXPECT_EQ(count("outbox_events"), 0);
   EXPECT_EQ(run(interviews_->get(user_, interview_)).status, interviews::Status::kCreated);
-  // No object left in the store.
-  std::size_t files = 0;
-  if (std::filesystem::exists(dir_.path() / "blobs"))
-    for (auto& e : std::filesystem::recursive_directory_iterator(dir_.path() / "blobs"))
-      files += e.is_regular_file();
-  EXPECT_EQ(files, 0u);
+  EXPECT_EQ(stored_files(), 0u);  // no object left in the store
 }
 
 TEST_P(RecordingsServiceTest, AnotherUsersInterviewIsNotFound) {
   NewRecording input{"someone-else", interview_, Consent::kSelfOnly, std::nullopt};
-  EXPECT_THROW(run(service_->store(std::move(input), pieces(wav_))), NotFound);
-  EXPECT_THROW(run(service_->open("someone-else", interview_)), NotFound);
+  EXPECT_THROW(run(recordings_->store(std::move(input), pieces(wav_))), NotFound);
+  EXPECT_THROW(run(recordings_->open("someone-else", interview_)), NotFound);
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, RecordingsServiceTest, test_support::BothDialects(),

@@ -96,5 +96,44 @@ TEST_F(SealedBlob, WrongKeyTamperingAndTruncationAreRefused) {
       StorageError);
 }
 
+// A recording that arrived in pieces reads as one stream, across part
+// boundaries, whatever the part sizes (including empty ones).
+TEST_F(SealedBlob, SequenceReadsPartsAsOneStream) {
+  auto data = crypto::random_bytes(50'000);
+  std::vector<SealedPart> parts;
+  std::size_t at = 0;
+  for (std::size_t size : {1ul, 4096ul, 0ul, 10'000ul, 35'903ul}) {
+    parts.push_back(
+        {put("seq/" + std::to_string(at) + "-" + std::to_string(size), data.substr(at, size)),
+         size});
+    at += size;
+  }
+  ASSERT_EQ(at, data.size());
+  SealedSequenceReader r(*store_, parts, key_);
+  ASSERT_EQ(r.size(), data.size());
+  std::string all(data.size() + 10, '\0');
+  EXPECT_EQ(r.read(0, all), data.size());
+  EXPECT_EQ(all.substr(0, data.size()), data);
+  for (std::uint64_t offset : {0ul, 1ul, 4096ul, 4097ul, 14'000ul, 49'999ul}) {
+    std::string piece(6000, '\0');
+    auto n = r.read(offset, piece);
+    ASSERT_EQ(n, std::min<std::size_t>(6000, data.size() - offset)) << offset;
+    EXPECT_EQ(piece.substr(0, n), data.substr(offset, n)) << offset;
+  }
+  std::string none(10, '\0');
+  EXPECT_EQ(r.read(data.size(), none), 0u);
+}
+
+TEST_F(SealedBlob, SequenceRefusesAPartOfAnotherSizeOrMissing) {
+  auto key = put("seq/one", std::string(100, 'x'));
+  SealedSequenceReader wrong_size(*store_, {{key, 99}}, key_);
+  std::string out(10, '\0');
+  EXPECT_THROW(wrong_size.read(0, out), StorageError);
+  SealedSequenceReader missing(*store_, {{key, 100}, {"seq/missing", 5}}, key_);
+  std::string more(110, '\0');
+  EXPECT_THROW(missing.read(0, more), StorageError);
+  EXPECT_THROW(SealedSequenceReader(*store_, {}, key_), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace companion::storage

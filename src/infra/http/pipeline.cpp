@@ -309,8 +309,7 @@ Response Pipeline::preflight(Request& request, const std::string& origin) {
   Response res{Status::no_content, 11};
   res.set(bhttp::field::access_control_allow_methods, allow_header(methods));
   auto asked = request.header("Access-Control-Request-Headers");
-  if (asked && is_header_list(*asked))
-    res.set(bhttp::field::access_control_allow_headers, *asked);
+  if (asked && is_header_list(*asked)) res.set(bhttp::field::access_control_allow_headers, *asked);
   res.set(bhttp::field::access_control_max_age, "600");
   if (origin != "*") res.set(bhttp::field::vary, "Origin");
   return res;

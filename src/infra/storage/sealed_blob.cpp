@@ -98,7 +98,8 @@ std::size_t SealedSequenceReader::read(std::uint64_t offset, std::span<char> out
       open_.emplace(store_, parts_[index].key, data_key_);
       open_index_ = index;
       if (open_->size() != parts_[index].size)
-        throw StorageError("sealed object " + parts_[index].key + " has another size than recorded");
+        throw StorageError("sealed object " + parts_[index].key +
+                           " has another size than recorded");
     }
     auto within = pos - starts_[index];
     auto want = std::min<std::uint64_t>(out.size() - done, parts_[index].size - within);

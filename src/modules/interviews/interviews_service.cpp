@@ -117,7 +117,7 @@ void InterviewsService::restore_status_in(db::Connection& c, const std::string& 
 }
 
 std::optional<Status> InterviewsService::status_in(db::Connection& c, const std::string& user_id,
-                                                  const std::string& id) {
+                                                   const std::string& id) {
   auto i = repository_.find(c, user_id, id);
   if (!i) return std::nullopt;
   return i->status;

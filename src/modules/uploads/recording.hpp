@@ -17,9 +17,9 @@ struct Recording {
   std::string id;
   std::string interview_id;
   std::string user_id;
-  std::string storage_key;                // the first (often only) part
+  std::string storage_key;                 // the first (often only) part
   std::vector<storage::SealedPart> parts;  // the sealed objects, in order
-  std::uint64_t size_bytes = 0;  // plaintext
+  std::uint64_t size_bytes = 0;            // plaintext
   std::int64_t duration_ms = 0;
   std::string mime_type;
   std::string container;

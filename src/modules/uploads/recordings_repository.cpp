@@ -28,8 +28,7 @@ constexpr const char* kForgetGarbage = "DELETE FROM storage_garbage WHERE storag
 std::optional<std::string> segments_json(const Recording& r) {
   if (r.parts.size() <= 1) return std::nullopt;
   boost::json::array a;
-  for (const auto& p : r.parts)
-    a.push_back(boost::json::object{{"key", p.key}, {"size", p.size}});
+  for (const auto& p : r.parts) a.push_back(boost::json::object{{"key", p.key}, {"size", p.size}});
   return boost::json::serialize(a);
 }
 
@@ -40,7 +39,8 @@ std::vector<storage::SealedPart> parts_from(const std::string& storage_key, std:
   auto list = boost::json::parse(*segments);  // named: the loop reads into it
   for (const auto& v : list.as_array()) {
     const auto& o = v.as_object();
-    parts.push_back({std::string(o.at("key").as_string()), o.at("size").to_number<std::uint64_t>()});
+    parts.push_back(
+        {std::string(o.at("key").as_string()), o.at("size").to_number<std::uint64_t>()});
   }
   return parts;
 }

@@ -187,9 +187,8 @@ boost::asio::awaitable<Playback> RecordingsService::open(std::string user_id,
   auto key =
       co_await db_.read([&](db::Connection& c) { return keys_.existing_key_in(c, user_id); });
   if (!key) throw NotFound("This interview has no recording.");
-  auto reader = co_await pool_.run([&] {
-    return std::make_shared<storage::SealedSequenceReader>(store_, found->parts, *key);
-  });
+  auto reader = co_await pool_.run(
+      [&] { return std::make_shared<storage::SealedSequenceReader>(store_, found->parts, *key); });
   co_return Playback{std::move(*found), std::move(reader)};
 }
 

@@ -59,7 +59,9 @@ std::string upload_id(const Request& req) {
   return crypto::normalize_uuid(id);
 }
 
-std::string location(const Upload& u) { return "/v1/uploads/" + u.id; }
+std::string location(const Upload& u) {
+  return "/v1/uploads/" + u.id;
+}
 
 void set_state(Response& res, const Upload& u) {
   res.set("Upload-Offset", std::to_string(u.offset));
@@ -104,18 +106,17 @@ void add_tus_routes(http::Router& router, TusService& service) {
       {"Tus-Resumable", kVersion}};
   const auto max_size = service.settings().max_size;
 
-  router.add(http::Verb::options, "/v1/uploads",
-             {.auth = false,
-              .response_headers = tus_headers,
-              .summary = "tus: what this server supports"},
-             [&service](Request&) -> awaitable<Response> {
-               Response res{http::Status::no_content, 11};
-               res.set("Tus-Version", kVersion);
-               res.set("Tus-Extension", kExtensions);
-               res.set("Tus-Max-Size", std::to_string(service.settings().max_size));
-               res.set("Tus-Checksum-Algorithm", kChecksumAlgorithms);
-               co_return res;
-             });
+  router.add(
+      http::Verb::options, "/v1/uploads",
+      {.auth = false, .response_headers = tus_headers, .summary = "tus: what this server supports"},
+      [&service](Request&) -> awaitable<Response> {
+        Response res{http::Status::no_content, 11};
+        res.set("Tus-Version", kVersion);
+        res.set("Tus-Extension", kExtensions);
+        res.set("Tus-Max-Size", std::to_string(service.settings().max_size));
+        res.set("Tus-Checksum-Algorithm", kChecksumAlgorithms);
+        co_return res;
+      });
 
   router.add(http::Verb::post, "/v1/uploads",
              {.body_limit = max_size,

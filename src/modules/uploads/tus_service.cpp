@@ -15,7 +15,9 @@ using boost::asio::awaitable;
 constexpr std::size_t kBatchBytes = 1 << 20;
 constexpr const char* kNotFound = "There is no such upload.";
 
-std::string describe(std::uint64_t bytes) { return std::to_string(bytes) + " bytes"; }
+std::string describe(std::uint64_t bytes) {
+  return std::to_string(bytes) + " bytes";
+}
 
 interviews::Status status_to_restore(const std::string& previous) {
   auto s = interviews::status_from_string(previous);
@@ -165,7 +167,8 @@ awaitable<Upload> TusService::create(CreateUpload in) {
 }
 
 awaitable<Upload> TusService::get(std::string user_id, std::string id) {
-  auto found = co_await db_.read([&](db::Connection& c) { return repository_.find(c, user_id, id); });
+  auto found =
+      co_await db_.read([&](db::Connection& c) { return repository_.find(c, user_id, id); });
   if (!found) throw NotFound(kNotFound);
   if (!found->completed_at_ms && found->expires_at_ms < clock_.now_ms())
     throw Gone("This upload expired; start a new one.");
@@ -329,9 +332,10 @@ awaitable<AppendResult> TusService::append(AppendChunk in, NextPiece next) {
 }
 
 awaitable<interviews::Interview> TusService::finish(Upload u) {
-  auto segments = co_await db_.read([&](db::Connection& c) { return repository_.segments(c, u.id); });
-  StoredParts parts{u.user_id, *u.interview_id, u.consent.value_or(Consent::kSelfOnly),
-                    u.created_at_ms, u.filename, {}};
+  auto segments =
+      co_await db_.read([&](db::Connection& c) { return repository_.segments(c, u.id); });
+  StoredParts parts{u.user_id,       *u.interview_id, u.consent.value_or(Consent::kSelfOnly),
+                    u.created_at_ms, u.filename,      {}};
   for (auto& s : segments) parts.parts.push_back({s.storage_key, s.size});
   auto id = u.id;
   std::function<void(db::Connection&)> also = [this, id](db::Connection& c) {
@@ -381,7 +385,8 @@ awaitable<void> TusService::terminate(std::string user_id, std::string id) {
 awaitable<TusService::SweepReport> TusService::sweep() {
   SweepReport report;
   auto now = clock_.now_ms();
-  auto expired = co_await db_.read([&](db::Connection& c) { return repository_.expired(c, now, 500); });
+  auto expired =
+      co_await db_.read([&](db::Connection& c) { return repository_.expired(c, now, 500); });
   for (const auto& id : expired) {
     {
       std::lock_guard lock(mutex_);

@@ -17,9 +17,9 @@ std::string_view trim(std::string_view s) {
 }
 
 bool printable_utf8(std::string_view s) {
-  return s.size() <= 255 && http::is_valid_utf8(s) &&
-         std::none_of(s.begin(), s.end(),
-                      [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; });
+  return s.size() <= 255 && http::is_valid_utf8(s) && std::none_of(s.begin(), s.end(), [](char c) {
+           return static_cast<unsigned char>(c) < 0x20 || c == 0x7F;
+         });
 }
 
 constexpr std::string_view kField = "Upload-Metadata";
@@ -61,7 +61,8 @@ std::vector<std::pair<std::string, std::optional<std::string>>> parse_metadata(
         throw ValidationError(std::string(kField),
                               "the value of " + std::string(key) + " is not base64");
     }
-    bool repeated = std::any_of(out.begin(), out.end(), [&](const auto& p) { return p.first == key; });
+    bool repeated =
+        std::any_of(out.begin(), out.end(), [&](const auto& p) { return p.first == key; });
     if (repeated) throw ValidationError(std::string(kField), "repeats the key " + std::string(key));
     out.emplace_back(std::string(key), std::move(value));
   }

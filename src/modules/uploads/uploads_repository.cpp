@@ -96,10 +96,10 @@ void UploadsRepository::insert(db::Connection& c, const Upload& u) {
   }
   std::optional<std::string> consent;
   if (u.consent) consent = std::string(to_string(*u.consent));
-  c.execute(kInsert, {u.id, u.user_id, u.interview_id, to_string(u.concat),
-                      signed_length(u.length), static_cast<std::int64_t>(u.offset), u.metadata,
-                      consent, u.filename, u.filetype, parts, u.previous_status, u.created_at_ms,
-                      u.expires_at_ms, u.completed_at_ms});
+  c.execute(kInsert,
+            {u.id, u.user_id, u.interview_id, to_string(u.concat), signed_length(u.length),
+             static_cast<std::int64_t>(u.offset), u.metadata, consent, u.filename, u.filetype,
+             parts, u.previous_status, u.created_at_ms, u.expires_at_ms, u.completed_at_ms});
 }
 
 std::optional<Upload> UploadsRepository::find(db::Connection& c, const std::string& user_id,
