@@ -6,6 +6,10 @@
 -- object at storage_key.
 ALTER TABLE recordings ADD COLUMN segments TEXT;
 
+-- Why the interview failed, for a person (the contract's Interview.failure:
+-- {"stage","reason","attempts"}); shown while the status is `failed`.
+ALTER TABLE interviews ADD COLUMN failure TEXT;
+
 -- A tus upload. `concat` is 'none', 'partial' or 'final'; `length` is NULL
 -- while deferred; `upload_offset` is the sum of the committed segments.
 CREATE TABLE uploads (

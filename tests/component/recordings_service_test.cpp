@@ -57,7 +57,10 @@ TEST_P(RecordingsServiceTest, ARefusedUploadLeavesNothingBehind) {
   EXPECT_THROW(upload(""), Unprocessable);
   EXPECT_EQ(count("recordings"), 0);
   EXPECT_EQ(count("outbox_events"), 0);
-  EXPECT_EQ(run(interviews_->get(user_, interview_)).status, interviews::Status::kCreated);
+  auto interview = run(interviews_->get(user_, interview_));
+  EXPECT_EQ(interview.status, interviews::Status::kFailed);
+  ASSERT_TRUE(interview.failure_json);
+  EXPECT_NE(interview.failure_json->find("\"stage\":\"upload\""), std::string::npos);
   EXPECT_EQ(stored_files(), 0u);  // no object left in the store
 }
 

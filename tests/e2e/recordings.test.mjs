@@ -103,8 +103,11 @@ for (const setup of setups) {
         assert.equal(r.status, status, `${name}: ${r.text}`);
         assert.equal(r.headers['content-type'], 'application/problem+json');
         assert.match(r.json.detail, pattern, name);
+        // The interview has no recording: it shows why the file was refused.
         const after = await request(server.url, 'GET', `/v1/interviews/${id}`, { token: user.token });
-        assert.equal(after.json.status, 'created', `${name} left status ${after.json.status}`);
+        assert.equal(after.json.status, 'failed', `${name} left status ${after.json.status}`);
+        assert.equal(after.json.failure.stage, 'upload');
+        assert.equal(after.json.failure.reason, r.json.detail);
         assert.equal(after.json.recording, null);
       }
       assert.equal((await getBytes(server.url, user.token, id)).status, 404);
@@ -114,6 +117,9 @@ for (const setup of setups) {
       const id = await newInterview();
       assert.equal((await put(server.url, user.token, id, file('speech.mp3'), { type: 'audio/mpeg' })).status, 201);
       assert.equal((await put(server.url, user.token, id, file('truncated.m4a'), { type: 'audio/mp4' })).status, 422);
+      const kept = await request(server.url, 'GET', `/v1/interviews/${id}`, { token: user.token });
+      assert.equal(kept.json.status, 'uploaded', 'the earlier recording still stands');
+      assert.equal(kept.json.failure, null);
       assert.equal(sha((await getBytes(server.url, user.token, id)).body), sha(file('speech.mp3')));
       const r = await put(server.url, user.token, id, file('speech.ogg'), { type: 'audio/ogg', consent: 'self-only' });
       assert.equal(r.status, 201);

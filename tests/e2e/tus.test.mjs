@@ -384,22 +384,34 @@ for (const setup of storageSetups()) {
         assert.equal(r.status, 415);
         assert.match(r.json.detail, /not a recognised audio or video format/);
         assert.equal((await head(path)).status, 404);
-        assert.equal((await interview(id)).status, 'created');
+        let i = await interview(id);
+        assert.equal(i.status, 'failed');
+        assert.deepEqual(i.failure, { stage: 'upload', reason: r.json.detail, attempts: 1 });
 
         const broken = file('truncated.m4a');
         const path2 = await newUpload(id, broken.length);
         const last = await patch(path2, 0, broken);
         assert.equal(last.status, 422);
         assert.match(last.json.detail, /truncated or corrupt/);
-        const i = await interview(id);
-        assert.equal(i.status, 'created');
+        i = await interview(id);
+        assert.equal(i.status, 'failed');
+        assert.equal(i.failure.reason, last.json.detail);
         assert.equal(i.recording, null);
+        // A good file afterwards clears the failure.
+        assert.ok((await clientUpload(server.url, user.token, file('speech.mp3'), { metadata: meta(id) })).done);
+        i = await interview(id);
+        assert.equal(i.status, 'uploaded');
+        assert.equal(i.failure, null);
       });
 
       test('a second upload replaces the recording only when it completes', async () => {
         const id = await newInterview();
         const mp3 = file('speech.mp3');
         assert.ok((await clientUpload(server.url, user.token, mp3, { metadata: meta(id) })).done);
+        const broken = file('truncated.m4a');
+        const bad = await newUpload(id, broken.length);
+        assert.equal((await patch(bad, 0, broken)).status, 422);
+        assert.equal((await interview(id)).status, 'uploaded', 'a refused file leaves the recording');
         const ogg = file('speech.ogg');
         const path = await newUpload(id, ogg.length);
         assert.equal((await patch(path, 0, ogg.subarray(0, 10000))).status, 204);

@@ -54,7 +54,10 @@ boost::json::value to_json(const Interview& i) {
           {"createdAt", format_rfc3339(i.created_at_ms)},
           {"updatedAt", format_rfc3339(i.updated_at_ms)},
           {"recording",
-           i.recording_json ? boost::json::parse(*i.recording_json) : boost::json::value(nullptr)}};
+           i.recording_json ? boost::json::parse(*i.recording_json) : boost::json::value(nullptr)},
+          {"failure", i.status == Status::kFailed && i.failure_json
+                          ? boost::json::parse(*i.failure_json)
+                          : boost::json::value(nullptr)}};
 }
 
 }  // namespace companion::interviews

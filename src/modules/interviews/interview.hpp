@@ -33,6 +33,7 @@ struct Interview {
   std::int64_t created_at_ms = 0;
   std::int64_t updated_at_ms = 0;
   std::optional<std::string> recording_json;  // the contract's `recording` object, or none
+  std::optional<std::string> failure_json;    // `failure`, shown while the status is failed
 };
 
 struct NewInterview {

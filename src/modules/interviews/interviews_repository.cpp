@@ -5,10 +5,10 @@ namespace {
 
 #define INTERVIEW_COLUMNS                                                                  \
   "id, user_id, title, company, role, job_description, status, scheduled_at, created_at, " \
-  "updated_at, recording"
+  "updated_at, recording, failure"
 
 constexpr const char* kInsert = "INSERT INTO interviews (" INTERVIEW_COLUMNS
-                                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+                                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
 constexpr const char* kSelectOne =
     "SELECT " INTERVIEW_COLUMNS " FROM interviews WHERE id = $1 AND user_id = $2";
 constexpr const char* kSelectFirstPage = "SELECT " INTERVIEW_COLUMNS
@@ -21,7 +21,7 @@ constexpr const char* kSelectPageAfter = "SELECT " INTERVIEW_COLUMNS
                                          "ORDER BY created_at DESC, id DESC LIMIT $2";
 constexpr const char* kUpdate =
     "UPDATE interviews SET title = $3, company = $4, role = $5, job_description = $6, "
-    "status = $7, scheduled_at = $8, updated_at = $9, recording = $10 "
+    "status = $7, scheduled_at = $8, updated_at = $9, recording = $10, failure = $11 "
     "WHERE id = $1 AND user_id = $2";
 constexpr const char* kDelete = "DELETE FROM interviews WHERE id = $1 AND user_id = $2";
 
@@ -40,15 +40,16 @@ Interview from_row(const db::Row& r) {
   i.created_at_ms = r.int64(8);
   i.updated_at_ms = r.int64(9);
   i.recording_json = r.optional_text(10);
+  i.failure_json = r.optional_text(11);
   return i;
 }
 
 }  // namespace
 
 void InterviewsRepository::insert(db::Connection& c, const Interview& i) {
-  c.execute(kInsert,
-            {i.id, i.user_id, i.title, i.company, i.role, i.job_description, to_string(i.status),
-             i.scheduled_at_ms, i.created_at_ms, i.updated_at_ms, i.recording_json});
+  c.execute(kInsert, {i.id, i.user_id, i.title, i.company, i.role, i.job_description,
+                      to_string(i.status), i.scheduled_at_ms, i.created_at_ms, i.updated_at_ms,
+                      i.recording_json, i.failure_json});
 }
 
 std::optional<Interview> InterviewsRepository::find(db::Connection& c, const std::string& user_id,
@@ -72,8 +73,9 @@ Page InterviewsRepository::list(db::Connection& c, const std::string& user_id,
 }
 
 void InterviewsRepository::update(db::Connection& c, const Interview& i) {
-  c.execute(kUpdate, {i.id, i.user_id, i.title, i.company, i.role, i.job_description,
-                      to_string(i.status), i.scheduled_at_ms, i.updated_at_ms, i.recording_json});
+  c.execute(kUpdate,
+            {i.id, i.user_id, i.title, i.company, i.role, i.job_description, to_string(i.status),
+             i.scheduled_at_ms, i.updated_at_ms, i.recording_json, i.failure_json});
 }
 
 bool InterviewsRepository::remove(db::Connection& c, const std::string& user_id,

@@ -1,5 +1,7 @@
 #include "modules/interviews/interviews_service.hpp"
 
+#include <boost/json.hpp>
+
 #include "infra/errors/errors.hpp"
 
 namespace companion::interviews {
@@ -116,6 +118,28 @@ void InterviewsService::restore_status_in(db::Connection& c, const std::string& 
   repository_.update(c, *i);
 }
 
+void InterviewsService::reject_upload_in(db::Connection& c, const std::string& user_id,
+                                         const std::string& id, Status previous,
+                                         const std::string& reason) {
+  auto i = repository_.find(c, user_id, id);
+  if (!i || i->status != Status::kUploading) return;
+  if (i->recording_json) {
+    i->status = previous == Status::kUploading ? Status::kUploaded : previous;
+  } else {
+    i->status = Status::kFailed;
+    boost::json::object failure{{"stage", "upload"}, {"reason", reason}, {"attempts", 1}};
+    i->failure_json = boost::json::serialize(failure);
+  }
+  i->updated_at_ms = std::max(clock_.now_ms(), i->updated_at_ms);
+  repository_.update(c, *i);
+}
+
+boost::asio::awaitable<void> InterviewsService::reject_upload(std::string user_id, std::string id,
+                                                              Status previous, std::string reason) {
+  co_await db_.write(
+      [&](db::Connection& c) { reject_upload_in(c, user_id, id, previous, reason); });
+}
+
 std::optional<Status> InterviewsService::status_in(db::Connection& c, const std::string& user_id,
                                                    const std::string& id) {
   auto i = repository_.find(c, user_id, id);
@@ -129,6 +153,7 @@ Interview InterviewsService::attach_recording_in(db::Connection& c, const std::s
   auto i = repository_.find(c, user_id, id);
   if (!i) throw NotFound(kNotFound);
   i->recording_json = recording_json;
+  i->failure_json.reset();
   i->status = Status::kUploaded;
   i->updated_at_ms = std::max(clock_.now_ms(), i->updated_at_ms);
   repository_.update(c, *i);

@@ -47,6 +47,13 @@ class InterviewsService {
                                         const std::string& id);
   void restore_status_in(db::Connection& c, const std::string& user_id, const std::string& id,
                          Status status);
+  // The uploaded file was refused (not audio, corrupt, no audio stream): an
+  // interview that has no recording becomes `failed` with the reason; one
+  // that has a recording keeps it and gets back `previous`.
+  void reject_upload_in(db::Connection& c, const std::string& user_id, const std::string& id,
+                        Status previous, const std::string& reason);
+  boost::asio::awaitable<void> reject_upload(std::string user_id, std::string id, Status previous,
+                                             std::string reason);
   // Inside the uploads module's transaction: the recording is stored.
   Interview attach_recording_in(db::Connection& c, const std::string& user_id,
                                 const std::string& id, const std::string& recording_json);

@@ -86,7 +86,21 @@ boost::asio::awaitable<interviews::Interview> RecordingsService::store(NewRecord
       }
     });
   }
-  co_await interviews_.restore_status(in.user_id, in.interview_id, previous);
+  // A refused file leaves its reason on the interview; a broken transfer
+  // leaves the interview as it was.
+  std::optional<std::string> reason;
+  try {
+    std::rethrow_exception(failure);
+  } catch (const UnsupportedMedia& e) {
+    reason = e.what();
+  } catch (const Unprocessable& e) {
+    reason = e.what();
+  } catch (...) {
+  }
+  if (reason)
+    co_await interviews_.reject_upload(in.user_id, in.interview_id, previous, *reason);
+  else
+    co_await interviews_.restore_status(in.user_id, in.interview_id, previous);
   std::rethrow_exception(failure);
 }
 

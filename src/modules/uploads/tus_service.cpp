@@ -247,9 +247,9 @@ awaitable<AppendResult> TusService::append(AppendChunk in, NextPiece next) {
       throw UnsupportedMedia("The file is not a recognised audio or video format.");
   };
 
-  std::exception_ptr interrupted;  // the client went away or the body broke off
-  std::exception_ptr failure;      // nothing of this chunk is kept
-  bool refused_media = false;      // and the whole upload goes
+  std::exception_ptr interrupted;      // the client went away or the body broke off
+  std::exception_ptr failure;          // nothing of this chunk is kept
+  std::optional<std::string> refused;  // and the whole upload goes, for this reason
   try {
     for (;;) {
       std::string_view piece;
@@ -283,15 +283,15 @@ awaitable<AppendResult> TusService::append(AppendChunk in, NextPiece next) {
       co_await flush();
       co_await pool_.run([&] { writer->finish(); });
     }
-  } catch (const UnsupportedMedia&) {
-    refused_media = true;
+  } catch (const UnsupportedMedia& e) {
+    refused = e.what();
     failure = std::current_exception();
   } catch (...) {
     failure = std::current_exception();
   }
   if (failure) {
     if (writer) co_await pool_.run([&] { writer.reset(); });  // discards, on the pool
-    if (refused_media) co_await fail(u);
+    if (refused) co_await fail(u, *refused);
     std::rethrow_exception(failure);
   }
 
@@ -344,30 +344,37 @@ awaitable<interviews::Interview> TusService::finish(Upload u) {
     repository_.drop_segments(c, id);
   };
   std::exception_ptr failure;
+  std::string reason;
   try {
     co_return co_await recordings_.adopt(std::move(parts), std::move(also));
-  } catch (const Unprocessable&) {
+  } catch (const Unprocessable& e) {
     failure = std::current_exception();
+    reason = e.what();
   }
-  co_await fail(u);
+  co_await fail(u, reason);
   std::rethrow_exception(failure);
 }
 
-void TusService::drop_in(db::Connection& c, const Upload& upload) {
+void TusService::drop_in(db::Connection& c, const Upload& upload,
+                         std::optional<std::string> refused) {
   auto u = repository_.find_any(c, upload.id);
   if (!u) return;
   std::vector<std::string> keys;
   for (auto& s : repository_.segments(c, u->id)) keys.push_back(s.storage_key);
   recordings_.discard_in(c, keys);
   if (!u->completed_at_ms && u->previous_status && u->interview_id &&
-      !repository_.other_in_progress(c, *u->interview_id, u->id))
-    interviews_.restore_status_in(c, u->user_id, *u->interview_id,
-                                  status_to_restore(*u->previous_status));
+      !repository_.other_in_progress(c, *u->interview_id, u->id)) {
+    auto previous = status_to_restore(*u->previous_status);
+    if (refused)
+      interviews_.reject_upload_in(c, u->user_id, *u->interview_id, previous, *refused);
+    else
+      interviews_.restore_status_in(c, u->user_id, *u->interview_id, previous);
+  }
   repository_.remove(c, u->id);
 }
 
-awaitable<void> TusService::fail(const Upload& upload) {
-  co_await db_.write([&](db::Connection& c) { drop_in(c, upload); });
+awaitable<void> TusService::fail(const Upload& upload, std::string reason) {
+  co_await db_.write([&](db::Connection& c) { drop_in(c, upload, reason); });
   co_await recordings_.collect_garbage();
 }
 

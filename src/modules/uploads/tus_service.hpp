@@ -107,8 +107,11 @@ class TusService {
   boost::asio::awaitable<interviews::Interview> finish(Upload upload);
   // A finished upload that is no usable recording: it goes, and the
   // interview gets back its earlier status.
-  boost::asio::awaitable<void> fail(const Upload& upload);
-  void drop_in(db::Connection& c, const Upload& upload);
+  boost::asio::awaitable<void> fail(const Upload& upload, std::string reason);
+  // Removes the upload and lists its bytes for removal. The interview gets
+  // back its earlier status, or, when the file was refused, the reason.
+  void drop_in(db::Connection& c, const Upload& upload,
+               std::optional<std::string> refused = std::nullopt);
 
   TusSettings settings_;
   db::Database& db_;
