@@ -5,7 +5,9 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 
 #include "infra/crypto/encoding.hpp"
 
@@ -25,8 +27,17 @@ void fsync_dir(const fs::path& dir) {
   }
 }
 
+// Writes through O_DIRECT where the filesystem allows it: whole aligned
+// blocks go from our buffer to the disk without a copy into the page cache
+// (measured: that copy was 37 % of the server's cycles during an upload,
+// docs/benchmarks.md), and the fsync at commit has little left to flush.
+// The unaligned tail is written after O_DIRECT is switched off. Where
+// O_DIRECT is refused (tmpfs, some network filesystems) writes are buffered.
 class FileWriter final : public BlobWriter {
  public:
+  static constexpr std::size_t kAlign = 4096;
+  static constexpr std::size_t kBuffer = 1 << 20;
+
   explicit FileWriter(fs::path target) : target_(std::move(target)) {
     std::error_code ec;
     fs::create_directories(target_.parent_path(), ec);
@@ -34,28 +45,45 @@ class FileWriter final : public BlobWriter {
       throw StorageError("cannot create " + target_.parent_path().string() + ": " + ec.message());
     temp_ = target_;
     temp_ += ".tmp-" + crypto::hex_encode(crypto::random_bytes(8));
-    fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_DIRECT, 0600);
+    if (fd_ < 0 && errno == EINVAL) {
+      fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+      direct_ = false;
+    }
     if (fd_ < 0) fail("cannot create", temp_);
+    void* block = nullptr;
+    if (::posix_memalign(&block, kAlign, kBuffer) != 0) {
+      ::close(fd_);
+      ::unlink(temp_.c_str());
+      throw std::bad_alloc();
+    }
+    buffer_.reset(static_cast<char*>(block));
   }
   ~FileWriter() override {
     if (fd_ >= 0) ::close(fd_);
     if (!committed_) ::unlink(temp_.c_str());
   }
   void write(std::span<const char> data) override {
-    const char* p = data.data();
-    std::size_t left = data.size();
-    while (left > 0) {
-      auto n = ::write(fd_, p, left);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        fail("cannot write", temp_);
-      }
-      p += n;
-      left -= static_cast<std::size_t>(n);
+    while (!data.empty()) {
+      auto n = std::min(kBuffer - used_, data.size());
+      std::memcpy(buffer_.get() + used_, data.data(), n);
+      used_ += n;
+      data = data.subspan(n);
+      if (used_ == kBuffer) flush(kBuffer);
     }
-    written_ += data.size();
   }
   void commit() override {
+    auto aligned = used_ / kAlign * kAlign;
+    if (aligned > 0) flush(aligned);
+    if (used_ > 0) {
+      if (direct_) {
+        int flags = ::fcntl(fd_, F_GETFL);
+        if (flags < 0 || ::fcntl(fd_, F_SETFL, flags & ~O_DIRECT) != 0)
+          fail("cannot switch off O_DIRECT for", temp_);
+        direct_ = false;
+      }
+      flush(used_);
+    }
     if (::fsync(fd_) != 0) fail("cannot fsync", temp_);
     ::close(fd_);
     fd_ = -1;
@@ -63,12 +91,36 @@ class FileWriter final : public BlobWriter {
     committed_ = true;
     fsync_dir(target_.parent_path());
   }
-  std::uint64_t written() const override { return written_; }
+  std::uint64_t written() const override { return written_ + used_; }
 
  private:
+  // Writes the buffer's first n bytes and keeps the rest at its start.
+  void flush(std::size_t n) {
+    const char* p = buffer_.get();
+    std::size_t left = n;
+    while (left > 0) {
+      auto w = ::write(fd_, p, left);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        fail("cannot write", temp_);
+      }
+      p += w;
+      left -= static_cast<std::size_t>(w);
+    }
+    written_ += n;
+    std::memmove(buffer_.get(), buffer_.get() + n, used_ - n);
+    used_ -= n;
+  }
+  struct Free {
+    void operator()(char* p) const { std::free(p); }
+  };
+
   fs::path target_;
   fs::path temp_;
   int fd_ = -1;
+  bool direct_ = true;
+  std::unique_ptr<char, Free> buffer_;
+  std::size_t used_ = 0;
   std::uint64_t written_ = 0;
   bool committed_ = false;
 };

@@ -4,6 +4,9 @@
 
 #include <cmath>
 
+#include <boost/asio/this_coro.hpp>
+
+#include "infra/async/write_behind.hpp"
 #include "infra/errors/errors.hpp"
 #include "infra/media/probe.hpp"
 
@@ -38,7 +41,9 @@ boost::asio::awaitable<interviews::Interview> RecordingsService::store(NewRecord
   try {
     auto key = co_await keys_.key_for(in.user_id);
     auto writer = co_await pool_.run(
-        [&] { return std::make_unique<storage::SealedWriter>(store_, key_name, key); });
+        [&] { return std::make_shared<storage::SealedWriter>(store_, key_name, key); });
+    // The next megabyte is read while the previous one is sealed and written.
+    async::WriteBehind behind(co_await boost::asio::this_coro::executor, pool_);
     std::string prefix;
     bool sniffed = false;
     auto check_prefix = [&] {
@@ -53,21 +58,36 @@ boost::asio::awaitable<interviews::Interview> RecordingsService::store(NewRecord
     batch.reserve(kBatchBytes);
     auto flush = [&]() -> boost::asio::awaitable<void> {
       if (batch.empty()) co_return;
-      co_await pool_.run([&] { writer->write(batch); });
-      batch.clear();
+      // Named: GCC 12 destroys temporaries in a co_await expression twice.
+      std::function<void()> piece = [writer, full = std::move(batch)] { writer->write(full); };
+      co_await behind.submit(std::move(piece));
+      batch = std::string();
+      batch.reserve(kBatchBytes);
     };
-    for (;;) {
-      auto piece = co_await next();
-      if (piece.empty()) break;
-      if (!sniffed) {
-        prefix.append(
-            piece.substr(0, media::kSniffBytes - std::min(prefix.size(), media::kSniffBytes)));
-        if (prefix.size() >= media::kSniffBytes) check_prefix();
+    std::exception_ptr reading;
+    try {
+      for (;;) {
+        auto piece = co_await next();
+        if (piece.empty()) break;
+        if (!sniffed) {
+          prefix.append(
+              piece.substr(0, media::kSniffBytes - std::min(prefix.size(), media::kSniffBytes)));
+          if (prefix.size() >= media::kSniffBytes) check_prefix();
+        }
+        batch.append(piece);
+        if (batch.size() >= kBatchBytes) co_await flush();
       }
-      batch.append(piece);
-      if (batch.size() >= kBatchBytes) co_await flush();
+      co_await flush();
+    } catch (...) {
+      reading = std::current_exception();
     }
-    co_await flush();
+    // Nothing may still be writing when the writer goes.
+    if (reading) {
+      co_await behind.settle();
+      co_await pool_.run([&] { writer.reset(); });
+      std::rethrow_exception(reading);
+    }
+    co_await behind.drain();
     if (writer->plaintext_size() == 0) throw Unprocessable("The recording is empty.");
     if (!sniffed) check_prefix();
     co_await pool_.run([&] { writer->finish(); });

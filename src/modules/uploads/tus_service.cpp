@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include <boost/asio/this_coro.hpp>
+
+#include "infra/async/write_behind.hpp"
 #include "infra/crypto/digest.hpp"
 #include "infra/crypto/encoding.hpp"
 #include "infra/errors/errors.hpp"
@@ -222,7 +225,9 @@ awaitable<AppendResult> TusService::append(AppendChunk in, NextPiece next) {
   const std::string segment_key = "uploads/" + u.user_id + "/" + u.id + "/" +
                                   std::to_string(u.offset) + "-" +
                                   crypto::hex_encode(crypto::random_bytes(6));
-  std::unique_ptr<storage::SealedWriter> writer;
+  std::shared_ptr<storage::SealedWriter> writer;
+  // The next megabyte is read while the previous one is sealed and written.
+  async::WriteBehind behind(co_await boost::asio::this_coro::executor, pool_);
   std::optional<crypto::Digest> digest;
   if (in.checksum) digest.emplace(*crypto::digest_algorithm(in.checksum->algorithm));
   // Only the start of a whole upload can be sniffed (a partial upload may
@@ -236,10 +241,13 @@ awaitable<AppendResult> TusService::append(AppendChunk in, NextPiece next) {
     if (!writer) {
       auto key = co_await keys_.key_for(u.user_id);
       writer = co_await pool_.run(
-          [&] { return std::make_unique<storage::SealedWriter>(store_, segment_key, key); });
+          [&] { return std::make_shared<storage::SealedWriter>(store_, segment_key, key); });
     }
-    co_await pool_.run([&] { writer->write(batch); });
-    batch.clear();
+    // Named: GCC 12 destroys temporaries in a co_await expression twice.
+    std::function<void()> piece = [writer, full = std::move(batch)] { writer->write(full); };
+    co_await behind.submit(std::move(piece));
+    batch = std::string();
+    batch.reserve(kBatchBytes);
   };
   auto sniff = [&] {
     sniffed = true;
@@ -281,6 +289,7 @@ awaitable<AppendResult> TusService::append(AppendChunk in, NextPiece next) {
     }
     if (received > 0) {
       co_await flush();
+      co_await behind.drain();
       co_await pool_.run([&] { writer->finish(); });
     }
   } catch (const UnsupportedMedia& e) {
@@ -290,6 +299,7 @@ awaitable<AppendResult> TusService::append(AppendChunk in, NextPiece next) {
     failure = std::current_exception();
   }
   if (failure) {
+    co_await behind.settle();
     if (writer) co_await pool_.run([&] { writer.reset(); });  // discards, on the pool
     if (refused) co_await fail(u, *refused);
     std::rethrow_exception(failure);
