@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# N concurrent direct uploads (default 50 × 10 MiB WAV) to one server:
-# every one must end 201; reports wall time, aggregate MB/s and peak RSS.
+# N concurrent uploads (default 50 × 10 MiB WAV) to one server, first as
+# direct PUTs (curl), then with tus (tus-js-client, 2 MiB chunks): every one
+# must succeed; reports wall time, aggregate MB/s and RSS growth of each.
 #   bench/upload-concurrent.sh [N] [MIB_EACH]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,8 +30,29 @@ wait $(jobs -p | grep -v "^$pid$") 2>/dev/null || true
 end=$(date +%s.%N)
 ok=$(grep -c '^201$' "$work/codes" || true)
 peak_kb=$(hwm_kb "$pid")
+put_row=$(python3 -c "print(f'| direct PUT | $N | $ok | {($end-$start):.1f} | {$N*$size/1e6/($end-$start):.0f} | $(( (peak_kb - idle_kb) / 1024 )) MB |')")
+put_ok=$ok
+kill "$pid"; wait "$pid" 2>/dev/null || true
+rm -rf "$work/data"
+
+# The same with tus, on a fresh server.
+start_server "$work/data"
+token=$(register_token bench@example.com)
+ids=()
+for i in $(seq 1 "$N"); do ids+=("$(new_interview "$token" "bench $i")"); done
+idle_kb=$(rss_kb "$pid")
+read -r tus_ok tus_s < <(node bench/tus-concurrent.mjs "$base/v1/uploads" "$token" "$work/in.wav" 2 "${ids[@]}")
+peak_kb=$(hwm_kb "$pid")
+uploaded=0
+for id in "${ids[@]}"; do
+  s=$(curl -fsS "$base/v1/interviews/$id" -H "Authorization: Bearer $token" | json_field "['status']")
+  [[ "$s" == uploaded ]] && uploaded=$((uploaded + 1))
+done
+tus_row=$(python3 -c "print(f'| tus | $N | $uploaded | {$tus_s:.1f} | {$N*$size/1e6/$tus_s:.0f} | $(( (peak_kb - idle_kb) / 1024 )) MB |')")
+
 echo "Machine: $(nproc) cores; $(date -u +%Y-%m-%d); $N uploads of $((size / 1048576)) MiB at once"
-echo "| uploads | 201 | wall s | aggregate MB/s | RSS growth |"
-echo "|---:|---:|---:|---:|---:|"
-python3 -c "print(f'| $N | $ok | {($end-$start):.1f} | {$N*$size/1e6/($end-$start):.0f} | $(( (peak_kb - idle_kb) / 1024 )) MB |')"
-[[ "$ok" == "$N" ]]
+echo "| how | uploads | succeeded | wall s | aggregate MB/s | RSS growth |"
+echo "|---|---:|---:|---:|---:|---:|"
+echo "$put_row"
+echo "$tus_row"
+[[ "$put_ok" == "$N" && "$tus_ok" == "$N" && "$uploaded" == "$N" ]]

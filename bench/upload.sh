@@ -64,7 +64,7 @@ idle_kb=$(rss_kb "$pid")
 sync
 put_s=$(seconds_of curl -fsS -o /dev/null -XPUT "$base/v1/interviews/$id/recording" \
   -H "Authorization: Bearer $token" -H 'Content-Type: audio/wav' -H 'Recording-Consent: self-only' \
-  --data-binary @"$work/in.wav")
+  -T "$work/in.wav")
 put_mbs=$(mbs "$put_s")
 put_kb=$(( $(hwm_kb "$pid") - idle_kb ))
 kill "$pid"; wait "$pid" 2>/dev/null || true

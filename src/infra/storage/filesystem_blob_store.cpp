@@ -36,7 +36,7 @@ void fsync_dir(const fs::path& dir) {
 class FileWriter final : public BlobWriter {
  public:
   static constexpr std::size_t kAlign = 4096;
-  static constexpr std::size_t kBuffer = 1 << 20;
+  static constexpr std::size_t kBuffer = 256 << 10;
 
   explicit FileWriter(fs::path target) : target_(std::move(target)) {
     std::error_code ec;

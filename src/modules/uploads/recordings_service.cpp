@@ -12,7 +12,7 @@
 
 namespace companion::uploads {
 namespace {
-constexpr std::size_t kBatchBytes = 1 << 20;
+constexpr std::size_t kBatchBytes = 256 << 10;
 }  // namespace
 
 RecordingsService::RecordingsService(db::Database& db, async::BlockingPool& storage_pool,

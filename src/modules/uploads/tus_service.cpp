@@ -15,7 +15,7 @@ namespace {
 
 using boost::asio::awaitable;
 
-constexpr std::size_t kBatchBytes = 1 << 20;
+constexpr std::size_t kBatchBytes = 256 << 10;
 constexpr const char* kNotFound = "There is no such upload.";
 
 std::string describe(std::uint64_t bytes) {
