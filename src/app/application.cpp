@@ -80,6 +80,12 @@ int run_serve(const Settings& s, log::Logger& logger) {
   };
   every(std::chrono::hours(1), "idempotency sweep",
         [&]() -> boost::asio::awaitable<void> { co_await idempotency.sweep(); });
+  // Temporary files of writes that a killed process never finished.
+  every(std::chrono::hours(1), "abandoned writes", [&]() -> boost::asio::awaitable<void> {
+    auto removed = co_await c.storage_pool.run(
+        [&] { return c.blobs->remove_abandoned(std::chrono::hours(1)); });
+    if (removed > 0) logger.info("removed abandoned writes", {{"files", removed}});
+  });
   every(s.upload_sweep_interval, "upload sweep", [&]() -> boost::asio::awaitable<void> {
     auto report = co_await c.tus.sweep();
     if (report.expired + report.finished + report.collected > 0)

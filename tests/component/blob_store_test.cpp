@@ -155,5 +155,30 @@ INSTANTIATE_TEST_SUITE_P(
                       StoreFactory{"s3", make_s3_store}),
     [](const auto& info) { return info.param.name; });
 
+// What a killed process left mid-write (a temporary file nobody will
+// commit) goes once it is old enough; objects and live writes stay.
+TEST(FilesystemBlobStore, RemovesAbandonedWritesOnly) {
+  auto root =
+      fs::temp_directory_path() / ("abandoned-" + crypto::hex_encode(crypto::random_bytes(6)));
+  FilesystemBlobStore store(root);
+  auto object = store.create("uploads/u/1/0-a");
+  object->write(std::string(10, 'x'));
+  object->commit();
+  auto live = store.create("uploads/u/1/10-b");
+  live->write(std::string(10, 'y'));
+  fs::create_directories(root / "uploads/u/2");
+  auto stale = root / "uploads/u/2/0-c.tmp-0123456789abcdef";
+  std::ofstream(stale) << "left behind";
+  fs::last_write_time(stale, fs::file_time_type::clock::now() - std::chrono::hours(2));
+
+  EXPECT_EQ(store.remove_abandoned(std::chrono::hours(1)), 1u);
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_EQ(store.size("uploads/u/1/0-a"), 10u);
+  live->commit();  // the live write was not touched
+  EXPECT_EQ(store.size("uploads/u/1/10-b"), 10u);
+  EXPECT_EQ(store.remove_abandoned(std::chrono::hours(1)), 0u);
+  fs::remove_all(root);
+}
+
 }  // namespace
 }  // namespace companion::storage

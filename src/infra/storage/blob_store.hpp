@@ -8,6 +8,7 @@
 // Keys are relative paths of [A-Za-z0-9._-] segments separated by '/';
 // anything else (empty segments, "..", absolute paths) is refused with
 // std::invalid_argument.
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -53,6 +54,9 @@ class BlobStore {
   virtual void remove(const std::string& key) = 0;
   // Throws StorageError when the store cannot be reached (readiness).
   virtual void check() = 0;
+  // Removes what writers that never committed left behind (a process killed
+  // mid-write), when older than `age`; returns how many were removed.
+  virtual std::size_t remove_abandoned(std::chrono::seconds age) = 0;
 };
 
 // Throws std::invalid_argument unless `key` is a safe relative key.

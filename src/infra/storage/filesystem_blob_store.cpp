@@ -235,4 +235,18 @@ void FilesystemBlobStore::check() {
   if (::access(root_.c_str(), W_OK) != 0) fail("cannot write to", root_);
 }
 
+std::size_t FilesystemBlobStore::remove_abandoned(std::chrono::seconds age) {
+  const auto cutoff = fs::file_time_type::clock::now() - age;
+  std::size_t removed = 0;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(root_, ec), end; !ec && it != end; it.increment(ec)) {
+    if (!it->is_regular_file(ec) ||
+        it->path().filename().string().find(".tmp-") == std::string::npos)
+      continue;
+    auto written = it->last_write_time(ec);
+    if (!ec && written < cutoff && fs::remove(it->path(), ec)) ++removed;
+  }
+  return removed;
+}
+
 }  // namespace companion::storage

@@ -15,6 +15,8 @@ class FilesystemBlobStore final : public BlobStore {
   std::optional<std::uint64_t> size(const std::string& key) override;
   void remove(const std::string& key) override;
   void check() override;
+  // Temporary files (`*.tmp-*`) not written to for `age`.
+  std::size_t remove_abandoned(std::chrono::seconds age) override;
 
  private:
   std::filesystem::path path_for(const std::string& key) const;

@@ -73,6 +73,10 @@ class S3BlobStore final : public BlobStore {
   std::optional<std::uint64_t> size(const std::string& key) override;
   void remove(const std::string& key) override;
   void check() override;
+  // A writer aborts its multipart upload when it fails or is dropped; one
+  // left by a killed process is the bucket lifecycle rule's
+  // (AbortIncompleteMultipartUpload, docs/operations.md). Returns 0.
+  std::size_t remove_abandoned(std::chrono::seconds) override { return 0; }
 
   // Creates the bucket; one that already exists and is ours is fine. For
   // first-time setup and tests; serving never creates buckets.
