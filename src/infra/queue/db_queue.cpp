@@ -1,0 +1,111 @@
+#include "infra/queue/db_queue.hpp"
+
+#include <algorithm>
+
+#include "infra/crypto/encoding.hpp"
+
+namespace companion::queue {
+namespace {
+
+constexpr const char* kEnqueue =
+    "INSERT INTO jobs (id, stage, dedup_key, payload, attempts, available_at, created_at) "
+    "VALUES ($1, $2, $3, $4, 0, $5, $5) ON CONFLICT (stage, dedup_key) DO NOTHING";
+// Due jobs, oldest due first, leased in one statement. The lease token is
+// shared by the batch; the job id tells its deliveries apart.
+constexpr const char* kClaimSqlite =
+    "UPDATE jobs SET attempts = attempts + 1, available_at = $3, lease_token = $4 "
+    "WHERE id IN (SELECT id FROM jobs WHERE stage = $1 AND available_at <= $2 "
+    "ORDER BY available_at, id LIMIT $5) "
+    "RETURNING id, dedup_key, payload, attempts";
+constexpr const char* kClaimPostgres =
+    "UPDATE jobs SET attempts = attempts + 1, available_at = $3, lease_token = $4 "
+    "WHERE id IN (SELECT id FROM jobs WHERE stage = $1 AND available_at <= $2 "
+    "ORDER BY available_at, id LIMIT $5 FOR UPDATE SKIP LOCKED) "
+    "RETURNING id, dedup_key, payload, attempts";
+constexpr const char* kExtend =
+    "UPDATE jobs SET available_at = $3 WHERE id = $1 AND lease_token = $2";
+constexpr const char* kAck = "DELETE FROM jobs WHERE id = $1 AND lease_token = $2";
+constexpr const char* kRetry =
+    "UPDATE jobs SET available_at = $3, lease_token = NULL, last_error = $4 "
+    "WHERE id = $1 AND lease_token = $2";
+constexpr const char* kBury =
+    "INSERT INTO dead_jobs (id, stage, dedup_key, payload, attempts, error, failed_at) "
+    "SELECT id, stage, dedup_key, payload, attempts, $3, $4 FROM jobs "
+    "WHERE id = $1 AND lease_token = $2";
+constexpr const char* kDeadLetters =
+    "SELECT id, stage, dedup_key, payload, attempts, error, failed_at FROM dead_jobs "
+    "WHERE stage = $1 ORDER BY failed_at DESC, id DESC LIMIT $2";
+constexpr const char* kPending = "SELECT COUNT(*) FROM jobs WHERE stage = $1";
+
+}  // namespace
+
+DbQueue::DbQueue(db::Database& db, const Clock& clock, crypto::UuidV7Generator& ids)
+    : db_(db), clock_(clock), ids_(ids) {}
+
+bool DbQueue::enqueue_in(db::Connection& c, const NewJob& job) {
+  return c.execute(kEnqueue, {ids_.next(), job.stage, job.key, job.payload, clock_.now_ms()}) == 1;
+}
+
+bool DbQueue::enqueue(const NewJob& job) {
+  auto lease = db_.acquire(db::Access::kWrite);
+  return enqueue_in(*lease, job);
+}
+
+std::vector<Job> DbQueue::claim(const std::string& stage, std::size_t max,
+                                std::chrono::milliseconds lease) {
+  auto now = clock_.now_ms();
+  auto token = crypto::hex_encode(crypto::random_bytes(12));
+  const char* sql = db_.dialect() == db::Dialect::kPostgres ? kClaimPostgres : kClaimSqlite;
+  auto conn = db_.acquire(db::Access::kWrite);
+  auto rows = conn->query(sql, {stage, now, now + lease.count(), token,
+                                static_cast<std::int64_t>(max)});
+  std::vector<Job> jobs;
+  jobs.reserve(rows.size());
+  for (auto& r : rows)
+    jobs.push_back({r.text(0), stage, r.text(1), r.text(2), static_cast<int>(r.int64(3)), token});
+  // RETURNING keeps no order; ids (UUID v7) follow the order of enqueueing.
+  std::sort(jobs.begin(), jobs.end(), [](const Job& a, const Job& b) { return a.id < b.id; });
+  return jobs;
+}
+
+bool DbQueue::extend(const Job& job, std::chrono::milliseconds lease) {
+  auto conn = db_.acquire(db::Access::kWrite);
+  return conn->execute(kExtend, {job.id, job.lease, clock_.now_ms() + lease.count()}) == 1;
+}
+
+bool DbQueue::ack(const Job& job) {
+  auto conn = db_.acquire(db::Access::kWrite);
+  return conn->execute(kAck, {job.id, job.lease}) == 1;
+}
+
+void DbQueue::fail(const Job& job, const std::string& error,
+                   std::optional<std::chrono::milliseconds> retry_after) {
+  auto now = clock_.now_ms();
+  if (retry_after) {
+    auto conn = db_.acquire(db::Access::kWrite);
+    conn->execute(kRetry, {job.id, job.lease, now + retry_after->count(), error});
+    return;
+  }
+  auto bury = [&](db::Connection& c) {
+    if (c.execute(kBury, {job.id, job.lease, error, now}) == 1) c.execute(kAck, {job.id, job.lease});
+  };
+  db_.transact(bury);
+}
+
+std::vector<DeadJob> DbQueue::dead_letters(const std::string& stage, std::size_t limit) {
+  auto conn = db_.acquire(db::Access::kRead);
+  std::vector<DeadJob> out;
+  for (auto& r : conn->query(kDeadLetters, {stage, static_cast<std::int64_t>(limit)}))
+    out.push_back({r.text(0), r.text(1), r.text(2), r.text(3), static_cast<int>(r.int64(4)),
+                   r.text(5), r.int64(6)});
+  return out;
+}
+
+std::size_t DbQueue::pending(const std::string& stage) {
+  auto conn = db_.acquire(db::Access::kRead);
+  return static_cast<std::size_t>(conn->query_one(kPending, {stage})->int64(0));
+}
+
+void DbQueue::check() { db_.ping(); }
+
+}  // namespace companion::queue

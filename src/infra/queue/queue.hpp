@@ -1,0 +1,83 @@
+#pragma once
+// The durable job queue between the pipeline's stages. Two implementations
+// side by side: db_queue.cpp (jobs in the application's own database:
+// SQLite, or PostgreSQL with FOR UPDATE SKIP LOCKED; no extra daemon) and
+// redis_queue.cpp (Redis Streams). The same test suite runs against each.
+//
+// Delivery is at least once. A claimed job is leased: a worker extends the
+// lease while it works; when the lease runs out (the worker died or hangs)
+// the job is claimed again, with its attempt count raised. Every call
+// blocks: run it on a blocking pool.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace companion::queue {
+
+struct NewJob {
+  std::string stage;    // "transcribe", "analyze", "notify", …
+  std::string key;      // the same (stage, key) is queued once while pending
+  std::string payload;  // JSON text
+};
+
+struct Job {
+  std::string id;
+  std::string stage;
+  std::string key;
+  std::string payload;
+  int attempt = 0;    // 1 on the first delivery
+  std::string lease;  // proves this delivery; ack/extend/fail need it
+};
+
+struct DeadJob {
+  std::string id;
+  std::string stage;
+  std::string key;
+  std::string payload;
+  int attempts = 0;
+  std::string error;
+  std::int64_t failed_at_ms = 0;
+};
+
+class Queue {
+ public:
+  virtual ~Queue() = default;
+  // Adds the job unless one with the same stage and key is pending;
+  // returns whether it was added.
+  virtual bool enqueue(const NewJob& job) = 0;
+  // Up to `max` jobs of `stage` that are due (new, due for a retry, or
+  // whose lease ran out), each leased for `lease`. Empty when none is due.
+  virtual std::vector<Job> claim(const std::string& stage, std::size_t max,
+                                 std::chrono::milliseconds lease) = 0;
+  // Extends the lease from now; false when this delivery no longer holds it
+  // (it ran out and the job was claimed again, or it was finished).
+  virtual bool extend(const Job& job, std::chrono::milliseconds lease) = 0;
+  // The job is done; false when this delivery no longer held it.
+  virtual bool ack(const Job& job) = 0;
+  // The attempt failed: the job is due again after `retry_after`, or, with
+  // nullopt, moves to the dead letters with the error.
+  virtual void fail(const Job& job, const std::string& error,
+                    std::optional<std::chrono::milliseconds> retry_after) = 0;
+  virtual std::vector<DeadJob> dead_letters(const std::string& stage, std::size_t limit) = 0;
+  // Jobs of the stage not finished (pending or leased).
+  virtual std::size_t pending(const std::string& stage) = 0;
+  // Throws when the queue cannot be reached (readiness).
+  virtual void check() = 0;
+};
+
+// Exponential backoff with full jitter: a uniform delay in
+// [0, min(cap, base * 2^(attempt - 1))].
+template <class Random>
+std::chrono::milliseconds backoff(int attempt, std::chrono::milliseconds base,
+                                  std::chrono::milliseconds cap, Random& random) {
+  auto ceiling = base.count();
+  for (int i = 1; i < attempt && ceiling < cap.count(); ++i) ceiling *= 2;
+  ceiling = std::min(ceiling, cap.count());
+  std::uniform_int_distribution<std::int64_t> pick(0, std::max<std::int64_t>(ceiling, 0));
+  return std::chrono::milliseconds(pick(random));
+}
+
+}  // namespace companion::queue

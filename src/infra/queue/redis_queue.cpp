@@ -1,0 +1,334 @@
+#include "infra/queue/redis_queue.hpp"
+
+#include <boost/url/parse.hpp>
+
+#include <charconv>
+#include <chrono>
+
+#include "infra/crypto/encoding.hpp"
+
+namespace companion::queue {
+namespace {
+
+constexpr const char* kGroup = "workers";
+
+// KEYS: dedup, stream. ARGV: id, key, payload.
+constexpr const char* kEnqueue = R"lua(
+if redis.call('SET', KEYS[1], ARGV[1], 'NX') then
+  redis.call('XADD', KEYS[2], '*', 'id', ARGV[1], 'key', ARGV[2], 'payload', ARGV[3])
+  return 1
+end
+return 0
+)lua";
+
+// KEYS: stream, delayed, attempts. ARGV: group, consumer, now, lease, count.
+// Due retries go back on the stream; then entries whose lease ran out are
+// taken over, then new ones read. Returns {entry, id, key, payload, attempt}.
+constexpr const char* kClaim = R"lua(
+local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[3], 'LIMIT', 0, 100)
+for _, m in ipairs(due) do
+  local j = cjson.decode(m)
+  redis.call('XADD', KEYS[1], '*', 'id', j.id, 'key', j.key, 'payload', j.payload)
+  redis.call('ZREM', KEYS[2], m)
+end
+local want = tonumber(ARGV[5])
+local entries = {}
+local taken = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[4], '0-0', 'COUNT', want)
+for _, e in ipairs(taken[2]) do
+  if e[2] then table.insert(entries, e) end
+end
+if #entries < want then
+  local fresh = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', want - #entries,
+                           'STREAMS', KEYS[1], '>')
+  if fresh then
+    for _, e in ipairs(fresh[1][2]) do table.insert(entries, e) end
+  end
+end
+local out = {}
+for _, e in ipairs(entries) do
+  local f = {}
+  for i = 1, #e[2], 2 do f[e[2][i]] = e[2][i + 1] end
+  local n = redis.call('HINCRBY', KEYS[3], f.id, 1)
+  table.insert(out, {e[1], f.id, f.key, f.payload, n})
+end
+return out
+)lua";
+
+// The ownership check every lease operation starts with.
+constexpr const char* kOwned = R"lua(
+local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
+if #p == 0 or p[1][2] ~= ARGV[2] then return 0 end
+)lua";
+
+// KEYS: stream. ARGV: group, consumer, entry.
+constexpr const char* kExtendTail = R"lua(
+redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'JUSTID')
+return 1
+)lua";
+
+// KEYS: stream, dedup, attempts. ARGV: group, consumer, entry, id.
+constexpr const char* kAckTail = R"lua(
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[3])
+redis.call('XDEL', KEYS[1], ARGV[3])
+redis.call('HDEL', KEYS[3], ARGV[4])
+redis.call('DEL', KEYS[2])
+return 1
+)lua";
+
+// KEYS: stream, delayed. ARGV: group, consumer, entry, id, key, payload, due.
+constexpr const char* kRetryTail = R"lua(
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[3])
+redis.call('XDEL', KEYS[1], ARGV[3])
+redis.call('ZADD', KEYS[2], ARGV[7], cjson.encode({id = ARGV[4], key = ARGV[5], payload = ARGV[6]}))
+return 1
+)lua";
+
+// KEYS: stream, dead, attempts, dedup. ARGV: group, consumer, entry, id,
+// key, payload, error, now.
+constexpr const char* kBuryTail = R"lua(
+local attempts = redis.call('HGET', KEYS[3], ARGV[4]) or '0'
+redis.call('XADD', KEYS[2], '*', 'id', ARGV[4], 'key', ARGV[5], 'payload', ARGV[6],
+           'attempts', attempts, 'error', ARGV[7], 'failedAt', ARGV[8])
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[3])
+redis.call('XDEL', KEYS[1], ARGV[3])
+redis.call('HDEL', KEYS[3], ARGV[4])
+redis.call('DEL', KEYS[4])
+return 1
+)lua";
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string text(const redisReply* r) {
+  if (!r) return {};
+  if (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS ||
+      r->type == REDIS_REPLY_ERROR)
+    return std::string(r->str, r->len);
+  if (r->type == REDIS_REPLY_INTEGER) return std::to_string(r->integer);
+  return {};
+}
+
+std::int64_t integer(const redisReply* r) {
+  if (r->type == REDIS_REPLY_INTEGER) return r->integer;
+  std::int64_t v = 0;
+  auto s = text(r);
+  std::from_chars(s.data(), s.data() + s.size(), v);
+  return v;
+}
+
+// The lease names this instance's consumer and the stream entry.
+std::pair<std::string, std::string> split_lease(const std::string& lease) {
+  auto bar = lease.find('|');
+  if (bar == std::string::npos) throw QueueError("not a Redis queue lease: " + lease);
+  return {lease.substr(0, bar), lease.substr(bar + 1)};
+}
+
+}  // namespace
+
+RedisQueue::RedisQueue(RedisSettings settings, crypto::UuidV7Generator& ids)
+    : settings_(std::move(settings)),
+      ids_(ids),
+      consumer_("c-" + crypto::hex_encode(crypto::random_bytes(8))) {
+  auto url = boost::urls::parse_uri(settings_.url);
+  if (!url || (url->scheme() != "redis"))
+    throw QueueError("the queue URL must be redis://[:password@]host:port[/db]");
+  host_ = url->host();
+  if (url->has_port()) port_ = url->port_number();
+  if (url->has_password()) password_ = url->password();
+  auto path = std::string(url->path());
+  if (path.size() > 1) database_ = std::stoi(path.substr(1));
+  std::lock_guard lock(mutex_);
+  connect();
+}
+
+RedisQueue::~RedisQueue() {
+  if (ctx_) redisFree(ctx_);
+}
+
+void RedisQueue::connect() {
+  if (ctx_) redisFree(ctx_);
+  ctx_ = nullptr;
+  timeval tv{static_cast<time_t>(settings_.timeout.count() / 1000),
+             static_cast<suseconds_t>(settings_.timeout.count() % 1000 * 1000)};
+  auto* c = redisConnectWithTimeout(host_.c_str(), port_, tv);
+  if (!c || c->err) {
+    std::string why = c ? c->errstr : "out of memory";
+    if (c) redisFree(c);
+    throw QueueError("cannot connect to Redis at " + host_ + ":" + std::to_string(port_) + ": " +
+                     why);
+  }
+  redisSetTimeout(c, tv);
+  ctx_ = c;
+  groups_.clear();
+  auto run = [&](const std::vector<std::string>& args) {
+    std::vector<const char*> argv;
+    std::vector<size_t> lens;
+    for (const auto& a : args) {
+      argv.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    Reply r(static_cast<redisReply*>(
+        redisCommandArgv(ctx_, static_cast<int>(args.size()), argv.data(), lens.data())));
+    if (!r || r->type == REDIS_REPLY_ERROR)
+      throw QueueError("Redis refused the connection setup: " + (r ? text(r.get()) : ctx_->errstr));
+  };
+  if (!password_.empty()) run({"AUTH", password_});
+  if (database_ != 0) run({"SELECT", std::to_string(database_)});
+}
+
+RedisQueue::Reply RedisQueue::command(const std::vector<std::string>& args) {
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  for (const auto& a : args) {
+    argv.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  for (int attempt = 0;; ++attempt) {
+    if (!ctx_) connect();
+    Reply r(static_cast<redisReply*>(
+        redisCommandArgv(ctx_, static_cast<int>(args.size()), argv.data(), lens.data())));
+    if (!r) {
+      // The connection broke (Redis restarted, a timeout): once more on a
+      // new one.
+      std::string why = ctx_->errstr;
+      redisFree(ctx_);
+      ctx_ = nullptr;
+      if (attempt == 0) continue;
+      throw QueueError("Redis is unreachable: " + why);
+    }
+    if (r->type == REDIS_REPLY_ERROR) throw QueueError("Redis: " + text(r.get()));
+    return r;
+  }
+}
+
+RedisQueue::Reply RedisQueue::script(const std::string& source,
+                                     const std::vector<std::string>& keys,
+                                     const std::vector<std::string>& args) {
+  std::vector<std::string> cmd{"EVAL", source, std::to_string(keys.size())};
+  cmd.insert(cmd.end(), keys.begin(), keys.end());
+  cmd.insert(cmd.end(), args.begin(), args.end());
+  return command(cmd);
+}
+
+std::string RedisQueue::key(const std::string& stage, std::string_view suffix) const {
+  auto k = settings_.prefix + ":q:" + stage;
+  if (!suffix.empty()) k += ":" + std::string(suffix);
+  return k;
+}
+
+void RedisQueue::ensure_group(const std::string& stage) {
+  if (groups_.contains(stage)) return;
+  try {
+    command({"XGROUP", "CREATE", key(stage), kGroup, "0", "MKSTREAM"});
+  } catch (const QueueError& e) {
+    if (std::string(e.what()).find("BUSYGROUP") == std::string::npos) throw;
+  }
+  groups_.insert(stage);
+}
+
+bool RedisQueue::enqueue(const NewJob& job) {
+  std::lock_guard lock(mutex_);
+  ensure_group(job.stage);
+  auto r = script(kEnqueue, {key(job.stage, "key:" + job.key), key(job.stage)},
+                  {ids_.next(), job.key, job.payload});
+  return integer(r.get()) == 1;
+}
+
+std::vector<Job> RedisQueue::claim(const std::string& stage, std::size_t max,
+                                   std::chrono::milliseconds lease) {
+  std::lock_guard lock(mutex_);
+  ensure_group(stage);
+  Reply r;
+  try {
+    r = script(kClaim, {key(stage), key(stage, "delayed"), key(stage, "attempts")},
+               {kGroup, consumer_, std::to_string(now_ms()), std::to_string(lease.count()),
+                std::to_string(max)});
+  } catch (const QueueError& e) {
+    // A Redis that lost its data (restarted without persistence) lost the
+    // group too: make it again.
+    if (std::string(e.what()).find("NOGROUP") == std::string::npos) throw;
+    groups_.erase(stage);
+    ensure_group(stage);
+    return {};
+  }
+  std::vector<Job> jobs;
+  for (std::size_t i = 0; i < r->elements; ++i) {
+    auto* e = r->element[i];
+    jobs.push_back({text(e->element[1]), stage, text(e->element[2]), text(e->element[3]),
+                    static_cast<int>(integer(e->element[4])),
+                    consumer_ + "|" + text(e->element[0])});
+  }
+  return jobs;
+}
+
+bool RedisQueue::extend(const Job& job, std::chrono::milliseconds) {
+  auto [consumer, entry] = split_lease(job.lease);
+  std::lock_guard lock(mutex_);
+  auto r = script(std::string(kOwned) + kExtendTail, {key(job.stage)}, {kGroup, consumer, entry});
+  return integer(r.get()) == 1;
+}
+
+bool RedisQueue::ack(const Job& job) {
+  auto [consumer, entry] = split_lease(job.lease);
+  std::lock_guard lock(mutex_);
+  auto r = script(std::string(kOwned) + kAckTail,
+                  {key(job.stage), key(job.stage, "key:" + job.key), key(job.stage, "attempts")},
+                  {kGroup, consumer, entry, job.id});
+  return integer(r.get()) == 1;
+}
+
+void RedisQueue::fail(const Job& job, const std::string& error,
+                      std::optional<std::chrono::milliseconds> retry_after) {
+  auto [consumer, entry] = split_lease(job.lease);
+  std::lock_guard lock(mutex_);
+  if (retry_after) {
+    script(std::string(kOwned) + kRetryTail, {key(job.stage), key(job.stage, "delayed")},
+           {kGroup, consumer, entry, job.id, job.key, job.payload,
+            std::to_string(now_ms() + retry_after->count())});
+    return;
+  }
+  script(std::string(kOwned) + kBuryTail,
+         {key(job.stage), key(job.stage, "dead"), key(job.stage, "attempts"),
+          key(job.stage, "key:" + job.key)},
+         {kGroup, consumer, entry, job.id, job.key, job.payload, error, std::to_string(now_ms())});
+}
+
+std::vector<DeadJob> RedisQueue::dead_letters(const std::string& stage, std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  auto r = command({"XREVRANGE", key(stage, "dead"), "+", "-", "COUNT", std::to_string(limit)});
+  std::vector<DeadJob> out;
+  for (std::size_t i = 0; i < r->elements; ++i) {
+    auto* fields = r->element[i]->element[1];
+    DeadJob d;
+    d.stage = stage;
+    for (std::size_t k = 0; k + 1 < fields->elements; k += 2) {
+      auto name = text(fields->element[k]);
+      auto value = fields->element[k + 1];
+      if (name == "id") d.id = text(value);
+      if (name == "key") d.key = text(value);
+      if (name == "payload") d.payload = text(value);
+      if (name == "attempts") d.attempts = static_cast<int>(integer(value));
+      if (name == "error") d.error = text(value);
+      if (name == "failedAt") d.failed_at_ms = integer(value);
+    }
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+std::size_t RedisQueue::pending(const std::string& stage) {
+  std::lock_guard lock(mutex_);
+  auto stream = command({"XLEN", key(stage)});
+  auto delayed = command({"ZCARD", key(stage, "delayed")});
+  return static_cast<std::size_t>(integer(stream.get()) + integer(delayed.get()));
+}
+
+void RedisQueue::check() {
+  std::lock_guard lock(mutex_);
+  command({"PING"});
+}
+
+}  // namespace companion::queue

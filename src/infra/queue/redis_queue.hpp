@@ -1,0 +1,84 @@
+#pragma once
+// The queue on Redis Streams (hiredis): one stream per stage read by the
+// consumer group "workers"; XAUTOCLAIM takes over entries whose lease ran
+// out (idle longer than the claimer's lease), XACK + XDEL finish them;
+// retries wait in a sorted set until due, dead letters go to a stream of
+// their own. Each multi-step operation is one Lua script, so it is atomic.
+//
+// Keys (prefix "ic" by default), per stage S:
+//   ic:q:S            the stream            ic:q:S:delayed   retries (zset)
+//   ic:q:S:attempts   deliveries per job    ic:q:S:dead      dead letters
+//   ic:q:S:key:K      the pending job with dedup key K
+//
+// A lease belongs to this instance's consumer name: a delivery taken over
+// by another instance is refused to the first (ack/extend answer false).
+// All workers of a stage should use the same lease length.
+#include <hiredis/hiredis.h>
+
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "infra/crypto/uuid.hpp"
+#include "infra/queue/queue.hpp"
+
+namespace companion::queue {
+
+class QueueError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct RedisSettings {
+  // redis://[:password@]host:port[/db]
+  std::string url;
+  std::string prefix = "ic";
+  std::chrono::milliseconds timeout{5000};
+};
+
+class RedisQueue final : public Queue {
+ public:
+  RedisQueue(RedisSettings settings, crypto::UuidV7Generator& ids);
+  ~RedisQueue() override;
+
+  bool enqueue(const NewJob& job) override;
+  std::vector<Job> claim(const std::string& stage, std::size_t max,
+                         std::chrono::milliseconds lease) override;
+  bool extend(const Job& job, std::chrono::milliseconds lease) override;
+  bool ack(const Job& job) override;
+  void fail(const Job& job, const std::string& error,
+            std::optional<std::chrono::milliseconds> retry_after) override;
+  std::vector<DeadJob> dead_letters(const std::string& stage, std::size_t limit) override;
+  std::size_t pending(const std::string& stage) override;
+  void check() override;
+
+ private:
+  struct ReplyFree {
+    void operator()(redisReply* r) const { freeReplyObject(r); }
+  };
+  using Reply = std::unique_ptr<redisReply, ReplyFree>;
+
+  // Runs one command; reconnects and retries once when the connection is
+  // broken. Throws QueueError on failure or an error reply.
+  Reply command(const std::vector<std::string>& args);
+  Reply script(const std::string& source, const std::vector<std::string>& keys,
+               const std::vector<std::string>& args);
+  void connect();
+  void ensure_group(const std::string& stage);
+  std::string key(const std::string& stage, std::string_view suffix = {}) const;
+
+  RedisSettings settings_;
+  crypto::UuidV7Generator& ids_;
+  std::string host_;
+  int port_ = 6379;
+  std::string password_;
+  int database_ = 0;
+  std::string consumer_;
+  std::mutex mutex_;
+  redisContext* ctx_ = nullptr;
+  std::set<std::string> groups_;
+};
+
+}  // namespace companion::queue

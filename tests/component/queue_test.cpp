@@ -1,0 +1,253 @@
+// One suite, every queue: the embedded queue on SQLite and on PostgreSQL,
+// and Redis Streams on a real redis-server (restarted mid-run in one test).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "infra/queue/db_queue.hpp"
+#include "infra/queue/redis_queue.hpp"
+#include "support/databases.hpp"
+#include "support/redis_server.hpp"
+
+namespace companion::queue {
+namespace {
+
+using namespace std::chrono_literals;
+
+enum class Backend { kSqlite, kPostgres, kRedis };
+
+class QueueSuite : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == Backend::kRedis) {
+      redis_ = std::make_unique<test_support::RedisServer>();
+      queue_ = make_redis();
+      other_ = make_redis();
+      return;
+    }
+    auto dialect = GetParam() == Backend::kSqlite ? db::Dialect::kSqlite : db::Dialect::kPostgres;
+    if (dialect == db::Dialect::kPostgres)
+      ASSERT_TRUE(std::getenv(test_support::kPgUrlVariable))
+          << test_support::kPgUrlVariable << " is not set (scripts/test.sh starts PostgreSQL)";
+    scratch_ = std::make_unique<test_support::ScratchDatabase>(dialect);
+    db::DatabaseSettings settings;
+    settings.url = scratch_->url();
+    settings.pool_size = 4;
+    database_ = db::open_database(settings, pool_);
+    db::migrate(*database_, db::migrations_for(dialect, embedded::migrations()));
+    queue_ = std::make_unique<DbQueue>(*database_, clock_, ids_);
+    other_ = std::make_unique<DbQueue>(*database_, clock_, ids_);
+  }
+  void TearDown() override {
+    queue_.reset();
+    other_.reset();
+    database_.reset();
+    scratch_.reset();
+    redis_.reset();
+  }
+  std::unique_ptr<Queue> make_redis() {
+    return std::make_unique<RedisQueue>(RedisSettings{.url = redis_->url()}, ids_);
+  }
+  // Claims until something comes (a lease has to run out first), bounded.
+  std::vector<Job> claim_eventually(Queue& q, const std::string& stage,
+                                    std::chrono::milliseconds lease = 10s) {
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    for (;;) {
+      auto jobs = q.claim(stage, 10, lease);
+      if (!jobs.empty() || std::chrono::steady_clock::now() > deadline) return jobs;
+      std::this_thread::sleep_for(5ms);
+    }
+  }
+
+  SystemClock clock_;
+  crypto::UuidV7Generator ids_{clock_};
+  async::BlockingPool pool_{2};
+  std::unique_ptr<test_support::ScratchDatabase> scratch_;
+  std::unique_ptr<db::Database> database_;
+  std::unique_ptr<test_support::RedisServer> redis_;
+  std::unique_ptr<Queue> queue_;
+  std::unique_ptr<Queue> other_;  // a second worker process
+};
+
+TEST_P(QueueSuite, JobsAreClaimedOnceInOrderAndAckedAway) {
+  for (int i = 0; i < 3; ++i)
+    EXPECT_TRUE(queue_->enqueue(
+        {"transcribe", "event-" + std::to_string(i), "{\"n\":" + std::to_string(i) + "}"}));
+  EXPECT_TRUE(queue_->enqueue({"analyze", "event-0", "{}"}));  // another stage
+  EXPECT_EQ(queue_->pending("transcribe"), 3u);
+  auto first = queue_->claim("transcribe", 2, 10s);
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[0].key, "event-0");
+  EXPECT_EQ(first[0].payload, "{\"n\":0}");
+  EXPECT_EQ(first[0].attempt, 1);
+  EXPECT_EQ(first[1].key, "event-1");
+  auto rest = other_->claim("transcribe", 10, 10s);
+  ASSERT_EQ(rest.size(), 1u);
+  EXPECT_EQ(rest[0].key, "event-2");
+  EXPECT_TRUE(queue_->claim("transcribe", 10, 10s).empty());
+  for (auto& j : first) EXPECT_TRUE(queue_->ack(j));
+  EXPECT_TRUE(other_->ack(rest[0]));
+  EXPECT_FALSE(other_->ack(rest[0]));  // once
+  EXPECT_EQ(queue_->pending("transcribe"), 0u);
+  EXPECT_EQ(queue_->pending("analyze"), 1u);
+}
+
+TEST_P(QueueSuite, AKeyIsQueuedOnceWhilePending) {
+  EXPECT_TRUE(queue_->enqueue({"notify", "same", "{\"a\":1}"}));
+  EXPECT_FALSE(queue_->enqueue({"notify", "same", "{\"a\":2}"}));
+  auto jobs = queue_->claim("notify", 10, 10s);
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].payload, "{\"a\":1}");
+  EXPECT_FALSE(queue_->enqueue({"notify", "same", "{\"a\":3}"}));  // leased is pending too
+  EXPECT_TRUE(queue_->ack(jobs[0]));
+  EXPECT_TRUE(queue_->enqueue({"notify", "same", "{\"a\":4}"}));
+}
+
+// A worker that dies keeps its lease only until it runs out; then another
+// takes the job over, and the first one's late ack or extend is refused.
+TEST_P(QueueSuite, AnExpiredLeaseIsTakenOverAndTheOldHolderRefused) {
+  queue_->enqueue({"transcribe", "k", "{}"});
+  auto mine = queue_->claim("transcribe", 1, 50ms);
+  ASSERT_EQ(mine.size(), 1u);
+  auto theirs = claim_eventually(*other_, "transcribe", 50ms);
+  ASSERT_EQ(theirs.size(), 1u);
+  EXPECT_EQ(theirs[0].id, mine[0].id);
+  EXPECT_EQ(theirs[0].attempt, 2);
+  EXPECT_FALSE(queue_->extend(mine[0], 10s));
+  EXPECT_FALSE(queue_->ack(mine[0]));
+  EXPECT_TRUE(other_->extend(theirs[0], 10s));
+  EXPECT_TRUE(other_->ack(theirs[0]));
+  EXPECT_EQ(queue_->pending("transcribe"), 0u);
+}
+
+TEST_P(QueueSuite, ExtendingKeepsTheJob) {
+  queue_->enqueue({"transcribe", "k", "{}"});
+  auto mine = queue_->claim("transcribe", 1, 200ms);
+  ASSERT_EQ(mine.size(), 1u);
+  // Heartbeats every 50 ms for 600 ms (three leases' worth): nobody else
+  // gets the job meanwhile.
+  for (int i = 0; i < 12; ++i) {
+    ASSERT_TRUE(queue_->extend(mine[0], 200ms));
+    EXPECT_TRUE(other_->claim("transcribe", 1, 200ms).empty());
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_TRUE(queue_->ack(mine[0]));
+}
+
+TEST_P(QueueSuite, FailedAttemptsRetryThenGoToTheDeadLetters) {
+  queue_->enqueue({"analyze", "poison", "{\"bad\":true}"});
+  auto a1 = queue_->claim("analyze", 1, 10s);
+  ASSERT_EQ(a1.size(), 1u);
+  queue_->fail(a1[0], "first try", 0ms);
+  auto a2 = claim_eventually(*queue_, "analyze");
+  ASSERT_EQ(a2.size(), 1u);
+  EXPECT_EQ(a2[0].attempt, 2);
+  EXPECT_EQ(a2[0].id, a1[0].id);
+  queue_->fail(a2[0], "decoder crashed", 1h);  // a later retry: not due yet
+  EXPECT_TRUE(queue_->claim("analyze", 1, 10s).empty());
+  EXPECT_EQ(queue_->pending("analyze"), 1u);
+
+  queue_->enqueue({"analyze", "poison-2", "{}"});
+  auto b = queue_->claim("analyze", 1, 10s);
+  ASSERT_EQ(b.size(), 1u);
+  queue_->fail(b[0], "speech recognition failed after 1 attempt", std::nullopt);
+  auto dead = queue_->dead_letters("analyze", 10);
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].key, "poison-2");
+  EXPECT_EQ(dead[0].error, "speech recognition failed after 1 attempt");
+  EXPECT_EQ(dead[0].attempts, 1);
+  EXPECT_EQ(queue_->pending("analyze"), 1u);
+  EXPECT_TRUE(queue_->enqueue({"analyze", "poison-2", "{}"}));  // its key is free again
+}
+
+// Four workers on two queue handles drain 400 jobs: each job is delivered
+// to exactly one of them.
+TEST_P(QueueSuite, ConcurrentWorkersNeverShareAJob) {
+  constexpr int kJobs = 400;
+  for (int i = 0; i < kJobs; ++i) queue_->enqueue({"transcribe", std::to_string(i), "{}"});
+  std::mutex m;
+  std::multiset<std::string> seen;
+  std::atomic<int> acked{0};
+  std::vector<std::thread> workers;
+  for (int w = 0; w < 4; ++w)
+    workers.emplace_back([&, w] {
+      auto& q = w % 2 ? *other_ : *queue_;
+      while (acked.load() < kJobs) {
+        auto jobs = q.claim("transcribe", 8, 30s);
+        for (auto& j : jobs) {
+          {
+            std::lock_guard lock(m);
+            seen.insert(j.key);
+          }
+          if (q.ack(j)) ++acked;
+        }
+        if (jobs.empty()) std::this_thread::sleep_for(1ms);
+      }
+    });
+  for (auto& t : workers) t.join();
+  EXPECT_EQ(acked.load(), kJobs);
+  EXPECT_EQ(seen.size(), static_cast<std::size_t>(kJobs));
+  for (int i = 0; i < kJobs; ++i) EXPECT_EQ(seen.count(std::to_string(i)), 1u) << i;
+}
+
+TEST(RedisQueue, SurvivesARedisRestart) {
+  test_support::RedisServer redis;
+  SystemClock clock;
+  crypto::UuidV7Generator ids(clock);
+  RedisQueue queue({.url = redis.url()}, ids);
+  queue.enqueue({"transcribe", "before", "{}"});
+  auto leased = queue.claim("transcribe", 1, 50ms);
+  ASSERT_EQ(leased.size(), 1u);
+  queue.enqueue({"transcribe", "queued", "{}"});
+  redis.restart();
+  // The same handle reconnects; nothing queued or leased was lost.
+  EXPECT_EQ(queue.pending("transcribe"), 2u);
+  std::set<std::string> keys;
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (keys.size() < 2 && std::chrono::steady_clock::now() < deadline) {
+    for (auto& j : queue.claim("transcribe", 10, 50ms)) {
+      keys.insert(j.key);
+      EXPECT_TRUE(queue.ack(j));
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_EQ(keys, (std::set<std::string>{"before", "queued"}));
+  EXPECT_EQ(queue.pending("transcribe"), 0u);
+}
+
+TEST(RedisQueue, AnUnreachableRedisIsAClearError) {
+  SystemClock clock;
+  crypto::UuidV7Generator ids(clock);
+  EXPECT_THROW(RedisQueue({.url = "redis://127.0.0.1:1", .timeout = 200ms}, ids), QueueError);
+  EXPECT_THROW(RedisQueue({.url = "http://localhost"}, ids), QueueError);
+}
+
+TEST(Backoff, ExponentialWithFullJitterAndACap) {
+  std::mt19937_64 random(7);
+  for (int attempt = 1; attempt <= 12; ++attempt) {
+    auto ceiling = std::min<std::int64_t>(1000 << std::min(attempt - 1, 20), 60'000);
+    for (int i = 0; i < 50; ++i) {
+      auto d = backoff(attempt, 1000ms, 60s, random).count();
+      EXPECT_GE(d, 0);
+      EXPECT_LE(d, ceiling) << attempt;
+    }
+  }
+  // Full jitter spreads retries out instead of bunching them at the ceiling.
+  std::set<std::int64_t> distinct;
+  for (int i = 0; i < 50; ++i) distinct.insert(backoff(5, 1000ms, 60s, random).count());
+  EXPECT_GT(distinct.size(), 40u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, QueueSuite,
+                         ::testing::Values(Backend::kSqlite, Backend::kPostgres, Backend::kRedis),
+                         [](const auto& info) {
+                           return info.param == Backend::kSqlite     ? std::string("Sqlite")
+                                  : info.param == Backend::kPostgres ? std::string("Postgres")
+                                                                     : std::string("Redis");
+                         });
+
+}  // namespace
+}  // namespace companion::queue
