@@ -1,0 +1,143 @@
+// The outbox relay on both databases, into the embedded queue (same
+// transaction) and into Redis: every event becomes one job per routed stage,
+// keyed by the event id, once; events left unpublished by a crash go out on
+// the next pass; two relays at once publish each event once.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "infra/outbox/outbox.hpp"
+#include "infra/queue/db_queue.hpp"
+#include "infra/queue/outbox_relay.hpp"
+#include "infra/queue/redis_queue.hpp"
+#include "support/databases.hpp"
+#include "support/redis_server.hpp"
+
+namespace companion::queue {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct Variant {
+  db::Dialect dialect;
+  bool redis;
+};
+
+class OutboxRelayTest : public ::testing::TestWithParam<Variant> {
+ protected:
+  void SetUp() override {
+    if (GetParam().dialect == db::Dialect::kPostgres)
+      ASSERT_TRUE(std::getenv(test_support::kPgUrlVariable))
+          << test_support::kPgUrlVariable << " is not set (scripts/test.sh starts PostgreSQL)";
+    scratch_ = std::make_unique<test_support::ScratchDatabase>(GetParam().dialect);
+    db::DatabaseSettings settings;
+    settings.url = scratch_->url();
+    settings.pool_size = 4;
+    database_ = db::open_database(settings, pool_);
+    db::migrate(*database_, db::migrations_for(GetParam().dialect, embedded::migrations()));
+    db_queue_ = std::make_unique<DbQueue>(*database_, clock_, ids_);
+    if (GetParam().redis) {
+      redis_ = std::make_unique<test_support::RedisServer>();
+      redis_queue_ = std::make_unique<RedisQueue>(RedisSettings{.url = redis_->url()}, ids_);
+    }
+  }
+  void TearDown() override {
+    redis_queue_.reset();
+    redis_.reset();
+    db_queue_.reset();
+    database_.reset();
+    scratch_.reset();
+  }
+  Queue& queue() { return redis_queue_ ? static_cast<Queue&>(*redis_queue_) : *db_queue_; }
+  OutboxRelay relay() {
+    return OutboxRelay(*database_, queue(), redis_queue_ ? nullptr : db_queue_.get(), clock_,
+                       {{"recording.uploaded", "transcribe"},
+                        {"transcript.ready", "analyze"},
+                        {"transcript.ready", "notify"}});
+  }
+  std::string append(const std::string& topic, const std::string& aggregate) {
+    auto add = [&](db::Connection& c) {
+      return outbox_.append_in(c, {topic, aggregate, {{"interviewId", aggregate}}});
+    };
+    return database_->transact(add);
+  }
+  std::int64_t unpublished() {
+    return database_->acquire(db::Access::kWrite)
+        ->query_one("SELECT COUNT(*) FROM outbox_events WHERE published_at IS NULL")
+        ->int64(0);
+  }
+
+  SystemClock clock_;
+  crypto::UuidV7Generator ids_{clock_};
+  outbox::Outbox outbox_{clock_, ids_};
+  async::BlockingPool pool_{2};
+  std::unique_ptr<test_support::ScratchDatabase> scratch_;
+  std::unique_ptr<db::Database> database_;
+  std::unique_ptr<DbQueue> db_queue_;
+  std::unique_ptr<test_support::RedisServer> redis_;
+  std::unique_ptr<RedisQueue> redis_queue_;
+};
+
+TEST_P(OutboxRelayTest, EveryEventBecomesAJobPerRoutedStageOnce) {
+  auto uploaded = append("recording.uploaded", "i1");
+  auto ready = append("transcript.ready", "i1");
+  append("something.else", "i2");  // no route: marked published, no job
+  auto r = relay();
+  EXPECT_EQ(r.relay_once(), 3u);
+  EXPECT_EQ(unpublished(), 0);
+  EXPECT_EQ(r.relay_once(), 0u);
+
+  auto transcribe = queue().claim("transcribe", 10, 10s);
+  ASSERT_EQ(transcribe.size(), 1u);
+  EXPECT_EQ(transcribe[0].key, uploaded);
+  auto job = boost::json::parse(transcribe[0].payload).as_object();
+  EXPECT_EQ(job.at("eventId").as_string(), uploaded);
+  EXPECT_EQ(job.at("topic").as_string(), "recording.uploaded");
+  EXPECT_EQ(job.at("aggregateId").as_string(), "i1");
+  EXPECT_EQ(job.at("payload").at("interviewId").as_string(), "i1");
+  ASSERT_EQ(queue().claim("analyze", 10, 10s).size(), 1u);
+  auto notify = queue().claim("notify", 10, 10s);
+  ASSERT_EQ(notify.size(), 1u);
+  EXPECT_EQ(notify[0].key, ready);
+}
+
+// A relay that died after publishing but before marking: the next pass
+// publishes again, and the pending job's key keeps it single.
+TEST_P(OutboxRelayTest, ARepublishedEventIsNotQueuedTwice) {
+  auto id = append("recording.uploaded", "i1");
+  auto r = relay();
+  ASSERT_EQ(r.relay_once(), 1u);
+  database_->acquire(db::Access::kWrite)
+      ->execute("UPDATE outbox_events SET published_at = NULL WHERE id = $1", {id});
+  EXPECT_EQ(r.relay_once(), 1u);
+  EXPECT_EQ(queue().pending("transcribe"), 1u);
+}
+
+TEST_P(OutboxRelayTest, TwoRelaysAtOncePublishEachEventOnce) {
+  constexpr int kEvents = 300;
+  for (int i = 0; i < kEvents; ++i) append("recording.uploaded", "i" + std::to_string(i));
+  std::atomic<std::size_t> published{0};
+  std::vector<std::thread> relays;
+  for (int t = 0; t < 2; ++t)
+    relays.emplace_back([&] {
+      auto r = relay();
+      while (auto n = r.relay_once(25)) published += n;
+    });
+  for (auto& t : relays) t.join();
+  EXPECT_EQ(published.load(), static_cast<std::size_t>(kEvents));
+  EXPECT_EQ(unpublished(), 0);
+  EXPECT_EQ(queue().pending("transcribe"), static_cast<std::size_t>(kEvents));
+}
+
+INSTANTIATE_TEST_SUITE_P(Variants, OutboxRelayTest,
+                         ::testing::Values(Variant{db::Dialect::kSqlite, false},
+                                           Variant{db::Dialect::kPostgres, false},
+                                           Variant{db::Dialect::kPostgres, true}),
+                         [](const auto& info) {
+                           std::string name =
+                               info.param.dialect == db::Dialect::kSqlite ? "Sqlite" : "Postgres";
+                           return name + (info.param.redis ? "Redis" : "Embedded");
+                         });
+
+}  // namespace
+}  // namespace companion::queue
