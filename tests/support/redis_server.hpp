@@ -6,6 +6,7 @@
 #include <hiredis/hiredis.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -33,6 +34,9 @@ class RedisServer {
     ::kill(pid_, SIGTERM);
     int status = 0;
     ::waitpid(pid_, &status, 0);
+    // Its own children (an AOF rewrite) are in its process group: they go
+    // too, so nothing outlives the test holding its output open.
+    ::kill(-pid_, SIGKILL);
     pid_ = -1;
   }
   void restart() {
@@ -58,6 +62,10 @@ class RedisServer {
     auto dir = dir_.path().string();
     pid_ = ::fork();
     if (pid_ == 0) {
+      // Dies with the test process, however that ends: an orphan would keep
+      // the test's output pipe open and hang the runner.
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      ::setpgid(0, 0);
       ::execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1",
                "--dir", dir.c_str(), "--appendonly", "yes", "--appendfsync", "always", "--save", "",
                "--loglevel", "warning", static_cast<char*>(nullptr));

@@ -1,0 +1,157 @@
+#include "infra/queue/worker.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace companion::queue {
+namespace {
+
+using boost::asio::awaitable;
+
+awaitable<void> wait(boost::asio::steady_timer& timer, std::chrono::milliseconds d) {
+  timer.expires_after(d);
+  boost::system::error_code ec;
+  co_await timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+}
+
+}  // namespace
+
+Worker::Worker(boost::asio::io_context& io, async::BlockingPool& pool, Queue& queue,
+               StageSettings settings, JobHandler handler, DeadHandler on_dead, log::Logger& logger)
+    : io_(io),
+      pool_(pool),
+      queue_(queue),
+      settings_(std::move(settings)),
+      handler_(std::move(handler)),
+      on_dead_(std::move(on_dead)),
+      logger_(logger),
+      idle_(io),
+      drained_(io),
+      random_(std::random_device{}()) {}
+
+Worker::~Worker() = default;
+
+void Worker::start() {
+  running_ = true;
+  loop_done_ = false;
+  boost::asio::co_spawn(io_, loop(), boost::asio::detached);
+}
+
+void Worker::wake() {
+  boost::asio::post(io_, [this] {
+    woken_ = true;
+    idle_.cancel();
+  });
+}
+
+awaitable<void> Worker::stop() {
+  running_ = false;
+  idle_.cancel();
+  while (!loop_done_ || in_flight_ > 0) co_await wait(drained_, std::chrono::seconds(1));
+}
+
+awaitable<void> Worker::loop() {
+  while (running_) {
+    std::vector<Job> jobs;
+    auto free = settings_.concurrency - in_flight_.load();
+    if (free > 0) {
+      auto want = std::min(free, settings_.claim_batch);
+      try {
+        jobs = co_await pool_.run(
+            [&] { return queue_.claim(settings_.stage, want, settings_.lease); });
+      } catch (const std::exception& e) {
+        logger_.warn("could not claim jobs", {{"stage", settings_.stage}, {"error", e.what()}});
+      }
+    }
+    for (auto& job : jobs) {
+      ++in_flight_;
+      boost::asio::co_spawn(io_, run(std::move(job)), boost::asio::detached);
+    }
+    // Nothing due, or no room: wait for the poll interval, a wake(), or a
+    // finished job.
+    if (running_ && !woken_ && (jobs.empty() || in_flight_ >= settings_.concurrency))
+      co_await wait(idle_, settings_.idle_poll);
+    woken_ = false;
+  }
+  loop_done_ = true;
+  drained_.cancel();
+}
+
+awaitable<void> Worker::keep_alive(const Job& job, std::shared_ptr<bool> done,
+                                   std::shared_ptr<boost::asio::steady_timer> timer) {
+  const auto every = std::max(settings_.lease / 3, std::chrono::milliseconds(1));
+  Job held = job;
+  for (;;) {
+    co_await wait(*timer, every);
+    if (*done) co_return;
+    try {
+      bool kept = co_await pool_.run([&] { return queue_.extend(held, settings_.lease); });
+      if (!kept) {
+        logger_.warn("a job's lease was lost; another worker has it",
+                     {{"stage", settings_.stage}, {"jobId", held.id}});
+        co_return;
+      }
+    } catch (const std::exception& e) {
+      logger_.warn("could not extend a lease", {{"stage", settings_.stage}, {"error", e.what()}});
+    }
+  }
+}
+
+awaitable<void> Worker::run(Job job) {
+  std::string error;
+  bool permanent = false;
+  if (job.attempt > settings_.max_attempts) {
+    // Its worker died on it every time: do not run it again.
+    error = "the worker stopped during each of " + std::to_string(job.attempt - 1) + " attempts";
+    permanent = true;
+  } else {
+    auto done = std::make_shared<bool>(false);
+    auto timer = std::make_shared<boost::asio::steady_timer>(io_);
+    boost::asio::co_spawn(io_, keep_alive(job, done, timer), boost::asio::detached);
+    try {
+      co_await handler_(job);
+    } catch (const PermanentFailure& e) {
+      error = e.what();
+      permanent = true;
+    } catch (const std::exception& e) {
+      error = e.what();
+      if (error.empty()) error = "unknown error";
+    }
+    *done = true;
+    timer->cancel();
+  }
+
+  try {
+    if (error.empty()) {
+      co_await pool_.run([&] { return queue_.ack(job); });
+      ++processed_;
+    } else if (permanent || job.attempt >= settings_.max_attempts) {
+      co_await pool_.run([&] { queue_.fail(job, error, std::nullopt); });
+      logger_.warn("a job failed for good", {{"stage", settings_.stage},
+                                             {"jobId", job.id},
+                                             {"attempts", job.attempt},
+                                             {"error", error}});
+      if (on_dead_) co_await on_dead_(job, error);
+    } else {
+      auto delay = backoff(job.attempt, settings_.backoff_base, settings_.backoff_cap, random_);
+      co_await pool_.run([&] { queue_.fail(job, error, delay); });
+      logger_.info("a job will be retried",
+                   {{"stage", settings_.stage},
+                    {"jobId", job.id},
+                    {"attempt", job.attempt},
+                    {"retryInMs", static_cast<std::int64_t>(delay.count())},
+                    {"error", error}});
+    }
+  } catch (const std::exception& e) {
+    // The lease runs out and the job comes back: at least once.
+    logger_.warn("could not settle a job", {{"stage", settings_.stage}, {"error", e.what()}});
+  }
+  --in_flight_;
+  woken_ = true;
+  idle_.cancel();
+  if (!running_ && in_flight_ == 0) drained_.cancel();
+}
+
+}  // namespace companion::queue

@@ -1,0 +1,89 @@
+#pragma once
+// Runs one stage's jobs: claims what is due (never more at once than the
+// stage's concurrency: admission control), keeps each lease alive while
+// its handler works, acks on success, retries failures with exponential
+// backoff and full jitter, and after the last attempt moves the job to the
+// dead letters and tells `on_dead` (the module marks its interview failed).
+//
+// A job claimed again after more than `max_attempts` deliveries (its
+// worker kept dying on it: a poison job) is buried without running.
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <random>
+#include <stdexcept>
+#include <string>
+
+#include "infra/async/blocking_pool.hpp"
+#include "infra/log/logger.hpp"
+#include "infra/queue/queue.hpp"
+
+namespace companion::queue {
+
+// Thrown by a handler when trying again cannot help (the input is bad):
+// the job goes to the dead letters at once.
+class PermanentFailure : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct StageSettings {
+  std::string stage;
+  std::size_t concurrency = 1;
+  std::chrono::milliseconds lease{30'000};
+  int max_attempts = 5;
+  std::chrono::milliseconds backoff_base{1000};
+  std::chrono::milliseconds backoff_cap{300'000};
+  std::chrono::milliseconds idle_poll{200};  // when nothing was due
+  std::size_t claim_batch = 16;
+};
+
+using JobHandler = std::function<boost::asio::awaitable<void>(const Job&)>;
+// The job was buried: the error, and how many attempts it had.
+using DeadHandler =
+    std::function<boost::asio::awaitable<void>(const Job&, const std::string& error)>;
+
+class Worker {
+ public:
+  Worker(boost::asio::io_context& io, async::BlockingPool& pool, Queue& queue,
+         StageSettings settings, JobHandler handler, DeadHandler on_dead, log::Logger& logger);
+  ~Worker();
+
+  void start();
+  // Stops claiming and waits for the jobs in flight to finish.
+  boost::asio::awaitable<void> stop();
+  // Something was queued for this stage here: look now, not at the next poll.
+  void wake();
+
+  std::size_t in_flight() const { return in_flight_.load(); }
+  std::uint64_t processed() const { return processed_.load(); }
+
+ private:
+  boost::asio::awaitable<void> loop();
+  boost::asio::awaitable<void> run(Job job);
+  boost::asio::awaitable<void> keep_alive(const Job& job, std::shared_ptr<bool> done,
+                                          std::shared_ptr<boost::asio::steady_timer> timer);
+
+  boost::asio::io_context& io_;
+  async::BlockingPool& pool_;
+  Queue& queue_;
+  StageSettings settings_;
+  JobHandler handler_;
+  DeadHandler on_dead_;
+  log::Logger& logger_;
+  boost::asio::steady_timer idle_;
+  boost::asio::steady_timer drained_;
+  std::atomic<std::size_t> in_flight_{0};
+  std::atomic<std::uint64_t> processed_{0};
+  bool running_ = false;
+  bool woken_ = false;  // a job finished or wake() came while the loop was busy
+  bool loop_done_ = true;
+  std::mt19937_64 random_;
+};
+
+}  // namespace companion::queue

@@ -1,0 +1,197 @@
+// The stage worker on the embedded queue (SQLite) and on Redis: admission
+// control, leases kept alive for long jobs, retries with backoff, dead
+// letters, poison jobs.
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <thread>
+
+#include "infra/queue/db_queue.hpp"
+#include "infra/queue/redis_queue.hpp"
+#include "infra/queue/worker.hpp"
+#include "support/databases.hpp"
+#include "support/redis_server.hpp"
+
+namespace companion::queue {
+namespace {
+
+using namespace std::chrono_literals;
+namespace net = boost::asio;
+
+class WorkerTest : public ::testing::TestWithParam<bool> {  // true: Redis
+ protected:
+  void SetUp() override {
+    if (GetParam()) {
+      redis_ = std::make_unique<test_support::RedisServer>();
+      queue_ = std::make_unique<RedisQueue>(RedisSettings{.url = redis_->url()}, ids_);
+      other_ = std::make_unique<RedisQueue>(RedisSettings{.url = redis_->url()}, ids_);
+    } else {
+      scratch_ = std::make_unique<test_support::ScratchDatabase>(db::Dialect::kSqlite);
+      db::DatabaseSettings settings;
+      settings.url = scratch_->url();
+      database_ = db::open_database(settings, db_pool_);
+      db::migrate(*database_, db::migrations_for(db::Dialect::kSqlite, embedded::migrations()));
+      queue_ = std::make_unique<DbQueue>(*database_, clock_, ids_);
+      other_ = std::make_unique<DbQueue>(*database_, clock_, ids_);
+    }
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  void TearDown() override {
+    if (worker_) {
+      std::promise<void> stopped;
+      net::co_spawn(io_, worker_->stop(), [&](std::exception_ptr) { stopped.set_value(); });
+      stopped.get_future().wait();
+    }
+    guard_.reset();
+    io_.stop();
+    thread_.join();
+    worker_.reset();
+    queue_.reset();
+    other_.reset();
+    database_.reset();
+    scratch_.reset();
+    redis_.reset();
+  }
+  void start(StageSettings settings, JobHandler handler) {
+    settings.stage = "transcribe";
+    settings.idle_poll = 10ms;
+    worker_ = std::make_unique<Worker>(
+        io_, pool_, *queue_, settings, std::move(handler),
+        [this](const Job& job, const std::string& error) -> net::awaitable<void> {
+          std::lock_guard lock(mutex_);
+          dead_.push_back(job.key + ": " + error);
+          co_return;
+        },
+        logger_);
+    net::post(io_, [this] { worker_->start(); });
+  }
+  template <class F>
+  void wait_until(F done) {
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (!done() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(2ms);
+    ASSERT_TRUE(done()) << "timed out";
+  }
+  std::vector<std::string> dead() {
+    std::lock_guard lock(mutex_);
+    return dead_;
+  }
+  static net::awaitable<void> sleep(std::chrono::milliseconds d) {
+    net::steady_timer t(co_await net::this_coro::executor, d);
+    co_await t.async_wait(net::use_awaitable);
+  }
+
+  SystemClock clock_;
+  crypto::UuidV7Generator ids_{clock_};
+  log::Logger logger_{log::Level::kOff, log::Format::kJson};
+  async::BlockingPool db_pool_{2};
+  async::BlockingPool pool_{2};
+  std::unique_ptr<test_support::ScratchDatabase> scratch_;
+  std::unique_ptr<db::Database> database_;
+  std::unique_ptr<test_support::RedisServer> redis_;
+  std::unique_ptr<Queue> queue_;
+  std::unique_ptr<Queue> other_;
+  net::io_context io_;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> guard_{
+      net::make_work_guard(io_)};
+  std::thread thread_;
+  std::unique_ptr<Worker> worker_;
+  std::mutex mutex_;
+  std::vector<std::string> dead_;
+};
+
+TEST_P(WorkerTest, NeverRunsMoreJobsAtOnceThanItsConcurrency) {
+  for (int i = 0; i < 12; ++i) queue_->enqueue({"transcribe", std::to_string(i), "{}"});
+  std::atomic<int> running{0}, most{0}, done{0};
+  start({.concurrency = 3}, [&](const Job&) -> net::awaitable<void> {
+    int now = ++running;
+    int seen = most.load();
+    while (now > seen && !most.compare_exchange_weak(seen, now)) {
+    }
+    co_await sleep(20ms);
+    --running;
+    ++done;
+  });
+  wait_until([&] { return worker_->processed() == 12; });
+  EXPECT_EQ(done.load(), 12);
+  EXPECT_EQ(most.load(), 3);
+  EXPECT_EQ(queue_->pending("transcribe"), 0u);
+}
+
+TEST_P(WorkerTest, FailuresAreRetriedWithBackoffThenBuriedWithTheReason) {
+  queue_->enqueue({"transcribe", "flaky", "{}"});
+  std::atomic<int> calls{0};
+  start({.max_attempts = 3, .backoff_base = 1ms, .backoff_cap = 5ms},
+        [&](const Job& job) -> net::awaitable<void> {
+          EXPECT_EQ(job.attempt, ++calls);
+          throw std::runtime_error("the decoder crashed");
+          co_return;
+        });
+  wait_until([&] { return !dead().empty(); });
+  EXPECT_EQ(calls.load(), 3);
+  EXPECT_EQ(dead(), (std::vector<std::string>{"flaky: the decoder crashed"}));
+  auto letters = queue_->dead_letters("transcribe", 10);
+  ASSERT_EQ(letters.size(), 1u);
+  EXPECT_EQ(letters[0].attempts, 3);
+  EXPECT_EQ(letters[0].error, "the decoder crashed");
+}
+
+TEST_P(WorkerTest, APermanentFailureIsBuriedAtOnce) {
+  queue_->enqueue({"transcribe", "silent", "{}"});
+  std::atomic<int> calls{0};
+  start({.max_attempts = 5}, [&](const Job&) -> net::awaitable<void> {
+    ++calls;
+    throw PermanentFailure("the recording has no audio stream");
+    co_return;
+  });
+  wait_until([&] { return !dead().empty(); });
+  EXPECT_EQ(calls.load(), 1);
+  EXPECT_EQ(dead()[0], "silent: the recording has no audio stream");
+}
+
+// A job whose worker died on it every time (its lease ran out each time)
+// is buried when it comes back past the last attempt, without running.
+// (Every claimer uses the same lease, as workers of one stage do.)
+TEST_P(WorkerTest, APoisonJobThatKillsItsWorkersIsNotRunAgain) {
+  queue_->enqueue({"transcribe", "poison", "{}"});
+  for (int i = 0; i < 2; ++i) {
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (other_->claim("transcribe", 1, 30ms).empty() &&
+           std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(2ms);
+  }
+  std::atomic<int> calls{0};
+  start({.lease = 30ms, .max_attempts = 2}, [&](const Job&) -> net::awaitable<void> {
+    ++calls;
+    co_return;
+  });
+  wait_until([&] { return !dead().empty(); });
+  EXPECT_EQ(calls.load(), 0);
+  EXPECT_NE(dead()[0].find("the worker stopped during each of 2 attempts"), std::string::npos);
+}
+
+// A job that takes four leases' time keeps its lease (heartbeats), so
+// another worker never gets it, and it is acked once.
+TEST_P(WorkerTest, ALongJobKeepsItsLease) {
+  queue_->enqueue({"transcribe", "long", "{}"});
+  std::atomic<bool> started{false};
+  start({.lease = 150ms}, [&](const Job&) -> net::awaitable<void> {
+    started = true;
+    co_await sleep(600ms);
+  });
+  wait_until([&] { return started.load(); });
+  while (worker_->processed() == 0) {
+    EXPECT_TRUE(other_->claim("transcribe", 1, 150ms).empty());
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(queue_->pending("transcribe"), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Queues, WorkerTest, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "Redis" : "Sqlite"; });
+
+}  // namespace
+}  // namespace companion::queue
