@@ -95,6 +95,19 @@ TEST_P(QueueSuite, JobsAreClaimedOnceInOrderAndAckedAway) {
   EXPECT_EQ(queue_->pending("analyze"), 1u);
 }
 
+TEST_P(QueueSuite, BatchesEnqueueAndAckTogether) {
+  std::vector<NewJob> batch;
+  for (int i = 0; i < 5; ++i) batch.push_back({"notify", "b" + std::to_string(i), "{}"});
+  batch.push_back({"notify", "b0", "{}"});  // repeated key: once
+  EXPECT_EQ(queue_->enqueue_all(batch), 5u);
+  auto jobs = queue_->claim("notify", 10, 10s);
+  ASSERT_EQ(jobs.size(), 5u);
+  EXPECT_EQ(queue_->ack_all(jobs), 5u);
+  EXPECT_EQ(queue_->ack_all(jobs), 0u);
+  EXPECT_EQ(queue_->pending("notify"), 0u);
+  EXPECT_TRUE(queue_->enqueue({"notify", "b0", "{}"}));  // keys are free again
+}
+
 TEST_P(QueueSuite, AKeyIsQueuedOnceWhilePending) {
   EXPECT_TRUE(queue_->enqueue({"notify", "same", "{\"a\":1}"}));
   EXPECT_FALSE(queue_->enqueue({"notify", "same", "{\"a\":2}"}));

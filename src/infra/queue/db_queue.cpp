@@ -73,6 +73,24 @@ bool DbQueue::extend(const Job& job, std::chrono::milliseconds lease) {
   return conn->execute(kExtend, {job.id, job.lease, clock_.now_ms() + lease.count()}) == 1;
 }
 
+std::size_t DbQueue::enqueue_all(const std::vector<NewJob>& jobs) {
+  auto add = [&](db::Connection& c) {
+    std::size_t added = 0;
+    for (const auto& j : jobs) added += enqueue_in(c, j);
+    return added;
+  };
+  return db_.transact(add);
+}
+
+std::size_t DbQueue::ack_all(const std::vector<Job>& jobs) {
+  auto finish = [&](db::Connection& c) {
+    std::size_t acked = 0;
+    for (const auto& j : jobs) acked += c.execute(kAck, {j.id, j.lease}) == 1;
+    return acked;
+  };
+  return db_.transact(finish);
+}
+
 bool DbQueue::ack(const Job& job) {
   auto conn = db_.acquire(db::Access::kWrite);
   return conn->execute(kAck, {job.id, job.lease}) == 1;

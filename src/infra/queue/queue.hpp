@@ -48,6 +48,12 @@ class Queue {
   // Adds the job unless one with the same stage and key is pending;
   // returns whether it was added.
   virtual bool enqueue(const NewJob& job) = 0;
+  // Several at once (one transaction or script); returns how many were added.
+  virtual std::size_t enqueue_all(const std::vector<NewJob>& jobs) {
+    std::size_t added = 0;
+    for (const auto& j : jobs) added += enqueue(j);
+    return added;
+  }
   // Up to `max` jobs of `stage` that are due (new, due for a retry, or
   // whose lease ran out), each leased for `lease`. Empty when none is due.
   virtual std::vector<Job> claim(const std::string& stage, std::size_t max,
@@ -57,6 +63,12 @@ class Queue {
   virtual bool extend(const Job& job, std::chrono::milliseconds lease) = 0;
   // The job is done; false when this delivery no longer held it.
   virtual bool ack(const Job& job) = 0;
+  // Several at once; returns how many this caller still held.
+  virtual std::size_t ack_all(const std::vector<Job>& jobs) {
+    std::size_t acked = 0;
+    for (const auto& j : jobs) acked += ack(j);
+    return acked;
+  }
   // The attempt failed: the job is due again after `retry_after`, or, with
   // nullopt, moves to the dead letters with the error.
   virtual void fail(const Job& job, const std::string& error,

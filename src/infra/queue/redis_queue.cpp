@@ -5,6 +5,7 @@
 #include <charconv>
 #include <chrono>
 
+#include "infra/crypto/digest.hpp"
 #include "infra/crypto/encoding.hpp"
 
 namespace companion::queue {
@@ -204,13 +205,97 @@ RedisQueue::Reply RedisQueue::command(const std::vector<std::string>& args) {
   }
 }
 
+// EVALSHA (the script is sent once per Redis, not with every call); EVAL
+// when Redis does not know it yet (first use, or after a restart).
 RedisQueue::Reply RedisQueue::script(const std::string& source,
                                      const std::vector<std::string>& keys,
                                      const std::vector<std::string>& args) {
-  std::vector<std::string> cmd{"EVAL", source, std::to_string(keys.size())};
+  auto& sha = shas_[source];
+  if (sha.empty()) {
+    crypto::Digest d(crypto::DigestAlgorithm::kSha1);
+    d.update(source);
+    sha = crypto::hex_encode(d.finish());
+  }
+  std::vector<std::string> cmd{"EVALSHA", sha, std::to_string(keys.size())};
   cmd.insert(cmd.end(), keys.begin(), keys.end());
   cmd.insert(cmd.end(), args.begin(), args.end());
+  try {
+    return command(cmd);
+  } catch (const QueueError& e) {
+    if (std::string(e.what()).find("NOSCRIPT") == std::string::npos) throw;
+  }
+  cmd[0] = "EVAL";
+  cmd[1] = source;
   return command(cmd);
+}
+
+// KEYS: stream. ARGV: (id, key, payload, dedup key) per job.
+constexpr const char* kEnqueueAll = R"lua(
+local added = 0
+for i = 1, #ARGV, 4 do
+  if redis.call('SET', ARGV[i + 3], ARGV[i], 'NX') then
+    redis.call('XADD', KEYS[1], '*', 'id', ARGV[i], 'key', ARGV[i + 1], 'payload', ARGV[i + 2])
+    added = added + 1
+  end
+end
+return added
+)lua";
+
+std::size_t RedisQueue::enqueue_all(const std::vector<NewJob>& jobs) {
+  // One script per stage present, in the order given.
+  std::size_t added = 0;
+  std::size_t start = 0;
+  while (start < jobs.size()) {
+    auto end = start;
+    std::vector<std::string> args;
+    while (end < jobs.size() && jobs[end].stage == jobs[start].stage) {
+      const auto& j = jobs[end++];
+      args.insert(args.end(), {ids_.next(), j.key, j.payload, key(j.stage, "key:" + j.key)});
+    }
+    std::lock_guard lock(mutex_);
+    ensure_group(jobs[start].stage);
+    auto r = script(kEnqueueAll, {key(jobs[start].stage)}, args);
+    added += static_cast<std::size_t>(integer(r.get()));
+    start = end;
+  }
+  return added;
+}
+
+// KEYS: stream, attempts. ARGV: group, consumer, then (entry, id, dedup
+// key) per job.
+constexpr const char* kAckAll = R"lua(
+local acked = 0
+for i = 3, #ARGV, 3 do
+  local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
+  if #p == 1 and p[1][2] == ARGV[2] then
+    redis.call('XACK', KEYS[1], ARGV[1], ARGV[i])
+    redis.call('XDEL', KEYS[1], ARGV[i])
+    redis.call('HDEL', KEYS[2], ARGV[i + 1])
+    redis.call('DEL', ARGV[i + 2])
+    acked = acked + 1
+  end
+end
+return acked
+)lua";
+
+std::size_t RedisQueue::ack_all(const std::vector<Job>& jobs) {
+  if (jobs.empty()) return 0;
+  std::string consumer;
+  std::vector<std::string> args{kGroup, ""};
+  for (const auto& j : jobs) {
+    if (j.stage != jobs.front().stage) throw QueueError("ack_all takes jobs of one stage");
+    auto [c, entry] = split_lease(j.lease);
+    if (!consumer.empty() && c != consumer) throw QueueError("ack_all takes one claim's jobs");
+    consumer = c;
+    args.push_back(entry);
+    args.push_back(j.id);
+    args.push_back(key(j.stage, "key:" + j.key));
+  }
+  args[1] = consumer;
+  const auto& stage = jobs.front().stage;
+  std::lock_guard lock(mutex_);
+  auto r = script(kAckAll, {key(stage), key(stage, "attempts")}, args);
+  return static_cast<std::size_t>(integer(r.get()));
 }
 
 std::string RedisQueue::key(const std::string& stage, std::string_view suffix) const {

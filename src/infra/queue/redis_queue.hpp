@@ -17,6 +17,7 @@
 
 #include <memory>
 #include <mutex>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -48,6 +49,8 @@ class RedisQueue final : public Queue {
                          std::chrono::milliseconds lease) override;
   bool extend(const Job& job, std::chrono::milliseconds lease) override;
   bool ack(const Job& job) override;
+  std::size_t enqueue_all(const std::vector<NewJob>& jobs) override;
+  std::size_t ack_all(const std::vector<Job>& jobs) override;
   void fail(const Job& job, const std::string& error,
             std::optional<std::chrono::milliseconds> retry_after) override;
   std::vector<DeadJob> dead_letters(const std::string& stage, std::size_t limit) override;
@@ -79,6 +82,7 @@ class RedisQueue final : public Queue {
   std::mutex mutex_;
   redisContext* ctx_ = nullptr;
   std::set<std::string> groups_;
+  std::map<std::string, std::string> shas_;  // script -> SHA-1, for EVALSHA
 };
 
 }  // namespace companion::queue
