@@ -6,10 +6,12 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iomanip>
 #include <iostream>
 #include <iterator>
@@ -20,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "infra/media/decoder.hpp"
 #include "infra/media/probe.hpp"
 
 namespace companion::media {
@@ -412,6 +415,86 @@ TEST_F(MediaProbeTest, ProbesConcurrentlyFromFourThreads) {
 TEST_F(MediaProbeTest, ProbeFileReportsAMissingFileAsAnIoError) {
   EXPECT_THROW(probe_file(file("no-such-file.wav")), std::system_error);
   EXPECT_THROW(probe_file(dir_), std::system_error);
+}
+
+// decode(): what the transcription stage reads. Each file is 3 s of two
+// voices, one per channel.
+struct Decoded {
+  DecodeResult result;
+  std::vector<std::vector<std::int16_t>> channels;
+  std::size_t largest_block = 0;
+};
+
+Decoded decode_file(const fs::path& p, std::function<bool()> cancelled = {}) {
+  auto bytes = std::make_shared<const std::string>(read_file(p));
+  Decoded out;
+  DecodeOptions options;
+  options.cancelled = std::move(cancelled);
+  out.result =
+      decode(memory_reader(bytes, true), bytes->size(), options,
+             [&](const std::vector<std::span<const std::int16_t>>& block) {
+               out.channels.resize(block.size());
+               for (std::size_t c = 0; c < block.size(); ++c)
+                 out.channels[c].insert(out.channels[c].end(), block[c].begin(), block[c].end());
+               out.largest_block = std::max(out.largest_block, block[0].size());
+             });
+  return out;
+}
+
+double rms(const std::vector<std::int16_t>& samples) {
+  double sum = 0;
+  for (auto s : samples) sum += double(s) * s;
+  return samples.empty() ? 0 : std::sqrt(sum / double(samples.size()));
+}
+
+TEST_F(MediaProbeTest, DecodesEachFormatTo16KilohertzOneChannelPerSpeaker) {
+  for (const char* name : {"speech.wav", "speech.mp3", "speech.m4a", "speech.ogg", "speech.webm",
+                           "speech-stream.webm", "speech.flac", "interview.mp4"}) {
+    auto d = decode_file(file(name));
+    EXPECT_EQ(d.result.channels, 2) << name;
+    EXPECT_FALSE(d.result.truncated) << name;
+    ASSERT_EQ(d.channels.size(), 2u) << name;
+    EXPECT_EQ(d.channels[0].size(), d.result.frames) << name;
+    EXPECT_EQ(d.channels[1].size(), d.result.frames) << name;
+    // 3 s at 16 kHz, give or take the codecs' delay and padding.
+    EXPECT_NEAR(double(d.result.frames), 48000.0, 48000.0 * 0.03) << name;
+    // Both voices are there, and they are not the same signal.
+    EXPECT_GT(rms(d.channels[0]), 100.0) << name;
+    EXPECT_GT(rms(d.channels[1]), 100.0) << name;
+    EXPECT_NE(d.channels[0], d.channels[1]) << name;
+    // Streamed: no block holds more than a fraction of a second.
+    EXPECT_LT(d.largest_block, 16000u) << name;
+  }
+}
+
+TEST_F(MediaProbeTest, DecodesOtherLayoutsToMono) {
+  for (const char* name : {"speech-6ch.wav", "speech-8k.wav"}) {
+    auto d = decode_file(file(name));
+    EXPECT_EQ(d.result.channels, 1) << name;
+    EXPECT_NEAR(double(d.result.frames), 48000.0, 480.0) << name;
+    EXPECT_GT(rms(d.channels[0]), 100.0) << name;
+  }
+}
+
+TEST_F(MediaProbeTest, DecodeRefusesWhatIsNotAudioAndStopsWhenCancelled) {
+  auto problem_of = [&](const char* name) {
+    try {
+      decode_file(file(name));
+      return std::string("decoded");
+    } catch (const MediaError& e) {
+      return std::string(describe(e.problem()));
+    }
+  };
+  EXPECT_EQ(problem_of("not-audio.mp3"), describe(MediaProblem::kNotMedia));
+  EXPECT_EQ(problem_of("video-only.mp4"), describe(MediaProblem::kNoAudio));
+  EXPECT_EQ(problem_of("empty.m4a"), describe(MediaProblem::kEmpty));
+  // A truncated mp3 decodes as far as it goes.
+  auto cut = decode_file(file("truncated.mp3"));
+  EXPECT_GT(cut.result.frames, 8000u);
+  EXPECT_LT(cut.result.frames, 40000u);
+  int blocks = 0;
+  EXPECT_THROW(decode_file(file("speech.wav"), [&] { return ++blocks > 2; }), DecodeCancelled);
+  EXPECT_EQ(blocks, 3);
 }
 
 }  // namespace
