@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "infra/asr/segmenter.hpp"
 #include "infra/media/decoder.hpp"
 #include "infra/media/probe.hpp"
 
@@ -495,6 +496,27 @@ TEST_F(MediaProbeTest, DecodeRefusesWhatIsNotAudioAndStopsWhenCancelled) {
   int blocks = 0;
   EXPECT_THROW(decode_file(file("speech.wav"), [&] { return ++blocks > 2; }), DecodeCancelled);
   EXPECT_EQ(blocks, 3);
+}
+
+// Decoded speech through the segmenter: each voice is found where it
+// speaks, and the padding never runs past the channel's end.
+TEST_F(MediaProbeTest, DecodedSpeechIsSegmentedPerChannel) {
+  auto d = decode_file(file("speech.wav"));
+  for (std::size_t c = 0; c < 2; ++c) {
+    asr::Segmenter segmenter;
+    auto segments = segmenter.push(d.channels[c]);
+    auto rest = segmenter.finish();
+    segments.insert(segments.end(), rest.begin(), rest.end());
+    ASSERT_FALSE(segments.empty()) << c;
+    std::uint64_t speech = 0;
+    for (auto& seg : segments) {
+      EXPECT_LT(seg.begin, seg.end);
+      EXPECT_LE(seg.end, d.result.frames);
+      speech += seg.end - seg.begin;
+    }
+    // Each sentence is 1.5 to 3 s long, inside a 3 s channel.
+    EXPECT_GT(speech, 16000u) << c;
+  }
 }
 
 }  // namespace
