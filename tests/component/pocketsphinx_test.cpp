@@ -5,10 +5,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include "infra/asr/pocketsphinx_engine.hpp"
+#include "infra/asr/transcriber.hpp"
 #include "support/databases.hpp"
 
 namespace companion::asr {
@@ -87,6 +89,55 @@ TEST(Pocketsphinx, RecognisesSynthesisedSpeechWithWordTimes) {
   std::cout << "  WER " << wer << " over " << total << " words\n";
   EXPECT_LE(wer, 0.35);
   EXPECT_TRUE(recognizer->recognize({}).words.empty());
+}
+
+// A two-person recording (one voice per channel, the second answering
+// after the first): each channel's words, in recording time.
+TEST(Pocketsphinx, TranscribesEachChannelInRecordingTime) {
+  test_support::TempDir dir;
+  const std::string question = "Tell me about a time you solved a hard problem.";
+  const std::string answer = "I rebuilt our deploy pipeline in two weeks.";
+  auto d = dir.path().string();
+  auto cmd = "flite -voice slt -t '" + question + "' -o " + d + "/q.wav && flite -voice rms -t '" +
+             answer + "' -o " + d + "/a.wav && sox -V1 -D " + d + "/q.wav -r 16000 " + d +
+             "/left.wav pad 0.5 5 && sox -V1 -D " + d + "/a.wav -r 16000 " + d +
+             "/right.wav pad 4.5 1 && sox -V1 -D -M " + d + "/left.wav " + d + "/right.wav " + d +
+             "/call.wav trim 0 9";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  std::ifstream in(d + "/call.wav", std::ios::binary);
+  auto bytes = std::make_shared<std::string>((std::istreambuf_iterator<char>(in)),
+                                             std::istreambuf_iterator<char>());
+  media::ReadAt read = [bytes](std::uint64_t off, std::span<char> out) -> std::size_t {
+    if (off >= bytes->size()) return 0;
+    auto n = std::min<std::size_t>(out.size(), bytes->size() - off);
+    std::memcpy(out.data(), bytes->data() + off, n);
+    return n;
+  };
+  PocketsphinxEngine engine;
+  auto t = transcribe(read, bytes->size(), engine, {.threads = 2});
+  EXPECT_EQ(t.channels, 2);
+  // The shorter channel sets the length (sox -M stops there): about 8.9 s.
+  EXPECT_GT(t.duration, 8.5);
+  EXPECT_LE(t.duration, 9.0);
+  std::string said[2];
+  for (const auto& seg : t.segments) {
+    ASSERT_TRUE(seg.channel == 0 || seg.channel == 1);
+    said[seg.channel] += seg.text + " ";
+    for (const auto& w : seg.words) {
+      EXPECT_GE(w.start, seg.start - 1e-9);
+      EXPECT_LE(w.end, seg.end + 0.05);
+    }
+    // The question is in the first half, the answer in the second.
+    if (seg.channel == 0) EXPECT_LT(seg.start, 4.0);
+    if (seg.channel == 1) EXPECT_GT(seg.start, 4.0);
+  }
+  auto wer = [](const std::string& truth, const std::string& heard) {
+    auto t = words_of(truth);
+    return double(edits(t, words_of(heard))) / double(t.size());
+  };
+  std::cout << "  channel 0: " << said[0] << "\n  channel 1: " << said[1] << "\n";
+  EXPECT_LE(wer(question, said[0]), 0.5);
+  EXPECT_LE(wer(answer, said[1]), 0.5);
 }
 
 }  // namespace
