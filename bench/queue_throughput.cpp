@@ -42,7 +42,8 @@ void drain(std::vector<queue::Queue*> queues, const std::string& stage) {
 void run(benchmark::State& state, std::vector<queue::Queue*> queues) {
   int round = 0;
   for (auto _ : state) {
-    auto stage = "bench-" + std::to_string(round++) + "-" + crypto::hex_encode(crypto::random_bytes(4));
+    auto stage =
+        "bench-" + std::to_string(round++) + "-" + crypto::hex_encode(crypto::random_bytes(4));
     // In batches of 100, as the outbox relay publishes.
     std::vector<queue::NewJob> batch;
     for (int i = 0; i < kJobs; ++i) {

@@ -66,7 +66,7 @@ class Segmenter {
   int loud_run_ = 0;
   std::size_t quiet_run_ = 0;
   std::uint64_t start_frame_ = 0;
-  std::deque<double> recent_;  // energies of the open segment's last cut_window frames
+  std::deque<double> recent_;   // energies of the open segment's last cut_window frames
   std::uint64_t last_end_ = 0;  // samples: segments never overlap
 };
 

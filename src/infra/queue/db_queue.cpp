@@ -57,8 +57,8 @@ std::vector<Job> DbQueue::claim(const std::string& stage, std::size_t max,
   auto token = crypto::hex_encode(crypto::random_bytes(12));
   const char* sql = db_.dialect() == db::Dialect::kPostgres ? kClaimPostgres : kClaimSqlite;
   auto conn = db_.acquire(db::Access::kWrite);
-  auto rows = conn->query(sql, {stage, now, now + lease.count(), token,
-                                static_cast<std::int64_t>(max)});
+  auto rows =
+      conn->query(sql, {stage, now, now + lease.count(), token, static_cast<std::int64_t>(max)});
   std::vector<Job> jobs;
   jobs.reserve(rows.size());
   for (auto& r : rows)
@@ -105,7 +105,8 @@ void DbQueue::fail(const Job& job, const std::string& error,
     return;
   }
   auto bury = [&](db::Connection& c) {
-    if (c.execute(kBury, {job.id, job.lease, error, now}) == 1) c.execute(kAck, {job.id, job.lease});
+    if (c.execute(kBury, {job.id, job.lease, error, now}) == 1)
+      c.execute(kAck, {job.id, job.lease});
   };
   db_.transact(bury);
 }
@@ -124,6 +125,8 @@ std::size_t DbQueue::pending(const std::string& stage) {
   return static_cast<std::size_t>(conn->query_one(kPending, {stage})->int64(0));
 }
 
-void DbQueue::check() { db_.ping(); }
+void DbQueue::check() {
+  db_.ping();
+}
 
 }  // namespace companion::queue

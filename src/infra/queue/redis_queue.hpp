@@ -15,9 +15,9 @@
 // All workers of a stage should use the same lease length.
 #include <hiredis/hiredis.h>
 
+#include <map>
 #include <memory>
 #include <mutex>
-#include <map>
 #include <set>
 #include <string>
 #include <vector>
