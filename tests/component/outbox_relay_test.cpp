@@ -29,12 +29,8 @@ class OutboxRelayTest : public ::testing::TestWithParam<Variant> {
     if (GetParam().dialect == db::Dialect::kPostgres)
       ASSERT_TRUE(std::getenv(test_support::kPgUrlVariable))
           << test_support::kPgUrlVariable << " is not set (scripts/test.sh starts PostgreSQL)";
-    scratch_ = std::make_unique<test_support::ScratchDatabase>(GetParam().dialect);
-    db::DatabaseSettings settings;
-    settings.url = scratch_->url();
-    settings.pool_size = 4;
-    database_ = db::open_database(settings, pool_);
-    db::migrate(*database_, db::migrations_for(GetParam().dialect, embedded::migrations()));
+    migrated_ = std::make_unique<test_support::MigratedDatabase>(GetParam().dialect, pool_);
+    database_ = migrated_->database.get();
     db_queue_ = std::make_unique<DbQueue>(*database_, clock_, ids_);
     if (GetParam().redis) {
       redis_ = std::make_unique<test_support::RedisServer>();
@@ -45,8 +41,7 @@ class OutboxRelayTest : public ::testing::TestWithParam<Variant> {
     redis_queue_.reset();
     redis_.reset();
     db_queue_.reset();
-    database_.reset();
-    scratch_.reset();
+    migrated_.reset();
   }
   Queue& queue() { return redis_queue_ ? static_cast<Queue&>(*redis_queue_) : *db_queue_; }
   OutboxRelay relay() {
@@ -71,8 +66,8 @@ class OutboxRelayTest : public ::testing::TestWithParam<Variant> {
   crypto::UuidV7Generator ids_{clock_};
   outbox::Outbox outbox_{clock_, ids_};
   async::BlockingPool pool_{2};
-  std::unique_ptr<test_support::ScratchDatabase> scratch_;
-  std::unique_ptr<db::Database> database_;
+  std::unique_ptr<test_support::MigratedDatabase> migrated_;
+  db::Database* database_ = nullptr;
   std::unique_ptr<DbQueue> db_queue_;
   std::unique_ptr<test_support::RedisServer> redis_;
   std::unique_ptr<RedisQueue> redis_queue_;

@@ -32,20 +32,14 @@ class QueueSuite : public ::testing::TestWithParam<Backend> {
     if (dialect == db::Dialect::kPostgres)
       ASSERT_TRUE(std::getenv(test_support::kPgUrlVariable))
           << test_support::kPgUrlVariable << " is not set (scripts/test.sh starts PostgreSQL)";
-    scratch_ = std::make_unique<test_support::ScratchDatabase>(dialect);
-    db::DatabaseSettings settings;
-    settings.url = scratch_->url();
-    settings.pool_size = 4;
-    database_ = db::open_database(settings, pool_);
-    db::migrate(*database_, db::migrations_for(dialect, embedded::migrations()));
-    queue_ = std::make_unique<DbQueue>(*database_, clock_, ids_);
-    other_ = std::make_unique<DbQueue>(*database_, clock_, ids_);
+    migrated_ = std::make_unique<test_support::MigratedDatabase>(dialect, pool_);
+    queue_ = std::make_unique<DbQueue>(*migrated_->database, clock_, ids_);
+    other_ = std::make_unique<DbQueue>(*migrated_->database, clock_, ids_);
   }
   void TearDown() override {
     queue_.reset();
     other_.reset();
-    database_.reset();
-    scratch_.reset();
+    migrated_.reset();
     redis_.reset();
   }
   std::unique_ptr<Queue> make_redis() {
@@ -65,8 +59,7 @@ class QueueSuite : public ::testing::TestWithParam<Backend> {
   SystemClock clock_;
   crypto::UuidV7Generator ids_{clock_};
   async::BlockingPool pool_{2};
-  std::unique_ptr<test_support::ScratchDatabase> scratch_;
-  std::unique_ptr<db::Database> database_;
+  std::unique_ptr<test_support::MigratedDatabase> migrated_;
   std::unique_ptr<test_support::RedisServer> redis_;
   std::unique_ptr<Queue> queue_;
   std::unique_ptr<Queue> other_;  // a second worker process

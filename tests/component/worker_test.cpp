@@ -30,13 +30,9 @@ class WorkerTest : public ::testing::TestWithParam<bool> {  // true: Redis
       queue_ = std::make_unique<RedisQueue>(RedisSettings{.url = redis_->url()}, ids_);
       other_ = std::make_unique<RedisQueue>(RedisSettings{.url = redis_->url()}, ids_);
     } else {
-      scratch_ = std::make_unique<test_support::ScratchDatabase>(db::Dialect::kSqlite);
-      db::DatabaseSettings settings;
-      settings.url = scratch_->url();
-      database_ = db::open_database(settings, db_pool_);
-      db::migrate(*database_, db::migrations_for(db::Dialect::kSqlite, embedded::migrations()));
-      queue_ = std::make_unique<DbQueue>(*database_, clock_, ids_);
-      other_ = std::make_unique<DbQueue>(*database_, clock_, ids_);
+      migrated_ = std::make_unique<test_support::MigratedDatabase>(db::Dialect::kSqlite, db_pool_);
+      queue_ = std::make_unique<DbQueue>(*migrated_->database, clock_, ids_);
+      other_ = std::make_unique<DbQueue>(*migrated_->database, clock_, ids_);
     }
     thread_ = std::thread([this] { io_.run(); });
   }
@@ -52,8 +48,7 @@ class WorkerTest : public ::testing::TestWithParam<bool> {  // true: Redis
     worker_.reset();
     queue_.reset();
     other_.reset();
-    database_.reset();
-    scratch_.reset();
+    migrated_.reset();
     redis_.reset();
   }
   void start(StageSettings settings, JobHandler handler) {
@@ -89,8 +84,7 @@ class WorkerTest : public ::testing::TestWithParam<bool> {  // true: Redis
   log::Logger logger_{log::Level::kOff, log::Format::kJson};
   async::BlockingPool db_pool_{2};
   async::BlockingPool pool_{2};
-  std::unique_ptr<test_support::ScratchDatabase> scratch_;
-  std::unique_ptr<db::Database> database_;
+  std::unique_ptr<test_support::MigratedDatabase> migrated_;
   std::unique_ptr<test_support::RedisServer> redis_;
   std::unique_ptr<Queue> queue_;
   std::unique_ptr<Queue> other_;

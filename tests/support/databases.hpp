@@ -157,6 +157,21 @@ class ScratchDatabase {
   std::string url_;
 };
 
+// A fresh database of `dialect`, opened as the application opens it and
+// migrated, for fixtures that are not parameterised on the dialect alone.
+struct MigratedDatabase {
+  MigratedDatabase(db::Dialect dialect, async::BlockingPool& pool, std::size_t pool_size = 4)
+      : scratch(dialect) {
+    db::DatabaseSettings settings;
+    settings.url = scratch.url();
+    settings.pool_size = pool_size;
+    database = db::open_database(settings, pool);
+    db::migrate(*database, db::migrations_for(dialect, embedded::migrations()));
+  }
+  ScratchDatabase scratch;
+  std::unique_ptr<db::Database> database;  // closed before the scratch database is dropped
+};
+
 inline auto BothDialects() {
   return ::testing::Values(db::Dialect::kSqlite, db::Dialect::kPostgres);
 }

@@ -13,15 +13,6 @@ namespace {
 
 constexpr const char* kGroup = "workers";
 
-// KEYS: dedup, stream. ARGV: id, key, payload.
-constexpr const char* kEnqueue = R"lua(
-if redis.call('SET', KEYS[1], ARGV[1], 'NX') then
-  redis.call('XADD', KEYS[2], '*', 'id', ARGV[1], 'key', ARGV[2], 'payload', ARGV[3])
-  return 1
-end
-return 0
-)lua";
-
 // KEYS: stream, delayed, attempts. ARGV: group, consumer, now, lease, count.
 // Due retries go back on the stream; then entries whose lease ran out are
 // taken over, then new ones read. Returns {entry, id, key, payload, attempt}.
@@ -64,15 +55,6 @@ if #p == 0 or p[1][2] ~= ARGV[2] then return 0 end
 // KEYS: stream. ARGV: group, consumer, entry.
 constexpr const char* kExtendTail = R"lua(
 redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'JUSTID')
-return 1
-)lua";
-
-// KEYS: stream, dedup, attempts. ARGV: group, consumer, entry, id.
-constexpr const char* kAckTail = R"lua(
-redis.call('XACK', KEYS[1], ARGV[1], ARGV[3])
-redis.call('XDEL', KEYS[1], ARGV[3])
-redis.call('HDEL', KEYS[3], ARGV[4])
-redis.call('DEL', KEYS[2])
 return 1
 )lua";
 
@@ -314,12 +296,9 @@ void RedisQueue::ensure_group(const std::string& stage) {
   groups_.insert(stage);
 }
 
+// One job is a batch of one: the same script.
 bool RedisQueue::enqueue(const NewJob& job) {
-  std::lock_guard lock(mutex_);
-  ensure_group(job.stage);
-  auto r = script(kEnqueue, {key(job.stage, "key:" + job.key), key(job.stage)},
-                  {ids_.next(), job.key, job.payload});
-  return integer(r.get()) == 1;
+  return enqueue_all({job}) == 1;
 }
 
 std::vector<Job> RedisQueue::claim(const std::string& stage, std::size_t max,
@@ -357,12 +336,7 @@ bool RedisQueue::extend(const Job& job, std::chrono::milliseconds) {
 }
 
 bool RedisQueue::ack(const Job& job) {
-  auto [consumer, entry] = split_lease(job.lease);
-  std::lock_guard lock(mutex_);
-  auto r = script(std::string(kOwned) + kAckTail,
-                  {key(job.stage), key(job.stage, "key:" + job.key), key(job.stage, "attempts")},
-                  {kGroup, consumer, entry, job.id});
-  return integer(r.get()) == 1;
+  return ack_all({job}) == 1;
 }
 
 void RedisQueue::fail(const Job& job, const std::string& error,

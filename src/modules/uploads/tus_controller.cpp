@@ -141,6 +141,10 @@ void add_tus_routes(http::Router& router, TusService& service) {
                  throw UnsupportedMedia(
                      "A first chunk sent with the creation must be "
                      "application/offset+octet-stream.");
+               // Checked before anything is created: a bad checksum header
+               // must not leave an upload behind.
+               std::optional<Checksum> checksum;
+               if (auto c = req.header("Upload-Checksum")) checksum = parse_checksum(*c);
                auto upload = co_await service.create(std::move(in));
                Response res{http::Status::created, 11};
                res.set(http::bhttp::field::location, location(upload));
@@ -150,7 +154,7 @@ void add_tus_routes(http::Router& router, TusService& service) {
                  chunk.upload_id = upload.id;
                  chunk.offset = 0;
                  chunk.content_length = content_length;
-                 if (auto c = req.header("Upload-Checksum")) chunk.checksum = parse_checksum(*c);
+                 chunk.checksum = checksum;
                  auto next = body_pieces(req);
                  auto result = co_await service.append(std::move(chunk), std::move(next));
                  upload = std::move(result.upload);
