@@ -26,9 +26,7 @@ struct Variant {
 class OutboxRelayTest : public ::testing::TestWithParam<Variant> {
  protected:
   void SetUp() override {
-    if (GetParam().dialect == db::Dialect::kPostgres)
-      ASSERT_TRUE(std::getenv(test_support::kPgUrlVariable))
-          << test_support::kPgUrlVariable << " is not set (scripts/test.sh starts PostgreSQL)";
+    ASSERT_TRUE(test_support::server_for(GetParam().dialect));
     migrated_ = std::make_unique<test_support::MigratedDatabase>(GetParam().dialect, pool_);
     database_ = migrated_->database.get();
     db_queue_ = std::make_unique<DbQueue>(*database_, clock_, ids_);

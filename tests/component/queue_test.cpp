@@ -29,9 +29,7 @@ class QueueSuite : public ::testing::TestWithParam<Backend> {
       return;
     }
     auto dialect = GetParam() == Backend::kSqlite ? db::Dialect::kSqlite : db::Dialect::kPostgres;
-    if (dialect == db::Dialect::kPostgres)
-      ASSERT_TRUE(std::getenv(test_support::kPgUrlVariable))
-          << test_support::kPgUrlVariable << " is not set (scripts/test.sh starts PostgreSQL)";
+    ASSERT_TRUE(test_support::server_for(dialect));
     migrated_ = std::make_unique<test_support::MigratedDatabase>(dialect, pool_);
     queue_ = std::make_unique<DbQueue>(*migrated_->database, clock_, ids_);
     other_ = std::make_unique<DbQueue>(*migrated_->database, clock_, ids_);

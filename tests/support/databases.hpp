@@ -157,6 +157,15 @@ class ScratchDatabase {
   std::string url_;
 };
 
+// For fixtures that pick the dialect themselves:
+//   ASSERT_TRUE(test_support::server_for(dialect));
+inline ::testing::AssertionResult server_for(db::Dialect dialect) {
+  if (dialect != db::Dialect::kPostgres || std::getenv(kPgUrlVariable))
+    return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure()
+         << kPgUrlVariable << " is not set (scripts/test.sh starts PostgreSQL)";
+}
+
 // A fresh database of `dialect`, opened as the application opens it and
 // migrated, for fixtures that are not parameterised on the dialect alone.
 struct MigratedDatabase {
