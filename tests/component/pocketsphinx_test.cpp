@@ -128,8 +128,11 @@ TEST(Pocketsphinx, TranscribesEachChannelInRecordingTime) {
       EXPECT_LE(w.end, seg.end + 0.05);
     }
     // The question is in the first half, the answer in the second.
-    if (seg.channel == 0) EXPECT_LT(seg.start, 4.0);
-    if (seg.channel == 1) EXPECT_GT(seg.start, 4.0);
+    if (seg.channel == 0) {
+      EXPECT_LT(seg.start, 4.0);
+    } else {
+      EXPECT_GT(seg.start, 4.0);
+    }
   }
   auto wer = [](const std::string& truth, const std::string& heard) {
     auto t = words_of(truth);
