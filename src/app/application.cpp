@@ -1,6 +1,7 @@
 #include "app/application.hpp"
 
 #include "app/components.hpp"
+#include "app/processing.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -10,12 +11,14 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
+#include <future>
 #include <iostream>
 #include <thread>
 
 #include "infra/db/migrations.hpp"
 #include "infra/embedded/embedded_files.hpp"
 #include "infra/http/server.hpp"
+#include "infra/queue/envelope.hpp"
 
 namespace companion::app {
 namespace {
@@ -34,6 +37,45 @@ int run_migrate(const Settings& s, log::Logger& logger) {
   logger.info(
       "migrations applied",
       {{"from", report.from_version}, {"to", report.to_version}, {"applied", std::move(applied)}});
+  return 0;
+}
+
+// Stops the workers (running jobs finish or are handed back) and waits.
+void stop_processing(Processing& processing, boost::asio::io_context& io) {
+  std::promise<void> stopped;
+  boost::asio::co_spawn(io, processing.stop(), [&](std::exception_ptr) { stopped.set_value(); });
+  stopped.get_future().wait();
+}
+
+// The pipeline's stages without the HTTP API.
+int run_worker(const Settings& s, log::Logger& logger) {
+  Components c(s, logger);
+  boost::asio::io_context io;
+  auto guard = boost::asio::make_work_guard(io);
+  Processing processing(c, io, /*relay=*/false);
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < std::max<std::size_t>(2, s.server.threads); ++i)
+    threads.emplace_back([&io] { io.run(); });
+  boost::asio::post(io, [&] { processing.start(); });
+  boost::json::array stages;
+  for (const auto& stage : s.processing.stages) stages.push_back(boost::json::value(stage));
+  logger.info("worker started", {{"stages", std::move(stages)},
+                                 {"queue", s.processing.queue_url.empty() ? "embedded" : "redis"},
+                                 {"transcribeConcurrency",
+                                  static_cast<std::int64_t>(s.processing.transcribe_concurrency)},
+                                 {"version", COMPANION_VERSION}});
+
+  boost::asio::io_context signals_ctx;
+  boost::asio::signal_set signals(signals_ctx, SIGINT, SIGTERM);
+  int received = 0;
+  signals.async_wait([&](boost::system::error_code, int sig) { received = sig; });
+  signals_ctx.run();
+  logger.info("stopping", {{"signal", received}});
+  stop_processing(processing, io);
+  guard.reset();
+  io.stop();
+  for (auto& t : threads) t.join();
+  logger.info("stopped");
   return 0;
 }
 
@@ -94,6 +136,16 @@ int run_serve(const Settings& s, log::Logger& logger) {
                                    {"removedObjects", report.collected}});
   });
 
+  // Event ids handled long ago: their jobs are long gone.
+  every(std::chrono::hours(1), "processed events", [&]() -> boost::asio::awaitable<void> {
+    auto before = c.clock.now_ms() - std::int64_t(30) * 24 * 3600 * 1000;
+    co_await c.database->write(
+        [&](db::Connection& conn) { return queue::ProcessedEvents().sweep_in(conn, before); });
+  });
+
+  Processing processing(c, server.io_context(), /*relay=*/true);
+  processing.start();
+
   std::string address =
       endpoint.address().is_v6()
           ? "[" + endpoint.address().to_string() + "]:" + std::to_string(endpoint.port())
@@ -101,6 +153,8 @@ int run_serve(const Settings& s, log::Logger& logger) {
   logger.info("listening", {{"url", "http://" + address},
                             {"database", std::string(db::dialect_name(c.database->dialect()))},
                             {"threads", s.server.threads},
+                            {"queue", s.processing.queue_url.empty() ? "embedded" : "redis"},
+                            {"workers", static_cast<std::int64_t>(s.processing.stages.size())},
                             {"version", COMPANION_VERSION}});
 
   boost::asio::io_context signals_ctx;
@@ -116,6 +170,7 @@ int run_serve(const Settings& s, log::Logger& logger) {
   boost::asio::post(server.io_context(), [&] {
     for (auto& t : timers) t->cancel();
   });
+  stop_processing(processing, server.io_context());
   server.drain();
   logger.info("stopped");
   return 0;
@@ -132,6 +187,7 @@ int run(const Settings& s) {
     }
     if (s.command == "migrate") return run_migrate(s, logger);
     if (s.command == "serve") return run_serve(s, logger);
+    if (s.command == "worker") return run_worker(s, logger);
     logger.error("unknown command", {{"command", s.command}});
     return 2;
   } catch (const ConfigError& e) {

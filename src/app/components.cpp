@@ -5,11 +5,15 @@
 #include <filesystem>
 #include <fstream>
 
+#include "infra/asr/pocketsphinx_engine.hpp"
 #include "infra/crypto/encoding.hpp"
 #include "infra/db/migrations.hpp"
 #include "infra/embedded/embedded_files.hpp"
+#include "infra/queue/redis_queue.hpp"
+#include "modules/analysis/analysis_controller.hpp"
 #include "modules/auth/auth_controller.hpp"
 #include "modules/interviews/interviews_controller.hpp"
+#include "modules/transcription/transcription_controller.hpp"
 #include "modules/uploads/tus_controller.hpp"
 #include "modules/uploads/uploads_controller.hpp"
 #include "modules/users/users_controller.hpp"
@@ -35,6 +39,13 @@ std::unique_ptr<db::Database> open_and_migrate(const Settings& s, async::Blockin
     throw ConfigError("the database schema is not current; run `interview-companion migrate`");
   }
   return database;
+}
+
+std::unique_ptr<queue::Queue> open_queue(const Settings& s, db::Database& database,
+                                         const Clock& clock, crypto::UuidV7Generator& ids) {
+  if (s.processing.queue_url.empty()) return std::make_unique<queue::DbQueue>(database, clock, ids);
+  return std::make_unique<queue::RedisQueue>(queue::RedisSettings{.url = s.processing.queue_url},
+                                             ids);
 }
 
 }  // namespace
@@ -77,15 +88,26 @@ Components::Components(const Settings& s, log::Logger& log)
       hasher({}),
       users(*database, clock, ids),
       auth(s.auth, *database, cpu_pool, clock, ids, jwt, hasher, users, log),
-      interviews(*database, clock, ids),
+      outbox(clock, ids),
+      interviews(*database, clock, ids, outbox),
       idempotency(*database, clock),
       blobs(storage::open_blob_store(s.storage)),
       data_keys(*database,
                 users::load_or_create_master_key(s.master_key, s.data_dir + "/master-key"), clock),
-      outbox(clock, ids),
       recordings(*database, storage_pool, *blobs, data_keys, interviews, outbox, clock, ids, log),
       tus({.max_size = s.max_upload_bytes, .expiry = s.upload_expiry}, *database, storage_pool,
           *blobs, data_keys, interviews, recordings, clock, ids, log),
+      queue_pool(4),
+      transcribe_pool(s.processing.transcribe_concurrency),
+      queue(open_queue(s, *database, clock, ids)),
+      embedded_queue(dynamic_cast<queue::DbQueue*>(queue.get())),
+      asr(std::make_unique<asr::PocketsphinxEngine>(
+          asr::PocketsphinxSettings{.model_dir = s.processing.asr_model_dir})),
+      transcription({.threads = s.processing.asr_threads,
+                     .checkpoint_interval = s.processing.checkpoint_interval},
+                    *database, transcribe_pool, recordings, interviews, *asr, outbox, clock, log),
+      analysis(*database, interviews, transcription, outbox, clock, log),
+      notifications(*database, clock, ids, log),
       pipeline(s.pipeline, router, auth, idempotency, log, metrics) {
   metrics.add([this](std::string& out) {
     auto st = database->stats();
@@ -103,6 +125,11 @@ Components::Components(const Settings& s, log::Logger& log)
   });
   readiness.add_check("database", [this]() -> boost::asio::awaitable<bool> {
     co_await database->read([](db::Connection& c) { c.query("SELECT 1"); });
+    co_return true;
+  });
+
+  readiness.add_check("queue", [this]() -> boost::asio::awaitable<bool> {
+    co_await queue_pool.run([this] { queue->check(); });
     co_return true;
   });
 
@@ -124,12 +151,16 @@ Components::Components(const Settings& s, log::Logger& log)
   interviews::add_routes(router, interviews);
   uploads::add_routes(router, recordings, s.max_upload_bytes);
   uploads::add_tus_routes(router, tus);
+  transcription::add_routes(router, transcription);
+  analysis::add_routes(router, analysis);
 }
 
 Components::~Components() {
   db_pool.join();
   cpu_pool.join();
   storage_pool.join();
+  queue_pool.join();
+  transcribe_pool.join();
 }
 
 }  // namespace companion::app

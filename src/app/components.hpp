@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "app/settings.hpp"
+#include "infra/asr/recognizer.hpp"
 #include "infra/async/blocking_pool.hpp"
 #include "infra/clock/clock.hpp"
 #include "infra/crypto/jwt.hpp"
@@ -17,10 +18,15 @@
 #include "infra/log/logger.hpp"
 #include "infra/metrics/registry.hpp"
 #include "infra/outbox/outbox.hpp"
+#include "infra/queue/db_queue.hpp"
+#include "infra/queue/queue.hpp"
 #include "infra/storage/blob_store.hpp"
+#include "modules/analysis/analysis_service.hpp"
 #include "modules/auth/auth_service.hpp"
 #include "modules/interviews/interviews_service.hpp"
+#include "modules/notifications/notifications_service.hpp"
 #include "modules/ops/ops_controller.hpp"
+#include "modules/transcription/transcription_service.hpp"
 #include "modules/uploads/recordings_service.hpp"
 #include "modules/uploads/tus_service.hpp"
 #include "modules/users/data_keys.hpp"
@@ -47,13 +53,21 @@ class Components {
   metrics::Registry metrics;
   users::UsersService users;
   auth::AuthService auth;
+  outbox::Outbox outbox;
   interviews::InterviewsService interviews;
   idempotency::DbIdempotencyStore idempotency;
   std::unique_ptr<storage::BlobStore> blobs;
   users::DataKeys data_keys;
-  outbox::Outbox outbox;
   uploads::RecordingsService recordings;
   uploads::TusService tus;
+  async::BlockingPool queue_pool;       // queue calls (claim, ack, extend)
+  async::BlockingPool transcribe_pool;  // one thread per concurrent transcription
+  std::unique_ptr<queue::Queue> queue;
+  queue::DbQueue* embedded_queue = nullptr;  // `queue` when it lives in the database
+  std::unique_ptr<asr::Engine> asr;
+  transcription::TranscriptionService transcription;
+  analysis::AnalysisService analysis;
+  notifications::NotificationsService notifications;
   ops::Readiness readiness;
   http::Router router;
   http::Pipeline pipeline;

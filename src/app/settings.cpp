@@ -3,6 +3,7 @@
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <iostream>
 #include <map>
 #include <set>
@@ -78,6 +79,21 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
       "how often expired uploads and unreferenced stored objects are removed");
   add("cors-origins", "*",
       "origins allowed to call the API from a browser: * or a comma-separated list, or none");
+  add("queue-url", "",
+      "job queue: empty for the embedded one in the database, or redis://HOST:PORT[/DB]");
+  add("workers", "all",
+      "serve: pipeline stages run in-process: all, none, or a list of transcribe,analyze,notify");
+  add("stages", "transcribe,analyze,notify", "worker: the pipeline stages this process runs");
+  add("transcribe-concurrency", "",
+      "transcriptions at once in this process (default: from cores and memory)");
+  add("asr-threads", "", "speech recognisers per transcription (default: cores / concurrency)");
+  add("asr-model-dir", "/usr/share/pocketsphinx/model/en-us", "pocketsphinx model directory");
+  add("job-attempts", "5", "attempts of a pipeline job before it fails for good");
+  add("job-lease", "30s", "a job's lease; a worker that stops renewing it loses the job");
+  add("job-backoff", "2s", "the first retry's delay ceiling (doubles per attempt, up to 5m)");
+  add("relay-interval", "200ms", "how often the outbox is published to the queue");
+  add("checkpoint-interval", "1s",
+      "how often a transcription saves finished segments and reports progress");
   add("access-token-ttl", "15m", "lifetime of access tokens");
   add("refresh-token-ttl", "720h", "lifetime of refresh tokens");
 
@@ -89,6 +105,7 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
   }
   cli.require_subcommand(1);
   cli.add_subcommand("serve", "run the HTTP API (and the workers)");
+  cli.add_subcommand("worker", "run pipeline stages (--stages) without the HTTP API");
   cli.add_subcommand("migrate", "apply pending database migrations and exit");
   cli.add_subcommand("version", "print the version and exit");
 
@@ -233,6 +250,60 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
         s.pipeline.cors_origins.push_back(item);
       }
     }
+  }
+  {
+    auto& p = s.processing;
+    p.queue_url = o["queue-url"].value;
+    if (!p.queue_url.empty() && p.queue_url.rfind("redis://", 0) != 0)
+      throw ConfigError(
+          "invalid value for --queue-url / IC_QUEUE_URL: empty (embedded) or redis://HOST:PORT");
+    const bool worker = s.command == "worker";
+    const auto& key = worker ? o["stages"] : o["workers"];
+    std::string list = key.value;
+    if (list == "all") list = "transcribe,analyze,notify";
+    if (list == "none") list.clear();
+    std::size_t pos = 0;
+    while (pos < list.size()) {
+      auto comma = list.find(',', pos);
+      auto item = list.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+      pos = comma == std::string::npos ? list.size() : comma + 1;
+      if (item.empty()) continue;
+      if (item != "transcribe" && item != "analyze" && item != "notify")
+        throw ConfigError("invalid value for --" + key.flag + " / " + key.env + ": unknown stage " +
+                          item + " (transcribe, analyze, notify)");
+      if (std::find(p.stages.begin(), p.stages.end(), item) == p.stages.end())
+        p.stages.push_back(item);
+    }
+    if (worker && p.stages.empty())
+      throw ConfigError("invalid value for --stages / IC_STAGES: name at least one stage");
+    // A transcription holds up to ~400 MB (docs/benchmarks.md): never more
+    // at once than memory allows, and not more than the cores can feed.
+    const auto pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+    const std::size_t memory_slots =
+        pages > 0 && page > 0
+            ? static_cast<std::size_t>((double(pages) * double(page)) / (512.0 * 1024 * 1024))
+            : 1;
+    p.transcribe_concurrency =
+        o["transcribe-concurrency"].value.empty()
+            ? std::max<std::size_t>(1, std::min<std::size_t>(cores / 2, memory_slots))
+            : convert(o["transcribe-concurrency"], count);
+    p.asr_threads = o["asr-threads"].value.empty()
+                        ? std::max<std::size_t>(1, cores / p.transcribe_concurrency)
+                        : convert(o["asr-threads"], count);
+    p.asr_model_dir = o["asr-model-dir"].value;
+    p.job_attempts = static_cast<int>(convert(o["job-attempts"], [](const std::string& t) {
+      auto n = config::parse_count(t);
+      if (n < 1 || n > 100) throw std::invalid_argument("must be 1..100");
+      return n;
+    }));
+    p.job_lease = convert(o["job-lease"], config::parse_duration);
+    p.job_backoff = convert(o["job-backoff"], config::parse_duration);
+    p.relay_interval = convert(o["relay-interval"], config::parse_duration);
+    p.checkpoint_interval = convert(o["checkpoint-interval"], config::parse_duration);
+    if (p.job_lease.count() < 100)
+      throw ConfigError("invalid value for --job-lease / IC_JOB_LEASE: at least 100ms");
+    if (p.relay_interval.count() < 1)
+      throw ConfigError("invalid value for --relay-interval / IC_RELAY_INTERVAL: at least 1ms");
   }
   if (s.jwt_secret && s.jwt_secret->size() < 32)
     throw ConfigError("IC_JWT_SECRET must be at least 32 bytes");

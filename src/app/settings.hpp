@@ -23,8 +23,22 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The processing pipeline: queue, stages run here, their limits.
+struct PipelineSettings {
+  std::string queue_url;            // empty: the embedded queue in the database
+  std::vector<std::string> stages;  // run in this process (serve --workers, worker --stages)
+  std::size_t transcribe_concurrency = 1;
+  std::size_t asr_threads = 2;  // recognisers per transcription
+  std::string asr_model_dir = "/usr/share/pocketsphinx/model/en-us";
+  int job_attempts = 5;
+  std::chrono::milliseconds job_lease{30'000};
+  std::chrono::milliseconds job_backoff{2'000};  // the first retry's ceiling; doubles up to 5 min
+  std::chrono::milliseconds relay_interval{200};
+  std::chrono::milliseconds checkpoint_interval{1'000};
+};
+
 struct Settings {
-  std::string command;  // serve, migrate, version
+  std::string command;  // serve, worker, migrate, version
   std::string data_dir = "./data";
   http::ServerSettings server;
   http::PipelineSettings pipeline;
@@ -44,6 +58,7 @@ struct Settings {
   std::chrono::milliseconds upload_sweep_interval = std::chrono::minutes(1);
   auth::AuthSettings auth;
   std::size_t cpu_threads = 2;
+  PipelineSettings processing;
 };
 
 // argv as main() has it; env as `environ`. Throws ConfigError; returns an

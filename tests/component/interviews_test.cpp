@@ -265,12 +265,13 @@ class InterviewsServiceTest : public Interviews {
   void SetUp() override {
     Interviews::SetUp();
     if (HasFatalFailure()) return;
-    service = std::make_unique<InterviewsService>(database(), clock, ids);
+    service = std::make_unique<InterviewsService>(database(), clock, ids, outbox);
   }
   void TearDown() override {
     service.reset();
     Interviews::TearDown();
   }
+  outbox::Outbox outbox{clock, ids};
   std::unique_ptr<InterviewsService> service;
 };
 

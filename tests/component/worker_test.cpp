@@ -56,9 +56,10 @@ class WorkerTest : public ::testing::TestWithParam<bool> {  // true: Redis
     settings.idle_poll = 10ms;
     worker_ = std::make_unique<Worker>(
         io_, pool_, *queue_, settings, std::move(handler),
-        [this](const Job& job, const std::string& error) -> net::awaitable<void> {
+        [this](const Job& job, const Burial& burial) -> net::awaitable<void> {
           std::lock_guard lock(mutex_);
-          dead_.push_back(job.key + ": " + error);
+          dead_.push_back(job.key + ": " + burial.error);
+          attempts_.push_back(burial.attempts);
           co_return;
         },
         logger_);
@@ -95,6 +96,7 @@ class WorkerTest : public ::testing::TestWithParam<bool> {  // true: Redis
   std::unique_ptr<Worker> worker_;
   std::mutex mutex_;
   std::vector<std::string> dead_;
+  std::vector<int> attempts_;
 };
 
 TEST_P(WorkerTest, NeverRunsMoreJobsAtOnceThanItsConcurrency) {
@@ -127,6 +129,7 @@ TEST_P(WorkerTest, FailuresAreRetriedWithBackoffThenBuriedWithTheReason) {
   wait_until([&] { return !dead().empty(); });
   EXPECT_EQ(calls.load(), 3);
   EXPECT_EQ(dead(), (std::vector<std::string>{"flaky: the decoder crashed"}));
+  EXPECT_EQ(attempts_, (std::vector<int>{3}));
   auto letters = queue_->dead_letters("transcribe", 10);
   ASSERT_EQ(letters.size(), 1u);
   EXPECT_EQ(letters[0].attempts, 3);
@@ -144,6 +147,7 @@ TEST_P(WorkerTest, APermanentFailureIsBuriedAtOnce) {
   wait_until([&] { return !dead().empty(); });
   EXPECT_EQ(calls.load(), 1);
   EXPECT_EQ(dead()[0], "silent: the recording has no audio stream");
+  EXPECT_EQ(attempts_, (std::vector<int>{1}));
 }
 
 // A job whose worker died on it every time (its lease ran out each time)
@@ -165,6 +169,7 @@ TEST_P(WorkerTest, APoisonJobThatKillsItsWorkersIsNotRunAgain) {
   wait_until([&] { return !dead().empty(); });
   EXPECT_EQ(calls.load(), 0);
   EXPECT_NE(dead()[0].find("the worker stopped during each of 2 attempts"), std::string::npos);
+  EXPECT_EQ(attempts_, (std::vector<int>{2}));
 }
 
 // A job that takes four leases' time keeps its lease (heartbeats), so

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <stdexcept>
+#include <vector>
 
 namespace companion::asr {
 namespace {
@@ -22,7 +23,13 @@ class PocketsphinxRecognizer final : public Recognizer {
     const auto dir = s.model_dir;
     config_ = cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", (dir + "/en-us").c_str(), "-lm",
                           (dir + "/en-us.lm.bin").c_str(), "-dict",
-                          (dir + "/cmudict-en-us.dict").c_str(), "-logfn", "/dev/null", nullptr);
+                          (dir + "/cmudict-en-us.dict").c_str(), "-logfn", "/dev/null",
+                          // Our segmenter already cut out the silence; the
+                          // front end's own noise tracking and silence
+                          // removal carry state from one utterance to the
+                          // next, which would make a segment's words depend
+                          // on what was decoded before it.
+                          "-remove_noise", "no", "-remove_silence", "no", nullptr);
     if (!config_) throw std::runtime_error("pocketsphinx: bad configuration");
     decoder_ = ps_init(config_);
     if (!decoder_) {

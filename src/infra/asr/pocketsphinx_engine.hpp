@@ -18,6 +18,7 @@ class PocketsphinxEngine final : public Engine {
   explicit PocketsphinxEngine(PocketsphinxSettings settings = {});
   std::unique_ptr<Recognizer> recognizer() override;
   std::string name() const override { return "pocketsphinx"; }
+  std::string language() const override { return "en"; }
 
  private:
   PocketsphinxSettings settings_;

@@ -36,6 +36,8 @@ class Engine {
   virtual ~Engine() = default;
   virtual std::unique_ptr<Recognizer> recognizer() = 0;
   virtual std::string name() const = 0;
+  // The language it recognises (BCP 47, "en").
+  virtual std::string language() const = 0;
 };
 
 }  // namespace companion::asr

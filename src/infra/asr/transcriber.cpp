@@ -22,7 +22,9 @@ struct Work {
 // A bounded queue of segments and the threads that recognise them.
 class RecognitionPool {
  public:
-  RecognitionPool(Engine& engine, std::size_t threads) : capacity_(threads * 2) {
+  RecognitionPool(Engine& engine, std::size_t threads,
+                  std::function<void(const TranscribedSegment&)> on_segment)
+      : capacity_(threads * 2), on_segment_(std::move(on_segment)) {
     for (std::size_t i = 0; i < threads; ++i)
       workers_.emplace_back([this, r = engine.recognizer()]() mutable { work(*r); });
   }
@@ -35,6 +37,11 @@ class RecognitionPool {
     if (error_) std::rethrow_exception(error_);
     queue_.push_back(std::move(w));
     ready_.notify_one();
+  }
+  // A segment known already (from a checkpoint).
+  void known(std::size_t order, TranscribedSegment seg) {
+    std::lock_guard lock(m_);
+    done_.emplace_back(order, std::move(seg));
   }
   // Waits for everything submitted; rethrows the first failure.
   std::vector<TranscribedSegment> finish() {
@@ -71,11 +78,20 @@ class RecognitionPool {
       try {
         auto r = recognizer.recognize(w.pcm);
         const double offset = double(w.begin) / kRate;
-        TranscribedSegment seg{w.channel, offset, offset + double(w.pcm.size()) / kRate, r.text,
+        TranscribedSegment seg{w.channel,
+                               w.begin,
+                               w.begin + w.pcm.size(),
+                               offset,
+                               offset + double(w.pcm.size()) / kRate,
+                               r.text,
                                std::move(r.words)};
         for (auto& word : seg.words) {
           word.start += offset;
           word.end += offset;
+        }
+        if (on_segment_) {
+          std::lock_guard lock(callback_);
+          on_segment_(seg);
         }
         std::lock_guard lock(m_);
         done_.emplace_back(w.order, std::move(seg));
@@ -88,6 +104,8 @@ class RecognitionPool {
   }
 
   std::size_t capacity_;
+  std::function<void(const TranscribedSegment&)> on_segment_;
+  std::mutex callback_;
   std::mutex m_;
   std::condition_variable ready_, space_;
   std::deque<Work> queue_;
@@ -101,7 +119,7 @@ class RecognitionPool {
 
 Transcript transcribe(media::ReadAt read, std::uint64_t size, Engine& engine,
                       const TranscribeOptions& options) {
-  RecognitionPool pool(engine, std::max<std::size_t>(options.threads, 1));
+  RecognitionPool pool(engine, std::max<std::size_t>(options.threads, 1), options.on_segment);
   std::vector<Segmenter> segmenters;
   // Each channel's audio not yet cut into segments (bounded by the
   // segmenter's maximum length plus its hang).
@@ -114,12 +132,21 @@ Transcript transcribe(media::ReadAt read, std::uint64_t size, Engine& engine,
       auto from = static_cast<std::size_t>(std::max(s.begin, pending_begin[c]) - pending_begin[c]);
       auto to = static_cast<std::size_t>(
           std::min<std::uint64_t>(s.end - pending_begin[c], pending[c].size()));
-      Work w{order++, static_cast<int>(c), pending_begin[c] + from,
-             std::vector<std::int16_t>(pending[c].begin() + static_cast<std::ptrdiff_t>(from),
-                                       pending[c].begin() + static_cast<std::ptrdiff_t>(to))};
+      const auto begin = pending_begin[c] + from;
+      const auto end = pending_begin[c] + to;
+      std::optional<TranscribedSegment> before;
+      if (options.recognised_before && end > begin)
+        before = options.recognised_before(static_cast<int>(c), begin, end);
+      if (before) {
+        pool.known(order++, std::move(*before));
+      } else {
+        Work w{order++, static_cast<int>(c), begin,
+               std::vector<std::int16_t>(pending[c].begin() + static_cast<std::ptrdiff_t>(from),
+                                         pending[c].begin() + static_cast<std::ptrdiff_t>(to))};
+        if (!w.pcm.empty()) pool.submit(std::move(w));
+      }
       pending[c].erase(pending[c].begin(), pending[c].begin() + static_cast<std::ptrdiff_t>(to));
       pending_begin[c] += to;
-      if (!w.pcm.empty()) pool.submit(std::move(w));
     }
   };
   // Audio before a closed segment's start will never be needed again; keep
@@ -129,6 +156,7 @@ Transcript transcribe(media::ReadAt read, std::uint64_t size, Engine& engine,
   media::DecodeOptions decode_options;
   decode_options.sample_rate = kRate;
   decode_options.cancelled = options.cancelled;
+  decode_options.timeout = options.timeout;
   auto result = media::decode(
       std::move(read), size, decode_options,
       [&](const std::vector<std::span<const std::int16_t>>& block) {
@@ -147,6 +175,8 @@ Transcript transcribe(media::ReadAt read, std::uint64_t size, Engine& engine,
             pending_begin[c] += drop;
           }
         }
+        if (options.on_progress && !pending_begin.empty())
+          options.on_progress(double(pending_begin[0] + pending[0].size()) / kRate);
       });
   for (std::size_t c = 0; c < segmenters.size(); ++c) take(c, segmenters[c].finish());
   Transcript t;

@@ -44,9 +44,12 @@ bool is_valid_utf8(std::string_view s) {
   return true;
 }
 
-ObjectReader::ObjectReader(const boost::json::value& body) {
+ObjectReader::ObjectReader(const boost::json::value& body, std::string prefix)
+    : prefix_(std::move(prefix)) {
   object_ = body.if_object();
-  if (!object_) errors_.push_back({"", "the body must be a JSON object"});
+  if (!object_)
+    errors_.push_back(
+        {prefix_, prefix_.empty() ? "the body must be a JSON object" : "must be an object"});
 }
 
 const boost::json::value* ObjectReader::take(std::string_view field) {
@@ -149,7 +152,38 @@ Patch<std::int64_t> ObjectReader::patch_timestamp(std::string_view field) {
 }
 
 void ObjectReader::add_error(std::string field, std::string message) {
-  errors_.push_back({std::move(field), std::move(message)});
+  errors_.push_back(
+      {prefix_.empty() ? std::move(field) : prefix_ + "." + field, std::move(message)});
+}
+
+const boost::json::array* ObjectReader::required_array(std::string_view field, std::size_t min,
+                                                       std::size_t max) {
+  const auto* v = take(field);
+  if (!v || v->is_null()) {
+    add_error(std::string(field), "is required");
+    return nullptr;
+  }
+  const auto* a = v->if_array();
+  if (!a) {
+    add_error(std::string(field), "must be an array");
+    return nullptr;
+  }
+  if (a->size() < min || a->size() > max) {
+    add_error(std::string(field),
+              "must have " + std::to_string(min) + " to " + std::to_string(max) + " items");
+    return nullptr;
+  }
+  return a;
+}
+
+void ObjectReader::finish_into(ObjectReader& parent) {
+  if (object_) {
+    for (const auto& [key, value] : *object_)
+      if (!seen_.contains(std::string_view(key)))
+        add_error(std::string(key), "is not a known field");
+  }
+  for (auto& e : errors_) parent.errors_.push_back(std::move(e));
+  errors_.clear();
 }
 
 void ObjectReader::finish() {

@@ -43,7 +43,9 @@ struct StringRule {
 class ObjectReader {
  public:
   // A body that is not a JSON object is itself a validation error.
-  explicit ObjectReader(const boost::json::value& body);
+  explicit ObjectReader(const boost::json::value& body) : ObjectReader(body, "") {}
+  // A nested object: its fields are reported as "<prefix>.<field>".
+  ObjectReader(const boost::json::value& body, std::string prefix);
 
   std::string required_string(std::string_view field, StringRule rule);
   // Absent and null both read as nullopt.
@@ -53,7 +55,13 @@ class ObjectReader {
   std::optional<std::int64_t> optional_timestamp(std::string_view field);
   Patch<std::int64_t> patch_timestamp(std::string_view field);
 
+  // An array with min..max items; nullptr (and an error) otherwise.
+  const boost::json::array* required_array(std::string_view field, std::size_t min,
+                                           std::size_t max);
+
   void add_error(std::string field, std::string message);
+  // A nested reader's problems (and unknown fields) become the parent's.
+  void finish_into(ObjectReader& parent);
   // Throws ValidationError listing every problem found (and unknown fields).
   void finish();
 
@@ -63,6 +71,7 @@ class ObjectReader {
                                           StringRule rule);
   std::optional<std::int64_t> check_timestamp(std::string_view field, const boost::json::value& v);
 
+  std::string prefix_;
   const boost::json::object* object_ = nullptr;
   std::set<std::string, std::less<>> seen_;
   std::vector<FieldError> errors_;

@@ -1,4 +1,5 @@
 #include "infra/http/problem.hpp"
+#include "infra/http/json_text.hpp"
 
 #include <boost/json.hpp>
 
@@ -71,7 +72,7 @@ Response render(Status status, const char* type, const char* title, std::string_
   }
   Response res{status, 11};
   res.set(bhttp::field::content_type, "application/problem+json");
-  res.body() = boost::json::serialize(body);
+  res.body() = to_json_text(body);
   res.prepare_payload();
   return res;
 }

@@ -1,4 +1,5 @@
 #include "infra/http/types.hpp"
+#include "infra/http/json_text.hpp"
 
 #include <boost/json.hpp>
 
@@ -32,7 +33,7 @@ const Caller& Request::user() const {
 Response json_response(Status status, const boost::json::value& body) {
   Response res{status, 11};
   res.set(bhttp::field::content_type, "application/json");
-  res.body() = boost::json::serialize(body);
+  res.body() = to_json_text(body);
   res.prepare_payload();
   return res;
 }

@@ -102,10 +102,11 @@ awaitable<void> Worker::keep_alive(const Job& job, std::shared_ptr<bool> done,
 awaitable<void> Worker::run(Job job) {
   std::string error;
   bool permanent = false;
+  bool poison = false;
   if (job.attempt > settings_.max_attempts) {
     // Its worker died on it every time: do not run it again.
     error = "the worker stopped during each of " + std::to_string(job.attempt - 1) + " attempts";
-    permanent = true;
+    poison = true;
   } else {
     auto done = std::make_shared<bool>(false);
     auto timer = std::make_shared<boost::asio::steady_timer>(io_);
@@ -127,13 +128,16 @@ awaitable<void> Worker::run(Job job) {
     if (error.empty()) {
       co_await pool_.run([&] { return queue_.ack(job); });
       ++processed_;
-    } else if (permanent || job.attempt >= settings_.max_attempts) {
+    } else if (permanent || poison || job.attempt >= settings_.max_attempts) {
       co_await pool_.run([&] { queue_.fail(job, error, std::nullopt); });
       logger_.warn("a job failed for good", {{"stage", settings_.stage},
                                              {"jobId", job.id},
                                              {"attempts", job.attempt},
                                              {"error", error}});
-      if (on_dead_) co_await on_dead_(job, error);
+      // Named, not a temporary in the co_await expression: GCC 12 destroys
+      // such temporaries twice.
+      Burial burial{error, poison ? job.attempt - 1 : job.attempt, permanent};
+      if (on_dead_) co_await on_dead_(job, burial);
     } else {
       auto delay = backoff(job.attempt, settings_.backoff_base, settings_.backoff_cap, random_);
       co_await pool_.run([&] { queue_.fail(job, error, delay); });

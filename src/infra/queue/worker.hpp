@@ -44,9 +44,14 @@ struct StageSettings {
 };
 
 using JobHandler = std::function<boost::asio::awaitable<void>(const Job&)>;
-// The job was buried: the error, and how many attempts it had.
-using DeadHandler =
-    std::function<boost::asio::awaitable<void>(const Job&, const std::string& error)>;
+
+// Why a job was buried.
+struct Burial {
+  std::string error;       // the last attempt's
+  int attempts = 0;        // how many attempts ran
+  bool permanent = false;  // a PermanentFailure: trying again could not help
+};
+using DeadHandler = std::function<boost::asio::awaitable<void>(const Job&, const Burial&)>;
 
 class Worker {
  public:

@@ -55,6 +55,8 @@ boost::json::value to_json(const Interview& i) {
           {"updatedAt", format_rfc3339(i.updated_at_ms)},
           {"recording",
            i.recording_json ? boost::json::parse(*i.recording_json) : boost::json::value(nullptr)},
+          {"progress",
+           i.progress_json ? boost::json::parse(*i.progress_json) : boost::json::value(nullptr)},
           {"failure", i.status == Status::kFailed && i.failure_json
                           ? boost::json::parse(*i.failure_json)
                           : boost::json::value(nullptr)}};

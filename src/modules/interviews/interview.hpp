@@ -34,6 +34,9 @@ struct Interview {
   std::int64_t updated_at_ms = 0;
   std::optional<std::string> recording_json;  // the contract's `recording` object, or none
   std::optional<std::string> failure_json;    // `failure`, shown while the status is failed
+  std::optional<std::string> run_id;          // the current processing run
+  std::optional<std::string> finished_stage;  // the last stage that run finished
+  std::optional<std::string> progress_json;   // `progress` while a stage runs
 };
 
 struct NewInterview {

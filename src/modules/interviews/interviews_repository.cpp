@@ -5,12 +5,14 @@ namespace {
 
 #define INTERVIEW_COLUMNS                                                                  \
   "id, user_id, title, company, role, job_description, status, scheduled_at, created_at, " \
-  "updated_at, recording, failure"
+  "updated_at, recording, failure, run_id, finished_stage, progress"
 
-constexpr const char* kInsert = "INSERT INTO interviews (" INTERVIEW_COLUMNS
-                                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+constexpr const char* kInsert =
+    "INSERT INTO interviews (" INTERVIEW_COLUMNS
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
 constexpr const char* kSelectOne =
     "SELECT " INTERVIEW_COLUMNS " FROM interviews WHERE id = $1 AND user_id = $2";
+constexpr const char* kSelectById = "SELECT " INTERVIEW_COLUMNS " FROM interviews WHERE id = $1";
 constexpr const char* kSelectFirstPage = "SELECT " INTERVIEW_COLUMNS
                                          " FROM interviews WHERE user_id = $1 "
                                          "ORDER BY created_at DESC, id DESC LIMIT $2";
@@ -21,8 +23,12 @@ constexpr const char* kSelectPageAfter = "SELECT " INTERVIEW_COLUMNS
                                          "ORDER BY created_at DESC, id DESC LIMIT $2";
 constexpr const char* kUpdate =
     "UPDATE interviews SET title = $3, company = $4, role = $5, job_description = $6, "
-    "status = $7, scheduled_at = $8, updated_at = $9, recording = $10, failure = $11 "
-    "WHERE id = $1 AND user_id = $2";
+    "status = $7, scheduled_at = $8, updated_at = $9, recording = $10, failure = $11, "
+    "run_id = $12, finished_stage = $13, progress = $14 WHERE id = $1 AND user_id = $2";
+// A progress tick: only while the run is current and in the stage's status
+// (a cancelled or superseded run sees 0 rows and stops).
+constexpr const char* kProgress =
+    "UPDATE interviews SET progress = $4 WHERE id = $1 AND run_id = $2 AND status = $3";
 constexpr const char* kDelete = "DELETE FROM interviews WHERE id = $1 AND user_id = $2";
 
 #undef INTERVIEW_COLUMNS
@@ -41,15 +47,19 @@ Interview from_row(const db::Row& r) {
   i.updated_at_ms = r.int64(9);
   i.recording_json = r.optional_text(10);
   i.failure_json = r.optional_text(11);
+  i.run_id = r.optional_text(12);
+  i.finished_stage = r.optional_text(13);
+  i.progress_json = r.optional_text(14);
   return i;
 }
 
 }  // namespace
 
 void InterviewsRepository::insert(db::Connection& c, const Interview& i) {
-  c.execute(kInsert, {i.id, i.user_id, i.title, i.company, i.role, i.job_description,
-                      to_string(i.status), i.scheduled_at_ms, i.created_at_ms, i.updated_at_ms,
-                      i.recording_json, i.failure_json});
+  c.execute(kInsert,
+            {i.id, i.user_id, i.title, i.company, i.role, i.job_description, to_string(i.status),
+             i.scheduled_at_ms, i.created_at_ms, i.updated_at_ms, i.recording_json, i.failure_json,
+             i.run_id, i.finished_stage, i.progress_json});
 }
 
 std::optional<Interview> InterviewsRepository::find(db::Connection& c, const std::string& user_id,
@@ -73,9 +83,22 @@ Page InterviewsRepository::list(db::Connection& c, const std::string& user_id,
 }
 
 void InterviewsRepository::update(db::Connection& c, const Interview& i) {
-  c.execute(kUpdate,
-            {i.id, i.user_id, i.title, i.company, i.role, i.job_description, to_string(i.status),
-             i.scheduled_at_ms, i.updated_at_ms, i.recording_json, i.failure_json});
+  c.execute(kUpdate, {i.id, i.user_id, i.title, i.company, i.role, i.job_description,
+                      to_string(i.status), i.scheduled_at_ms, i.updated_at_ms, i.recording_json,
+                      i.failure_json, i.run_id, i.finished_stage, i.progress_json});
+}
+
+std::optional<Interview> InterviewsRepository::find_by_id(db::Connection& c,
+                                                          const std::string& id) {
+  auto row = c.query_one(kSelectById, {id});
+  if (!row) return std::nullopt;
+  return from_row(*row);
+}
+
+bool InterviewsRepository::update_progress(db::Connection& c, const std::string& id,
+                                           const std::string& run_id, Status status,
+                                           const std::string& progress_json) {
+  return c.execute(kProgress, {id, run_id, to_string(status), progress_json}) == 1;
 }
 
 bool InterviewsRepository::remove(db::Connection& c, const std::string& user_id,

@@ -16,6 +16,11 @@ class InterviewsRepository {
   Page list(db::Connection& c, const std::string& user_id, const std::optional<Cursor>& after,
             int limit);
   void update(db::Connection& c, const Interview& i);
+  // By id alone: for the pipeline's workers, which act for the owner.
+  std::optional<Interview> find_by_id(db::Connection& c, const std::string& id);
+  // False when the run is no longer current or no longer in `status`.
+  bool update_progress(db::Connection& c, const std::string& id, const std::string& run_id,
+                       Status status, const std::string& progress_json);
   bool remove(db::Connection& c, const std::string& user_id, const std::string& id);
 };
 

@@ -2,12 +2,33 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+
+#include "infra/clock/rfc3339.hpp"
 #include "infra/errors/errors.hpp"
 
 namespace companion::interviews {
 namespace {
 
 const char* kNotFound = "No interview with this id exists.";
+
+std::string progress_json(std::string_view stage, int percent, std::int64_t now_ms) {
+  boost::json::object p{{"stage", stage},
+                        {"percent", std::clamp(percent, 0, 100)},
+                        {"updatedAt", format_rfc3339(now_ms)}};
+  return boost::json::serialize(p);
+}
+
+// The status an interview shows while `stage` runs.
+std::optional<Status> status_of_stage(std::string_view stage) {
+  if (stage == "transcribe") return Status::kTranscribing;
+  if (stage == "analyze") return Status::kAnalyzing;
+  return std::nullopt;  // notify: the interview is completed already
+}
+
+bool processing(Status s) {
+  return s == Status::kUploaded || s == Status::kTranscribing || s == Status::kAnalyzing;
+}
 
 template <class T>
 void apply_patch(const http::Patch<T>& patch, std::optional<T>& field) {
@@ -20,8 +41,8 @@ void apply_patch(const http::Patch<T>& patch, std::optional<T>& field) {
 }  // namespace
 
 InterviewsService::InterviewsService(db::Database& db, const Clock& clock,
-                                     crypto::UuidV7Generator& ids)
-    : db_(db), clock_(clock), ids_(ids) {}
+                                     crypto::UuidV7Generator& ids, outbox::Outbox& outbox)
+    : db_(db), clock_(clock), ids_(ids), outbox_(outbox) {}
 
 boost::asio::awaitable<Interview> InterviewsService::create(std::string user_id, NewInterview in) {
   Interview i;
@@ -155,9 +176,131 @@ Interview InterviewsService::attach_recording_in(db::Connection& c, const std::s
   i->recording_json = recording_json;
   i->failure_json.reset();
   i->status = Status::kUploaded;
+  i->run_id = ids_.next();
+  i->finished_stage.reset();
+  i->progress_json.reset();
   i->updated_at_ms = std::max(clock_.now_ms(), i->updated_at_ms);
   repository_.update(c, *i);
   return *i;
+}
+
+boost::asio::awaitable<Interview> InterviewsService::cancel(std::string user_id, std::string id) {
+  auto now = clock_.now_ms();
+  auto result = co_await db_.write([&](db::Connection& c) -> std::optional<Interview> {
+    auto i = repository_.find(c, user_id, id);
+    if (!i) return std::nullopt;
+    if (i->status == Status::kCancelled) return i;
+    if (!processing(i->status) || !i->run_id)
+      throw Conflict("Only an interview being processed can be cancelled; this one is " +
+                     std::string(to_string(i->status)) + ".");
+    i->status = Status::kCancelled;
+    i->progress_json.reset();
+    i->updated_at_ms = std::max(now, i->updated_at_ms);
+    repository_.update(c, *i);
+    outbox_.append_in(c, {"interview.cancelled",
+                          i->id,
+                          {{"interviewId", i->id}, {"userId", i->user_id}, {"runId", *i->run_id}}});
+    return i;
+  });
+  if (!result) throw NotFound(kNotFound);
+  co_return *result;
+}
+
+boost::asio::awaitable<Interview> InterviewsService::retry(std::string user_id, std::string id) {
+  auto now = clock_.now_ms();
+  auto result = co_await db_.write([&](db::Connection& c) -> std::optional<Interview> {
+    auto i = repository_.find(c, user_id, id);
+    if (!i) return std::nullopt;
+    if (i->status != Status::kFailed && i->status != Status::kCancelled)
+      throw Conflict("Only a failed or cancelled interview can be retried; this one is " +
+                     std::string(to_string(i->status)) + ".");
+    if (!i->recording_json)
+      throw Conflict("The interview has no recording to process; upload one instead.");
+    // The stage after the last one finished (notifying never fails a run).
+    const bool transcribed = i->finished_stage.has_value();
+    i->status = transcribed ? Status::kAnalyzing : Status::kUploaded;
+    i->run_id = ids_.next();
+    i->failure_json.reset();
+    i->progress_json.reset();
+    i->updated_at_ms = std::max(now, i->updated_at_ms);
+    repository_.update(c, *i);
+    outbox_.append_in(c, {transcribed ? "analysis.requested" : "transcription.requested",
+                          i->id,
+                          {{"interviewId", i->id}, {"userId", i->user_id}, {"runId", *i->run_id}}});
+    return i;
+  });
+  if (!result) throw NotFound(kNotFound);
+  co_return *result;
+}
+
+std::optional<Interview> InterviewsService::begin_stage_in(db::Connection& c, const std::string& id,
+                                                           const std::string& run_id,
+                                                           std::string_view stage) {
+  auto i = repository_.find_by_id(c, id);
+  if (!i || i->run_id != run_id) return std::nullopt;
+  if (i->status == Status::kCancelled || i->status == Status::kFailed) return std::nullopt;
+  auto status = status_of_stage(stage);
+  if (!status) return i;
+  auto now = clock_.now_ms();
+  i->status = *status;
+  i->progress_json = progress_json(stage, 0, now);
+  i->updated_at_ms = std::max(now, i->updated_at_ms);
+  repository_.update(c, *i);
+  return i;
+}
+
+bool InterviewsService::report_progress(const std::string& id, const std::string& run_id,
+                                        std::string_view stage, int percent) {
+  auto status = status_of_stage(stage);
+  if (!status) return true;
+  auto json = progress_json(stage, percent, clock_.now_ms());
+  auto tick = [&](db::Connection& c) {
+    return repository_.update_progress(c, id, run_id, *status, json);
+  };
+  return db_.transact(tick);
+}
+
+void InterviewsService::finish_stage_in(db::Connection& c, const std::string& id,
+                                        const std::string& run_id, std::string_view stage) {
+  auto i = repository_.find_by_id(c, id);
+  if (!i || i->run_id != run_id) return;
+  auto now = clock_.now_ms();
+  if (status_of_stage(stage)) i->finished_stage = std::string(stage);
+  if (stage == "analyze") {
+    i->status = Status::kCompleted;
+    i->progress_json.reset();
+  } else if (stage == "transcribe") {
+    i->progress_json = progress_json(stage, 100, now);
+  }
+  i->updated_at_ms = std::max(now, i->updated_at_ms);
+  repository_.update(c, *i);
+}
+
+void InterviewsService::fail_stage_in(db::Connection& c, const std::string& id,
+                                      const std::string& run_id, std::string_view stage,
+                                      const std::string& reason, int attempts) {
+  auto i = repository_.find_by_id(c, id);
+  if (!i || i->run_id != run_id || i->status == Status::kCancelled) return;
+  boost::json::object failure{{"stage", stage}, {"reason", reason}, {"attempts", attempts}};
+  i->status = Status::kFailed;
+  i->failure_json = boost::json::serialize(failure);
+  i->progress_json.reset();
+  i->updated_at_ms = std::max(clock_.now_ms(), i->updated_at_ms);
+  repository_.update(c, *i);
+  outbox_.append_in(c, {"interview.failed",
+                        i->id,
+                        {{"interviewId", i->id},
+                         {"userId", i->user_id},
+                         {"runId", run_id},
+                         {"stage", stage},
+                         {"reason", reason}}});
+}
+
+bool InterviewsService::run_active_in(db::Connection& c, const std::string& id,
+                                      const std::string& run_id) {
+  auto i = repository_.find_by_id(c, id);
+  return i && i->run_id == run_id && i->status != Status::kCancelled &&
+         i->status != Status::kFailed;
 }
 
 }  // namespace companion::interviews

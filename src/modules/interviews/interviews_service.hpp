@@ -9,6 +9,7 @@
 #include "infra/clock/clock.hpp"
 #include "infra/crypto/uuid.hpp"
 #include "infra/db/database.hpp"
+#include "infra/outbox/outbox.hpp"
 #include "modules/interviews/interview.hpp"
 #include "modules/interviews/interviews_repository.hpp"
 
@@ -16,7 +17,8 @@ namespace companion::interviews {
 
 class InterviewsService {
  public:
-  InterviewsService(db::Database& db, const Clock& clock, crypto::UuidV7Generator& ids);
+  InterviewsService(db::Database& db, const Clock& clock, crypto::UuidV7Generator& ids,
+                    outbox::Outbox& outbox);
 
   boost::asio::awaitable<Interview> create(std::string user_id, NewInterview input);
   boost::asio::awaitable<Interview> get(std::string user_id, std::string id);
@@ -54,14 +56,45 @@ class InterviewsService {
                         Status previous, const std::string& reason);
   boost::asio::awaitable<void> reject_upload(std::string user_id, std::string id, Status previous,
                                              std::string reason);
-  // Inside the uploads module's transaction: the recording is stored.
+  // Inside the uploads module's transaction: the recording is stored and a
+  // new processing run starts (its id is the returned interview's run_id).
   Interview attach_recording_in(db::Connection& c, const std::string& user_id,
                                 const std::string& id, const std::string& recording_json);
+
+  // Processing, for the user. Cancel stops the current run (its stage
+  // stops at its next check) and is idempotent; 409 unless the interview is
+  // being processed or already cancelled. Retry starts a new run after the
+  // last stage the previous one finished; 409 unless failed or cancelled.
+  boost::asio::awaitable<Interview> cancel(std::string user_id, std::string id);
+  boost::asio::awaitable<Interview> retry(std::string user_id, std::string id);
+
+  // Processing, for the stage workers (by id alone: they act for the
+  // owner). A stage starts only for the interview's current run while it is
+  // not cancelled or failed: then it returns the interview (now in the
+  // stage's status), else nullopt (the job is left over from an earlier
+  // run: skip it).
+  std::optional<Interview> begin_stage_in(db::Connection& c, const std::string& id,
+                                          const std::string& run_id, std::string_view stage);
+  // A progress tick (0..100) in its own transaction; false when the run was
+  // cancelled or superseded, so the stage should stop. Blocking: call it
+  // from the stage's worker thread.
+  bool report_progress(const std::string& id, const std::string& run_id, std::string_view stage,
+                       int percent);
+  // The stage finished; the analyze stage completes the interview.
+  void finish_stage_in(db::Connection& c, const std::string& id, const std::string& run_id,
+                       std::string_view stage);
+  // The stage gave up: the interview fails with a reason a person can read,
+  // unless the run was cancelled or superseded meanwhile.
+  void fail_stage_in(db::Connection& c, const std::string& id, const std::string& run_id,
+                     std::string_view stage, const std::string& reason, int attempts);
+  // The run is current and not cancelled (for a stage checking as it works).
+  bool run_active_in(db::Connection& c, const std::string& id, const std::string& run_id);
 
  private:
   db::Database& db_;
   const Clock& clock_;
   crypto::UuidV7Generator& ids_;
+  outbox::Outbox& outbox_;
   InterviewsRepository repository_;
   std::vector<RemoveHook> remove_hooks_;
 };

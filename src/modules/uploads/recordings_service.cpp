@@ -169,6 +169,7 @@ boost::asio::awaitable<interviews::Interview> RecordingsService::adopt(
     payload["interviewId"] = r.interview_id;
     payload["recordingId"] = r.id;
     payload["userId"] = r.user_id;
+    payload["runId"] = *updated.run_id;
     payload["durationSeconds"] = static_cast<double>(r.duration_ms) / 1000.0;
     payload["channels"] = r.channels;
     outbox_.append_in(c, {"recording.uploaded", r.interview_id, std::move(payload)});

@@ -1,0 +1,221 @@
+#include "modules/transcription/transcription_service.hpp"
+
+#include <boost/json.hpp>
+
+#include <atomic>
+#include <cctype>
+#include <mutex>
+
+#include "infra/asr/transcriber.hpp"
+#include "infra/errors/errors.hpp"
+#include "infra/media/decoder.hpp"
+
+namespace companion::transcription {
+namespace {
+
+// "the file has no audio stream" -> "The file has no audio stream."
+std::string sentence(std::string text) {
+  if (text.empty()) return text;
+  text[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(text[0])));
+  if (text.back() != '.') text += '.';
+  return text;
+}
+
+}  // namespace
+
+TranscriptionService::TranscriptionService(TranscriptionSettings settings, db::Database& db,
+                                           async::BlockingPool& pool,
+                                           uploads::RecordingsService& recordings,
+                                           interviews::InterviewsService& interviews,
+                                           asr::Engine& engine, outbox::Outbox& outbox,
+                                           const Clock& clock, log::Logger& logger)
+    : settings_(std::move(settings)),
+      db_(db),
+      pool_(pool),
+      recordings_(recordings),
+      interviews_(interviews),
+      engine_(engine),
+      outbox_(outbox),
+      clock_(clock),
+      logger_(logger) {}
+
+boost::asio::awaitable<void> TranscriptionService::transcribe(queue::Envelope event) {
+  const auto interview_id = event.field("interviewId");
+  const auto user_id = event.field("userId");
+  const auto run_id = event.field("runId");
+  if (handing_back_) throw std::runtime_error("the worker is shutting down");
+
+  bool start = co_await db_.write([&](db::Connection& c) {
+    if (processed_.seen_in(c, kStage, event.event_id)) return false;
+    if (interviews_.begin_stage_in(c, interview_id, run_id, kStage)) return true;
+    processed_.record_in(c, kStage, event.event_id, clock_.now_ms());  // an earlier run's
+    return false;
+  });
+  if (!start) co_return;
+
+  uploads::Playback playback;
+  try {
+    playback = co_await recordings_.open(user_id, interview_id);
+  } catch (const NotFound&) {
+    co_return;  // deleted meanwhile
+  }
+  const auto recording_id = playback.recording.id;
+  auto done = co_await db_.read(
+      [&](db::Connection& c) { return repository_.checkpoints(c, recording_id); });
+  const double duration = std::max(1.0, double(playback.recording.duration_ms) / 1000.0);
+  if (!done.empty())
+    logger_.info("resuming a transcription",
+                 {{"interviewId", interview_id}, {"segmentsDone", done.size()}});
+
+  // Finished segments wait here until the next checkpoint, which the
+  // decode thread or a recognition thread takes when the interval passed.
+  std::mutex m;
+  std::vector<asr::TranscribedSegment> unsaved;
+  std::atomic<bool> stop{false};
+  std::atomic<double> decoded{0};
+  std::mutex checkpointing;
+  auto last = std::chrono::steady_clock::now();
+  auto checkpoint = [&] {
+    std::vector<asr::TranscribedSegment> batch;
+    {
+      std::lock_guard lock(m);
+      batch.swap(unsaved);
+    }
+    if (!batch.empty()) {
+      auto save = [&](db::Connection& c) {
+        if (!interviews_.run_active_in(c, interview_id, run_id)) return false;
+        repository_.add_checkpoints(c, recording_id, batch);
+        return true;
+      };
+      if (!db_.transact(save)) stop = true;
+    }
+    int percent = std::min(99, static_cast<int>(decoded.load() * 100.0 / duration));
+    if (!interviews_.report_progress(interview_id, run_id, kStage, percent)) stop = true;
+  };
+  auto maybe_checkpoint = [&] {
+    std::unique_lock lock(checkpointing, std::try_to_lock);
+    if (!lock) return;  // another thread is at it
+    auto now = std::chrono::steady_clock::now();
+    if (now - last < settings_.checkpoint_interval) return;
+    last = now;
+    checkpoint();
+  };
+
+  asr::TranscribeOptions options;
+  options.threads = settings_.threads;
+  options.segmenter = settings_.segmenter;
+  options.cancelled = [&] { return stop.load() || handing_back_.load(); };
+  options.recognised_before = [&](int channel, std::uint64_t begin,
+                                  std::uint64_t end) -> std::optional<asr::TranscribedSegment> {
+    auto it = done.find({channel, begin});
+    if (it == done.end() || it->second.end_sample != end) return std::nullopt;
+    return it->second;
+  };
+  options.on_segment = [&](const asr::TranscribedSegment& s) {
+    {
+      std::lock_guard lock(m);
+      unsaved.push_back(s);
+    }
+    maybe_checkpoint();
+  };
+  options.on_progress = [&](double seconds) {
+    decoded = seconds;
+    maybe_checkpoint();
+  };
+
+  asr::Transcript recognised;
+  try {
+    recognised = co_await pool_.run([&] {
+      auto reader = playback.reader;
+      return asr::transcribe(
+          [reader](std::uint64_t offset, std::span<char> out) { return reader->read(offset, out); },
+          reader->size(), engine_, options);
+    });
+  } catch (const media::DecodeCancelled&) {
+    if (handing_back_) {
+      checkpoint();  // keep what was recognised
+      throw std::runtime_error("the worker is shutting down; the transcription was handed back");
+    }
+    logger_.info("transcription stopped: the run was cancelled", {{"interviewId", interview_id}});
+    co_return;
+  } catch (const media::MediaError& e) {
+    throw queue::PermanentFailure(sentence(e.what()));
+  }
+
+  auto transcript = build_transcript(recognised);
+  transcript.interview_id = interview_id;
+  transcript.recording_id = recording_id;
+  transcript.engine = engine_.name();
+  transcript.language = engine_.language();
+  transcript.created_at_ms = transcript.updated_at_ms = clock_.now_ms();
+  co_await db_.write([&](db::Connection& c) {
+    if (!interviews_.run_active_in(c, interview_id, run_id)) return;
+    if (!processed_.record_in(c, kStage, event.event_id, clock_.now_ms())) return;
+    repository_.save(c, transcript);
+    repository_.clear_checkpoints(c, recording_id);
+    interviews_.finish_stage_in(c, interview_id, run_id, kStage);
+    outbox_.append_in(c, {"transcript.ready",
+                          interview_id,
+                          {{"interviewId", interview_id},
+                           {"userId", user_id},
+                           {"runId", run_id},
+                           {"segments", transcript.segments.size()}}});
+  });
+  logger_.info("transcribed", {{"interviewId", interview_id},
+                               {"segments", transcript.segments.size()},
+                               {"resumedSegments", done.size()},
+                               {"durationSeconds", transcript.duration}});
+}
+
+boost::asio::awaitable<void> TranscriptionService::give_up(queue::Envelope event,
+                                                           queue::Burial burial) {
+  auto reason = burial.permanent
+                    ? sentence(burial.error)
+                    : "Speech recognition failed after " + std::to_string(burial.attempts) +
+                          " attempts: " + burial.error;
+  const auto interview_id = event.field("interviewId");
+  const auto run_id = event.field("runId");
+  co_await db_.write([&](db::Connection& c) {
+    interviews_.fail_stage_in(c, interview_id, run_id, kStage, reason, burial.attempts);
+  });
+}
+
+boost::asio::awaitable<Transcript> TranscriptionService::get(std::string user_id,
+                                                             std::string interview_id) {
+  auto found = co_await db_.read([&](db::Connection& c) -> std::optional<Transcript> {
+    if (!interviews_.status_in(c, user_id, interview_id)) return std::nullopt;
+    return repository_.find(c, interview_id);
+  });
+  if (!found) throw NotFound("This interview has no transcript yet.");
+  co_return *found;
+}
+
+boost::asio::awaitable<Transcript> TranscriptionService::rename_speakers(
+    std::string user_id, std::string interview_id, std::vector<SpeakerLabel> labels) {
+  auto now = clock_.now_ms();
+  auto found = co_await db_.write([&](db::Connection& c) -> std::optional<Transcript> {
+    if (!interviews_.status_in(c, user_id, interview_id)) return std::nullopt;
+    auto t = repository_.find(c, interview_id);
+    if (!t) return std::nullopt;
+    for (std::size_t k = 0; k < labels.size(); ++k) {
+      auto it = std::find_if(t->speakers.begin(), t->speakers.end(),
+                             [&](const Speaker& s) { return s.id == labels[k].id; });
+      if (it == t->speakers.end())
+        throw ValidationError("speakers[" + std::to_string(k) + "].id",
+                              "is not a speaker of this transcript");
+      it->label = labels[k].label;
+    }
+    repository_.update_speakers(c, interview_id, t->speakers, now);
+    t->updated_at_ms = now;
+    return t;
+  });
+  if (!found) throw NotFound("This interview has no transcript yet.");
+  co_return *found;
+}
+
+std::optional<Transcript> TranscriptionService::find_in(db::Connection& c,
+                                                        const std::string& interview_id) {
+  return repository_.find(c, interview_id);
+}
+
+}  // namespace companion::transcription

@@ -1,0 +1,104 @@
+#include "modules/transcription/transcripts_repository.hpp"
+
+#include <boost/json.hpp>
+
+namespace companion::transcription {
+namespace {
+
+constexpr const char* kSave =
+    "INSERT INTO transcripts (interview_id, recording_id, engine, language, duration_ms, "
+    "speakers, segments, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) "
+    "ON CONFLICT (interview_id) DO UPDATE SET recording_id = excluded.recording_id, "
+    "engine = excluded.engine, language = excluded.language, "
+    "duration_ms = excluded.duration_ms, speakers = excluded.speakers, "
+    "segments = excluded.segments, created_at = excluded.created_at, "
+    "updated_at = excluded.updated_at";
+constexpr const char* kFind =
+    "SELECT recording_id, engine, language, duration_ms, speakers, segments, created_at, "
+    "updated_at FROM transcripts WHERE interview_id = $1";
+constexpr const char* kUpdateSpeakers =
+    "UPDATE transcripts SET speakers = $2, updated_at = $3 WHERE interview_id = $1";
+constexpr const char* kAddCheckpoint =
+    "INSERT INTO transcript_checkpoints (recording_id, channel, begin_sample, end_sample, text, "
+    "words) VALUES ($1, $2, $3, $4, $5, $6) "
+    "ON CONFLICT (recording_id, channel, begin_sample) DO NOTHING";
+constexpr const char* kCheckpoints =
+    "SELECT channel, begin_sample, end_sample, text, words FROM transcript_checkpoints "
+    "WHERE recording_id = $1";
+constexpr const char* kClearCheckpoints =
+    "DELETE FROM transcript_checkpoints WHERE recording_id = $1";
+
+constexpr int kRate = 16000;
+
+}  // namespace
+
+void TranscriptsRepository::save(db::Connection& c, const Transcript& t) {
+  c.execute(kSave, {t.interview_id, t.recording_id, t.engine, t.language,
+                    static_cast<std::int64_t>(std::llround(t.duration * 1000)),
+                    boost::json::serialize(speakers_json(t.speakers)),
+                    boost::json::serialize(segments_json(t.segments)), t.created_at_ms});
+}
+
+std::optional<Transcript> TranscriptsRepository::find(db::Connection& c,
+                                                      const std::string& interview_id) {
+  auto row = c.query_one(kFind, {interview_id});
+  if (!row) return std::nullopt;
+  Transcript t;
+  t.interview_id = interview_id;
+  t.recording_id = row->text(0);
+  t.engine = row->text(1);
+  t.language = row->text(2);
+  t.duration = static_cast<double>(row->int64(3)) / 1000.0;
+  t.speakers = parse_speakers(boost::json::parse(row->text(4)));
+  t.segments = parse_segments(boost::json::parse(row->text(5)));
+  t.created_at_ms = row->int64(6);
+  t.updated_at_ms = row->int64(7);
+  return t;
+}
+
+void TranscriptsRepository::update_speakers(db::Connection& c, const std::string& interview_id,
+                                            const std::vector<Speaker>& speakers,
+                                            std::int64_t now_ms) {
+  c.execute(kUpdateSpeakers,
+            {interview_id, boost::json::serialize(speakers_json(speakers)), now_ms});
+}
+
+void TranscriptsRepository::add_checkpoints(db::Connection& c, const std::string& recording_id,
+                                            const std::vector<asr::TranscribedSegment>& segments) {
+  for (const auto& s : segments) {
+    // Full precision: a resumed run must give the same transcript.
+    boost::json::array words;
+    for (const auto& w : s.words)
+      words.push_back(boost::json::array{w.text, w.start, w.end, w.confidence});
+    c.execute(kAddCheckpoint,
+              {recording_id, s.channel, static_cast<std::int64_t>(s.begin_sample),
+               static_cast<std::int64_t>(s.end_sample), s.text, boost::json::serialize(words)});
+  }
+}
+
+Checkpoints TranscriptsRepository::checkpoints(db::Connection& c, const std::string& recording_id) {
+  Checkpoints out;
+  for (const auto& r : c.query(kCheckpoints, {recording_id})) {
+    asr::TranscribedSegment s;
+    s.channel = static_cast<int>(r.int64(0));
+    s.begin_sample = static_cast<std::uint64_t>(r.int64(1));
+    s.end_sample = static_cast<std::uint64_t>(r.int64(2));
+    s.start = double(s.begin_sample) / kRate;
+    s.end = double(s.end_sample) / kRate;
+    s.text = r.text(3);
+    auto words = boost::json::parse(r.text(4));
+    for (const auto& w : words.as_array()) {
+      const auto& a = w.as_array();
+      s.words.push_back({std::string(a.at(0).as_string()), a.at(1).to_number<double>(),
+                         a.at(2).to_number<double>(), a.at(3).to_number<double>()});
+    }
+    out.emplace(std::make_pair(s.channel, s.begin_sample), std::move(s));
+  }
+  return out;
+}
+
+void TranscriptsRepository::clear_checkpoints(db::Connection& c, const std::string& recording_id) {
+  c.execute(kClearCheckpoints, {recording_id});
+}
+
+}  // namespace companion::transcription

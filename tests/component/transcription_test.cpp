@@ -1,0 +1,215 @@
+// The transcribe stage on real parts: speech synthesised with flite from a
+// known script, stored as a recording, recognised by pocketsphinx, on
+// SQLite and PostgreSQL. A transcription that breaks off mid-way resumes
+// from its checkpoints and gives the same transcript as one that never
+// stopped; a cancelled run stops; a stale event changes nothing.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include <atomic>
+#include <fstream>
+
+#include "infra/asr/pocketsphinx_engine.hpp"
+#include "modules/analysis/analysis_service.hpp"
+#include "modules/transcription/transcription_service.hpp"
+#include "support/recordings_fixture.hpp"
+
+namespace companion::transcription {
+namespace {
+
+// Recognises with pocketsphinx, counting segments; fails on the segment
+// numbered `fail_at` (1-based, counted across recognisers) when set.
+class CountingEngine final : public asr::Engine {
+ public:
+  std::unique_ptr<asr::Recognizer> recognizer() override {
+    struct R final : asr::Recognizer {
+      CountingEngine& e;
+      std::unique_ptr<asr::Recognizer> inner;
+      R(CountingEngine& engine, std::unique_ptr<asr::Recognizer> r)
+          : e(engine), inner(std::move(r)) {}
+      asr::Recognition recognize(std::span<const std::int16_t> pcm) override {
+        int n = ++e.recognised;
+        if (e.fail_at > 0 && n >= e.fail_at) throw std::runtime_error("the recogniser crashed");
+        return inner->recognize(pcm);
+      }
+    };
+    return std::make_unique<R>(*this, real.recognizer());
+  }
+  std::string name() const override { return "pocketsphinx"; }
+  std::string language() const override { return "en"; }
+
+  asr::PocketsphinxEngine real;
+  std::atomic<int> recognised{0};
+  int fail_at = 0;
+};
+
+class TranscriptionTest : public test_support::RecordingsFixture {
+ protected:
+  void SetUp() override {
+    RecordingsFixture::SetUp();
+    if (HasFatalFailure()) return;
+    // Five sentences with pauses between them: several segments.
+    auto d = dir_.path().string();
+    const char* lines[] = {"tell me about a project you led", "i led the migration of our billing",
+                           "we finished two weeks early", "the hardest part was the data",
+                           "i would do it again"};
+    std::string cmd;
+    std::string parts;
+    for (int k = 0; k < 5; ++k) {
+      auto n = std::to_string(k);
+      cmd += "flite -voice slt -t '" + std::string(lines[k]) + "' -o " + d + "/s" + n +
+             ".wav && sox -V1 " + d + "/s" + n + ".wav -r 16000 " + d + "/p" + n +
+             ".wav pad 0 1.2 && ";
+      parts += " " + d + "/p" + n + ".wav";
+    }
+    cmd += "sox -V1" + parts + " " + d + "/speech.wav";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << "flite and sox are needed";
+    std::ifstream in(d + "/speech.wav", std::ios::binary);
+    speech_.assign(std::istreambuf_iterator<char>(in), {});
+    run_id_ = upload(interview_);
+    service_ = std::make_unique<TranscriptionService>(
+        TranscriptionSettings{.threads = 2, .checkpoint_interval = std::chrono::milliseconds(0)},
+        database(), transcribe_pool_, *recordings_, *interviews_, engine_, *outbox_, clock_,
+        logger_);
+  }
+  void TearDown() override {
+    service_.reset();
+    RecordingsFixture::TearDown();
+  }
+
+  // Stores the speech as the interview's recording; returns the new run.
+  std::string upload(const std::string& interview) {
+    run(recordings_->store({user_, interview, uploads::Consent::kAllParties, {}}, pieces(speech_)));
+    return *run(interviews_->get(user_, interview)).run_id;
+  }
+  queue::Envelope event(const std::string& id, std::string run_id = {},
+                        std::string interview = {}) {
+    if (interview.empty()) interview = interview_;
+    queue::Envelope e;
+    e.event_id = id;
+    e.topic = "recording.uploaded";
+    e.aggregate_id = interview;
+    e.payload = {{"interviewId", interview},
+                 {"userId", user_},
+                 {"runId", run_id.empty() ? run_id_ : run_id}};
+    return e;
+  }
+  std::string transcript_json(const std::string& interview) {
+    auto t = run(service_->get(user_, interview));
+    return boost::json::serialize(to_json(t));
+  }
+
+  CountingEngine engine_;
+  async::BlockingPool transcribe_pool_{1};
+  std::unique_ptr<TranscriptionService> service_;
+  std::string run_id_;
+  std::string speech_;
+};
+
+TEST_P(TranscriptionTest, TranscribesAndMovesTheInterviewAlong) {
+  run(service_->transcribe(event("e1")));
+  auto t = run(service_->get(user_, interview_));
+  EXPECT_GE(t.segments.size(), 3u);
+  EXPECT_EQ(t.language, "en");
+  EXPECT_NE(t.text().find("project"), std::string::npos) << t.text();
+  auto i = run(interviews_->get(user_, interview_));
+  EXPECT_EQ(i.status, interviews::Status::kTranscribing);  // until the analysis ran
+  EXPECT_EQ(i.finished_stage, "transcribe");
+  EXPECT_EQ(count("transcript_checkpoints"), 0);
+  EXPECT_EQ(count("outbox_events"), 2);  // recording.uploaded, transcript.ready
+
+  // The same event again (at-least-once delivery): nothing changes, no
+  // recognition runs.
+  int before = engine_.recognised;
+  run(service_->transcribe(event("e1")));
+  EXPECT_EQ(engine_.recognised, before);
+  EXPECT_EQ(count("outbox_events"), 2);
+}
+
+TEST_P(TranscriptionTest, ABrokenOffTranscriptionResumesToTheSameTranscript) {
+  // The same speech in another interview, transcribed without a stop.
+  auto other = run(interviews_->create(user_, {"Uninterrupted"})).id;
+  auto other_run = upload(other);
+  run(service_->transcribe(event("e0", other_run, other)));
+  auto uninterrupted = transcript_json(other);
+  const int total = engine_.recognised;
+  ASSERT_GE(total, 3);
+
+  // This interview's recogniser dies part-way.
+  engine_.recognised = 0;
+  engine_.fail_at = total - 1;
+  EXPECT_THROW(run(service_->transcribe(event("e2"))), std::runtime_error);
+  auto saved = count("transcript_checkpoints");
+  EXPECT_GT(saved, 0);
+
+  // The retry recognises only what was not checkpointed.
+  engine_.recognised = 0;
+  engine_.fail_at = 0;
+  run(service_->transcribe(event("e2")));
+  EXPECT_EQ(engine_.recognised, total - saved);
+  EXPECT_EQ(transcript_json(interview_), uninterrupted);
+  EXPECT_EQ(count("transcript_checkpoints"), 0);
+}
+
+TEST_P(TranscriptionTest, ACancelledRunStopsAndAStaleEventIsSkipped) {
+  run(interviews_->cancel(user_, interview_));
+  run(service_->transcribe(event("e1")));
+  EXPECT_EQ(engine_.recognised, 0);
+  EXPECT_EQ(run(interviews_->get(user_, interview_)).status, interviews::Status::kCancelled);
+  EXPECT_THROW(run(service_->get(user_, interview_)), NotFound);
+
+  // Retried: a new run; the old run's event is skipped.
+  auto retried = run(interviews_->retry(user_, interview_));
+  EXPECT_EQ(retried.status, interviews::Status::kUploaded);
+  run(service_->transcribe(event("e1-again")));
+  EXPECT_EQ(engine_.recognised, 0);
+  run(service_->transcribe(event("e3", *retried.run_id)));
+  EXPECT_GT(engine_.recognised, 0);
+  EXPECT_EQ(run(interviews_->get(user_, interview_)).finished_stage, "transcribe");
+}
+
+TEST_P(TranscriptionTest, GivingUpFailsTheInterviewWithAReadableReason) {
+  run(service_->give_up(event("e1"), {"the recogniser crashed", 5, false}));
+  auto i = run(interviews_->get(user_, interview_));
+  EXPECT_EQ(i.status, interviews::Status::kFailed);
+  auto failure = boost::json::parse(*i.failure_json);
+  EXPECT_EQ(failure.at("stage").as_string(), "transcribe");
+  EXPECT_EQ(failure.at("attempts").as_int64(), 5);
+  EXPECT_EQ(failure.at("reason").as_string(),
+            "Speech recognition failed after 5 attempts: the recogniser crashed");
+  // Retry is allowed from failed, and starts from transcription again.
+  EXPECT_EQ(run(interviews_->retry(user_, interview_)).status, interviews::Status::kUploaded);
+  EXPECT_THROW(run(interviews_->retry(user_, interview_)), Conflict);
+}
+
+TEST_P(TranscriptionTest, TheAnalysisCompletesTheInterview) {
+  run(service_->transcribe(event("e1")));
+  analysis::AnalysisService analysis(database(), *interviews_, *service_, *outbox_, clock_,
+                                     logger_);
+  queue::Envelope e = event("t1");
+  e.topic = "transcript.ready";
+  run(analysis.analyze(e));
+  auto i = run(interviews_->get(user_, interview_));
+  EXPECT_EQ(i.status, interviews::Status::kCompleted);
+  EXPECT_FALSE(i.progress_json);
+  auto body = run(analysis.get(user_, interview_));
+  auto& speakers = body.at("speakers").as_array();
+  ASSERT_EQ(speakers.size(), 1u);
+  EXPECT_GT(speakers[0].at("wordsPerMinute").as_double(), 60.0);
+  EXPECT_NEAR(speakers[0].at("talkRatio").as_double(), 1.0, 1e-9);
+  // Renamed speakers show up in the analysis too.
+  run(service_->rename_speakers(user_, interview_, {{"S1", "Candidate"}}));
+  EXPECT_EQ(run(analysis.get(user_, interview_)).at("speakers").as_array()[0].at("label"),
+            "Candidate");
+  EXPECT_THROW(run(service_->rename_speakers(user_, interview_, {{"S9", "Nobody"}})),
+               ValidationError);
+  // Cancelling a completed interview is a conflict.
+  EXPECT_THROW(run(interviews_->cancel(user_, interview_)), Conflict);
+}
+
+INSTANTIATE_TEST_SUITE_P(Databases, TranscriptionTest, test_support::BothDialects(),
+                         test_support::DialectName);
+
+}  // namespace
+}  // namespace companion::transcription
