@@ -1,0 +1,256 @@
+// The processing pipeline through the real binary: upload -> transcribe ->
+// analyze -> completed, on SQLite, PostgreSQL, and Redis Streams with the
+// stages in a separate `worker` process. Transcript formats, speaker
+// renames, the analysis, cancel and retry, bad recordings, other users.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServer, request, registerUser, checkProblem, BINARY, until } from './support.mjs';
+import { testMedia } from './recording-support.mjs';
+import {
+  startRedis, newInterview, putRecording, getInterview, waitFor, wer, repeatWav,
+} from './pipeline-support.mjs';
+
+const file = testMedia();
+const INTERVIEWER = 'Tell me about a time you solved a hard problem.';
+const CANDIDATE = 'I worked with the team to find the problem and we fixed it in two weeks.';
+const FAST = ['--checkpoint-interval', '100ms', '--job-backoff', '100ms', '--relay-interval', '20ms'];
+
+// A recorded call: the interviewer (flite voice rms) on the left asks, the
+// candidate (voice slt) on the right answers after a pause.
+const media = mkdtempSync(join(tmpdir(), 'companion-pipeline-'));
+after(() => rmSync(media, { recursive: true, force: true }));
+const dialog = join(media, 'dialog.wav');
+execFileSync('bash', ['-c', `set -e; cd ${media}
+flite -voice rms -t '${INTERVIEWER}' -o q.wav
+flite -voice slt -t '${CANDIDATE}' -o a.wav
+sox -V1 -D q.wav -r 16000 left.wav pad 0.3 5
+sox -V1 -D a.wav -r 16000 right.wav pad 3.8 0.5
+sox -V1 -D -M left.wav right.wav dialog.wav`]);
+const DIALOG_SECONDS = 8;
+// About a minute and a half of the same: long enough to cancel mid-way.
+const long = repeatWav(media, dialog, 10, join(media, 'long.wav'));
+
+const setups = [
+  { name: 'sqlite, embedded queue', database: 'sqlite' },
+  { name: 'postgresql, embedded queue', database: 'postgresql' },
+  { name: 'sqlite, Redis Streams, separate worker process', database: 'sqlite', redis: true },
+];
+
+// `worker --stages=…` beside a serve that runs none.
+function startWorker(server, queueUrl) {
+  const child = spawn(BINARY, ['worker', '--data-dir', server.dataDir, '--queue-url', queueUrl,
+    '--log-format', 'json', ...FAST], { env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines = [];
+  child.stdout.setEncoding('utf8').on('data', (d) => lines.push(...d.split('\n').filter(Boolean)));
+  child.stderr.setEncoding('utf8').on('data', (d) => lines.push(d));
+  const exited = new Promise((r) => child.on('exit', (code, signal) => r({ code, signal })));
+  return { child, lines, exited };
+}
+
+for (const setup of setups) {
+  describe(setup.name, () => {
+    let server, user, other, redis, worker;
+    before(async () => {
+      const args = [...FAST];
+      if (setup.redis) {
+        redis = await startRedis();
+        args.push('--queue-url', redis.url, '--workers', 'none');
+      }
+      server = await startServer({ database: setup.database, args });
+      if (setup.redis) {
+        worker = startWorker(server, redis.url);
+        await until('the worker to start', () => worker.lines.some((l) => l.includes('worker started')),
+          { timeoutMs: 15000 });
+      }
+      user = await registerUser(server.url, 'pipe');
+      other = await registerUser(server.url, 'other');
+    });
+    after(async () => {
+      if (worker) { worker.child.kill('SIGTERM'); assert.equal((await worker.exited).code, 0); }
+      const { code } = await server.stop();
+      assert.equal(code, 0);
+      server.cleanup();
+      if (redis) await redis.stop();
+    });
+
+    test('a stereo recording is transcribed per speaker, analysed and completed', async () => {
+      const base = server.url;
+      const id = await newInterview(base, user.token);
+      const put = await putRecording(base, user.token, id, readFileSync(dialog));
+      assert.equal(put.status, 201, put.text);
+      assert.equal(put.json.status, 'uploaded');
+      assert.ok('progress' in put.json);
+      const done = await waitFor(base, user.token, id, ['completed', 'failed']);
+      assert.equal(done.status, 'completed', JSON.stringify(done.failure));
+      assert.equal(done.progress, null);
+      assert.equal(done.failure, null);
+
+      const t = await request(base, 'GET', `/v1/interviews/${id}/transcript`, { token: user.token });
+      assert.equal(t.status, 200, t.text);
+      assert.equal(t.json.language, 'en');
+      assert.deepEqual(t.json.speakers, [
+        { id: 'S1', label: 'Speaker 1', channel: 0 }, { id: 'S2', label: 'Speaker 2', channel: 1 }]);
+      const said = (s) => t.json.segments.filter((x) => x.speaker === s).map((x) => x.text).join(' ');
+      // Two flite voices through pocketsphinx (measured: docs/benchmarks.md).
+      const interviewerWer = wer(INTERVIEWER, said('S1'));
+      const candidateWer = wer(CANDIDATE, said('S2'));
+      console.log(`# WER interviewer ${interviewerWer.toFixed(3)}, candidate ${candidateWer.toFixed(3)}`);
+      assert.ok(interviewerWer <= 0.25, `interviewer WER ${interviewerWer}: ${said('S1')}`);
+      assert.ok(candidateWer <= 0.25, `candidate WER ${candidateWer}: ${said('S2')}`);
+      // The answer comes after the question.
+      const first = (sp) => t.json.segments.find((x) => x.speaker === sp).start;
+      assert.ok(first('S2') > first('S1') + 2, `answer at ${first('S2')}, question at ${first('S1')}`);
+      for (const s of t.json.segments) {
+        assert.ok(s.start <= s.end && s.end <= DIALOG_SECONDS + 0.5, JSON.stringify(s));
+        for (const w of s.words) {
+          assert.ok(w.start >= s.start - 0.001 && w.end <= s.end + 0.001 && w.start <= w.end, JSON.stringify(w));
+          assert.ok(w.confidence >= 0 && w.confidence <= 1);
+        }
+      }
+      assert.equal(t.json.text, t.json.segments.map((s) => s.text).join(' '));
+
+      const vtt = await request(base, 'GET', `/v1/interviews/${id}/transcript?format=vtt`, { token: user.token });
+      assert.equal(vtt.status, 200);
+      assert.match(vtt.headers['content-type'], /^text\/vtt/);
+      assert.match(vtt.text, /^WEBVTT\n\n1\n00:00:0\d\.\d{3} --> 00:00:0\d\.\d{3}\n<v Speaker 1>/);
+      const srt = await request(base, 'GET', `/v1/interviews/${id}/transcript?format=srt`, { token: user.token });
+      assert.match(srt.headers['content-type'], /^application\/x-subrip/);
+      assert.match(srt.text, /^1\n00:00:0\d,\d{3} --> 00:00:0\d,\d{3}\nSpeaker 1: /);
+      const txt = await request(base, 'GET', `/v1/interviews/${id}/transcript?format=txt`, { token: user.token });
+      assert.match(txt.headers['content-type'], /^text\/plain/);
+      assert.match(txt.text, /^Speaker 1: .+\n\nSpeaker 2: .+\n$/);
+      checkProblem(assert, await request(base, 'GET', `/v1/interviews/${id}/transcript?format=docx`, { token: user.token }), 400);
+      checkProblem(assert, await request(base, 'GET', `/v1/interviews/${id}/transcript?lang=en`, { token: user.token }), 400);
+
+      const a = await request(base, 'GET', `/v1/interviews/${id}/analysis`, { token: user.token });
+      assert.equal(a.status, 200, a.text);
+      assert.equal(a.json.version, 1);
+      assert.equal(a.json.speakers.length, 2);
+      const ratio = a.json.speakers.reduce((sum, s) => sum + s.talkRatio, 0);
+      assert.ok(Math.abs(ratio - 1) < 0.01, `talk ratios sum to ${ratio}`);
+      for (const s of a.json.speakers) {
+        assert.ok(s.words > 0 && s.wordsPerMinute > 60 && s.wordsPerMinute < 400, JSON.stringify(s));
+        assert.ok(s.longestMonologueSeconds > 0 && s.longestMonologueSeconds <= s.talkSeconds + 0.001);
+        assert.equal(typeof s.pauses.count, 'number');
+      }
+
+      // Speakers are renamed everywhere they show.
+      const renamed = await request(base, 'PATCH', `/v1/interviews/${id}/speakers`, {
+        token: user.token, body: { speakers: [{ id: 'S1', label: 'Interviewer' }, { id: 'S2', label: 'Me' }] },
+      });
+      assert.equal(renamed.status, 200, renamed.text);
+      assert.deepEqual(renamed.json.speakers.map((s) => s.label), ['Interviewer', 'Me']);
+      const vtt2 = await request(base, 'GET', `/v1/interviews/${id}/transcript?format=vtt`, { token: user.token });
+      assert.match(vtt2.text, /<v Interviewer>.*\n[^]*<v Me>/);
+      const a2 = await request(base, 'GET', `/v1/interviews/${id}/analysis`, { token: user.token });
+      assert.deepEqual(a2.json.speakers.map((s) => s.label).sort(), ['Interviewer', 'Me']);
+      for (const body of [{ speakers: [{ id: 'S9', label: 'Nobody' }] }, { speakers: [] },
+        { speakers: [{ id: 'S1' }] }, { speakers: [{ id: 'S1', label: '' }] }, { speakers: 'S1' },
+        { speakers: [{ id: 'S1', label: 'x', extra: 1 }] }, {}]) {
+        checkProblem(assert, await request(base, 'PATCH', `/v1/interviews/${id}/speakers`, { token: user.token, body }), 400, JSON.stringify(body));
+      }
+
+      // Nothing to cancel or retry once completed.
+      checkProblem(assert, await request(base, 'POST', `/v1/interviews/${id}/cancel`, { token: user.token }), 409);
+      checkProblem(assert, await request(base, 'POST', `/v1/interviews/${id}/retry`, { token: user.token }), 409);
+
+      // Another user sees none of it.
+      for (const [method, path, body] of [['GET', 'transcript'], ['GET', 'analysis'], ['POST', 'cancel'],
+        ['POST', 'retry'], ['PATCH', 'speakers', { speakers: [{ id: 'S1', label: 'x' }] }]]) {
+        checkProblem(assert, await request(base, method, `/v1/interviews/${id}/${path}`, { token: other.token, body }), 404, path);
+      }
+    });
+
+    test('cancel stops a running transcription; retry finishes it without a new upload', async () => {
+      const base = server.url;
+      const id = await newInterview(base, user.token);
+      checkProblem(assert, await request(base, 'POST', `/v1/interviews/${id}/cancel`, { token: user.token }), 409);
+      checkProblem(assert, await request(base, 'POST', `/v1/interviews/${id}/retry`, { token: user.token }), 409);
+      const put = await putRecording(base, user.token, id, readLong());
+      assert.equal(put.status, 201, put.text);
+      await until('the transcription to be under way', async () => {
+        const i = await getInterview(base, user.token, id);
+        return i.status === 'transcribing' && i.progress && i.progress.percent >= 15;
+      }, { timeoutMs: 60000, intervalMs: 50 });
+      const cancelled = await request(base, 'POST', `/v1/interviews/${id}/cancel`, { token: user.token });
+      assert.equal(cancelled.status, 200, cancelled.text);
+      assert.equal(cancelled.json.status, 'cancelled');
+      assert.equal(cancelled.json.progress, null);
+      const again = await request(base, 'POST', `/v1/interviews/${id}/cancel`, { token: user.token });
+      assert.equal(again.status, 200);
+      assert.equal(again.json.status, 'cancelled');
+      checkProblem(assert, await request(base, 'GET', `/v1/interviews/${id}/transcript`, { token: user.token }), 404);
+      // The stage notices and stops (logged), leaving the interview cancelled.
+      const logs = () => (worker ? worker.lines : server.lines);
+      await until('the transcription to stop', () => logs().some((l) => l.includes('transcription stopped')),
+        { timeoutMs: 20000 });
+      assert.equal((await getInterview(base, user.token, id)).status, 'cancelled');
+
+      const retried = await request(base, 'POST', `/v1/interviews/${id}/retry`, { token: user.token });
+      assert.equal(retried.status, 202, retried.text);
+      assert.equal(retried.json.status, 'uploaded');
+      checkProblem(assert, await request(base, 'POST', `/v1/interviews/${id}/retry`, { token: user.token }), 409);
+      const done = await waitFor(base, user.token, id, ['completed', 'failed'], { timeoutMs: 120000 });
+      assert.equal(done.status, 'completed', JSON.stringify(done.failure));
+      // The retry resumed from the segments finished before the cancel.
+      assert.ok(logs().some((l) => l.includes('resuming a transcription') && l.includes(id)));
+      const t = await request(base, 'GET', `/v1/interviews/${id}/transcript`, { token: user.token });
+      assert.ok(t.json.segments.length >= 20, `${t.json.segments.length} segments`);
+      assert.ok(t.json.segments.at(-1).end > DIALOG_SECONDS * 9, `ends at ${t.json.segments.at(-1).end}`);
+    });
+  });
+}
+
+let longBytes;
+function readLong() {
+  longBytes ??= readFileSync(long);
+  return longBytes;
+}
+
+describe('recordings that are hard to transcribe', () => {
+  let server, user;
+  before(async () => {
+    server = await startServer({ args: FAST });
+    user = await registerUser(server.url, 'bad');
+  });
+  after(async () => { await server.stop(); server.cleanup(); });
+
+  // Each ends completed or with a reason a person can read, never a crash.
+  const cases = [
+    ['truncated-faststart.m4a', 'audio/mp4'], ['truncated.mp3', 'audio/mpeg'], ['truncated.webm', 'audio/webm'],
+    ['silence.wav', 'audio/wav'], ['speech-6ch.wav', 'audio/wav'], ['speech-8k.wav', 'audio/wav'],
+    ['interview.mp4', 'video/mp4'], ['speech-stream.webm', 'audio/webm'], ['speech.ogg', 'audio/ogg'],
+  ];
+  for (const [name, type] of cases) {
+    test(name, async () => {
+      const id = await newInterview(server.url, user.token, name);
+      const put = await putRecording(server.url, user.token, id, file(name), type);
+      if (put.status !== 201) {
+        checkProblem(assert, put, put.status);
+        assert.ok([415, 422].includes(put.status), `${put.status} ${put.text}`);
+        console.log(`# ${name}: refused at upload (${put.status}) ${put.json.detail}`);
+        return;
+      }
+      const done = await waitFor(server.url, user.token, id, ['completed', 'failed']);
+      console.log(`# ${name}: ${done.status} ${done.failure?.reason ?? ''}`);
+      if (done.status === 'failed') {
+        assert.equal(done.failure.stage, 'transcribe');
+        assert.match(done.failure.reason, /^[A-Z].{10,}\.?/);
+      } else {
+        const t = await request(server.url, 'GET', `/v1/interviews/${id}/transcript`, { token: user.token });
+        assert.equal(t.status, 200);
+        const expected = name === 'speech-6ch.wav' ? 1 : t.json.speakers.length;
+        assert.equal(t.json.speakers.length, expected);
+        if (name === 'silence.wav') assert.equal(t.json.segments.length, 0);
+      }
+    });
+  }
+  test('the server is still serving', async () => {
+    const r = await request(server.url, 'GET', '/healthz');
+    assert.equal(r.status, 200);
+  });
+});
