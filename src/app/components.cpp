@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "infra/asr/pocketsphinx_engine.hpp"
+#include "infra/asr/remote_engine.hpp"
 #include "infra/crypto/encoding.hpp"
 #include "infra/db/migrations.hpp"
 #include "infra/embedded/embedded_files.hpp"
@@ -46,6 +47,16 @@ std::unique_ptr<queue::Queue> open_queue(const Settings& s, db::Database& databa
   if (s.processing.queue_url.empty()) return std::make_unique<queue::DbQueue>(database, clock, ids);
   return std::make_unique<queue::RedisQueue>(queue::RedisSettings{.url = s.processing.queue_url},
                                              ids);
+}
+
+std::unique_ptr<asr::Engine> open_asr_engine(const PipelineSettings& p) {
+  if (p.asr_engine == "remote")
+    return std::make_unique<asr::RemoteEngine>(asr::RemoteSettings{.url = p.asr_url,
+                                                                   .api_key = p.asr_api_key,
+                                                                   .model = p.asr_model,
+                                                                   .timeout = p.asr_timeout});
+  return std::make_unique<asr::PocketsphinxEngine>(
+      asr::PocketsphinxSettings{.model_dir = p.asr_model_dir});
 }
 
 }  // namespace
@@ -101,8 +112,7 @@ Components::Components(const Settings& s, log::Logger& log)
       transcribe_pool(s.processing.transcribe_concurrency),
       queue(open_queue(s, *database, clock, ids)),
       embedded_queue(dynamic_cast<queue::DbQueue*>(queue.get())),
-      asr(std::make_unique<asr::PocketsphinxEngine>(
-          asr::PocketsphinxSettings{.model_dir = s.processing.asr_model_dir})),
+      asr(open_asr_engine(s.processing)),
       transcription({.threads = s.processing.asr_threads,
                      .checkpoint_interval = s.processing.checkpoint_interval},
                     *database, transcribe_pool, recordings, interviews, *asr, outbox, clock, log),

@@ -87,7 +87,12 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
   add("transcribe-concurrency", "",
       "transcriptions at once in this process (default: from cores and memory)");
   add("asr-threads", "", "speech recognisers per transcription (default: cores / concurrency)");
+  add("asr-engine", "pocketsphinx",
+      "speech recognition: pocketsphinx (offline) or remote (an OpenAI-compatible API)");
   add("asr-model-dir", "/usr/share/pocketsphinx/model/en-us", "pocketsphinx model directory");
+  add("asr-url", "", "remote engine: base URL of the transcriptions API (key in IC_ASR_API_KEY)");
+  add("asr-model", "whisper-1", "remote engine: the model to ask for");
+  add("asr-timeout", "60s", "remote engine: deadline of one request");
   add("job-attempts", "5", "attempts of a pipeline job before it fails for good");
   add("job-lease", "30s", "a job's lease; a worker that stops renewing it loses the job");
   add("job-backoff", "2s", "the first retry's delay ceiling (doubles per attempt, up to 5m)");
@@ -124,6 +129,8 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
       s.jwt_secret = value;
     } else if (name == "IC_MASTER_KEY") {
       s.master_key = value;
+    } else if (name == "IC_ASR_API_KEY") {
+      s.processing.asr_api_key = value;
     } else if (auto it = by_env.find(name); it != by_env.end()) {
       it->second->value = value;
     } else {
@@ -291,6 +298,16 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
                         ? std::max<std::size_t>(1, cores / p.transcribe_concurrency)
                         : convert(o["asr-threads"], count);
     p.asr_model_dir = o["asr-model-dir"].value;
+    p.asr_engine = o["asr-engine"].value;
+    p.asr_url = o["asr-url"].value;
+    p.asr_model = o["asr-model"].value;
+    p.asr_timeout = convert(o["asr-timeout"], config::parse_duration);
+    if (p.asr_engine != "pocketsphinx" && p.asr_engine != "remote")
+      throw ConfigError("invalid value for --asr-engine / IC_ASR_ENGINE: pocketsphinx or remote");
+    if (p.asr_engine == "remote" && p.asr_url.rfind("http://", 0) != 0 &&
+        p.asr_url.rfind("https://", 0) != 0)
+      throw ConfigError(
+          "--asr-engine remote needs --asr-url / IC_ASR_URL: http(s)://host[:port][/path]");
     p.job_attempts = static_cast<int>(convert(o["job-attempts"], [](const std::string& t) {
       auto n = config::parse_count(t);
       if (n < 1 || n > 100) throw std::invalid_argument("must be 1..100");

@@ -28,8 +28,13 @@ struct PipelineSettings {
   std::string queue_url;            // empty: the embedded queue in the database
   std::vector<std::string> stages;  // run in this process (serve --workers, worker --stages)
   std::size_t transcribe_concurrency = 1;
-  std::size_t asr_threads = 2;  // recognisers per transcription
+  std::size_t asr_threads = 2;              // recognisers per transcription
+  std::string asr_engine = "pocketsphinx";  // or "remote"
   std::string asr_model_dir = "/usr/share/pocketsphinx/model/en-us";
+  std::string asr_url;  // remote: OpenAI-compatible transcriptions API
+  std::string asr_model = "whisper-1";
+  std::string asr_api_key;  // IC_ASR_API_KEY (environment only)
+  std::chrono::milliseconds asr_timeout{60'000};
   int job_attempts = 5;
   std::chrono::milliseconds job_lease{30'000};
   std::chrono::milliseconds job_backoff{2'000};  // the first retry's ceiling; doubles up to 5 min

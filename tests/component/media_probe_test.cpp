@@ -25,6 +25,7 @@
 #include "infra/asr/segmenter.hpp"
 #include "infra/media/decoder.hpp"
 #include "infra/media/probe.hpp"
+#include "support/repository.hpp"
 
 namespace companion::media {
 namespace {
@@ -32,22 +33,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-// The repository root: COMPANION_ROOT, else derived from this file's path
-// (which ccache may have made relative to the build directory).
-fs::path repository_root() {
-  const fs::path script = "scripts/make-test-media.sh";
-  std::vector<fs::path> candidates;
-  if (const char* root = std::getenv("COMPANION_ROOT"); root && *root)
-    candidates.emplace_back(root);
-  const fs::path self = fs::path(__FILE__).parent_path().parent_path().parent_path();
-  candidates.push_back(self);
-  candidates.push_back(fs::current_path() / self);
-  candidates.push_back(fs::current_path());
-  candidates.push_back(fs::current_path().parent_path());
-  for (const auto& c : candidates)
-    if (!c.empty() && fs::exists(c / script)) return c;
-  return {};
-}
+using test_support::repository_root;
 
 // A string literal's bytes, embedded NULs included.
 template <std::size_t N>

@@ -102,3 +102,26 @@ export function repeatWav(dir, input, times, output) {
 }
 
 export { ROOT };
+
+// The fake OpenAI-compatible transcription service (tests/fakes/).
+export async function startFakeTranscriptions() {
+  const child = spawn('python3', [join(ROOT, 'tests/fakes/transcriptions_server.py')],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise((resolve, reject) => {
+    let buffer = '';
+    child.stdout.setEncoding('utf8').on('data', (d) => {
+      buffer += d;
+      const m = buffer.match(/PORT (\d+)/);
+      if (m) resolve(Number(m[1]));
+    });
+    child.on('exit', (code) => reject(new Error(`the fake transcription service exited (${code})`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async stop() {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}

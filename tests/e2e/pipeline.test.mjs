@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { startServer, request, registerUser, checkProblem, BINARY, until } from './support.mjs';
 import { testMedia } from './recording-support.mjs';
 import {
-  startRedis, newInterview, putRecording, getInterview, waitFor, wer, repeatWav,
+  startRedis, newInterview, putRecording, getInterview, waitFor, wer, repeatWav, startFakeTranscriptions,
 } from './pipeline-support.mjs';
 
 const file = testMedia();
@@ -252,5 +252,61 @@ describe('recordings that are hard to transcribe', () => {
   test('the server is still serving', async () => {
     const r = await request(server.url, 'GET', '/healthz');
     assert.equal(r.status, 200);
+  });
+});
+
+describe('remote speech recognition (OpenAI-compatible API, faked locally)', () => {
+  let fake, server, user;
+  before(async () => {
+    fake = await startFakeTranscriptions();
+    server = await startServer({
+      args: [...FAST, '--asr-engine', 'remote', '--asr-url', fake.url, '--asr-model', 'ok',
+        '--job-attempts', '2'],
+      env: { IC_ASR_API_KEY: 'test-key' },
+    });
+    user = await registerUser(server.url, 'remote');
+  });
+  after(async () => { await server.stop(); server.cleanup(); await fake.stop(); });
+
+  test('segments are sent to the service and its words land in recording time', async () => {
+    const id = await newInterview(server.url, user.token);
+    assert.equal((await putRecording(server.url, user.token, id, readFileSync(dialog))).status, 201);
+    const done = await waitFor(server.url, user.token, id, ['completed', 'failed']);
+    assert.equal(done.status, 'completed', JSON.stringify(done.failure));
+    const t = await request(server.url, 'GET', `/v1/interviews/${id}/transcript`, { token: user.token });
+    assert.equal(t.json.engine, 'remote:ok');
+    assert.equal(t.json.language, 'en');
+    assert.equal(t.json.speakers.length, 2);
+    assert.ok(t.json.segments.length >= 2);
+    for (const s of t.json.segments) {
+      assert.match(s.words[0].word, /^word\d+$/);
+      // The fake's first word is 0.1 s into the segment it was sent.
+      assert.ok(Math.abs(s.words[0].start - (s.start + 0.1)) < 0.002, JSON.stringify(s));
+      assert.ok(Math.abs(s.words[0].confidence - Math.exp(-0.105)) < 0.001);
+    }
+  });
+});
+
+describe('remote speech recognition that keeps failing', () => {
+  let fake, server, user;
+  before(async () => {
+    fake = await startFakeTranscriptions();
+    server = await startServer({
+      args: [...FAST, '--asr-engine', 'remote', '--asr-url', fake.url, '--asr-model', 'broken',
+        '--job-attempts', '2'],
+      env: { IC_ASR_API_KEY: 'test-key' },
+    });
+    user = await registerUser(server.url, 'remote-broken');
+  });
+  after(async () => { await server.stop(); server.cleanup(); await fake.stop(); });
+
+  test('the interview fails with the service\'s reason after the last attempt', async () => {
+    const id = await newInterview(server.url, user.token);
+    assert.equal((await putRecording(server.url, user.token, id, readFileSync(dialog))).status, 201);
+    const done = await waitFor(server.url, user.token, id, ['completed', 'failed']);
+    assert.equal(done.status, 'failed');
+    assert.deepEqual({ stage: done.failure.stage, attempts: done.failure.attempts }, { stage: 'transcribe', attempts: 2 });
+    assert.equal(done.failure.reason,
+      'Speech recognition failed after 2 attempts: the speech recognition service answered 500: internal error');
   });
 });

@@ -258,3 +258,47 @@ TEST(Settings, BadEnvironmentValueIsRefusedNamingTheVariable) {
 
 }  // namespace
 }  // namespace companion::app
+
+namespace companion::app {
+namespace {
+
+TEST(PipelineSettings, ServeRunsEveryStageByDefaultOnTheEmbeddedQueue) {
+  auto s = parse({"serve"});
+  EXPECT_EQ(s.processing.queue_url, "");
+  EXPECT_EQ(s.processing.stages, (std::vector<std::string>{"transcribe", "analyze", "notify"}));
+  EXPECT_GE(s.processing.transcribe_concurrency, 1u);
+  EXPECT_GE(s.processing.asr_threads, 1u);
+  EXPECT_EQ(s.processing.job_attempts, 5);
+  EXPECT_EQ(s.processing.asr_engine, "pocketsphinx");
+  EXPECT_TRUE(parse({"serve", "--workers", "none"}).processing.stages.empty());
+  EXPECT_EQ(parse({"serve", "--workers", "transcribe,transcribe"}).processing.stages,
+            (std::vector<std::string>{"transcribe"}));
+}
+
+TEST(PipelineSettings, WorkerTakesItsStagesAndTheQueue) {
+  auto s = parse({"worker", "--stages", "analyze,notify", "--queue-url", "redis://127.0.0.1:6379",
+                  "--transcribe-concurrency", "3", "--asr-threads", "1"});
+  EXPECT_EQ(s.command, "worker");
+  EXPECT_EQ(s.processing.stages, (std::vector<std::string>{"analyze", "notify"}));
+  EXPECT_EQ(s.processing.queue_url, "redis://127.0.0.1:6379");
+  EXPECT_EQ(s.processing.transcribe_concurrency, 3u);
+  EXPECT_EQ(s.processing.asr_threads, 1u);
+  auto env = parse({"worker"}, {"IC_STAGES=transcribe", "IC_ASR_API_KEY=secret"});
+  EXPECT_EQ(env.processing.stages, (std::vector<std::string>{"transcribe"}));
+  EXPECT_EQ(env.processing.asr_api_key, "secret");
+}
+
+TEST(PipelineSettings, BadValuesNameTheirKey) {
+  auto error = [](std::vector<std::string> args) { return config_error(std::move(args)); };
+  EXPECT_NE(error({"serve", "--queue-url", "amqp://x"}).find("IC_QUEUE_URL"), std::string::npos);
+  EXPECT_NE(error({"serve", "--workers", "transcode"}).find("unknown stage transcode"),
+            std::string::npos);
+  EXPECT_NE(error({"worker", "--stages", "none"}).find("IC_STAGES"), std::string::npos);
+  EXPECT_NE(error({"serve", "--job-attempts", "0"}).find("IC_JOB_ATTEMPTS"), std::string::npos);
+  EXPECT_NE(error({"serve", "--job-lease", "5ms"}).find("IC_JOB_LEASE"), std::string::npos);
+  EXPECT_NE(error({"serve", "--asr-engine", "whisper"}).find("IC_ASR_ENGINE"), std::string::npos);
+  EXPECT_NE(error({"serve", "--asr-engine", "remote"}).find("--asr-url"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace companion::app

@@ -1,0 +1,188 @@
+// The remote recogniser against a local service that speaks the
+// OpenAI-compatible transcriptions wire format (tests/fakes/
+// transcriptions_server.py): the multipart request, verbose_json answers,
+// retries on 5xx, the deadline, refusals, and the circuit breaker.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <boost/json.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+#include "infra/asr/remote_engine.hpp"
+#include "support/repository.hpp"
+
+namespace companion::asr {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Runs the fake service; its first line says the port.
+class FakeService {
+ public:
+  FakeService() {
+    auto script = test_support::repository_root() / "tests/fakes/transcriptions_server.py";
+    int out[2];
+    if (::pipe(out) != 0) throw std::runtime_error("pipe");
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      ::dup2(out[1], STDOUT_FILENO);
+      ::close(out[0]);
+      ::execlp("python3", "python3", script.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    ::close(out[1]);
+    FILE* f = ::fdopen(out[0], "r");
+    char line[64] = {};
+    if (!std::fgets(line, sizeof line, f) || std::sscanf(line, "PORT %d", &port_) != 1)
+      throw std::runtime_error("the fake transcription service did not start");
+    std::fclose(f);
+  }
+  ~FakeService() {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+std::vector<std::int16_t> tone(double seconds) {
+  std::vector<std::int16_t> pcm(static_cast<std::size_t>(seconds * 16000));
+  for (std::size_t i = 0; i < pcm.size(); ++i)
+    pcm[i] = static_cast<std::int16_t>(3000 * std::sin(2 * M_PI * 220 * double(i) / 16000));
+  return pcm;
+}
+
+class RemoteAsr : public ::testing::Test {
+ protected:
+  RemoteSettings settings(std::string model) {
+    return {.url = fake_.url(),
+            .api_key = "test-key",
+            .model = std::move(model),
+            .timeout = 2s,
+            .attempts = 3,
+            .backoff = 10ms,
+            .breaker_failures = 2,
+            .breaker_cooldown = 60s};
+  }
+  FakeService fake_;
+};
+
+TEST_F(RemoteAsr, SendsAWavAndReadsWordsWithTimesAndConfidence) {
+  RemoteEngine engine(settings("ok"));
+  EXPECT_EQ(engine.name(), "remote:ok");
+  auto r = engine.recognizer()->recognize(tone(2.2));
+  ASSERT_EQ(r.words.size(), 4u);  // one a half second
+  EXPECT_EQ(r.words[0].text, "word1");
+  EXPECT_DOUBLE_EQ(r.words[1].start, 0.6);
+  EXPECT_DOUBLE_EQ(r.words[1].end, 0.9);
+  EXPECT_NEAR(r.words[0].confidence, std::exp(-0.105), 1e-9);
+  EXPECT_EQ(r.text, "word1 word2 word3 word4");
+}
+
+TEST_F(RemoteAsr, RetriesServerErrorsThenSucceeds) {
+  RemoteEngine engine(settings("flaky-2"));
+  auto r = engine.recognizer()->recognize(tone(1.0));
+  EXPECT_EQ(r.words.size(), 2u);
+}
+
+TEST_F(RemoteAsr, GivesUpAfterItsAttemptsWithTheServicesReason) {
+  RemoteEngine engine(settings("broken"));
+  try {
+    engine.recognizer()->recognize(tone(1.0));
+    FAIL() << "expected a failure";
+  } catch (const RemoteAsrError& e) {
+    EXPECT_NE(std::string(e.what()).find("answered 500: internal error"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST_F(RemoteAsr, ADeadlineCutsOffASlowService) {
+  auto s = settings("slow");
+  s.timeout = 300ms;
+  s.attempts = 1;
+  RemoteEngine engine(s);
+  auto started = std::chrono::steady_clock::now();
+  try {
+    engine.recognizer()->recognize(tone(1.0));
+    FAIL() << "expected a timeout";
+  } catch (const RemoteAsrError& e) {
+    EXPECT_NE(std::string(e.what()).find("did not answer within 300 ms"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 4s);  // not the service's 5 s
+}
+
+TEST_F(RemoteAsr, AWrongKeyIsRefusedWithoutRetrying) {
+  auto s = settings("ok");
+  s.api_key = "wrong";
+  RemoteEngine engine(s);
+  try {
+    engine.recognizer()->recognize(tone(1.0));
+    FAIL() << "expected a refusal";
+  } catch (const RemoteAsrError& e) {
+    EXPECT_NE(std::string(e.what()).find(
+                  "service answered 401: Incorrect API key provided. (not retried)"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST_F(RemoteAsr, TheBreakerOpensAfterRepeatedFailuresAndFailsFast) {
+  RemoteEngine engine(settings("broken"));
+  auto recognizer = engine.recognizer();
+  for (int i = 0; i < 2; ++i) EXPECT_THROW(recognizer->recognize(tone(0.5)), RemoteAsrError);
+  // Open: the next call fails at once, without a request.
+  auto other = engine.recognizer();  // the breaker is the engine's, shared
+  try {
+    other->recognize(tone(0.5));
+    FAIL() << "expected the breaker to be open";
+  } catch (const RemoteAsrError& e) {
+    EXPECT_NE(std::string(e.what()).find("unavailable"), std::string::npos) << e.what();
+  }
+}
+
+TEST(CircuitBreaker, LetsOneTrialThroughAfterTheCooldownAndClosesOnSuccess) {
+  CircuitBreaker b(2, 0ms);
+  b.failed();
+  EXPECT_TRUE(b.allow());
+  b.failed();
+  EXPECT_TRUE(b.allow());  // cooldown 0: a trial
+  b.succeeded();
+  EXPECT_TRUE(b.allow());
+  CircuitBreaker slow(1, 60s);
+  slow.failed();
+  EXPECT_FALSE(slow.allow());
+}
+
+TEST(VerboseJson, WithoutWordTimesTheTextIsSpreadOverTheSegment) {
+  auto r = parse_verbose_json(
+      R"({"text":" hello there ","segments":[{"start":1.0,"end":2.0,"avg_logprob":0}]})");
+  ASSERT_EQ(r.words.size(), 2u);
+  EXPECT_DOUBLE_EQ(r.words[1].start, 1.5);
+  EXPECT_DOUBLE_EQ(r.words[0].confidence, 1.0);
+  EXPECT_EQ(r.text, "hello there");
+  EXPECT_THROW(parse_verbose_json("not json"), std::exception);
+}
+
+TEST(Wav, HeaderDescribes16kMono16Bit) {
+  std::vector<std::int16_t> pcm{1, -1, 300};
+  auto wav = wav_file(pcm);
+  ASSERT_EQ(wav.size(), 44u + 6u);
+  EXPECT_EQ(wav.substr(0, 4), "RIFF");
+  EXPECT_EQ(wav.substr(8, 8), "WAVEfmt ");
+  EXPECT_EQ(static_cast<unsigned char>(wav[24]) | (static_cast<unsigned char>(wav[25]) << 8),
+            16000 & 0xffff);
+}
+
+}  // namespace
+}  // namespace companion::asr
