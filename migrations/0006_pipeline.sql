@@ -42,6 +42,7 @@ CREATE TABLE transcript_checkpoints (
   end_sample   BIGINT NOT NULL,
   text         TEXT NOT NULL,
   words        TEXT NOT NULL,
+  voice        TEXT NOT NULL,
   PRIMARY KEY (recording_id, channel, begin_sample)
 );
 

@@ -21,6 +21,21 @@ Processing::Processing(Components& c, boost::asio::io_context& io, bool relay)
     relay_ = std::make_unique<queue::OutboxRelay>(*c.database, *c.queue, c.embedded_queue, c.clock,
                                                   pipeline_routes());
   for (const auto& stage : c.settings.processing.stages) add_worker(stage);
+  if (!workers_.empty())
+    c.metrics.add([this](std::string& out) {
+      out +=
+          "# HELP pipeline_jobs_in_flight Pipeline jobs running in this process.\n"
+          "# TYPE pipeline_jobs_in_flight gauge\n";
+      for (std::size_t i = 0; i < workers_.size(); ++i)
+        out += "pipeline_jobs_in_flight{stage=\"" + c_.settings.processing.stages[i] + "\"} " +
+               std::to_string(workers_[i]->in_flight()) + "\n";
+      out +=
+          "# HELP pipeline_jobs_processed_total Pipeline jobs finished by this process.\n"
+          "# TYPE pipeline_jobs_processed_total counter\n";
+      for (std::size_t i = 0; i < workers_.size(); ++i)
+        out += "pipeline_jobs_processed_total{stage=\"" + c_.settings.processing.stages[i] +
+               "\"} " + std::to_string(workers_[i]->processed()) + "\n";
+    });
 }
 
 Processing::~Processing() = default;

@@ -1,5 +1,7 @@
 #include "infra/asr/transcriber.hpp"
 
+#include "infra/asr/diarization.hpp"
+
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
@@ -84,7 +86,8 @@ class RecognitionPool {
                                offset,
                                offset + double(w.pcm.size()) / kRate,
                                r.text,
-                               std::move(r.words)};
+                               std::move(r.words),
+                               voiceprint(w.pcm)};
         for (auto& word : seg.words) {
           word.start += offset;
           word.end += offset;

@@ -23,7 +23,8 @@ struct TranscribedSegment {
   double start = 0;  // seconds from the start of the recording
   double end = 0;
   std::string text;
-  std::vector<Word> words;  // times from the start of the recording
+  std::vector<Word> words;   // times from the start of the recording
+  std::vector<float> voice;  // the segment's voiceprint (diarization.hpp)
 };
 
 struct Transcript {

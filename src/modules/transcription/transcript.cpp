@@ -2,8 +2,11 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+
+#include "infra/asr/diarization.hpp"
 
 namespace companion::transcription {
 namespace {
@@ -71,16 +74,36 @@ Transcript build_transcript(const asr::Transcript& recognised) {
   Transcript t;
   t.duration = ms(recognised.duration);
   const int channels = std::max(recognised.channels, 1);
-  for (int c = 0; c < channels; ++c) {
-    auto n = std::to_string(c + 1);
-    t.speakers.push_back({"S" + n, "Speaker " + n, c});
+  std::vector<const asr::TranscribedSegment*> spoken;
+  for (const auto& r : recognised.segments)
+    if (!r.words.empty()) spoken.push_back(&r);
+  // Stereo: a speaker per channel. Mono: voices told apart by diarization.
+  std::vector<int> speaker_of(spoken.size(), 0);
+  if (channels == 1) {
+    std::vector<std::vector<float>> prints;
+    std::vector<double> durations;
+    for (const auto* r : spoken) {
+      prints.push_back(r->voice);
+      durations.push_back(r->end - r->start);
+    }
+    speaker_of = asr::diarize(prints, durations);
+    const bool two = std::find(speaker_of.begin(), speaker_of.end(), 1) != speaker_of.end();
+    t.speakers.push_back({"S1", "Speaker 1", 0});
+    if (two) t.speakers.push_back({"S2", "Speaker 2", 0});
+  } else {
+    for (int c = 0; c < channels; ++c) {
+      auto n = std::to_string(c + 1);
+      t.speakers.push_back({"S" + n, "Speaker " + n, c});
+    }
+    for (std::size_t k = 0; k < spoken.size(); ++k)
+      speaker_of[k] = std::clamp(spoken[k]->channel, 0, channels - 1);
   }
   int id = 0;
-  for (const auto& r : recognised.segments) {
-    if (r.words.empty()) continue;
+  for (std::size_t k = 0; k < spoken.size(); ++k) {
+    const auto& r = *spoken[k];
     Segment s;
     s.id = ++id;
-    s.speaker = "S" + std::to_string(std::clamp(r.channel, 0, channels - 1) + 1);
+    s.speaker = "S" + std::to_string(speaker_of[k] + 1);
     s.start = ms(r.start);
     s.end = ms(r.end);
     s.text = r.text;

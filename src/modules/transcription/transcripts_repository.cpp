@@ -20,10 +20,10 @@ constexpr const char* kUpdateSpeakers =
     "UPDATE transcripts SET speakers = $2, updated_at = $3 WHERE interview_id = $1";
 constexpr const char* kAddCheckpoint =
     "INSERT INTO transcript_checkpoints (recording_id, channel, begin_sample, end_sample, text, "
-    "words) VALUES ($1, $2, $3, $4, $5, $6) "
+    "words, voice) VALUES ($1, $2, $3, $4, $5, $6, $7) "
     "ON CONFLICT (recording_id, channel, begin_sample) DO NOTHING";
 constexpr const char* kCheckpoints =
-    "SELECT channel, begin_sample, end_sample, text, words FROM transcript_checkpoints "
+    "SELECT channel, begin_sample, end_sample, text, words, voice FROM transcript_checkpoints "
     "WHERE recording_id = $1";
 constexpr const char* kClearCheckpoints =
     "DELETE FROM transcript_checkpoints WHERE recording_id = $1";
@@ -70,9 +70,11 @@ void TranscriptsRepository::add_checkpoints(db::Connection& c, const std::string
     boost::json::array words;
     for (const auto& w : s.words)
       words.push_back(boost::json::array{w.text, w.start, w.end, w.confidence});
-    c.execute(kAddCheckpoint,
-              {recording_id, s.channel, static_cast<std::int64_t>(s.begin_sample),
-               static_cast<std::int64_t>(s.end_sample), s.text, boost::json::serialize(words)});
+    boost::json::array voice;
+    for (float v : s.voice) voice.push_back(static_cast<double>(v));
+    c.execute(kAddCheckpoint, {recording_id, s.channel, static_cast<std::int64_t>(s.begin_sample),
+                               static_cast<std::int64_t>(s.end_sample), s.text,
+                               boost::json::serialize(words), boost::json::serialize(voice)});
   }
 }
 
@@ -92,6 +94,9 @@ Checkpoints TranscriptsRepository::checkpoints(db::Connection& c, const std::str
       s.words.push_back({std::string(a.at(0).as_string()), a.at(1).to_number<double>(),
                          a.at(2).to_number<double>(), a.at(3).to_number<double>()});
     }
+    auto voice = boost::json::parse(r.text(5));
+    for (const auto& v : voice.as_array())
+      s.voice.push_back(static_cast<float>(v.to_number<double>()));
     out.emplace(std::make_pair(s.channel, s.begin_sample), std::move(s));
   }
   return out;
