@@ -12,43 +12,25 @@
 #include "infra/asr/pocketsphinx_engine.hpp"
 #include "infra/asr/transcriber.hpp"
 #include "support/databases.hpp"
+#include "support/word_error_rate.hpp"
 
 namespace companion::asr {
 namespace {
 
-std::vector<std::string> words_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::string w;
-  for (char c : text + " ") {
-    if (std::isalpha(static_cast<unsigned char>(c)) || c == '\'') {
-      w += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    } else if (!w.empty()) {
-      out.push_back(w);
-      w.clear();
-    }
-  }
-  return out;
-}
+using test_support::word_edits;
+using test_support::word_error_rate;
+using test_support::words_of;
 
-// Word-level Levenshtein distance.
-std::size_t edits(const std::vector<std::string>& a, const std::vector<std::string>& b) {
-  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j)
-      cur[j] =
-          std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
-std::vector<std::int16_t> speak(const test_support::TempDir& dir, const std::string& text) {
+// Says `text` with `voice`, a shell command that writes $text to $out.
+std::vector<std::int16_t> speak(
+    const test_support::TempDir& dir, const std::string& text,
+    const std::string& voice = R"(flite -voice slt -t "$text" -o "$out")",
+    const std::string& effects = "") {
   auto wav = (dir.path() / "s.wav").string(), raw = (dir.path() / "s.raw").string();
-  auto cmd = "flite -voice slt -t '" + text + "' -o " + wav + " && sox -V1 -D " + wav +
-             " -r 16000 -c 1 -b 16 -e signed-integer -t raw " + raw;
-  EXPECT_EQ(std::system(cmd.c_str()), 0) << "flite and sox are needed (scripts/install-deps.sh)";
+  auto cmd = "text='" + text + "' out='" + wav + "'; " + voice + " && sox -V1 -D " + wav +
+             " -r 16000 -c 1 -b 16 -e signed-integer -t raw " + raw + " " + effects;
+  EXPECT_EQ(std::system(cmd.c_str()), 0)
+      << "flite, espeak-ng and sox are needed (scripts/install-deps.sh)";
   std::ifstream in(raw, std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(in)), {});
   std::vector<std::int16_t> pcm(bytes.size() / 2);
@@ -71,7 +53,7 @@ TEST(Pocketsphinx, RecognisesSynthesisedSpeechWithWordTimes) {
     auto pcm = speak(dir, sentence);
     auto r = recognizer->recognize(pcm);
     auto expected = words_of(sentence);
-    errors += edits(expected, words_of(r.text));
+    errors += word_edits(expected, words_of(r.text));
     total += expected.size();
     double seconds = double(pcm.size()) / 16000.0;
     double last_end = 0;
@@ -89,6 +71,34 @@ TEST(Pocketsphinx, RecognisesSynthesisedSpeechWithWordTimes) {
   std::cout << "  WER " << wer << " over " << total << " words\n";
   EXPECT_LE(wer, 0.35);
   EXPECT_TRUE(recognizer->recognize({}).words.empty());
+}
+
+// espeak-ng's default voice writes exact zeros between words and around
+// the sentence (as a browser's noise suppression does); the recogniser
+// dithers them away (measured: WER 0.81 without, 0.46 with).
+TEST(Pocketsphinx, SpeechAmidDigitalSilenceIsRecognised) {
+  test_support::TempDir dir;
+  PocketsphinxEngine engine;
+  auto recognizer = engine.recognizer();
+  const char* script[] = {
+      "Tell me about a time you solved a hard problem.",
+      "What would you do differently next time?",
+      "How do you handle a disagreement with your manager?",
+      "Why do you want to work here?",
+      "I worked with the team to find the problem and we fixed it in two weeks.",
+      "I would ask for help sooner and write the plan down before starting.",
+      "I listen first, then I bring data, and we agree on a small experiment.",
+      "Your product helps people and I want to build tools that make their work easier."};
+  std::string said, heard;
+  for (const char* sentence : script) {
+    auto pcm =
+        speak(dir, sentence, R"(espeak-ng -v en-us -s 150 -w "$out" "$text")", "pad 0.15 0.15");
+    said += std::string(sentence) + " ";
+    heard += recognizer->recognize(pcm).text + " ";
+  }
+  const double wer = word_error_rate(said, heard);
+  std::cout << "  WER " << wer << ": " << heard << "\n";
+  EXPECT_LE(wer, 0.6);
 }
 
 // A two-person recording (one voice per channel, the second answering
@@ -134,13 +144,9 @@ TEST(Pocketsphinx, TranscribesEachChannelInRecordingTime) {
       EXPECT_GT(seg.start, 4.0);
     }
   }
-  auto wer = [](const std::string& truth, const std::string& heard) {
-    auto t = words_of(truth);
-    return double(edits(t, words_of(heard))) / double(t.size());
-  };
   std::cout << "  channel 0: " << said[0] << "\n  channel 1: " << said[1] << "\n";
-  EXPECT_LE(wer(question, said[0]), 0.5);
-  EXPECT_LE(wer(answer, said[1]), 0.5);
+  EXPECT_LE(word_error_rate(question, said[0]), 0.5);
+  EXPECT_LE(word_error_rate(answer, said[1]), 0.5);
 }
 
 }  // namespace
