@@ -55,8 +55,8 @@ std::unique_ptr<asr::Engine> open_asr_engine(const PipelineSettings& p) {
                                                                    .api_key = p.asr_api_key,
                                                                    .model = p.asr_model,
                                                                    .timeout = p.asr_timeout});
-  return std::make_unique<asr::PocketsphinxEngine>(
-      asr::PocketsphinxSettings{.model_dir = p.asr_model_dir});
+  return std::make_unique<asr::PocketsphinxEngine>(asr::PocketsphinxSettings{
+      .model_dir = p.asr_model_dir, .keep_loaded = p.transcribe_concurrency * p.asr_threads});
 }
 
 }  // namespace

@@ -210,3 +210,35 @@ TEST(Pocketsphinx, TheSameRecordingGivesTheSameWordsWhateverTheOrder) {
 
 }  // namespace
 }  // namespace companion::asr
+
+namespace companion::asr {
+namespace {
+
+// Decoders are loaded once and lent out again: a second transcription on
+// the same engine loads none, and decoders beyond keep_loaded are freed.
+TEST(Pocketsphinx, DecodersAreLoadedOnceAndReused) {
+  test_support::TempDir dir;
+  PocketsphinxEngine engine({.keep_loaded = 2});
+  const auto pcm = speak(dir, "I would write the tests before the code.");
+  std::string first;
+  {
+    auto a = engine.recognizer();
+    auto b = engine.recognizer();
+    first = a->recognize(pcm).text;
+    EXPECT_EQ(b->recognize(pcm).text, first);
+  }
+  EXPECT_EQ(engine.decoders_loaded(), 2u);
+  {
+    auto a = engine.recognizer();
+    auto b = engine.recognizer();
+    EXPECT_EQ(a->recognize(pcm).text, first);  // a reused decoder hears the same
+    EXPECT_EQ(engine.decoders_loaded(), 2u);
+    auto c = engine.recognizer();  // more at once than kept: a third is loaded
+    EXPECT_EQ(engine.decoders_loaded(), 3u);
+  }
+  auto again = engine.recognizer();
+  EXPECT_EQ(engine.decoders_loaded(), 3u);
+}
+
+}  // namespace
+}  // namespace companion::asr

@@ -104,8 +104,47 @@ PocketsphinxEngine::PocketsphinxEngine(PocketsphinxSettings settings)
                                " (Debian package pocketsphinx-en-us)");
 }
 
+// A decoder on loan: recognises with it, and hands it back to the engine.
+class PocketsphinxEngine::Lease final : public Recognizer {
+ public:
+  Lease(PocketsphinxEngine& engine, std::unique_ptr<Recognizer> decoder)
+      : engine_(engine), decoder_(std::move(decoder)) {}
+  ~Lease() override { engine_.give_back(std::move(decoder_)); }
+  Recognition recognize(std::span<const std::int16_t> pcm) override {
+    return decoder_->recognize(pcm);
+  }
+
+ private:
+  PocketsphinxEngine& engine_;
+  std::unique_ptr<Recognizer> decoder_;
+};
+
+PocketsphinxEngine::~PocketsphinxEngine() = default;
+
 std::unique_ptr<Recognizer> PocketsphinxEngine::recognizer() {
-  return std::make_unique<PocketsphinxRecognizer>(settings_);
+  {
+    std::lock_guard lock(mutex_);
+    if (!idle_.empty()) {
+      auto decoder = std::move(idle_.back());
+      idle_.pop_back();
+      return std::make_unique<Lease>(*this, std::move(decoder));
+    }
+  }
+  // Loaded outside the lock: it takes a while, and others may be loading.
+  auto decoder = std::make_unique<PocketsphinxRecognizer>(settings_);
+  std::lock_guard lock(mutex_);
+  ++loaded_;
+  return std::make_unique<Lease>(*this, std::move(decoder));
+}
+
+void PocketsphinxEngine::give_back(std::unique_ptr<Recognizer> decoder) {
+  std::lock_guard lock(mutex_);
+  if (idle_.size() < settings_.keep_loaded) idle_.push_back(std::move(decoder));
+}
+
+std::size_t PocketsphinxEngine::decoders_loaded() const {
+  std::lock_guard lock(mutex_);
+  return loaded_;
 }
 
 }  // namespace companion::asr
