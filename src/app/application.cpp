@@ -13,6 +13,7 @@
 
 #include <future>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "infra/db/migrations.hpp"
@@ -47,9 +48,28 @@ void stop_processing(Processing& processing, boost::asio::io_context& io) {
   stopped.get_future().wait();
 }
 
-// The pipeline's stages without the HTTP API.
+std::string address_of(const boost::asio::ip::tcp::endpoint& endpoint) {
+  return endpoint.address().is_v6()
+             ? "[" + endpoint.address().to_string() + "]:" + std::to_string(endpoint.port())
+             : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+}
+
+// The pipeline's stages without the HTTP API. With --listen, the worker
+// answers /healthz, /readyz and /metrics there (probes, Prometheus), and
+// nothing else.
 int run_worker(const Settings& s, log::Logger& logger) {
   Components c(s, logger);
+  std::optional<http::Router> ops_router;
+  std::optional<http::Pipeline> ops_pipeline;
+  std::optional<http::Server> ops_server;
+  std::string url;
+  if (s.worker_listens) {
+    ops_router.emplace();
+    ops::add_routes(*ops_router, c.readiness, c.metrics);
+    ops_pipeline.emplace(s.pipeline, *ops_router, c.auth, c.idempotency, logger, c.metrics);
+    ops_server.emplace(s.server, *ops_pipeline, logger);
+    url = "http://" + address_of(ops_server->start());
+  }
   boost::asio::io_context io;
   auto guard = boost::asio::make_work_guard(io);
   Processing processing(c, io, /*relay=*/false);
@@ -59,11 +79,13 @@ int run_worker(const Settings& s, log::Logger& logger) {
   boost::asio::post(io, [&] { processing.start(); });
   boost::json::array stages;
   for (const auto& stage : s.processing.stages) stages.push_back(boost::json::value(stage));
-  logger.info("worker started", {{"stages", std::move(stages)},
-                                 {"queue", s.processing.queue_url.empty() ? "embedded" : "redis"},
-                                 {"transcribeConcurrency",
-                                  static_cast<std::int64_t>(s.processing.transcribe_concurrency)},
-                                 {"version", COMPANION_VERSION}});
+  logger.info(
+      "worker started",
+      {{"stages", std::move(stages)},
+       {"queue", s.processing.queue_url.empty() ? "embedded" : "redis"},
+       {"transcribeConcurrency", static_cast<std::int64_t>(s.processing.transcribe_concurrency)},
+       {"url", url.empty() ? boost::json::value(nullptr) : boost::json::value(url)},
+       {"version", COMPANION_VERSION}});
 
   boost::asio::io_context signals_ctx;
   boost::asio::signal_set signals(signals_ctx, SIGINT, SIGTERM);
@@ -71,10 +93,12 @@ int run_worker(const Settings& s, log::Logger& logger) {
   signals.async_wait([&](boost::system::error_code, int sig) { received = sig; });
   signals_ctx.run();
   logger.info("stopping", {{"signal", received}});
+  c.readiness.set_draining();
   stop_processing(processing, io);
   guard.reset();
   io.stop();
   for (auto& t : threads) t.join();
+  if (ops_server) ops_server->drain();
   logger.info("stopped");
   return 0;
 }
@@ -146,11 +170,7 @@ int run_serve(const Settings& s, log::Logger& logger) {
   Processing processing(c, server.io_context(), /*relay=*/true);
   processing.start();
 
-  std::string address =
-      endpoint.address().is_v6()
-          ? "[" + endpoint.address().to_string() + "]:" + std::to_string(endpoint.port())
-          : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
-  logger.info("listening", {{"url", "http://" + address},
+  logger.info("listening", {{"url", "http://" + address_of(endpoint)},
                             {"database", std::string(db::dialect_name(c.database->dialect()))},
                             {"threads", s.server.threads},
                             {"queue", s.processing.queue_url.empty() ? "embedded" : "redis"},

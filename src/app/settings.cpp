@@ -133,6 +133,7 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
       s.processing.asr_api_key = value;
     } else if (auto it = by_env.find(name); it != by_env.end()) {
       it->second->value = value;
+      it->second->set = true;
     } else {
       throw ConfigError("unknown environment variable " + name +
                         " (see --help for the known IC_* names)");
@@ -149,12 +150,16 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
     cli.exit(e, err, err);
     throw ConfigError(err.str());
   }
+  for (auto& [flag, o] : options)
+    if (cli.count("--" + flag) > 0) o.set = true;
+
   for (auto* sub : cli.get_subcommands()) s.command = sub->get_name();
   auto& o = options;
 
   auto listen = convert(o["listen"], config::parse_listen);
   s.server.host = listen.host;
   s.server.port = listen.port;
+  s.worker_listens = o["listen"].set;
   s.data_dir = o["data-dir"].value;
   if (s.data_dir.empty()) throw ConfigError("--data-dir / IC_DATA_DIR must not be empty");
   s.database.url = o["database-url"].value.empty() ? "sqlite:" + s.data_dir + "/companion.db"

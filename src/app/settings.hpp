@@ -46,6 +46,9 @@ struct Settings {
   std::string command;  // serve, worker, migrate, version
   std::string data_dir = "./data";
   http::ServerSettings server;
+  // `worker` serves /healthz, /readyz and /metrics on `server` only when
+  // --listen (or IC_LISTEN) is given: several workers share a machine.
+  bool worker_listens = false;
   http::PipelineSettings pipeline;
   db::DatabaseSettings database;
   bool migrate_on_start = true;

@@ -43,7 +43,7 @@ const setups = [
 // `worker --stages=…` beside a serve that runs none.
 function startWorker(server, queueUrl) {
   const child = spawn(BINARY, ['worker', '--data-dir', server.dataDir, '--queue-url', queueUrl,
-    '--log-format', 'json', ...FAST], { env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
+    '--listen', '127.0.0.1:0', '--log-format', 'json', ...FAST], { env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines = [];
   child.stdout.setEncoding('utf8').on('data', (d) => lines.push(...d.split('\n').filter(Boolean)));
   child.stderr.setEncoding('utf8').on('data', (d) => lines.push(d));
@@ -164,6 +164,20 @@ for (const setup of setups) {
         checkProblem(assert, await request(base, method, `/v1/interviews/${id}/${path}`, { token: other.token, body }), 404, path);
       }
     });
+
+    if (setup.redis) {
+      test('the worker answers probes and metrics on --listen, and nothing else', async () => {
+        const started = JSON.parse(worker.lines.find((l) => l.includes('worker started')));
+        assert.match(started.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+        assert.equal((await request(started.url, 'GET', '/healthz')).status, 200);
+        const ready = await request(started.url, 'GET', '/readyz');
+        assert.equal(ready.status, 200, ready.text);
+        const metrics = await request(started.url, 'GET', '/metrics');
+        assert.equal(metrics.status, 200);
+        assert.match(metrics.text, /pipeline_jobs_processed_total\{stage="transcribe"\} [1-9]/);
+        checkProblem(assert, await request(started.url, 'GET', '/v1/interviews', { token: user.token }), 404);
+      });
+    }
 
     test('cancel stops a running transcription; retry finishes it without a new upload', async () => {
       const base = server.url;
