@@ -288,6 +288,15 @@ TEST(PipelineSettings, WorkerTakesItsStagesAndTheQueue) {
   EXPECT_EQ(env.processing.asr_api_key, "secret");
 }
 
+// A worker opens a port only when told where: several share a machine.
+TEST(PipelineSettings, WorkerListensOnlyWhenGivenAnAddress) {
+  EXPECT_FALSE(parse({"worker"}).worker_listens);
+  auto flag = parse({"worker", "--listen", "127.0.0.1:9090"});
+  EXPECT_TRUE(flag.worker_listens);
+  EXPECT_EQ(flag.server.port, 9090);
+  EXPECT_TRUE(parse({"worker"}, {"IC_LISTEN=0.0.0.0:0"}).worker_listens);
+}
+
 TEST(PipelineSettings, BadValuesNameTheirKey) {
   auto error = [](std::vector<std::string> args) { return config_error(std::move(args)); };
   EXPECT_NE(error({"serve", "--queue-url", "amqp://x"}).find("IC_QUEUE_URL"), std::string::npos);
