@@ -43,10 +43,18 @@ std::unique_ptr<db::Database> open_and_migrate(const Settings& s, async::Blockin
 }
 
 std::unique_ptr<queue::Queue> open_queue(const Settings& s, db::Database& database,
-                                         const Clock& clock, crypto::UuidV7Generator& ids) {
+                                         const Clock& clock, crypto::UuidV7Generator& ids,
+                                         log::Logger& logger) {
   if (s.processing.queue_url.empty()) return std::make_unique<queue::DbQueue>(database, clock, ids);
-  return std::make_unique<queue::RedisQueue>(queue::RedisSettings{.url = s.processing.queue_url},
-                                             ids);
+  auto redis =
+      std::make_unique<queue::RedisQueue>(queue::RedisSettings{.url = s.processing.queue_url}, ids);
+  // The queue holds jobs nothing else remembers once the outbox marked them
+  // sent: a Redis that forgets on restart loses them.
+  if (redis->persistent() == false)
+    logger.warn(
+        "Redis keeps the queue in memory only (appendonly no, save \"\"): a restart loses "
+        "queued jobs; turn on appendonly (docs/operations.md)");
+  return redis;
 }
 
 std::unique_ptr<asr::Engine> open_asr_engine(const PipelineSettings& p) {
@@ -110,7 +118,7 @@ Components::Components(const Settings& s, log::Logger& log)
           *blobs, data_keys, interviews, recordings, clock, ids, log),
       queue_pool(4),
       transcribe_pool(s.processing.transcribe_concurrency),
-      queue(open_queue(s, *database, clock, ids)),
+      queue(open_queue(s, *database, clock, ids, logger)),
       embedded_queue(dynamic_cast<queue::DbQueue*>(queue.get())),
       asr(open_asr_engine(s.processing)),
       transcription({.threads = s.processing.asr_threads,

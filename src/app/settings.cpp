@@ -95,6 +95,8 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
   add("asr-timeout", "60s", "remote engine: deadline of one request");
   add("job-attempts", "5", "attempts of a pipeline job before it fails for good");
   add("job-lease", "30s", "a job's lease; a worker that stops renewing it loses the job");
+  add("job-stall", "10m",
+      "a job whose handler shows no progress this long is taken to hang and loses its lease");
   add("job-backoff", "2s", "the first retry's delay ceiling (doubles per attempt, up to 5m)");
   add("relay-interval", "200ms", "how often the outbox is published to the queue");
   add("checkpoint-interval", "1s",
@@ -319,6 +321,9 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
       return n;
     }));
     p.job_lease = convert(o["job-lease"], config::parse_duration);
+    p.job_stall = convert(o["job-stall"], config::parse_duration);
+    if (p.job_stall <= p.job_lease)
+      throw ConfigError("invalid value for --job-stall / IC_JOB_STALL: longer than --job-lease");
     p.job_backoff = convert(o["job-backoff"], config::parse_duration);
     p.relay_interval = convert(o["relay-interval"], config::parse_duration);
     p.checkpoint_interval = convert(o["checkpoint-interval"], config::parse_duration);

@@ -37,6 +37,7 @@ struct PipelineSettings {
   std::chrono::milliseconds asr_timeout{60'000};
   int job_attempts = 5;
   std::chrono::milliseconds job_lease{30'000};
+  std::chrono::milliseconds job_stall{600'000};
   std::chrono::milliseconds job_backoff{2'000};  // the first retry's ceiling; doubles up to 5 min
   std::chrono::milliseconds relay_interval{200};
   std::chrono::milliseconds checkpoint_interval{1'000};

@@ -167,6 +167,24 @@ TEST_P(QueueSuite, FailedAttemptsRetryThenGoToTheDeadLetters) {
   EXPECT_TRUE(queue_->enqueue({"analyze", "poison-2", "{}"}));  // its key is free again
 }
 
+// A worker that stops gives its job back: another takes it at once, and the
+// interrupted delivery is not counted (a deploy does not use up attempts).
+TEST_P(QueueSuite, AReleasedJobIsDueAtOnceWithoutCountingAnAttempt) {
+  queue_->enqueue({"transcribe", "long", "{}"});
+  auto first = queue_->claim("transcribe", 1, 1h);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].attempt, 1);
+  queue_->release(first[0]);
+  auto second = claim_eventually(*other_, "transcribe", 1h);  // long before the lease ends
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].id, first[0].id);
+  EXPECT_EQ(second[0].attempt, 1);
+  queue_->release(first[0]);  // no longer the holder: nothing happens
+  EXPECT_TRUE(queue_->claim("transcribe", 1, 1h).empty());
+  EXPECT_TRUE(other_->ack(second[0]));
+  EXPECT_EQ(queue_->pending("transcribe"), 0u);
+}
+
 // Four workers on two queue handles drain 400 jobs: each job is delivered
 // to exactly one of them.
 TEST_P(QueueSuite, ConcurrentWorkersNeverShareAJob) {

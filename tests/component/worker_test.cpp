@@ -22,15 +22,19 @@ namespace {
 using namespace std::chrono_literals;
 namespace net = boost::asio;
 
-class WorkerTest : public ::testing::TestWithParam<bool> {  // true: Redis
+enum class Backend { kSqlite, kPostgres, kRedis };
+
+class WorkerTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    if (GetParam()) {
+    if (GetParam() == Backend::kRedis) {
       redis_ = std::make_unique<test_support::RedisServer>();
       queue_ = std::make_unique<RedisQueue>(RedisSettings{.url = redis_->url()}, ids_);
       other_ = std::make_unique<RedisQueue>(RedisSettings{.url = redis_->url()}, ids_);
     } else {
-      migrated_ = std::make_unique<test_support::MigratedDatabase>(db::Dialect::kSqlite, db_pool_);
+      auto dialect = GetParam() == Backend::kSqlite ? db::Dialect::kSqlite : db::Dialect::kPostgres;
+      ASSERT_TRUE(test_support::server_for(dialect));
+      migrated_ = std::make_unique<test_support::MigratedDatabase>(dialect, db_pool_);
       queue_ = std::make_unique<DbQueue>(*migrated_->database, clock_, ids_);
       other_ = std::make_unique<DbQueue>(*migrated_->database, clock_, ids_);
     }
@@ -189,8 +193,62 @@ TEST_P(WorkerTest, ALongJobKeepsItsLease) {
   EXPECT_EQ(queue_->pending("transcribe"), 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Queues, WorkerTest, ::testing::Values(false, true),
-                         [](const auto& info) { return info.param ? "Redis" : "Sqlite"; });
+// A handler that shows no progress for the stall time is taken to hang:
+// its lease is let go and another worker gets the job; one that keeps
+// saying it is alive keeps it.
+TEST_P(WorkerTest, AStalledHandlerLosesItsLease) {
+  queue_->enqueue({"transcribe", "hangs", "{}"});
+  queue_->enqueue({"transcribe", "works", "{}"});
+  std::atomic<int> started{0};
+  start({.concurrency = 2, .lease = 60ms, .stall = 200ms},
+        [&](const Job& job) -> net::awaitable<void> {
+          ++started;
+          for (int i = 0; i < 40; ++i) {  // 2 s
+            if (job.key == "works") job.alive();
+            co_await sleep(50ms);
+          }
+        });
+  wait_until([&] { return started.load() == 2; });
+  std::vector<Job> taken;
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (taken.empty() && std::chrono::steady_clock::now() < deadline) {
+    taken = other_->claim("transcribe", 2, 60ms);  // the stage's lease, as its workers use
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_EQ(taken.size(), 1u);
+  EXPECT_EQ(taken[0].key, "hangs");
+  EXPECT_EQ(taken[0].attempt, 2);
+}
+
+// A handler stopped by its worker's shutdown gives the job back: it runs
+// again, and the interrupted run is not an attempt (with one attempt
+// allowed, counting it would have buried the job).
+TEST_P(WorkerTest, AJobHandedBackOnShutdownIsNotAnAttempt) {
+  queue_->enqueue({"transcribe", "deploy", "{}"});
+  std::atomic<int> calls{0};
+  start({.max_attempts = 1, .backoff_base = 1h}, [&](const Job& job) -> net::awaitable<void> {
+    EXPECT_EQ(job.attempt, 1);
+    if (++calls == 1) throw HandedBack("the worker is shutting down");
+    co_return;
+  });
+  wait_until([&] { return worker_->processed() == 1; });
+  EXPECT_EQ(calls.load(), 2);
+  EXPECT_TRUE(dead().empty());
+  EXPECT_EQ(queue_->pending("transcribe"), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Queues, WorkerTest,
+                         ::testing::Values(Backend::kSqlite, Backend::kPostgres, Backend::kRedis),
+                         [](const auto& info) {
+                           switch (info.param) {
+                             case Backend::kSqlite:
+                               return "Sqlite";
+                             case Backend::kPostgres:
+                               return "Postgres";
+                             default:
+                               return "Redis";
+                           }
+                         });
 
 }  // namespace
 }  // namespace companion::queue

@@ -28,6 +28,9 @@ constexpr const char* kAck = "DELETE FROM jobs WHERE id = $1 AND lease_token = $
 constexpr const char* kRetry =
     "UPDATE jobs SET available_at = $3, lease_token = NULL, last_error = $4 "
     "WHERE id = $1 AND lease_token = $2";
+constexpr const char* kRelease =
+    "UPDATE jobs SET available_at = $3, lease_token = NULL, attempts = attempts - 1 "
+    "WHERE id = $1 AND lease_token = $2";
 constexpr const char* kBury =
     "INSERT INTO dead_jobs (id, stage, dedup_key, payload, attempts, error, failed_at) "
     "SELECT id, stage, dedup_key, payload, attempts, $3, $4 FROM jobs "
@@ -94,6 +97,11 @@ std::size_t DbQueue::ack_all(const std::vector<Job>& jobs) {
 bool DbQueue::ack(const Job& job) {
   auto conn = db_.acquire(db::Access::kWrite);
   return conn->execute(kAck, {job.id, job.lease}) == 1;
+}
+
+void DbQueue::release(const Job& job) {
+  auto conn = db_.acquire(db::Access::kWrite);
+  conn->execute(kRelease, {job.id, job.lease, clock_.now_ms()});
 }
 
 void DbQueue::fail(const Job& job, const std::string& error,

@@ -20,6 +20,7 @@ class DbQueue final : public Queue {
   bool ack(const Job& job) override;
   std::size_t enqueue_all(const std::vector<NewJob>& jobs) override;
   std::size_t ack_all(const std::vector<Job>& jobs) override;
+  void release(const Job& job) override;
   void fail(const Job& job, const std::string& error,
             std::optional<std::chrono::milliseconds> retry_after) override;
   std::vector<DeadJob> dead_letters(const std::string& stage, std::size_t limit) override;

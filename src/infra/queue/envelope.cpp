@@ -41,6 +41,7 @@ Envelope open_envelope(const Job& job) {
   if (auto it = o.find("payload"); it != o.end() && it->value().is_object())
     e.payload = it->value().get_object();
   e.attempt = job.attempt;
+  e.alive = job.alive;
   return e;
 }
 

@@ -5,6 +5,7 @@
 #include <boost/json/object.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "infra/db/database.hpp"
@@ -17,7 +18,8 @@ struct Envelope {
   std::string topic;
   std::string aggregate_id;
   boost::json::object payload;
-  int attempt = 0;  // the job's delivery count
+  int attempt = 0;              // the job's delivery count
+  std::function<void()> alive;  // the job's (Job::alive): call on progress
 
   // A payload string field; PermanentFailure when it is missing.
   std::string field(const char* name) const;

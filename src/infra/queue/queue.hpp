@@ -10,6 +10,7 @@
 // blocks: run it on a blocking pool.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <random>
 #include <string>
@@ -30,6 +31,10 @@ struct Job {
   std::string payload;
   int attempt = 0;    // 1 on the first delivery
   std::string lease;  // proves this delivery; ack/extend/fail need it
+  // Set by the Worker while a handler runs: the handler calls it whenever
+  // it makes progress; a handler silent for the stage's `stall` time loses
+  // its lease (it hangs), and the job goes to another worker.
+  std::function<void()> alive;
 };
 
 struct DeadJob {
@@ -73,6 +78,9 @@ class Queue {
   // nullopt, moves to the dead letters with the error.
   virtual void fail(const Job& job, const std::string& error,
                     std::optional<std::chrono::milliseconds> retry_after) = 0;
+  // Gives the job back unfinished because its worker is stopping: due again
+  // at once, and this delivery does not count as an attempt.
+  virtual void release(const Job& job) = 0;
   virtual std::vector<DeadJob> dead_letters(const std::string& stage, std::size_t limit) = 0;
   // Jobs of the stage not finished (pending or leased).
   virtual std::size_t pending(const std::string& stage) = 0;

@@ -13,9 +13,11 @@ namespace {
 
 constexpr const char* kGroup = "workers";
 
-// KEYS: stream, delayed, attempts. ARGV: group, consumer, now, lease, count.
-// Due retries go back on the stream; then entries whose lease ran out are
-// taken over, then new ones read. Returns {entry, id, key, payload, attempt}.
+// KEYS: stream, delayed, attempts, cursor. ARGV: group, consumer, now,
+// lease, count. Due retries go back on the stream; then entries whose lease
+// ran out are taken over (the scan goes on from where the last one stopped,
+// so expired entries behind many live ones are reached too), then new ones
+// read. Returns {entry, id, key, payload, attempt}.
 constexpr const char* kClaim = R"lua(
 local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[3], 'LIMIT', 0, 100)
 for _, m in ipairs(due) do
@@ -25,7 +27,9 @@ for _, m in ipairs(due) do
 end
 local want = tonumber(ARGV[5])
 local entries = {}
-local taken = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[4], '0-0', 'COUNT', want)
+local start = redis.call('GET', KEYS[4]) or '0-0'
+local taken = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[4], start, 'COUNT', want)
+redis.call('SET', KEYS[4], taken[1])
 for _, e in ipairs(taken[2]) do
   if e[2] then table.insert(entries, e) end
 end
@@ -63,6 +67,16 @@ constexpr const char* kRetryTail = R"lua(
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[3])
 redis.call('XDEL', KEYS[1], ARGV[3])
 redis.call('ZADD', KEYS[2], ARGV[7], cjson.encode({id = ARGV[4], key = ARGV[5], payload = ARGV[6]}))
+return 1
+)lua";
+
+// KEYS: stream, delayed, attempts. ARGV: group, consumer, entry, id, key,
+// payload, now. Back on the delayed set, due now, the attempt uncounted.
+constexpr const char* kReleaseTail = R"lua(
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[3])
+redis.call('XDEL', KEYS[1], ARGV[3])
+redis.call('ZADD', KEYS[2], ARGV[7], cjson.encode({id = ARGV[4], key = ARGV[5], payload = ARGV[6]}))
+if redis.call('HINCRBY', KEYS[3], ARGV[4], -1) <= 0 then redis.call('HDEL', KEYS[3], ARGV[4]) end
 return 1
 )lua";
 
@@ -307,7 +321,8 @@ std::vector<Job> RedisQueue::claim(const std::string& stage, std::size_t max,
   ensure_group(stage);
   Reply r;
   try {
-    r = script(kClaim, {key(stage), key(stage, "delayed"), key(stage, "attempts")},
+    r = script(kClaim,
+               {key(stage), key(stage, "delayed"), key(stage, "attempts"), key(stage, "cursor")},
                {kGroup, consumer_, std::to_string(now_ms()), std::to_string(lease.count()),
                 std::to_string(max)});
   } catch (const QueueError& e) {
@@ -337,6 +352,14 @@ bool RedisQueue::extend(const Job& job, std::chrono::milliseconds) {
 
 bool RedisQueue::ack(const Job& job) {
   return ack_all({job}) == 1;
+}
+
+void RedisQueue::release(const Job& job) {
+  auto [consumer, entry] = split_lease(job.lease);
+  std::lock_guard lock(mutex_);
+  script(std::string(kOwned) + kReleaseTail,
+         {key(job.stage), key(job.stage, "delayed"), key(job.stage, "attempts")},
+         {kGroup, consumer, entry, job.id, job.key, job.payload, std::to_string(now_ms())});
 }
 
 void RedisQueue::fail(const Job& job, const std::string& error,
@@ -383,6 +406,19 @@ std::size_t RedisQueue::pending(const std::string& stage) {
   auto stream = command({"XLEN", key(stage)});
   auto delayed = command({"ZCARD", key(stage, "delayed")});
   return static_cast<std::size_t>(integer(stream.get()) + integer(delayed.get()));
+}
+
+std::optional<bool> RedisQueue::persistent() {
+  std::lock_guard lock(mutex_);
+  try {
+    auto setting = [&](const char* name) {
+      auto r = command({"CONFIG", "GET", name});
+      return r->elements == 2 ? text(r->element[1]) : std::string();
+    };
+    return setting("appendonly") == "yes" || !setting("save").empty();
+  } catch (const QueueError&) {
+    return std::nullopt;
+  }
 }
 
 void RedisQueue::check() {

@@ -51,11 +51,15 @@ class RedisQueue final : public Queue {
   bool ack(const Job& job) override;
   std::size_t enqueue_all(const std::vector<NewJob>& jobs) override;
   std::size_t ack_all(const std::vector<Job>& jobs) override;
+  void release(const Job& job) override;
   void fail(const Job& job, const std::string& error,
             std::optional<std::chrono::milliseconds> retry_after) override;
   std::vector<DeadJob> dead_letters(const std::string& stage, std::size_t limit) override;
   std::size_t pending(const std::string& stage) override;
   void check() override;
+  // Whether Redis writes its data to disk (AOF or RDB snapshots); nullopt
+  // when it does not say (CONFIG disabled, as on some managed services).
+  std::optional<bool> persistent();
 
  private:
   struct ReplyFree {

@@ -16,6 +16,12 @@ awaitable<void> wait(boost::asio::steady_timer& timer, std::chrono::milliseconds
   co_await timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
 }
 
+std::int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
 Worker::Worker(boost::asio::io_context& io, async::BlockingPool& pool, Queue& queue,
@@ -80,12 +86,20 @@ awaitable<void> Worker::loop() {
 }
 
 awaitable<void> Worker::keep_alive(const Job& job, std::shared_ptr<bool> done,
-                                   std::shared_ptr<boost::asio::steady_timer> timer) {
+                                   std::shared_ptr<boost::asio::steady_timer> timer,
+                                   std::shared_ptr<std::atomic<std::int64_t>> last_alive) {
   const auto every = std::max(settings_.lease / 3, std::chrono::milliseconds(1));
   Job held = job;
   for (;;) {
     co_await wait(*timer, every);
     if (*done) co_return;
+    if (steady_ms() - last_alive->load() > settings_.stall.count()) {
+      logger_.warn("a job's handler stalled; its lease is let go for another worker",
+                   {{"stage", settings_.stage},
+                    {"jobId", held.id},
+                    {"silentMs", steady_ms() - last_alive->load()}});
+      co_return;
+    }
     try {
       bool kept = co_await pool_.run([&] { return queue_.extend(held, settings_.lease); });
       if (!kept) {
@@ -103,6 +117,7 @@ awaitable<void> Worker::run(Job job) {
   std::string error;
   bool permanent = false;
   bool poison = false;
+  bool handed_back = false;
   if (job.attempt > settings_.max_attempts) {
     // Its worker died on it every time: do not run it again.
     error = "the worker stopped during each of " + std::to_string(job.attempt - 1) + " attempts";
@@ -110,12 +125,17 @@ awaitable<void> Worker::run(Job job) {
   } else {
     auto done = std::make_shared<bool>(false);
     auto timer = std::make_shared<boost::asio::steady_timer>(io_);
-    boost::asio::co_spawn(io_, keep_alive(job, done, timer), boost::asio::detached);
+    auto last_alive = std::make_shared<std::atomic<std::int64_t>>(steady_ms());
+    job.alive = [last_alive] { last_alive->store(steady_ms()); };
+    boost::asio::co_spawn(io_, keep_alive(job, done, timer, last_alive), boost::asio::detached);
     try {
       co_await handler_(job);
     } catch (const PermanentFailure& e) {
       error = e.what();
       permanent = true;
+    } catch (const HandedBack& e) {
+      error = e.what();
+      handed_back = true;
     } catch (const std::exception& e) {
       error = e.what();
       if (error.empty()) error = "unknown error";
@@ -128,6 +148,10 @@ awaitable<void> Worker::run(Job job) {
     if (error.empty()) {
       co_await pool_.run([&] { return queue_.ack(job); });
       ++processed_;
+    } else if (handed_back) {
+      co_await pool_.run([&] { queue_.release(job); });
+      logger_.info("a job was handed back",
+                   {{"stage", settings_.stage}, {"jobId", job.id}, {"reason", error}});
     } else if (permanent || poison || job.attempt >= settings_.max_attempts) {
       co_await pool_.run([&] { queue_.fail(job, error, std::nullopt); });
       logger_.warn("a job failed for good", {{"stage", settings_.stage},

@@ -32,10 +32,20 @@ class PermanentFailure : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Thrown by a handler that stops because its worker is stopping: the job is
+// given back (Queue::release), due at once elsewhere, not an attempt.
+class HandedBack : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 struct StageSettings {
   std::string stage;
   std::size_t concurrency = 1;
   std::chrono::milliseconds lease{30'000};
+  // A handler that has not called Job::alive for this long is taken to
+  // hang: its lease is no longer extended.
+  std::chrono::milliseconds stall{600'000};
   int max_attempts = 5;
   std::chrono::milliseconds backoff_base{1000};
   std::chrono::milliseconds backoff_cap{300'000};
@@ -72,7 +82,8 @@ class Worker {
   boost::asio::awaitable<void> loop();
   boost::asio::awaitable<void> run(Job job);
   boost::asio::awaitable<void> keep_alive(const Job& job, std::shared_ptr<bool> done,
-                                          std::shared_ptr<boost::asio::steady_timer> timer);
+                                          std::shared_ptr<boost::asio::steady_timer> timer,
+                                          std::shared_ptr<std::atomic<std::int64_t>> last_alive);
 
   boost::asio::io_context& io_;
   async::BlockingPool& pool_;

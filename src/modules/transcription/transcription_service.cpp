@@ -43,7 +43,7 @@ boost::asio::awaitable<void> TranscriptionService::transcribe(queue::Envelope ev
   const auto interview_id = event.field("interviewId");
   const auto user_id = event.field("userId");
   const auto run_id = event.field("runId");
-  if (handing_back_) throw std::runtime_error("the worker is shutting down");
+  if (handing_back_) throw queue::HandedBack("the worker is shutting down");
 
   bool start = co_await db_.write([&](db::Connection& c) {
     if (processed_.seen_in(c, kStage, event.event_id)) return false;
@@ -112,6 +112,7 @@ boost::asio::awaitable<void> TranscriptionService::transcribe(queue::Envelope ev
     return it->second;
   };
   options.on_segment = [&](const asr::TranscribedSegment& s) {
+    if (event.alive) event.alive();
     {
       std::lock_guard lock(m);
       unsaved.push_back(s);
@@ -119,6 +120,7 @@ boost::asio::awaitable<void> TranscriptionService::transcribe(queue::Envelope ev
     maybe_checkpoint();
   };
   options.on_progress = [&](double seconds) {
+    if (event.alive) event.alive();
     decoded = seconds;
     maybe_checkpoint();
   };
@@ -127,15 +129,26 @@ boost::asio::awaitable<void> TranscriptionService::transcribe(queue::Envelope ev
   try {
     recognised = co_await pool_.run([&] {
       auto reader = playback.reader;
-      return asr::transcribe(
-          [reader](std::uint64_t offset, std::span<char> out) { return reader->read(offset, out); },
-          reader->size(), engine_, options);
+      try {
+        return asr::transcribe([reader](std::uint64_t offset,
+                                        std::span<char> out) { return reader->read(offset, out); },
+                               reader->size(), engine_, options);
+      } catch (...) {
+        // Whatever stopped it (a shutdown, a failing recogniser, storage),
+        // the segments finished since the last checkpoint are kept for the
+        // next attempt. On this pool's thread: the save blocks.
+        try {
+          checkpoint();
+        } catch (const std::exception& e) {
+          logger_.warn("could not save finished segments",
+                       {{"interviewId", interview_id}, {"error", e.what()}});
+        }
+        throw;
+      }
     });
   } catch (const media::DecodeCancelled&) {
-    if (handing_back_) {
-      checkpoint();  // keep what was recognised
-      throw std::runtime_error("the worker is shutting down; the transcription was handed back");
-    }
+    if (handing_back_)
+      throw queue::HandedBack("the worker is shutting down; the transcription was handed back");
     logger_.info("transcription stopped: the run was cancelled", {{"interviewId", interview_id}});
     co_return;
   } catch (const media::MediaError& e) {
