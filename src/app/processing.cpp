@@ -17,9 +17,14 @@ std::vector<queue::Route> pipeline_routes() {
 
 Processing::Processing(Components& c, boost::asio::io_context& io, bool relay)
     : c_(c), io_(io), relay_timer_(io), relay_done_(io) {
-  if (relay)
+  if (relay) {
     relay_ = std::make_unique<queue::OutboxRelay>(*c.database, *c.queue, c.embedded_queue, c.clock,
                                                   pipeline_routes());
+    relay_->on_malformed([&log = c.logger](const std::string& id, const std::string& topic) {
+      log.error("an outbox event was set aside: its payload is not a JSON object",
+                {{"eventId", id}, {"topic", topic}});
+    });
+  }
   for (const auto& stage : c.settings.processing.stages) add_worker(stage);
   if (!workers_.empty())
     c.metrics.add([this](std::string& out) {
@@ -45,6 +50,7 @@ void Processing::add_worker(const std::string& stage) {
   queue::StageSettings settings{.stage = stage,
                                 .concurrency = 4,
                                 .lease = p.job_lease,
+                                .stall = p.job_stall,
                                 .max_attempts = p.job_attempts,
                                 .backoff_base = p.job_backoff};
   queue::JobHandler handler;

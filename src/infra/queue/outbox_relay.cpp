@@ -24,32 +24,62 @@ OutboxRelay::OutboxRelay(db::Database& db, Queue& queue, DbQueue* same_database,
       clock_(clock),
       routes_(std::move(routes)) {}
 
+std::string OutboxRelay::job_payload(const db::Row& r) {
+  boost::json::object job{{"eventId", r.text(0)}, {"topic", r.text(1)}, {"aggregateId", r.text(2)}};
+  boost::system::error_code ec;
+  auto payload = boost::json::parse(r.text(3), ec);
+  if (ec || !payload.is_object()) return {};
+  job["payload"] = std::move(payload);
+  return boost::json::serialize(job);
+}
+
 std::size_t OutboxRelay::relay_once(std::size_t limit) {
-  auto publish = [&](db::Connection& c) -> std::size_t {
+  const bool sqlite_and_elsewhere = !same_database_ && db_.dialect() == db::Dialect::kSqlite;
+  auto publish = [&](db::Connection& c, bool mark) -> std::vector<std::string> {
     const char* sql = db_.dialect() == db::Dialect::kPostgres ? kPendingPostgres : kPendingSqlite;
     auto rows = c.query(sql, {static_cast<std::int64_t>(limit)});
-    auto now = clock_.now_ms();
+    std::vector<std::string> ids;
     for (auto& r : rows) {
       auto id = r.text(0);
       auto topic = r.text(1);
-      boost::json::object job{{"eventId", id},
-                              {"topic", topic},
-                              {"aggregateId", r.text(2)},
-                              {"payload", boost::json::parse(r.text(3))}};
-      auto payload = boost::json::serialize(job);
-      for (const auto& route : routes_) {
-        if (route.topic != topic) continue;
-        NewJob j{route.stage, id, payload};
-        if (same_database_)
-          same_database_->enqueue_in(c, j);
-        else
-          queue_.enqueue(j);
+      auto payload = job_payload(r);
+      if (payload.empty()) {
+        // Not ours to fix here: the event is set aside (marked published,
+        // no job) and reported, so the events behind it still flow.
+        if (on_malformed_) on_malformed_(id, topic);
+      } else {
+        for (const auto& route : routes_) {
+          if (route.topic != topic) continue;
+          NewJob j{route.stage, id, payload};
+          if (same_database_)
+            same_database_->enqueue_in(c, j);
+          else
+            queue_.enqueue(j);
+        }
       }
-      c.execute(kPublished, {id, now});  // topics without a route are simply done
+      if (mark) c.execute(kPublished, {id, clock_.now_ms()});  // topics without a route are done
+      ids.push_back(std::move(id));
     }
-    return rows.size();
+    return ids;
   };
-  return db_.transact(publish);
+  if (!sqlite_and_elsewhere) {
+    auto in_one = [&](db::Connection& c) { return publish(c, true); };
+    return db_.transact(in_one).size();
+  }
+  // SQLite has one writer: a slow or unreachable queue must not hold the
+  // write lock every request needs. Read, publish, then mark in a short
+  // write; a crash in between republishes, which the job key absorbs.
+  auto ids = [&] {
+    auto conn = db_.acquire(db::Access::kRead);
+    return publish(*conn, false);
+  }();
+  if (ids.empty()) return 0;
+  auto mark = [&](db::Connection& c) {
+    auto now = clock_.now_ms();
+    for (const auto& id : ids) c.execute(kPublished, {id, now});
+  };
+  db_.transact(mark);
+  return ids.size();
 }
 
 }  // namespace companion::queue
