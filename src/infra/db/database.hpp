@@ -83,6 +83,7 @@ class Error : public std::runtime_error {
 class Connection {
  public:
   virtual ~Connection() = default;
+  virtual Dialect dialect() const = 0;
   Rows query(std::string_view sql, std::initializer_list<Value> params = {}) {
     return query(sql, params.begin(), params.size());
   }

@@ -18,6 +18,7 @@ using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
 
 class PostgresConnection final : public Connection {
  public:
+  Dialect dialect() const override { return Dialect::kPostgres; }
   PostgresConnection(const std::string& conninfo, std::chrono::milliseconds statement_timeout) {
     // Defaults first; whatever the URL says overrides them.
     std::string timeout = std::to_string(std::max<long long>(1, statement_timeout.count()));

@@ -11,6 +11,7 @@ namespace {
 
 class SqliteConnection final : public Connection {
  public:
+  Dialect dialect() const override { return Dialect::kSqlite; }
   SqliteConnection(const std::string& path, std::chrono::milliseconds busy_timeout, bool writer) {
     int flags = SQLITE_OPEN_NOMUTEX |
                 (writer ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READWRITE);

@@ -13,6 +13,13 @@ constexpr const char* kInsert =
 constexpr const char* kSelectOne =
     "SELECT " INTERVIEW_COLUMNS " FROM interviews WHERE id = $1 AND user_id = $2";
 constexpr const char* kSelectById = "SELECT " INTERVIEW_COLUMNS " FROM interviews WHERE id = $1";
+// Read-modify-write on PostgreSQL: the row stays locked until commit, so a
+// cancel and a stage change cannot overwrite each other. (SQLite's write
+// transactions are already one at a time.)
+constexpr const char* kSelectOneForUpdate =
+    "SELECT " INTERVIEW_COLUMNS " FROM interviews WHERE id = $1 AND user_id = $2 FOR UPDATE";
+constexpr const char* kSelectByIdForUpdate =
+    "SELECT " INTERVIEW_COLUMNS " FROM interviews WHERE id = $1 FOR UPDATE";
 constexpr const char* kSelectFirstPage = "SELECT " INTERVIEW_COLUMNS
                                          " FROM interviews WHERE user_id = $1 "
                                          "ORDER BY created_at DESC, id DESC LIMIT $2";
@@ -63,8 +70,9 @@ void InterviewsRepository::insert(db::Connection& c, const Interview& i) {
 }
 
 std::optional<Interview> InterviewsRepository::find(db::Connection& c, const std::string& user_id,
-                                                    const std::string& id) {
-  auto row = c.query_one(kSelectOne, {id, user_id});
+                                                    const std::string& id, Lock lock) {
+  const bool for_update = lock == Lock::kForUpdate && c.dialect() == db::Dialect::kPostgres;
+  auto row = c.query_one(for_update ? kSelectOneForUpdate : kSelectOne, {id, user_id});
   if (!row) return std::nullopt;
   return from_row(*row);
 }
@@ -88,9 +96,10 @@ void InterviewsRepository::update(db::Connection& c, const Interview& i) {
                       i.failure_json, i.run_id, i.finished_stage, i.progress_json});
 }
 
-std::optional<Interview> InterviewsRepository::find_by_id(db::Connection& c,
-                                                          const std::string& id) {
-  auto row = c.query_one(kSelectById, {id});
+std::optional<Interview> InterviewsRepository::find_by_id(db::Connection& c, const std::string& id,
+                                                          Lock lock) {
+  const bool for_update = lock == Lock::kForUpdate && c.dialect() == db::Dialect::kPostgres;
+  auto row = c.query_one(for_update ? kSelectByIdForUpdate : kSelectById, {id});
   if (!row) return std::nullopt;
   return from_row(*row);
 }

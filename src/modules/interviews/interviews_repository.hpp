@@ -7,17 +7,22 @@
 
 namespace companion::interviews {
 
+// kForUpdate: the row is about to be changed from what was read; on
+// PostgreSQL it stays locked until the transaction ends.
+enum class Lock { kNone, kForUpdate };
+
 class InterviewsRepository {
  public:
   void insert(db::Connection& c, const Interview& i);
   std::optional<Interview> find(db::Connection& c, const std::string& user_id,
-                                const std::string& id);
+                                const std::string& id, Lock lock = Lock::kNone);
   // `limit + 1` rows are read to know whether another page follows.
   Page list(db::Connection& c, const std::string& user_id, const std::optional<Cursor>& after,
             int limit);
   void update(db::Connection& c, const Interview& i);
   // By id alone: for the pipeline's workers, which act for the owner.
-  std::optional<Interview> find_by_id(db::Connection& c, const std::string& id);
+  std::optional<Interview> find_by_id(db::Connection& c, const std::string& id,
+                                      Lock lock = Lock::kNone);
   // False when the run is no longer current or no longer in `status`.
   bool update_progress(db::Connection& c, const std::string& id, const std::string& run_id,
                        Status status, const std::string& progress_json);

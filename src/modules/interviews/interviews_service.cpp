@@ -76,7 +76,7 @@ boost::asio::awaitable<Interview> InterviewsService::update(std::string user_id,
                                                             InterviewPatch patch) {
   auto now = clock_.now_ms();
   auto updated = co_await db_.write([&](db::Connection& c) -> std::optional<Interview> {
-    auto i = repository_.find(c, user_id, id);
+    auto i = repository_.find(c, user_id, id, Lock::kForUpdate);
     if (!i) return std::nullopt;
     if (patch.title.state == http::Patch<std::string>::State::kValue) i->title = patch.title.value;
     apply_patch(patch.company, i->company);
@@ -93,7 +93,7 @@ boost::asio::awaitable<Interview> InterviewsService::update(std::string user_id,
 
 boost::asio::awaitable<void> InterviewsService::remove(std::string user_id, std::string id) {
   bool removed = co_await db_.write([&](db::Connection& c) {
-    if (!repository_.find(c, user_id, id)) return false;
+    if (!repository_.find(c, user_id, id, Lock::kForUpdate)) return false;
     for (auto& hook : remove_hooks_) hook(c, id);
     return repository_.remove(c, user_id, id);
   });
@@ -111,7 +111,7 @@ boost::asio::awaitable<Status> InterviewsService::begin_upload(std::string user_
 std::optional<Status> InterviewsService::begin_upload_in(db::Connection& c,
                                                          const std::string& user_id,
                                                          const std::string& id) {
-  auto i = repository_.find(c, user_id, id);
+  auto i = repository_.find(c, user_id, id, Lock::kForUpdate);
   if (!i) return std::nullopt;
   if (i->status == Status::kTranscribing || i->status == Status::kAnalyzing)
     throw Conflict(
@@ -132,7 +132,7 @@ boost::asio::awaitable<void> InterviewsService::restore_status(std::string user_
 
 void InterviewsService::restore_status_in(db::Connection& c, const std::string& user_id,
                                           const std::string& id, Status status) {
-  auto i = repository_.find(c, user_id, id);
+  auto i = repository_.find(c, user_id, id, Lock::kForUpdate);
   if (!i || i->status != Status::kUploading) return;
   i->status = status;
   i->updated_at_ms = std::max(clock_.now_ms(), i->updated_at_ms);
@@ -142,7 +142,7 @@ void InterviewsService::restore_status_in(db::Connection& c, const std::string& 
 void InterviewsService::reject_upload_in(db::Connection& c, const std::string& user_id,
                                          const std::string& id, Status previous,
                                          const std::string& reason) {
-  auto i = repository_.find(c, user_id, id);
+  auto i = repository_.find(c, user_id, id, Lock::kForUpdate);
   if (!i || i->status != Status::kUploading) return;
   if (i->recording_json) {
     i->status = previous == Status::kUploading ? Status::kUploaded : previous;
@@ -171,7 +171,7 @@ std::optional<Status> InterviewsService::status_in(db::Connection& c, const std:
 Interview InterviewsService::attach_recording_in(db::Connection& c, const std::string& user_id,
                                                  const std::string& id,
                                                  const std::string& recording_json) {
-  auto i = repository_.find(c, user_id, id);
+  auto i = repository_.find(c, user_id, id, Lock::kForUpdate);
   if (!i) throw NotFound(kNotFound);
   i->recording_json = recording_json;
   i->failure_json.reset();
@@ -187,7 +187,7 @@ Interview InterviewsService::attach_recording_in(db::Connection& c, const std::s
 boost::asio::awaitable<Interview> InterviewsService::cancel(std::string user_id, std::string id) {
   auto now = clock_.now_ms();
   auto result = co_await db_.write([&](db::Connection& c) -> std::optional<Interview> {
-    auto i = repository_.find(c, user_id, id);
+    auto i = repository_.find(c, user_id, id, Lock::kForUpdate);
     if (!i) return std::nullopt;
     if (i->status == Status::kCancelled) return i;
     if (!processing(i->status) || !i->run_id)
@@ -209,7 +209,7 @@ boost::asio::awaitable<Interview> InterviewsService::cancel(std::string user_id,
 boost::asio::awaitable<Interview> InterviewsService::retry(std::string user_id, std::string id) {
   auto now = clock_.now_ms();
   auto result = co_await db_.write([&](db::Connection& c) -> std::optional<Interview> {
-    auto i = repository_.find(c, user_id, id);
+    auto i = repository_.find(c, user_id, id, Lock::kForUpdate);
     if (!i) return std::nullopt;
     if (i->status != Status::kFailed && i->status != Status::kCancelled)
       throw Conflict("Only a failed or cancelled interview can be retried; this one is " +
@@ -236,7 +236,7 @@ boost::asio::awaitable<Interview> InterviewsService::retry(std::string user_id, 
 std::optional<Interview> InterviewsService::begin_stage_in(db::Connection& c, const std::string& id,
                                                            const std::string& run_id,
                                                            std::string_view stage) {
-  auto i = repository_.find_by_id(c, id);
+  auto i = repository_.find_by_id(c, id, Lock::kForUpdate);
   if (!i || i->run_id != run_id) return std::nullopt;
   if (i->status == Status::kCancelled || i->status == Status::kFailed) return std::nullopt;
   auto status = status_of_stage(stage);
@@ -262,7 +262,7 @@ bool InterviewsService::report_progress(const std::string& id, const std::string
 
 void InterviewsService::finish_stage_in(db::Connection& c, const std::string& id,
                                         const std::string& run_id, std::string_view stage) {
-  auto i = repository_.find_by_id(c, id);
+  auto i = repository_.find_by_id(c, id, Lock::kForUpdate);
   if (!i || i->run_id != run_id) return;
   auto now = clock_.now_ms();
   if (status_of_stage(stage)) i->finished_stage = std::string(stage);
@@ -279,7 +279,7 @@ void InterviewsService::finish_stage_in(db::Connection& c, const std::string& id
 void InterviewsService::fail_stage_in(db::Connection& c, const std::string& id,
                                       const std::string& run_id, std::string_view stage,
                                       const std::string& reason, int attempts) {
-  auto i = repository_.find_by_id(c, id);
+  auto i = repository_.find_by_id(c, id, Lock::kForUpdate);
   if (!i || i->run_id != run_id || i->status == Status::kCancelled) return;
   boost::json::object failure{{"stage", stage}, {"reason", reason}, {"attempts", attempts}};
   i->status = Status::kFailed;
@@ -298,7 +298,7 @@ void InterviewsService::fail_stage_in(db::Connection& c, const std::string& id,
 
 bool InterviewsService::run_active_in(db::Connection& c, const std::string& id,
                                       const std::string& run_id) {
-  auto i = repository_.find_by_id(c, id);
+  auto i = repository_.find_by_id(c, id, Lock::kForUpdate);
   return i && i->run_id == run_id && i->status != Status::kCancelled &&
          i->status != Status::kFailed;
 }
