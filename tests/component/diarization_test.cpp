@@ -153,6 +153,27 @@ TEST_P(TwoVoices, AreTranscribedAndToldApartOnAMonoRecording) {
   EXPECT_LE(mono_wer, GetParam().max_wer);
 }
 
+// The same mix written as stereo (both channels alike, as some recorders
+// do): one channel's worth of segments, told apart like the mono file.
+TEST(Diarization, AMonoRecordingStoredAsStereoIsTreatedAsMono) {
+  test_support::TempDir dir;
+  const auto d = dir.path().string();
+  make_dialog(d, {"flite_rms", R"(flite -voice rms -t "$text" -o "$out")", 0.25});
+  ASSERT_EQ(
+      std::system(("sox -V1 -D '" + d + "/dialog-mono.wav' -c 2 '" + d + "/twice.wav'").c_str()),
+      0);
+  PocketsphinxEngine engine;
+  auto mono = transcript_of(d + "/dialog-mono.wav", engine);
+  auto twice = transcript_of(d + "/twice.wav", engine);
+  ASSERT_EQ(twice.speakers.size(), 2u);
+  for (const auto& sp : twice.speakers) EXPECT_EQ(sp.channel, 0);
+  ASSERT_EQ(twice.segments.size(), mono.segments.size());
+  for (std::size_t k = 0; k < mono.segments.size(); ++k) {
+    EXPECT_EQ(twice.segments[k].speaker, mono.segments[k].speaker);
+    EXPECT_EQ(twice.segments[k].text, mono.segments[k].text);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Voices, TwoVoices,
     ::testing::Values(Interviewer{"flite_rms", R"(flite -voice rms -t "$text" -o "$out")", 0.25},

@@ -27,10 +27,21 @@ class RecognitionPool {
   RecognitionPool(Engine& engine, std::size_t threads,
                   std::function<void(const TranscribedSegment&)> on_segment)
       : capacity_(threads * 2), on_segment_(std::move(on_segment)) {
-    for (std::size_t i = 0; i < threads; ++i)
-      workers_.emplace_back([this, r = engine.recognizer()]() mutable { work(*r); });
+    // Every recogniser first: if one cannot be had, no thread is running.
+    std::vector<std::unique_ptr<Recognizer>> recognizers;
+    for (std::size_t i = 0; i < threads; ++i) recognizers.push_back(engine.recognizer());
+    for (auto& r : recognizers)
+      workers_.emplace_back([this, r = std::move(r)]() mutable { work(*r); });
   }
-  ~RecognitionPool() { close(); }
+  // Left without finish() (cancelled, or a failure): segments still queued
+  // are dropped, so only those being recognised delay the return.
+  ~RecognitionPool() {
+    {
+      std::lock_guard lock(m_);
+      queue_.clear();
+    }
+    close();
+  }
 
   // Blocks while the queue is full.
   void submit(Work w) {
@@ -156,6 +167,9 @@ Transcript transcribe(media::ReadAt read, std::uint64_t size, Engine& engine,
   // at most the padding's worth before the current point.
   const auto keep = static_cast<std::size_t>(kRate) * 2 +
                     static_cast<std::size_t>(options.segmenter.max_segment.count()) * kRate / 1000;
+  // A mono recording stored as stereo (both channels the same, give or
+  // take a lossy codec's rounding) is one speaker's channel, not two.
+  double same_energy = 0, difference_energy = 0;
   media::DecodeOptions decode_options;
   decode_options.sample_rate = kRate;
   decode_options.cancelled = options.cancelled;
@@ -168,6 +182,12 @@ Transcript transcribe(media::ReadAt read, std::uint64_t size, Engine& engine,
           pending.resize(block.size());
           pending_begin.assign(block.size(), 0);
         }
+        if (block.size() == 2)
+          for (std::size_t k = 0; k < block[0].size() && k < block[1].size(); ++k) {
+            const double a = block[0][k], d = a - double(block[1][k]);
+            same_energy += a * a;
+            difference_energy += d * d;
+          }
         for (std::size_t c = 0; c < block.size(); ++c) {
           pending[c].insert(pending[c].end(), block[c].begin(), block[c].end());
           take(c, segmenters[c].push(block[c]));
@@ -186,6 +206,11 @@ Transcript transcribe(media::ReadAt read, std::uint64_t size, Engine& engine,
   t.channels = result.channels;
   t.duration = double(result.frames) / kRate;
   t.segments = pool.finish();
+  // 40 dB between the channels and their difference: the same channel twice.
+  if (t.channels == 2 && same_energy > 0 && difference_energy <= same_energy * 1e-4) {
+    t.channels = 1;
+    std::erase_if(t.segments, [](const TranscribedSegment& s) { return s.channel == 1; });
+  }
   std::stable_sort(t.segments.begin(), t.segments.end(),
                    [](const auto& a, const auto& b) { return a.start < b.start; });
   return t;

@@ -29,12 +29,14 @@ boost::asio::awaitable<void> AnalysisService::analyze(queue::Envelope event) {
       processed_.record_in(c, kStage, event.event_id, now);  // an earlier run's
       return std::nullopt;
     }
+    // Another delivery of the same event may be in this very step (a lease
+    // ran out): whoever records the event first does the work.
+    if (!processed_.record_in(c, kStage, event.event_id, now)) return std::nullopt;
     auto transcript = transcripts_.find_in(c, interview_id);
     if (!transcript) throw queue::PermanentFailure("the interview has no transcript to analyse");
     auto delivery = measure_delivery(*transcript);
     repository_.save(
         c, {interview_id, kAnalysisVersion, boost::json::serialize(to_json(delivery)), now});
-    processed_.record_in(c, kStage, event.event_id, now);
     interviews_.finish_stage_in(c, interview_id, run_id, kStage);
     outbox_.append_in(c, {"analysis.ready",
                           interview_id,
