@@ -73,9 +73,10 @@ int run_worker(const Settings& s, log::Logger& logger) {
   boost::asio::io_context io;
   auto guard = boost::asio::make_work_guard(io);
   Processing processing(c, io, /*relay=*/false);
-  std::vector<std::thread> threads;
-  for (std::size_t i = 0; i < std::max<std::size_t>(2, s.server.threads); ++i)
-    threads.emplace_back([&io] { io.run(); });
+  // One thread: the workers' coroutines share timers and state without
+  // locks (serve, too, runs them on one I/O thread); the heavy
+  // work runs on the blocking pools.
+  std::thread io_thread([&io] { io.run(); });
   boost::asio::post(io, [&] { processing.start(); });
   boost::json::array stages;
   for (const auto& stage : s.processing.stages) stages.push_back(boost::json::value(stage));
@@ -97,7 +98,7 @@ int run_worker(const Settings& s, log::Logger& logger) {
   stop_processing(processing, io);
   guard.reset();
   io.stop();
-  for (auto& t : threads) t.join();
+  io_thread.join();
   if (ops_server) ops_server->drain();
   logger.info("stopped");
   return 0;
