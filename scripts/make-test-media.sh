@@ -37,6 +37,8 @@ ff -i speech.wav "${exact[@]}" -c:a libopus -b:a 48k -f webm -live 1 speech-stre
 ff -i speech.wav "${exact[@]}" -c:a flac speech.flac
 ff -i speech.wav "${exact[@]}" -ac 6 -c:a pcm_s16le speech-6ch.wav
 ff -i speech.wav "${exact[@]}" -ac 1 -ar 8000 -c:a pcm_s16le speech-8k.wav
+# Half a second cut from the middle of a word.
+ff -ss 0.4 -t 0.5 -i speech.wav "${exact[@]}" -c:a pcm_s16le short-speech.wav
 # A screen recording: small test-pattern video with the speech at 48 kHz.
 ff -f lavfi -i testsrc=size=160x120:rate=10:duration=3 -i speech.wav "${exact[@]}" \
   -c:v libx264 -preset ultrafast -threads 1 -pix_fmt yuv420p -g 10 \

@@ -238,6 +238,7 @@ describe('recordings that are hard to transcribe', () => {
     ['truncated-faststart.m4a', 'audio/mp4'], ['truncated.mp3', 'audio/mpeg'], ['truncated.webm', 'audio/webm'],
     ['silence.wav', 'audio/wav'], ['speech-6ch.wav', 'audio/wav'], ['speech-8k.wav', 'audio/wav'],
     ['interview.mp4', 'video/mp4'], ['speech-stream.webm', 'audio/webm'], ['speech.ogg', 'audio/ogg'],
+    ['short-speech.wav', 'audio/wav'],
   ];
   for (const [name, type] of cases) {
     test(name, async () => {
