@@ -10,11 +10,15 @@
 #include <unistd.h>
 #include <boost/json.hpp>
 
+#include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <memory>
 #include <string>
+#include <thread>
 
 #include "infra/asr/remote_engine.hpp"
+#include "infra/media/decoder.hpp"
 #include "support/repository.hpp"
 
 namespace companion::asr {
@@ -49,6 +53,16 @@ class FakeService {
     ::waitpid(pid_, nullptr, 0);
   }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  // How many requests for `model` have reached the service (GET /stats).
+  int requests(const std::string& model) const {
+    std::unique_ptr<FILE, decltype(&::pclose)> p(
+        ::popen(("curl -fsS " + url() + "/stats").c_str(), "r"), ::pclose);
+    std::string body;
+    char buf[512];
+    while (p && std::fgets(buf, sizeof buf, p.get())) body += buf;
+    const auto* counts = boost::json::parse(body).at("requests").as_object().if_contains(model);
+    return counts ? static_cast<int>(counts->as_int64()) : 0;
+  }
 
  private:
   pid_t pid_ = -1;
@@ -120,6 +134,26 @@ TEST_F(RemoteAsr, ADeadlineCutsOffASlowService) {
         << e.what();
   }
   EXPECT_LT(std::chrono::steady_clock::now() - started, 4s);  // not the service's 5 s
+}
+
+// A cancel reaches a call that is waiting on the service: it stops with
+// DecodeCancelled (as the transcription's cancel does), not after the
+// deadline with a timeout.
+TEST_F(RemoteAsr, ACancelStopsACallInFlight) {
+  auto s = settings("slow");
+  s.timeout = 30s;
+  RemoteEngine engine(s);
+  auto recognizer = engine.recognizer();
+  std::atomic<bool> cancel{false};
+  recognizer->stop_when([&] { return cancel.load(); });
+  std::thread canceller([&] {
+    // Once the request is at the service.
+    while (fake_.requests("slow") == 0) std::this_thread::sleep_for(5ms);
+    cancel = true;
+  });
+  EXPECT_THROW(recognizer->recognize(tone(1.0)), media::DecodeCancelled);
+  canceller.join();
+  EXPECT_EQ(fake_.requests("slow"), 1);  // not retried
 }
 
 TEST_F(RemoteAsr, AWrongKeyIsRefusedWithoutRetrying) {

@@ -5,6 +5,7 @@
 // default; a remote engine (OpenAI-compatible transcriptions API) comes
 // beside it.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -29,6 +30,15 @@ class Recognizer {
   virtual ~Recognizer() = default;
   // 16 kHz mono 16-bit PCM, one utterance (a segment).
   virtual Recognition recognize(std::span<const std::int16_t> pcm) = 0;
+  // Recognisers that wait (on a remote service) check this while they do,
+  // and throw media::DecodeCancelled when it says true.
+  void stop_when(std::function<bool()> cancelled) { cancelled_ = std::move(cancelled); }
+
+ protected:
+  bool cancelled() const { return cancelled_ && cancelled_(); }
+
+ private:
+  std::function<bool()> cancelled_;
 };
 
 class Engine {

@@ -1,5 +1,7 @@
 #include "infra/asr/remote_engine.hpp"
 
+#include "infra/media/decoder.hpp"
+
 #include <curl/curl.h>
 
 #include <boost/json.hpp>
@@ -56,11 +58,13 @@ class RemoteRecognizer final : public Recognizer {
       if (attempt > 1) {
         auto ceiling = s_.backoff.count() << std::min(attempt - 2, 10);
         std::uniform_int_distribution<long long> pick(0, ceiling);
-        std::this_thread::sleep_for(std::chrono::milliseconds(pick(random_)));
+        pause(std::chrono::milliseconds(pick(random_)));
       }
+      if (cancelled()) throw media::DecodeCancelled();
       long status = 0;
       std::string body;
       CURLcode rc = post(wav, status, body);
+      if (rc == CURLE_ABORTED_BY_CALLBACK) throw media::DecodeCancelled();
       if (rc == CURLE_OK && status == 200) {
         try {
           auto r = parse_verbose_json(body);
@@ -93,6 +97,17 @@ class RemoteRecognizer final : public Recognizer {
   }
 
  private:
+  // The backoff between tries, cut short by a cancel.
+  void pause(std::chrono::milliseconds d) {
+    const auto until = std::chrono::steady_clock::now() + d;
+    while (!cancelled() && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+          until - std::chrono::steady_clock::now(), std::chrono::milliseconds(50)));
+  }
+  // libcurl asks about every second and on every transfer: non-zero aborts.
+  static int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+    return static_cast<RemoteRecognizer*>(user)->cancelled() ? 1 : 0;
+  }
   static std::size_t on_write(char* data, std::size_t size, std::size_t n, void* user) {
     auto* self = static_cast<RemoteRecognizer*>(user);
     if (self->response_->size() + size * n > self->s_.max_response) return 0;  // abort
@@ -136,6 +151,9 @@ class RemoteRecognizer final : public Recognizer {
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
                      static_cast<long>(std::min<long long>(s_.timeout.count(), 10'000)));
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &RemoteRecognizer::on_write);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, &RemoteRecognizer::on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, this);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, this);
     auto rc = curl_easy_perform(c);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);

@@ -25,11 +25,15 @@ struct Work {
 class RecognitionPool {
  public:
   RecognitionPool(Engine& engine, std::size_t threads,
-                  std::function<void(const TranscribedSegment&)> on_segment)
+                  std::function<void(const TranscribedSegment&)> on_segment,
+                  const std::function<bool()>& cancelled)
       : capacity_(threads * 2), on_segment_(std::move(on_segment)) {
     // Every recogniser first: if one cannot be had, no thread is running.
     std::vector<std::unique_ptr<Recognizer>> recognizers;
-    for (std::size_t i = 0; i < threads; ++i) recognizers.push_back(engine.recognizer());
+    for (std::size_t i = 0; i < threads; ++i) {
+      recognizers.push_back(engine.recognizer());
+      recognizers.back()->stop_when(cancelled);
+    }
     for (auto& r : recognizers)
       workers_.emplace_back([this, r = std::move(r)]() mutable { work(*r); });
   }
@@ -133,7 +137,8 @@ class RecognitionPool {
 
 Transcript transcribe(media::ReadAt read, std::uint64_t size, Engine& engine,
                       const TranscribeOptions& options) {
-  RecognitionPool pool(engine, std::max<std::size_t>(options.threads, 1), options.on_segment);
+  RecognitionPool pool(engine, std::max<std::size_t>(options.threads, 1), options.on_segment,
+                       options.cancelled);
   std::vector<Segmenter> segmenters;
   // Each channel's audio not yet cut into segments (bounded by the
   // segmenter's maximum length plus its hang).
