@@ -2,6 +2,7 @@
 
 #include <boost/url/parse.hpp>
 
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 
@@ -188,12 +189,17 @@ RedisQueue::Reply RedisQueue::command(const std::vector<std::string>& args) {
     Reply r(static_cast<redisReply*>(
         redisCommandArgv(ctx_, static_cast<int>(args.size()), argv.data(), lens.data())));
     if (!r) {
-      // The connection broke (Redis restarted, a timeout): once more on a
-      // new one.
+      // The connection broke (Redis restarted): once more on a new one. Not
+      // after a timeout: the command may have run, and a claim or a retry
+      // run twice would count attempts that never happened. The caller's
+      // next poll tries again.
+      const int err = errno;
+      const bool timed_out =
+          ctx_->err == REDIS_ERR_IO && (err == EAGAIN || err == EWOULDBLOCK || err == ETIMEDOUT);
       std::string why = ctx_->errstr;
       redisFree(ctx_);
       ctx_ = nullptr;
-      if (attempt == 0) continue;
+      if (attempt == 0 && !timed_out) continue;
       throw QueueError("Redis is unreachable: " + why);
     }
     if (r->type == REDIS_REPLY_ERROR) throw QueueError("Redis: " + text(r.get()));
