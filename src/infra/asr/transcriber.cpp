@@ -95,14 +95,11 @@ class RecognitionPool {
       try {
         auto r = recognizer.recognize(w.pcm);
         const double offset = double(w.begin) / kRate;
-        TranscribedSegment seg{w.channel,
-                               w.begin,
-                               w.begin + w.pcm.size(),
-                               offset,
-                               offset + double(w.pcm.size()) / kRate,
-                               r.text,
-                               std::move(r.words),
-                               voiceprint(w.pcm)};
+        TranscribedSegment seg{w.channel, w.begin, w.begin + w.pcm.size(), offset,
+                               offset + double(w.pcm.size()) / kRate, r.text, std::move(r.words),
+                               // Only the first channel is ever diarized
+                               // (mono, or stereo that turns out mono).
+                               w.channel == 0 ? voiceprint(w.pcm) : std::vector<float>{}};
         for (auto& word : seg.words) {
           word.start += offset;
           word.end += offset;
