@@ -82,7 +82,10 @@ node --test --test-reporter=tap --test-concurrency="$JOBS" tests/e2e/ >"$work/e2
 e_pass=$(grep -E '^# pass ' "$work/e2e.log" | awk '{print $3}')
 e_fail=$(grep -E '^# fail ' "$work/e2e.log" | awk '{print $3}')
 if [[ -z "$e_pass" ]]; then tail -40 "$work/e2e.log"; e_pass=0; e_fail=1; fi
-[[ "$e_fail" != 0 ]] && grep -B5 -A30 '^not ok\|^    not ok' "$work/e2e.log" | head -150
+# The failing tests themselves (at any depth), with their errors.
+[[ "$e_fail" != 0 ]] &&
+  grep -B6 -A40 "failureType: '\(testCodeFailure\|hookFailed\|testTimeoutFailure\|cancelledByParent\)'" \
+    "$work/e2e.log" | head -400
 count "end-to-end (node --test)" "$e_pass" "$e_fail"
 
 # 3. The shared contract, black-box, on both databases.
