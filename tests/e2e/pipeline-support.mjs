@@ -57,9 +57,16 @@ export async function newInterview(base, token, title = 'Pipeline') {
   return r.json.id;
 }
 
-export function putRecording(base, token, id, body, type = 'audio/wav') {
+export function putRecording(base, token, id, body, type = 'audio/wav', headers = {}) {
   return request(base, 'PUT', `/v1/interviews/${id}/recording`, {
-    token, rawBody: body, contentType: type, headers: { 'Recording-Consent': 'all-parties' },
+    token, rawBody: body, contentType: type, headers: { 'Recording-Consent': 'all-parties', ...headers },
+  });
+}
+
+// The JSON log lines of a process (others, such as stderr text, skipped).
+export function jsonLines(lines) {
+  return lines.flatMap((l) => {
+    try { return [JSON.parse(l)]; } catch { return []; }
   });
 }
 

@@ -12,6 +12,7 @@ import { startServer, request, registerUser, checkProblem, BINARY, until } from 
 import { testMedia } from './recording-support.mjs';
 import {
   startRedis, newInterview, putRecording, getInterview, waitFor, wer, repeatWav, startFakeTranscriptions,
+  jsonLines,
 } from './pipeline-support.mjs';
 
 const file = testMedia();
@@ -80,7 +81,10 @@ for (const setup of setups) {
     test('a stereo recording is transcribed per speaker, analysed and completed', async () => {
       const base = server.url;
       const id = await newInterview(base, user.token);
-      const put = await putRecording(base, user.token, id, readFileSync(dialog));
+      // The caller's trace follows the upload through every stage (W3C).
+      const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+      const put = await putRecording(base, user.token, id, readFileSync(dialog), 'audio/wav',
+        { traceparent: `00-${traceId}-00f067aa0ba902b7-01` });
       assert.equal(put.status, 201, put.text);
       assert.equal(put.json.status, 'uploaded');
       assert.ok('progress' in put.json);
@@ -88,6 +92,12 @@ for (const setup of setups) {
       assert.equal(done.status, 'completed', JSON.stringify(done.failure));
       assert.equal(done.progress, null);
       assert.equal(done.failure, null);
+      const stages = jsonLines(worker ? worker.lines : server.lines);
+      const traced = (msg) => stages.find((l) => l.msg === msg && l.interviewId === id)?.traceId;
+      assert.equal(traced('transcribed'), traceId);
+      assert.equal(traced('analysed'), traceId);
+      const upload = jsonLines(server.lines).find((l) => l.msg === 'request' && l.path === `/v1/interviews/${id}/recording`);
+      assert.equal(upload?.traceId, traceId);
 
       const t = await request(base, 'GET', `/v1/interviews/${id}/transcript`, { token: user.token });
       assert.equal(t.status, 200, t.text);

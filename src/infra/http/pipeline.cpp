@@ -86,6 +86,11 @@ Pipeline::Pipeline(PipelineSettings settings, const Router& router, Authenticato
   });
 }
 
+trace::TraceContext Pipeline::trace_for(const RawRequest& req) {
+  auto it = req.find("traceparent");
+  return trace::child_of(it == req.end() ? std::nullopt : trace::parse_traceparent(it->value()));
+}
+
 std::string Pipeline::request_id_for(const RawRequest& req) const {
   auto it = req.find("X-Request-Id");
   if (it != req.end() && is_sane_request_id(it->value())) return std::string(it->value());
@@ -110,6 +115,7 @@ boost::asio::awaitable<Response> Pipeline::handle(Request& request) {
   auto start = std::chrono::steady_clock::now();
   ++in_flight_;
   request.request_id = request_id_for(request.raw);
+  request.trace = trace_for(request.raw);
   Response response;
   std::exception_ptr failure;
   try {
@@ -124,13 +130,17 @@ boost::asio::awaitable<Response> Pipeline::handle(Request& request) {
     } catch (const ClientError& e) {
       response = problem_response(e, request.path);
     } catch (const db::Error& e) {
-      logger_.error("database error", {{"requestId", request.request_id}, {"error", e.what()}});
+      logger_.error("database error", {{"requestId", request.request_id},
+                                       {"traceId", request.trace.trace_id},
+                                       {"error", e.what()}});
       response = e.kind() == db::ErrorKind::kUnavailable
                      ? problem_response(Unavailable("The database is busy; try again shortly."),
                                         request.path)
                      : internal_error_response(request.path);
     } catch (const std::exception& e) {
-      logger_.error("unhandled error", {{"requestId", request.request_id}, {"error", e.what()}});
+      logger_.error("unhandled error", {{"requestId", request.request_id},
+                                        {"traceId", request.trace.trace_id},
+                                        {"error", e.what()}});
       response = internal_error_response(request.path);
     }
   }
@@ -165,6 +175,7 @@ Response Pipeline::reject(const RawRequest& header, const std::string& client_ip
   request.raw.target(header.target());
   request.client_ip = client_ip;
   request.request_id = request_id_for(header);
+  request.trace = trace_for(header);
   auto target = header.target();
   request.path = std::string(target.substr(0, target.find('?')));
   auto response = problem_response(error, request.path);
@@ -331,6 +342,7 @@ void Pipeline::finish(Request& request, Response& response,
                              {"status", response.result_int()},
                              {"durationUs", static_cast<std::int64_t>(elapsed * 1e6)},
                              {"requestId", request.request_id},
+                             {"traceId", request.trace.trace_id},
                              {"userId", request.caller ? boost::json::value(request.caller->user_id)
                                                        : boost::json::value(nullptr)},
                              {"clientIp", request.client_ip}});

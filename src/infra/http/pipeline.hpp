@@ -82,6 +82,7 @@ class Pipeline {
   };
   BodyPolicy body_policy(Verb method, std::string_view target) const;
   std::string request_id_for(const RawRequest& req) const;
+  static trace::TraceContext trace_for(const RawRequest& req);
   std::size_t in_flight() const { return in_flight_.load(); }
 
  private:

@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "infra/trace/trace_context.hpp"
+
 namespace companion::http {
 
 namespace bhttp = boost::beast::http;
@@ -58,6 +60,9 @@ class Request {
  public:
   RawRequest raw;
   std::string request_id;
+  // This request's span: in the caller's trace (a valid `traceparent`
+  // header), else in a new one. Services get `trace.traceparent()`.
+  trace::TraceContext trace;
   std::string client_ip;
   std::string path;  // without the query
   const Route* route = nullptr;

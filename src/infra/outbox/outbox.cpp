@@ -11,8 +11,15 @@ constexpr const char* kInsert =
 
 std::string Outbox::append_in(db::Connection& c, const Event& event) {
   auto id = ids_.next();
-  c.execute(kInsert, {id, event.topic, event.aggregate_id, boost::json::serialize(event.payload),
-                      clock_.now_ms()});
+  std::string payload;
+  if (event.traceparent.empty()) {
+    payload = boost::json::serialize(event.payload);
+  } else {
+    auto with_trace = event.payload;
+    with_trace["traceparent"] = event.traceparent;
+    payload = boost::json::serialize(with_trace);
+  }
+  c.execute(kInsert, {id, event.topic, event.aggregate_id, payload, clock_.now_ms()});
   return id;
 }
 

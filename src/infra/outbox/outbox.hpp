@@ -16,6 +16,9 @@ struct Event {
   std::string topic;         // e.g. "recording.uploaded"
   std::string aggregate_id;  // e.g. the interview id
   boost::json::object payload;
+  // The W3C traceparent of the span that caused it (empty: none); carried
+  // in the payload under "traceparent" to the consumers.
+  std::string traceparent;
 };
 
 class Outbox {

@@ -42,6 +42,8 @@ Envelope open_envelope(const Job& job) {
     e.payload = it->value().get_object();
   e.attempt = job.attempt;
   e.alive = job.alive;
+  if (auto it = e.payload.find("traceparent"); it != e.payload.end() && it->value().is_string())
+    e.cause = trace::parse_traceparent(it->value().get_string());
   return e;
 }
 

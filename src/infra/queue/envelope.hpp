@@ -6,10 +6,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "infra/db/database.hpp"
 #include "infra/queue/queue.hpp"
+#include "infra/trace/trace_context.hpp"
 
 namespace companion::queue {
 
@@ -20,6 +22,10 @@ struct Envelope {
   boost::json::object payload;
   int attempt = 0;              // the job's delivery count
   std::function<void()> alive;  // the job's (Job::alive): call on progress
+  // The span that caused the event, when it was traced (payload
+  // "traceparent"); `trace()` is this consumer's span in the same trace.
+  std::optional<trace::TraceContext> cause;
+  trace::TraceContext trace() const { return trace::child_of(cause); }
 
   // A payload string field; PermanentFailure when it is missing.
   std::string field(const char* name) const;

@@ -21,6 +21,7 @@ boost::asio::awaitable<void> AnalysisService::analyze(queue::Envelope event) {
   const auto interview_id = event.field("interviewId");
   const auto user_id = event.field("userId");
   const auto run_id = event.field("runId");
+  const auto span = event.trace();
   // Measuring is quick: the whole stage is one transaction.
   auto measured = co_await db_.write([&](db::Connection& c) -> std::optional<std::size_t> {
     if (processed_.seen_in(c, kStage, event.event_id)) return std::nullopt;
@@ -40,10 +41,14 @@ boost::asio::awaitable<void> AnalysisService::analyze(queue::Envelope event) {
     interviews_.finish_stage_in(c, interview_id, run_id, kStage);
     outbox_.append_in(c, {"analysis.ready",
                           interview_id,
-                          {{"interviewId", interview_id}, {"userId", user_id}, {"runId", run_id}}});
+                          {{"interviewId", interview_id}, {"userId", user_id}, {"runId", run_id}},
+                          span.traceparent()});
     return delivery.speakers.size();
   });
-  if (measured) logger_.info("analysed", {{"interviewId", interview_id}, {"speakers", *measured}});
+  if (measured)
+    logger_.info(
+        "analysed",
+        {{"interviewId", interview_id}, {"speakers", *measured}, {"traceId", span.trace_id}});
 }
 
 boost::asio::awaitable<void> AnalysisService::give_up(queue::Envelope event, queue::Burial burial) {
@@ -54,8 +59,10 @@ boost::asio::awaitable<void> AnalysisService::give_up(queue::Envelope event, que
   if (!reason.empty()) reason[0] = static_cast<char>(std::toupper(reason[0]));
   const auto interview_id = event.field("interviewId");
   const auto run_id = event.field("runId");
+  const auto span = event.trace();
   co_await db_.write([&](db::Connection& c) {
-    interviews_.fail_stage_in(c, interview_id, run_id, kStage, reason, burial.attempts);
+    interviews_.fail_stage_in(c, interview_id, run_id, kStage, reason, burial.attempts,
+                              span.traceparent());
   });
 }
 

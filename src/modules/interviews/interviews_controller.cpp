@@ -88,14 +88,16 @@ void add_routes(http::Router& router, InterviewsService& service) {
   router.add(http::Verb::post, "/v1/interviews/{id}/cancel",
              {.idempotent = true, .summary = "Stop processing an interview"},
              [&service](Request& req) -> awaitable<Response> {
-               auto cancelled = co_await service.cancel(req.user().user_id, interview_id(req));
+               auto cancelled = co_await service.cancel(req.user().user_id, interview_id(req),
+                                                        req.trace.traceparent());
                co_return http::json_response(http::Status::ok, to_json(cancelled));
              });
 
   router.add(http::Verb::post, "/v1/interviews/{id}/retry",
              {.idempotent = true, .summary = "Process a failed or cancelled interview again"},
              [&service](Request& req) -> awaitable<Response> {
-               auto retried = co_await service.retry(req.user().user_id, interview_id(req));
+               auto retried = co_await service.retry(req.user().user_id, interview_id(req),
+                                                     req.trace.traceparent());
                co_return http::json_response(http::Status::accepted, to_json(retried));
              });
 }

@@ -184,7 +184,8 @@ Interview InterviewsService::attach_recording_in(db::Connection& c, const std::s
   return *i;
 }
 
-boost::asio::awaitable<Interview> InterviewsService::cancel(std::string user_id, std::string id) {
+boost::asio::awaitable<Interview> InterviewsService::cancel(std::string user_id, std::string id,
+                                                            std::string traceparent) {
   auto now = clock_.now_ms();
   auto result = co_await db_.write([&](db::Connection& c) -> std::optional<Interview> {
     auto i = repository_.find(c, user_id, id, Lock::kForUpdate);
@@ -199,14 +200,16 @@ boost::asio::awaitable<Interview> InterviewsService::cancel(std::string user_id,
     repository_.update(c, *i);
     outbox_.append_in(c, {"interview.cancelled",
                           i->id,
-                          {{"interviewId", i->id}, {"userId", i->user_id}, {"runId", *i->run_id}}});
+                          {{"interviewId", i->id}, {"userId", i->user_id}, {"runId", *i->run_id}},
+                          traceparent});
     return i;
   });
   if (!result) throw NotFound(kNotFound);
   co_return *result;
 }
 
-boost::asio::awaitable<Interview> InterviewsService::retry(std::string user_id, std::string id) {
+boost::asio::awaitable<Interview> InterviewsService::retry(std::string user_id, std::string id,
+                                                           std::string traceparent) {
   auto now = clock_.now_ms();
   auto result = co_await db_.write([&](db::Connection& c) -> std::optional<Interview> {
     auto i = repository_.find(c, user_id, id, Lock::kForUpdate);
@@ -226,7 +229,8 @@ boost::asio::awaitable<Interview> InterviewsService::retry(std::string user_id, 
     repository_.update(c, *i);
     outbox_.append_in(c, {transcribed ? "analysis.requested" : "transcription.requested",
                           i->id,
-                          {{"interviewId", i->id}, {"userId", i->user_id}, {"runId", *i->run_id}}});
+                          {{"interviewId", i->id}, {"userId", i->user_id}, {"runId", *i->run_id}},
+                          traceparent});
     return i;
   });
   if (!result) throw NotFound(kNotFound);
@@ -278,7 +282,8 @@ void InterviewsService::finish_stage_in(db::Connection& c, const std::string& id
 
 void InterviewsService::fail_stage_in(db::Connection& c, const std::string& id,
                                       const std::string& run_id, std::string_view stage,
-                                      const std::string& reason, int attempts) {
+                                      const std::string& reason, int attempts,
+                                      const std::string& traceparent) {
   auto i = repository_.find_by_id(c, id, Lock::kForUpdate);
   if (!i || i->run_id != run_id || i->status == Status::kCancelled) return;
   boost::json::object failure{{"stage", stage}, {"reason", reason}, {"attempts", attempts}};
@@ -293,7 +298,8 @@ void InterviewsService::fail_stage_in(db::Connection& c, const std::string& id,
                          {"userId", i->user_id},
                          {"runId", run_id},
                          {"stage", stage},
-                         {"reason", reason}}});
+                         {"reason", reason}},
+                        traceparent});
 }
 
 bool InterviewsService::run_active_in(db::Connection& c, const std::string& id,

@@ -65,8 +65,11 @@ class InterviewsService {
   // stops at its next check) and is idempotent; 409 unless the interview is
   // being processed or already cancelled. Retry starts a new run after the
   // last stage the previous one finished; 409 unless failed or cancelled.
-  boost::asio::awaitable<Interview> cancel(std::string user_id, std::string id);
-  boost::asio::awaitable<Interview> retry(std::string user_id, std::string id);
+  // `traceparent`: the caller's span, carried by the events they cause.
+  boost::asio::awaitable<Interview> cancel(std::string user_id, std::string id,
+                                           std::string traceparent = {});
+  boost::asio::awaitable<Interview> retry(std::string user_id, std::string id,
+                                          std::string traceparent = {});
 
   // Processing, for the stage workers (by id alone: they act for the
   // owner). A stage starts only for the interview's current run while it is
@@ -86,7 +89,8 @@ class InterviewsService {
   // The stage gave up: the interview fails with a reason a person can read,
   // unless the run was cancelled or superseded meanwhile.
   void fail_stage_in(db::Connection& c, const std::string& id, const std::string& run_id,
-                     std::string_view stage, const std::string& reason, int attempts);
+                     std::string_view stage, const std::string& reason, int attempts,
+                     const std::string& traceparent = {});
   // The run is current and not cancelled (for a stage checking as it works).
   bool run_active_in(db::Connection& c, const std::string& id, const std::string& run_id);
 

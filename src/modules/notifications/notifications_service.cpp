@@ -37,7 +37,8 @@ boost::asio::awaitable<void> NotificationsService::notify(queue::Envelope event)
     if (!processed_.record_in(c, kStage, event.event_id, now)) return;
     c.execute(kInsert, {id, user_id, kind, interview_id, text, now});
   });
-  logger_.debug("notified", {{"userId", user_id}, {"kind", kind}});
+  logger_.debug("notified",
+                {{"userId", user_id}, {"kind", kind}, {"traceId", event.trace().trace_id}});
 }
 
 boost::asio::awaitable<std::size_t> NotificationsService::count(std::string user_id) {

@@ -43,6 +43,7 @@ boost::asio::awaitable<void> TranscriptionService::transcribe(queue::Envelope ev
   const auto interview_id = event.field("interviewId");
   const auto user_id = event.field("userId");
   const auto run_id = event.field("runId");
+  const auto span = event.trace();
   if (handing_back_) throw queue::HandedBack("the worker is shutting down");
 
   bool start = co_await db_.write([&](db::Connection& c) {
@@ -64,8 +65,9 @@ boost::asio::awaitable<void> TranscriptionService::transcribe(queue::Envelope ev
       [&](db::Connection& c) { return repository_.checkpoints(c, recording_id); });
   const double duration = std::max(1.0, double(playback.recording.duration_ms) / 1000.0);
   if (!done.empty())
-    logger_.info("resuming a transcription",
-                 {{"interviewId", interview_id}, {"segmentsDone", done.size()}});
+    logger_.info(
+        "resuming a transcription",
+        {{"interviewId", interview_id}, {"segmentsDone", done.size()}, {"traceId", span.trace_id}});
 
   // Finished segments wait here until the next checkpoint, which the
   // decode thread or a recognition thread takes when the interval passed.
@@ -149,7 +151,8 @@ boost::asio::awaitable<void> TranscriptionService::transcribe(queue::Envelope ev
   } catch (const media::DecodeCancelled&) {
     if (handing_back_)
       throw queue::HandedBack("the worker is shutting down; the transcription was handed back");
-    logger_.info("transcription stopped: the run was cancelled", {{"interviewId", interview_id}});
+    logger_.info("transcription stopped: the run was cancelled",
+                 {{"interviewId", interview_id}, {"traceId", span.trace_id}});
     co_return;
   } catch (const media::MediaError& e) {
     throw queue::PermanentFailure(sentence(e.what()));
@@ -172,12 +175,14 @@ boost::asio::awaitable<void> TranscriptionService::transcribe(queue::Envelope ev
                           {{"interviewId", interview_id},
                            {"userId", user_id},
                            {"runId", run_id},
-                           {"segments", transcript.segments.size()}}});
+                           {"segments", transcript.segments.size()}},
+                          span.traceparent()});
   });
   logger_.info("transcribed", {{"interviewId", interview_id},
                                {"segments", transcript.segments.size()},
                                {"resumedSegments", done.size()},
-                               {"durationSeconds", transcript.duration}});
+                               {"durationSeconds", transcript.duration},
+                               {"traceId", span.trace_id}});
 }
 
 boost::asio::awaitable<void> TranscriptionService::give_up(queue::Envelope event,
@@ -188,8 +193,10 @@ boost::asio::awaitable<void> TranscriptionService::give_up(queue::Envelope event
                           " attempts: " + burial.error;
   const auto interview_id = event.field("interviewId");
   const auto run_id = event.field("runId");
+  const auto span = event.trace();
   co_await db_.write([&](db::Connection& c) {
-    interviews_.fail_stage_in(c, interview_id, run_id, kStage, reason, burial.attempts);
+    interviews_.fail_stage_in(c, interview_id, run_id, kStage, reason, burial.attempts,
+                              span.traceparent());
   });
 }
 

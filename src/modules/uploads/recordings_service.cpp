@@ -33,7 +33,8 @@ RecordingsService::RecordingsService(db::Database& db, async::BlockingPool& stor
 boost::asio::awaitable<interviews::Interview> RecordingsService::store(NewRecording in,
                                                                        NextPiece next) {
   auto previous = co_await interviews_.begin_upload(in.user_id, in.interview_id);
-  StoredParts parts{in.user_id, in.interview_id, in.consent, clock_.now_ms(), in.filename, {}};
+  StoredParts parts{in.user_id, in.interview_id, in.consent, clock_.now_ms(), in.filename,
+                    {},         in.traceparent};
   auto key_name = "recordings/" + in.user_id + "/" + in.interview_id + "/" + ids_.next();
 
   bool committed_blob = false;
@@ -172,7 +173,8 @@ boost::asio::awaitable<interviews::Interview> RecordingsService::adopt(
     payload["runId"] = *updated.run_id;
     payload["durationSeconds"] = static_cast<double>(r.duration_ms) / 1000.0;
     payload["channels"] = r.channels;
-    outbox_.append_in(c, {"recording.uploaded", r.interview_id, std::move(payload)});
+    outbox_.append_in(c,
+                      {"recording.uploaded", r.interview_id, std::move(payload), in.traceparent});
     if (also) also(c);
     return updated;
   });

@@ -31,6 +31,7 @@ struct NewRecording {
   std::string interview_id;
   Consent consent = Consent::kSelfOnly;
   std::optional<std::string> filename;
+  std::string traceparent;  // the request's span, for the events it causes
 };
 
 // The next piece of the upload, or an empty view at its end.
@@ -44,6 +45,7 @@ struct StoredParts {
   std::int64_t consent_at_ms = 0;
   std::optional<std::string> filename;
   std::vector<storage::SealedPart> parts;
+  std::string traceparent;  // the span that finished it (empty: none)
 };
 
 struct Playback {

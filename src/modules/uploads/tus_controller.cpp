@@ -82,6 +82,7 @@ awaitable<Response> patch(TusService& service, Request& req) {
   AppendChunk chunk;
   chunk.user_id = req.user().user_id;
   chunk.upload_id = upload_id(req);
+  chunk.traceparent = req.trace.traceparent();
   chunk.offset = *offset;
   chunk.length = number_header(req, "Upload-Length");
   chunk.content_length = req.body->content_length();
@@ -127,6 +128,7 @@ void add_tus_routes(http::Router& router, TusService& service) {
                if (auto mismatch = version_mismatch(req)) co_return std::move(*mismatch);
                CreateUpload in;
                in.user_id = req.user().user_id;
+               in.traceparent = req.trace.traceparent();
                in.length = number_header(req, "Upload-Length");
                if (auto d = req.header("Upload-Defer-Length")) {
                  if (*d != "1") throw BadRequest("Upload-Defer-Length must be 1.");
@@ -152,6 +154,7 @@ void add_tus_routes(http::Router& router, TusService& service) {
                  AppendChunk chunk;
                  chunk.user_id = upload.user_id;
                  chunk.upload_id = upload.id;
+                 chunk.traceparent = req.trace.traceparent();
                  chunk.offset = 0;
                  chunk.content_length = content_length;
                  chunk.checksum = checksum;

@@ -164,7 +164,7 @@ awaitable<Upload> TusService::create(CreateUpload in) {
     }
   });
   Writing guard(*this, u.id);
-  co_await finish(u);
+  co_await finish(u, in.traceparent);
   u.completed_at_ms = clock_.now_ms();
   co_return u;
 }
@@ -335,17 +335,22 @@ awaitable<AppendResult> TusService::append(AppendChunk in, NextPiece next) {
 
   AppendResult result{u, std::nullopt};
   if (u.concat == Concat::kNone && u.complete()) {
-    result.interview = co_await finish(u);
+    result.interview = co_await finish(u, in.traceparent);
     result.upload.completed_at_ms = clock_.now_ms();
   }
   co_return result;
 }
 
-awaitable<interviews::Interview> TusService::finish(Upload u) {
+awaitable<interviews::Interview> TusService::finish(Upload u, std::string traceparent) {
   auto segments =
       co_await db_.read([&](db::Connection& c) { return repository_.segments(c, u.id); });
-  StoredParts parts{u.user_id,       *u.interview_id, u.consent.value_or(Consent::kSelfOnly),
-                    u.created_at_ms, u.filename,      {}};
+  StoredParts parts{u.user_id,
+                    *u.interview_id,
+                    u.consent.value_or(Consent::kSelfOnly),
+                    u.created_at_ms,
+                    u.filename,
+                    {},
+                    std::move(traceparent)};
   for (auto& s : segments) parts.parts.push_back({s.storage_key, s.size});
   auto id = u.id;
   std::function<void(db::Connection&)> also = [this, id](db::Connection& c) {

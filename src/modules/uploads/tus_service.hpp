@@ -51,6 +51,7 @@ struct CreateUpload {
   bool defer_length = false;            // Upload-Defer-Length: 1
   std::string metadata;                 // Upload-Metadata
   std::optional<std::string> concat;    // Upload-Concat
+  std::string traceparent;              // the request's span, for the events it causes
 };
 
 struct AppendChunk {
@@ -60,6 +61,7 @@ struct AppendChunk {
   std::optional<std::uint64_t> length;          // Upload-Length, for a deferred length
   std::optional<std::uint64_t> content_length;  // of this chunk, when known
   std::optional<Checksum> checksum;             // Upload-Checksum
+  std::string traceparent;                      // the request's span, for the events it causes
 };
 
 struct AppendResult {
@@ -104,7 +106,7 @@ class TusService {
 
  private:
   class Writing;  // the in-process "one writer per upload" guard
-  boost::asio::awaitable<interviews::Interview> finish(Upload upload);
+  boost::asio::awaitable<interviews::Interview> finish(Upload upload, std::string traceparent = {});
   // A finished upload that is no usable recording: it goes, and the
   // interview gets back its earlier status.
   boost::asio::awaitable<void> fail(const Upload& upload, std::string reason);

@@ -112,7 +112,7 @@ void add_routes(http::Router& router, RecordingsService& service, std::uint64_t 
         auto* body = req.body;
         // Named, not temporaries in the co_await expression: GCC 12 destroys
         // such temporaries twice.
-        NewRecording input{req.user().user_id, id, *consent, filename};
+        NewRecording input{req.user().user_id, id, *consent, filename, req.trace.traceparent()};
         NextPiece next = [body]() -> awaitable<std::string_view> {
           co_return co_await body->next();
         };
