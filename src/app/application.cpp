@@ -1,5 +1,7 @@
 #include "app/application.hpp"
 
+#include "app/analyze_file.hpp"
+
 #include "app/components.hpp"
 #include "app/processing.hpp"
 
@@ -209,6 +211,7 @@ int run(const Settings& s) {
     if (s.command == "migrate") return run_migrate(s, logger);
     if (s.command == "serve") return run_serve(s, logger);
     if (s.command == "worker") return run_worker(s, logger);
+    if (s.command == "analyze") return run_analyze(s);
     logger.error("unknown command", {{"command", s.command}});
     return 2;
   } catch (const ConfigError& e) {

@@ -57,6 +57,8 @@ std::unique_ptr<queue::Queue> open_queue(const Settings& s, db::Database& databa
   return redis;
 }
 
+}  // namespace
+
 std::unique_ptr<asr::Engine> open_asr_engine(const PipelineSettings& p) {
   if (p.asr_engine == "remote")
     return std::make_unique<asr::RemoteEngine>(asr::RemoteSettings{.url = p.asr_url,
@@ -66,8 +68,6 @@ std::unique_ptr<asr::Engine> open_asr_engine(const PipelineSettings& p) {
   return std::make_unique<asr::PocketsphinxEngine>(asr::PocketsphinxSettings{
       .model_dir = p.asr_model_dir, .keep_loaded = p.transcribe_concurrency * p.asr_threads});
 }
-
-}  // namespace
 
 std::string prepare_data_dir(const Settings& s, log::Logger& logger) {
   std::error_code ec;

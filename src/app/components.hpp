@@ -73,6 +73,9 @@ class Components {
   http::Pipeline pipeline;
 };
 
+// The speech recogniser the settings name (pocketsphinx or remote).
+std::unique_ptr<asr::Engine> open_asr_engine(const PipelineSettings& p);
+
 // Creates the data directory and returns the JWT secret (IC_JWT_SECRET, or
 // one generated into the data directory with mode 0600).
 std::string prepare_data_dir(const Settings& settings, log::Logger& logger);

@@ -114,6 +114,12 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
   cli.add_subcommand("serve", "run the HTTP API (and the workers)");
   cli.add_subcommand("worker", "run pipeline stages (--stages) without the HTTP API");
   cli.add_subcommand("migrate", "apply pending database migrations and exit");
+  auto* analyze = cli.add_subcommand(
+      "analyze", "transcribe and analyse one local recording, print the report and exit");
+  analyze->add_option("file", s.analyze_file, "the recording (any format FFmpeg reads)")
+      ->required();
+  analyze->add_option("--format", s.analyze_format, "text (default) or json")
+      ->check(CLI::IsMember({"text", "json"}));
   cli.add_subcommand("version", "print the version and exit");
 
   // Unknown IC_ variables are mistakes (a typo silently ignored is worse).

@@ -44,7 +44,9 @@ struct PipelineSettings {
 };
 
 struct Settings {
-  std::string command;  // serve, worker, migrate, version
+  std::string command;                  // serve, worker, migrate, analyze, version
+  std::string analyze_file;             // analyze: the recording
+  std::string analyze_format = "text";  // analyze: text or json
   std::string data_dir = "./data";
   http::ServerSettings server;
   // `worker` serves /healthz, /readyz and /metrics on `server` only when

@@ -288,6 +288,16 @@ TEST(PipelineSettings, WorkerTakesItsStagesAndTheQueue) {
   EXPECT_EQ(env.processing.asr_api_key, "secret");
 }
 
+TEST(PipelineSettings, AnalyzeTakesAFileAndAFormat) {
+  auto s = parse({"analyze", "call.wav"});
+  EXPECT_EQ(s.command, "analyze");
+  EXPECT_EQ(s.analyze_file, "call.wav");
+  EXPECT_EQ(s.analyze_format, "text");
+  EXPECT_EQ(parse({"analyze", "call.wav", "--format", "json"}).analyze_format, "json");
+  EXPECT_FALSE(config_error({"analyze", "call.wav", "--format", "pdf"}).empty());
+  EXPECT_FALSE(config_error({"analyze"}).empty());
+}
+
 // A worker opens a port only when told where: several share a machine.
 TEST(PipelineSettings, WorkerListensOnlyWhenGivenAnAddress) {
   EXPECT_FALSE(parse({"worker"}).worker_listens);

@@ -1,0 +1,61 @@
+// `interview-companion analyze FILE`: one local recording through the
+// whole pipeline's work, report printed; no server, database or queue.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BINARY } from './support.mjs';
+import { wer } from './pipeline-support.mjs';
+
+const QUESTION = 'Tell me about a time you solved a hard problem.';
+const ANSWER = 'I worked with the team to find the problem and we fixed it in two weeks.';
+const dir = mkdtempSync(join(tmpdir(), 'companion-analyze-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+execFileSync('bash', ['-c', `set -e; cd ${dir}
+flite -voice rms -t '${QUESTION}' -o q.wav
+flite -voice slt -t '${ANSWER}' -o a.wav
+sox -V1 -D q.wav -r 16000 left.wav pad 0.3 5
+sox -V1 -D a.wav -r 16000 right.wav pad 3.8 0.5
+sox -V1 -D -M left.wav right.wav call.wav`]);
+
+const analyze = (...args) => spawnSync(BINARY, ['analyze', ...args],
+  { env: { PATH: process.env.PATH }, encoding: 'utf8', timeout: 60000 });
+
+test('a call comes back as a transcript per speaker with delivery metrics (json)', () => {
+  const r = analyze(join(dir, 'call.wav'), '--format', 'json');
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
+  const t = report.transcript;
+  assert.deepEqual(t.speakers.map((s) => s.channel), [0, 1]);
+  const said = (id) => t.segments.filter((s) => s.speaker === id).map((s) => s.text).join(' ');
+  assert.ok(wer(QUESTION, said('S1')) <= 0.25, said('S1'));
+  assert.ok(wer(ANSWER, said('S2')) <= 0.25, said('S2'));
+  assert.equal(report.analysis.version, 1);
+  assert.equal(report.analysis.speakers.length, 2);
+  const ratio = report.analysis.speakers.reduce((sum, s) => sum + s.talkRatio, 0);
+  assert.ok(Math.abs(ratio - 1) < 0.01, `talk ratios sum to ${ratio}`);
+});
+
+test('the text report is for people', () => {
+  const r = analyze(join(dir, 'call.wav'));
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^Recording: 0:0\d, speech 0:0\d, 2 speakers \(pocketsphinx, en\)\n/);
+  assert.match(r.stdout, /Speaker 1 \(S1\): talks 0:0\d \(\d+ %\), \d+ words, \d+ words a minute/);
+  assert.match(r.stdout, /\nTranscript\n\nSpeaker 1: .+\n\nSpeaker 2: .+\n$/);
+});
+
+test('what is not a recording gets a reason and exit status 1', () => {
+  writeFileSync(join(dir, 'notes.mp3'), 'These are my notes, not a recording.\n');
+  const notes = analyze(join(dir, 'notes.mp3'));
+  assert.equal(notes.status, 1);
+  assert.equal(notes.stdout, '');
+  assert.match(notes.stderr, /notes\.mp3 is not a recording we can read: /);
+  const missing = analyze(join(dir, 'nowhere.wav'));
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /cannot open .*nowhere\.wav: No such file or directory/);
+  const usage = analyze();
+  assert.notEqual(usage.status, 0);
+  assert.match(usage.stderr + usage.stdout, /file is required/);
+});
