@@ -10,6 +10,7 @@
 #include "infra/crypto/uuid.hpp"
 #include "infra/http/json_body.hpp"
 #include "infra/http/router.hpp"
+#include "infra/trace/trace_context.hpp"
 #include "modules/interviews/dto.hpp"
 
 namespace {
@@ -31,6 +32,18 @@ void BM_UuidV7(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(gen.next());
 }
 BENCHMARK(BM_UuidV7);
+
+// Every request gets a span: a new trace, or a child of the caller's.
+void BM_NewTrace(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(trace::child_of(std::nullopt));
+}
+BENCHMARK(BM_NewTrace);
+
+void BM_ChildOfTraceparent(benchmark::State& state) {
+  const std::string header = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  for (auto _ : state) benchmark::DoNotOptimize(trace::child_of(trace::parse_traceparent(header)));
+}
+BENCHMARK(BM_ChildOfTraceparent);
 
 void BM_RouterMatch(benchmark::State& state) {
   http::Router router;

@@ -329,7 +329,8 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
     p.job_lease = convert(o["job-lease"], config::parse_duration);
     p.job_stall = convert(o["job-stall"], config::parse_duration);
     if (p.job_stall <= p.job_lease)
-      throw ConfigError("invalid value for --job-stall / IC_JOB_STALL: longer than --job-lease");
+      throw ConfigError(
+          "invalid value for --job-stall / IC_JOB_STALL: it must be longer than --job-lease");
     p.job_backoff = convert(o["job-backoff"], config::parse_duration);
     p.relay_interval = convert(o["relay-interval"], config::parse_duration);
     p.checkpoint_interval = convert(o["checkpoint-interval"], config::parse_duration);

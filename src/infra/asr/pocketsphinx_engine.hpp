@@ -15,7 +15,7 @@ namespace companion::asr {
 struct PocketsphinxSettings {
   std::string model_dir = "/usr/share/pocketsphinx/model/en-us";
   // Decoders kept loaded between transcriptions (loading one takes about
-  // 0.3 s and 40 MB): the most that run at once, concurrency x threads.
+  // 0.3 s and 90 MB): the most that run at once, concurrency x threads.
   std::size_t keep_loaded = 2;
 };
 

@@ -7,8 +7,8 @@
 // each takes a batch with FOR UPDATE SKIP LOCKED, on SQLite the single
 // writer serialises them (with Redis, SQLite's write lock is not held while
 // Redis is called: a second relay on the same file could publish an event
-// twice, which the job key absorbs). With the embedded queue in the same database the
-// job and the mark commit together: exactly once. With Redis a crash
+// twice, which the job key absorbs). With the embedded queue in the same
+// database the job and the mark commit together: exactly once. With Redis a crash
 // between the two republishes the event later; the (stage, event id) key
 // and idempotent consumers absorb that.
 #include <functional>
