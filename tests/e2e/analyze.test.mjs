@@ -2,29 +2,22 @@
 // whole pipeline's work, report printed; no server, database or queue.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BINARY } from './support.mjs';
-import { wer } from './pipeline-support.mjs';
+import { wer, makeDialog, QUESTION, ANSWER } from './pipeline-support.mjs';
 
-const QUESTION = 'Tell me about a time you solved a hard problem.';
-const ANSWER = 'I worked with the team to find the problem and we fixed it in two weeks.';
 const dir = mkdtempSync(join(tmpdir(), 'companion-analyze-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-execFileSync('bash', ['-c', `set -e; cd ${dir}
-flite -voice rms -t '${QUESTION}' -o q.wav
-flite -voice slt -t '${ANSWER}' -o a.wav
-sox -V1 -D q.wav -r 16000 left.wav pad 0.3 5
-sox -V1 -D a.wav -r 16000 right.wav pad 3.8 0.5
-sox -V1 -D -M left.wav right.wav call.wav`]);
+const call = makeDialog(dir);
 
 const analyze = (...args) => spawnSync(BINARY, ['analyze', ...args],
   { env: { PATH: process.env.PATH }, encoding: 'utf8', timeout: 60000 });
 
 test('a call comes back as a transcript per speaker with delivery metrics (json)', () => {
-  const r = analyze(join(dir, 'call.wav'), '--format', 'json');
+  const r = analyze(call, '--format', 'json');
   assert.equal(r.status, 0, r.stderr);
   const report = JSON.parse(r.stdout);
   const t = report.transcript;
@@ -39,7 +32,7 @@ test('a call comes back as a transcript per speaker with delivery metrics (json)
 });
 
 test('the text report is for people', () => {
-  const r = analyze(join(dir, 'call.wav'));
+  const r = analyze(call);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^Recording: 0:0\d, speech 0:0\d, 2 speakers \(pocketsphinx, en\)\n/);
   assert.match(r.stdout, /Speaker 1 \(S1\): talks 0:0\d \(\d+ %\), \d+ words, \d+ words a minute/);

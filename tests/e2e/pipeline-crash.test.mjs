@@ -12,19 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, request, registerUser, until } from './support.mjs';
 import {
-  startRedis, newInterview, putRecording, getInterview, waitFor, repeatWav,
+  startRedis, newInterview, putRecording, getInterview, waitFor, repeatWav, makeDialog,
 } from './pipeline-support.mjs';
 
 const media = mkdtempSync(join(tmpdir(), 'companion-crash-'));
 after(() => rmSync(media, { recursive: true, force: true }));
-execFileSync('bash', ['-c', `set -e; cd ${media}
-flite -voice rms -t 'Tell me about a time you solved a hard problem.' -o q.wav
-flite -voice slt -t 'I worked with the team to find the problem and we fixed it in two weeks.' -o a.wav
-sox -V1 -D q.wav -r 16000 left.wav pad 0.3 5
-sox -V1 -D a.wav -r 16000 right.wav pad 3.8 0.5
-sox -V1 -D -M left.wav right.wav dialog.wav`]);
 // About two and a half minutes: long enough to kill mid-way.
-const long = readFileSync(repeatWav(media, join(media, 'dialog.wav'), 18, join(media, 'long.wav')));
+const long = readFileSync(repeatWav(media, makeDialog(media), 18, join(media, 'long.wav')));
 
 const FAST = ['--checkpoint-interval', '100ms', '--job-backoff', '100ms', '--relay-interval', '20ms',
   '--job-lease', '1s'];

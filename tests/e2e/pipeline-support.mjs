@@ -132,3 +132,20 @@ export async function startFakeTranscriptions() {
     },
   };
 }
+
+export const QUESTION = 'Tell me about a time you solved a hard problem.';
+export const ANSWER = 'I worked with the team to find the problem and we fixed it in two weeks.';
+export const DIALOG_SECONDS = 8;
+
+// A recorded call, written to DIR/dialog.wav (16 kHz stereo, 8 s): the
+// interviewer (flite voice rms) on the left asks QUESTION, the candidate
+// (voice slt) on the right answers ANSWER after a pause.
+export function makeDialog(dir) {
+  execFileSync('bash', ['-c', `set -e; cd ${dir}
+flite -voice rms -t '${QUESTION}' -o q.wav
+flite -voice slt -t '${ANSWER}' -o a.wav
+sox -V1 -D q.wav -r 16000 left.wav pad 0.3 5
+sox -V1 -D a.wav -r 16000 right.wav pad 3.8 0.5
+sox -V1 -D -M left.wav right.wav dialog.wav`]);
+  return join(dir, 'dialog.wav');
+}

@@ -4,7 +4,7 @@
 // renames, the analysis, cancel and retry, bad recordings, other users.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,26 +12,15 @@ import { startServer, request, registerUser, checkProblem, BINARY, until } from 
 import { testMedia } from './recording-support.mjs';
 import {
   startRedis, newInterview, putRecording, getInterview, waitFor, wer, repeatWav, startFakeTranscriptions,
-  jsonLines,
+  jsonLines, makeDialog, QUESTION, ANSWER, DIALOG_SECONDS,
 } from './pipeline-support.mjs';
 
 const file = testMedia();
-const INTERVIEWER = 'Tell me about a time you solved a hard problem.';
-const CANDIDATE = 'I worked with the team to find the problem and we fixed it in two weeks.';
 const FAST = ['--checkpoint-interval', '100ms', '--job-backoff', '100ms', '--relay-interval', '20ms'];
 
-// A recorded call: the interviewer (flite voice rms) on the left asks, the
-// candidate (voice slt) on the right answers after a pause.
 const media = mkdtempSync(join(tmpdir(), 'companion-pipeline-'));
 after(() => rmSync(media, { recursive: true, force: true }));
-const dialog = join(media, 'dialog.wav');
-execFileSync('bash', ['-c', `set -e; cd ${media}
-flite -voice rms -t '${INTERVIEWER}' -o q.wav
-flite -voice slt -t '${CANDIDATE}' -o a.wav
-sox -V1 -D q.wav -r 16000 left.wav pad 0.3 5
-sox -V1 -D a.wav -r 16000 right.wav pad 3.8 0.5
-sox -V1 -D -M left.wav right.wav dialog.wav`]);
-const DIALOG_SECONDS = 8;
+const dialog = makeDialog(media);
 // About a minute and a half of the same: long enough to cancel mid-way.
 const long = repeatWav(media, dialog, 10, join(media, 'long.wav'));
 
@@ -106,8 +95,8 @@ for (const setup of setups) {
         { id: 'S1', label: 'Speaker 1', channel: 0 }, { id: 'S2', label: 'Speaker 2', channel: 1 }]);
       const said = (s) => t.json.segments.filter((x) => x.speaker === s).map((x) => x.text).join(' ');
       // Two flite voices through pocketsphinx (measured: docs/benchmarks.md).
-      const interviewerWer = wer(INTERVIEWER, said('S1'));
-      const candidateWer = wer(CANDIDATE, said('S2'));
+      const interviewerWer = wer(QUESTION, said('S1'));
+      const candidateWer = wer(ANSWER, said('S2'));
       console.log(`# WER interviewer ${interviewerWer.toFixed(3)}, candidate ${candidateWer.toFixed(3)}`);
       assert.ok(interviewerWer <= 0.25, `interviewer WER ${interviewerWer}: ${said('S1')}`);
       assert.ok(candidateWer <= 0.25, `candidate WER ${candidateWer}: ${said('S2')}`);
