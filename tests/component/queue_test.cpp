@@ -240,6 +240,61 @@ TEST(RedisQueue, SurvivesARedisRestart) {
   EXPECT_EQ(queue.pending("transcribe"), 0u);
 }
 
+// The start-up warning's question: does Redis keep its data on disk?
+TEST(RedisQueue, SaysWhetherRedisKeepsItsData) {
+  SystemClock clock;
+  crypto::UuidV7Generator ids(clock);
+  test_support::RedisServer redis;  // appendonly yes
+  RedisQueue queue({.url = redis.url()}, ids);
+  EXPECT_EQ(queue.persistent(), true);
+  redis.cli("CONFIG SET appendonly no");
+  EXPECT_EQ(queue.persistent(), false);  // and `save ""`: memory only
+  redis.cli("CONFIG SET save '3600 1'");
+  EXPECT_EQ(queue.persistent(), true);
+}
+
+// A claim that timed out may still run once Redis gets to it: it is not
+// sent a second time (that would deliver, and count, another attempt).
+// Redis is kept busy by a one-second script on another connection.
+TEST(RedisQueue, ACommandThatTimedOutIsNotSentAgain) {
+  SystemClock clock;
+  crypto::UuidV7Generator ids(clock);
+  test_support::RedisServer redis;
+  RedisQueue queue({.url = redis.url(), .timeout = 200ms}, ids);
+  queue.enqueue({"transcribe", "one", "{}"});
+  queue.enqueue({"transcribe", "two", "{}"});
+  EXPECT_TRUE(queue.claim("analyze", 1, 10s).empty());  // the script is loaded
+  auto evalsha_calls = [&] {
+    auto stats = redis.cli("INFO commandstats");
+    auto at = stats.find("cmdstat_evalsha:calls=");
+    return at == std::string::npos ? 0 : std::stoi(stats.substr(at + 22));
+  };
+  const int before = evalsha_calls();
+  std::thread busy([&] {
+    redis.cli(
+        "EVAL \"local t = redis.call('TIME'); local s = t[1] * 1000000 + t[2]; "
+        "repeat local n = redis.call('TIME') until n[1] * 1000000 + n[2] > s + 1000000; "
+        "return 1\" 0");
+  });
+  // Busy once a PING cannot get through.
+  RedisQueue probe({.url = redis.url(), .timeout = 50ms}, ids);
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  for (;;) {
+    try {
+      probe.check();
+    } catch (const QueueError&) {
+      break;
+    }
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "Redis never got busy";
+  }
+  EXPECT_THROW(queue.claim("transcribe", 1, 10s), QueueError);
+  busy.join();
+  EXPECT_EQ(evalsha_calls(), before + 1);
+  // Redis ran that claim after the script: one job is leased, one is left.
+  RedisQueue other({.url = redis.url()}, ids);
+  EXPECT_EQ(other.claim("transcribe", 10, 10s).size(), 1u);
+}
+
 TEST(RedisQueue, AnUnreachableRedisIsAClearError) {
   SystemClock clock;
   crypto::UuidV7Generator ids(clock);

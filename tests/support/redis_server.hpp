@@ -16,6 +16,9 @@
 #include <string>
 #include <thread>
 
+#include <cstdio>
+#include <memory>
+
 #include "support/databases.hpp"
 
 namespace companion::test_support {
@@ -28,6 +31,15 @@ class RedisServer {
   RedisServer& operator=(const RedisServer&) = delete;
 
   std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
+  // redis-cli against it with `args`; its output.
+  std::string cli(const std::string& args) const {
+    std::string out;
+    std::unique_ptr<FILE, decltype(&::pclose)> p(
+        ::popen(("redis-cli -p " + std::to_string(port_) + " " + args).c_str(), "r"), ::pclose);
+    char buf[256];
+    while (p && std::fgets(buf, sizeof buf, p.get())) out += buf;
+    return out;
+  }
 
   void stop() {
     if (pid_ <= 0) return;
