@@ -258,6 +258,41 @@ TEST_P(Interviews, RemoveIsScopedAndSaysWhetherARowWent) {
   EXPECT_EQ(count("interviews"), 1);
 }
 
+// Read-modify-write reads lock the row on PostgreSQL until the transaction
+// ends, so a cancel and a stage change cannot overwrite each other; a
+// plain read does not wait. (SQLite's writers take turns already: there
+// the read is an ordinary one inside the write transaction.)
+TEST_P(Interviews, AReadForUpdateHoldsTheRowUntilTheTransactionEnds) {
+  auto i = make(alice, "Contended", kNow);
+  insert(i);
+  if (database().dialect() == db::Dialect::kSqlite) {
+    auto fn = [&](db::Connection& c) { return repo.find(c, alice, i.id, Lock::kForUpdate); };
+    EXPECT_TRUE(database().transact(fn));
+    return;
+  }
+  auto holder = database().acquire(db::Access::kWrite);
+  holder->begin();
+  ASSERT_TRUE(repo.find(*holder, alice, i.id, Lock::kForUpdate));
+  auto other = database().acquire(db::Access::kWrite);
+  auto attempt = [&](auto read) {
+    other->begin();
+    other->execute("SET LOCAL lock_timeout = '100ms'");
+    try {
+      read();
+      other->rollback();
+      return true;
+    } catch (const db::Error&) {
+      other->rollback();
+      return false;
+    }
+  };
+  EXPECT_TRUE(attempt([&] { EXPECT_TRUE(repo.find(*other, alice, i.id)); }));
+  EXPECT_FALSE(attempt([&] { repo.find(*other, alice, i.id, Lock::kForUpdate); }));
+  EXPECT_FALSE(attempt([&] { repo.find_by_id(*other, i.id, Lock::kForUpdate); }));
+  holder->commit();
+  EXPECT_TRUE(attempt([&] { EXPECT_TRUE(repo.find_by_id(*other, i.id, Lock::kForUpdate)); }));
+}
+
 // --- the service on top: ownership and PATCH semantics ----------------------------------
 
 class InterviewsServiceTest : public Interviews {
