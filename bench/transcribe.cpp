@@ -7,9 +7,7 @@
 // the same segments, same threads), overhead_pct, peak_rss_mb (the whole
 // process after the end-to-end run, models included).
 #include <benchmark/benchmark.h>
-#include <fcntl.h>
 #include <sys/resource.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -20,6 +18,7 @@
 #include "infra/asr/segmenter.hpp"
 #include "infra/asr/transcriber.hpp"
 #include "infra/media/decoder.hpp"
+#include "infra/media/probe.hpp"
 
 namespace {
 using namespace companion;
@@ -32,27 +31,10 @@ double peak_rss_mb() {
   return double(u.ru_maxrss) / 1024.0;
 }
 
-struct File {
-  int fd = -1;
-  std::uint64_t size = 0;
-  explicit File(const char* path) : fd(::open(path, O_RDONLY)) {
-    if (fd >= 0) size = static_cast<std::uint64_t>(::lseek(fd, 0, SEEK_END));
-  }
-  ~File() {
-    if (fd >= 0) ::close(fd);
-  }
-  media::ReadAt reader() const {
-    return [fd = fd](std::uint64_t off, std::span<char> out) -> std::size_t {
-      auto n = ::pread(fd, out.data(), out.size(), static_cast<off_t>(off));
-      return n < 0 ? 0 : static_cast<std::size_t>(n);
-    };
-  }
-};
-
 // The segments transcribe() would recognise, as PCM.
-std::vector<std::vector<std::int16_t>> segments_of(const File& f) {
+std::vector<std::vector<std::int16_t>> segments_of(const media::LocalFile& f) {
   std::vector<std::vector<std::int16_t>> channels;
-  media::decode(f.reader(), f.size, {}, [&](const std::vector<std::span<const std::int16_t>>& b) {
+  media::decode(f.read, f.size, {}, [&](const std::vector<std::span<const std::int16_t>>& b) {
     channels.resize(b.size());
     for (std::size_t c = 0; c < b.size(); ++c)
       channels[c].insert(channels[c].end(), b[c].begin(), b[c].end());
@@ -77,15 +59,17 @@ void BM_TranscribeLongRecording(benchmark::State& state) {
     state.SkipWithError("COMPANION_BENCH_AUDIO is not set (bench/transcribe.sh)");
     return;
   }
-  File file(path);
-  if (file.fd < 0) {
-    state.SkipWithError("cannot open COMPANION_BENCH_AUDIO");
+  media::LocalFile file;
+  try {
+    file = media::open_local_file(path);
+  } catch (const std::system_error& e) {
+    state.SkipWithError(e.what());
     return;
   }
   asr::PocketsphinxEngine engine;
   for (auto _ : state) {
     auto started = std::chrono::steady_clock::now();
-    auto t = asr::transcribe(file.reader(), file.size, engine, {.threads = kThreads});
+    auto t = asr::transcribe(file.read, file.size, engine, {.threads = kThreads});
     double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     double rss = peak_rss_mb();
 

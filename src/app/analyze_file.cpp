@@ -1,46 +1,22 @@
 #include "app/analyze_file.hpp"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
 
-#include <cerrno>
 #include <cmath>
-#include <cstring>
 #include <iostream>
 #include <sstream>
 
 #include "app/components.hpp"
 #include "infra/asr/transcriber.hpp"
 #include "infra/media/decoder.hpp"
+#include "infra/media/probe.hpp"
 #include "modules/analysis/delivery.hpp"
 #include "modules/transcription/transcript.hpp"
 
 namespace companion::app {
 namespace {
-
-class File {
- public:
-  explicit File(const std::string& path) : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
-    if (fd_ < 0) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
-    auto end = ::lseek(fd_, 0, SEEK_END);
-    if (end < 0) throw std::runtime_error("cannot read " + path + ": " + std::strerror(errno));
-    size_ = static_cast<std::uint64_t>(end);
-  }
-  File(const File&) = delete;
-  ~File() { ::close(fd_); }
-  std::uint64_t size() const { return size_; }
-  std::size_t read(std::uint64_t offset, std::span<char> out) const {
-    auto n = ::pread(fd_, out.data(), out.size(), static_cast<off_t>(offset));
-    if (n < 0) throw std::runtime_error(std::string("read failed: ") + std::strerror(errno));
-    return static_cast<std::size_t>(n);
-  }
-
- private:
-  int fd_;
-  std::uint64_t size_ = 0;
-};
 
 std::string clock_time(double seconds) {
   auto total = static_cast<long>(std::lround(seconds));
@@ -71,7 +47,7 @@ void print_text(const transcription::Transcript& t, const analysis::Delivery& d)
 
 int run_analyze(const Settings& s) {
   try {
-    File file(s.analyze_file);
+    auto file = media::open_local_file(s.analyze_file);
     auto engine = open_asr_engine(s.processing);
     asr::TranscribeOptions options;
     options.threads = s.processing.asr_threads * s.processing.transcribe_concurrency;
@@ -84,9 +60,7 @@ int run_analyze(const Settings& s) {
       shown = minute;
       std::cerr << "\rdecoded " << minute << " min" << std::flush;
     };
-    auto recognised = asr::transcribe(
-        [&file](std::uint64_t offset, std::span<char> out) { return file.read(offset, out); },
-        file.size(), *engine, options);
+    auto recognised = asr::transcribe(file.read, file.size, *engine, options);
     if (terminal) std::cerr << "\r" << std::string(24, ' ') << "\r";
     auto transcript = transcription::build_transcript(recognised);
     transcript.engine = engine->name();

@@ -48,6 +48,9 @@ test('what is not a recording gets a reason and exit status 1', () => {
   const missing = analyze(join(dir, 'nowhere.wav'));
   assert.equal(missing.status, 1);
   assert.match(missing.stderr, /cannot open .*nowhere\.wav: No such file or directory/);
+  const folder = analyze(dir);
+  assert.equal(folder.status, 1);
+  assert.match(folder.stderr, /is not a file/);
   const usage = analyze();
   assert.notEqual(usage.status, 0);
   assert.match(usage.stderr + usage.stdout, /file is required/);

@@ -332,28 +332,35 @@ AudioInfo probe(ReadAt read, std::uint64_t size, std::chrono::milliseconds timeo
   return info;
 }
 
-AudioInfo probe_file(const std::filesystem::path& path, std::chrono::milliseconds timeout) {
+LocalFile open_local_file(const std::filesystem::path& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     throw std::system_error(errno, std::generic_category(), "cannot open " + path.string());
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
+  // Closed with the last copy of the reader.
+  auto handle = std::shared_ptr<int>(new int(fd), [](int* f) {
+    ::close(*f);
+    delete f;
+  });
   struct stat st {};
   if (::fstat(fd, &st) != 0)
     throw std::system_error(errno, std::generic_category(), "cannot stat " + path.string());
   if (!S_ISREG(st.st_mode))
     throw std::system_error(EINVAL, std::generic_category(), path.string() + " is not a file");
-  ReadAt read = [fd, &path](std::uint64_t offset, std::span<char> out) -> std::size_t {
+  ReadAt read = [handle, name = path.string()](std::uint64_t offset,
+                                               std::span<char> out) -> std::size_t {
     for (;;) {
-      const auto n = ::pread(fd, out.data(), out.size(), static_cast<off_t>(offset));
+      const auto n = ::pread(*handle, out.data(), out.size(), static_cast<off_t>(offset));
       if (n >= 0) return static_cast<std::size_t>(n);
       if (errno != EINTR)
-        throw std::system_error(errno, std::generic_category(), "cannot read " + path.string());
+        throw std::system_error(errno, std::generic_category(), "cannot read " + name);
     }
   };
-  return probe(std::move(read), static_cast<std::uint64_t>(st.st_size), timeout);
+  return {std::move(read), static_cast<std::uint64_t>(st.st_size)};
+}
+
+AudioInfo probe_file(const std::filesystem::path& path, std::chrono::milliseconds timeout) {
+  auto file = open_local_file(path);
+  return probe(std::move(file.read), file.size, timeout);
 }
 
 }  // namespace companion::media

@@ -76,8 +76,16 @@ inline constexpr std::chrono::milliseconds kDefaultProbeTimeout{30'000};
 // refused (or when `timeout` passes first: kTimedOut).
 AudioInfo probe(ReadAt read, std::uint64_t size,
                 std::chrono::milliseconds timeout = kDefaultProbeTimeout);
-// The same for a local file. Failing to open or read the file is
-// std::system_error, not MediaError.
+// A local regular file, read by offset (the descriptor stays open while
+// `read` is kept). Opening, a file that is not regular, and read errors
+// are std::system_error naming the file, not MediaError.
+struct LocalFile {
+  ReadAt read;
+  std::uint64_t size = 0;
+};
+LocalFile open_local_file(const std::filesystem::path& path);
+
+// The same for a local file (open_local_file's errors).
 AudioInfo probe_file(const std::filesystem::path& path,
                      std::chrono::milliseconds timeout = kDefaultProbeTimeout);
 
