@@ -218,6 +218,10 @@ TEST_P(WorkerTest, AStalledHandlerLosesItsLease) {
   ASSERT_EQ(taken.size(), 1u);
   EXPECT_EQ(taken[0].key, "hangs");
   EXPECT_EQ(taken[0].attempt, 2);
+  EXPECT_TRUE(other_->ack(taken[0]));  // the other worker finished it
+  // When the stalled one finally ends, only the job it still held counts.
+  wait_until([&] { return worker_->in_flight() == 0; });
+  EXPECT_EQ(worker_->processed(), 1u);
 }
 
 // A handler stopped by its worker's shutdown gives the job back: it runs

@@ -146,8 +146,14 @@ awaitable<void> Worker::run(Job job) {
 
   try {
     if (error.empty()) {
-      co_await pool_.run([&] { return queue_.ack(job); });
-      ++processed_;
+      if (co_await pool_.run([&] { return queue_.ack(job); })) {
+        ++processed_;
+      } else {
+        // Its lease ran out (it stalled): another worker has the job, and
+        // the processed-event record keeps the two from both applying it.
+        logger_.warn("a job finished after another worker took it over",
+                     {{"stage", settings_.stage}, {"jobId", job.id}});
+      }
     } else if (handed_back) {
       co_await pool_.run([&] { queue_.release(job); });
       logger_.info("a job was handed back",
