@@ -113,11 +113,16 @@ Components::Components(const Settings& s, log::Logger& log)
       blobs(storage::open_blob_store(s.storage)),
       data_keys(*database,
                 users::load_or_create_master_key(s.master_key, s.data_dir + "/master-key"), clock),
-      recordings(*database, storage_pool, *blobs, data_keys, interviews, outbox, clock, ids, log),
-      tus({.max_size = s.max_upload_bytes, .expiry = s.upload_expiry}, *database, storage_pool,
-          *blobs, data_keys, interviews, recordings, clock, ids, log),
+      recordings(*database, storage_pool, *blobs, data_keys, interviews, outbox, clock, ids, log,
+                 s.uploads_concurrent_per_user),
+      tus({.max_size = s.max_upload_bytes,
+           .expiry = s.upload_expiry,
+           .open_per_user = s.uploads_open_per_user,
+           .pending_bytes_per_user = s.uploads_pending_bytes_per_user},
+          *database, storage_pool, *blobs, data_keys, interviews, recordings, clock, ids, log),
       queue_pool(4),
       transcribe_pool(s.processing.transcribe_concurrency),
+      probe_pool(1),
       queue(open_queue(s, *database, clock, ids, logger)),
       embedded_queue(dynamic_cast<queue::DbQueue*>(queue.get())),
       asr(open_asr_engine(s.processing)),
@@ -152,7 +157,7 @@ Components::Components(const Settings& s, log::Logger& log)
   });
 
   readiness.add_check("storage", [this]() -> boost::asio::awaitable<bool> {
-    co_await storage_pool.run([this] { blobs->check(); });
+    co_await probe_pool.run([this] { blobs->check(); });
     co_return true;
   });
 
@@ -177,6 +182,7 @@ Components::~Components() {
   db_pool.join();
   cpu_pool.join();
   storage_pool.join();
+  probe_pool.join();
   queue_pool.join();
   transcribe_pool.join();
 }

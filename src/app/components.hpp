@@ -62,6 +62,7 @@ class Components {
   uploads::TusService tus;
   async::BlockingPool queue_pool;       // queue calls (claim, ack, extend)
   async::BlockingPool transcribe_pool;  // one thread per concurrent transcription
+  async::BlockingPool probe_pool;       // /readyz's storage call, apart from uploads
   std::unique_ptr<queue::Queue> queue;
   queue::DbQueue* embedded_queue = nullptr;  // `queue` when it lives in the database
   std::unique_ptr<asr::Engine> asr;

@@ -70,6 +70,17 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
   add("rate-limit-user", "100/200", "requests per second/burst per user, or off");
   add("rate-limit-auth", "5/20", "register/login/refresh per second/burst per address, or off");
   add("login-limit-email", "0.2/10", "login attempts per second/burst per email, or off");
+  add("trusted-proxies", "",
+      "addresses or CIDR ranges of proxies whose X-Forwarded-For names the client, e.g. "
+      "10.0.0.0/8,127.0.0.1");
+  add("max-connections-per-address", "128",
+      "open connections per client address (IPv6: per /64); 0 for no limit");
+  add("upload-min-rate", "1024",
+      "bytes per second an upload body must average after its first --body-timeout; 0: off");
+  add("max-concurrent-uploads", "4", "upload bodies one user may stream at once, per process");
+  add("max-open-uploads", "20", "unfinished resumable uploads one user may have");
+  add("max-pending-upload-bytes", "",
+      "bytes one user's unfinished uploads may claim together (default: 2 x --max-upload-size)");
   add("storage-url", "",
       "file:PATH (default file:<data-dir>/blobs) or s3://BUCKET?endpoint=URL&region=R");
   add("max-upload-size", std::to_string(4ull << 30), "largest recording accepted, in bytes");
@@ -245,6 +256,47 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
     if (n < 1024) throw std::invalid_argument("must be at least 1024 bytes");
     return static_cast<std::uint64_t>(n);
   });
+  {
+    auto at_most = [](std::uint64_t max) {
+      return [max](const std::string& t) {
+        auto n = static_cast<std::uint64_t>(config::parse_count(t));
+        if (n > max) throw std::invalid_argument("must be at most " + std::to_string(max));
+        return n;
+      };
+    };
+    auto at_least_one = [](const std::string& t) {
+      auto n = static_cast<std::uint64_t>(config::parse_count(t));
+      if (n < 1) throw std::invalid_argument("must be at least 1");
+      return n;
+    };
+    s.server.max_connections_per_address =
+        convert(o["max-connections-per-address"], at_most(1'000'000));
+    s.server.body_min_rate = convert(o["upload-min-rate"], at_most(1ull << 40));
+    s.uploads_concurrent_per_user = convert(o["max-concurrent-uploads"], at_least_one);
+    s.uploads_open_per_user = convert(o["max-open-uploads"], at_least_one);
+    s.uploads_pending_bytes_per_user = o["max-pending-upload-bytes"].value.empty()
+                                           ? 2 * s.max_upload_bytes
+                                           : convert(o["max-pending-upload-bytes"], at_least_one);
+    if (s.uploads_pending_bytes_per_user < s.max_upload_bytes)
+      throw ConfigError(
+          "invalid value for --max-pending-upload-bytes / IC_MAX_PENDING_UPLOAD_BYTES: at least "
+          "--max-upload-size, or no upload could finish");
+    const auto& proxies = o["trusted-proxies"].value;
+    std::vector<http::AddressRange> ranges;
+    std::size_t pos = 0;
+    while (pos < proxies.size()) {
+      auto comma = proxies.find(',', pos);
+      auto item = proxies.substr(pos, comma == std::string::npos ? comma : comma - pos);
+      pos = comma == std::string::npos ? proxies.size() : comma + 1;
+      if (item.find_first_not_of(' ') == std::string::npos) continue;
+      auto range = http::parse_address_range(item);
+      if (!range)
+        throw ConfigError("invalid value for --trusted-proxies / IC_TRUSTED_PROXIES: \"" + item +
+                          "\" is not an address or CIDR range");
+      ranges.push_back(*range);
+    }
+    s.pipeline.trusted_proxies = http::TrustedProxies(std::move(ranges));
+  }
   s.upload_expiry = convert(o["upload-expiry"], config::parse_duration);
   s.upload_sweep_interval = convert(o["upload-sweep-interval"], config::parse_duration);
   if (s.upload_expiry.count() < 1000)

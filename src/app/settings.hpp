@@ -67,6 +67,11 @@ struct Settings {
   std::uint64_t max_upload_bytes = 4ull << 30;
   std::chrono::milliseconds upload_expiry = std::chrono::hours(24);
   std::chrono::milliseconds upload_sweep_interval = std::chrono::minutes(1);
+  // Per user: bodies streaming at once (per process), unfinished uploads,
+  // and the bytes those may claim together.
+  std::size_t uploads_concurrent_per_user = 4;
+  std::uint64_t uploads_open_per_user = 20;
+  std::uint64_t uploads_pending_bytes_per_user = 8ull << 30;
   auth::AuthSettings auth;
   std::size_t cpu_threads = 2;
   PipelineSettings processing;

@@ -187,6 +187,73 @@ TEST_P(TusServiceTest, TinyChunksAreBoundedPerUpload) {
   EXPECT_THROW(run(tus_->append(chunk(u, 20), pieces(wav_.substr(20, 10)))), TooLarge);
 }
 
+// Before: a deferred length let an upload grow past Tus-Max-Size.
+TEST_P(TusServiceTest, ADeferredLengthIsBoundedByTheMaximumAllTheSame) {
+  tus_ = std::make_unique<TusService>(TusSettings{.max_size = 8000, .expiry = 1h}, database(),
+                                      storage_pool_, *store_, *keys_, *interviews_, *recordings_,
+                                      clock_, ids_, logger_);
+  CreateUpload in;
+  in.user_id = user_;
+  in.defer_length = true;
+  in.metadata = "interviewId " + crypto::base64_encode(interview_) + ",consent " +
+                crypto::base64_encode("all-parties");
+  auto u = run(tus_->create(std::move(in)));
+  run(tus_->append(chunk(u, 0), pieces(wav_.substr(0, 5000))));
+  // Streamed with no length known: refused at the maximum, nothing kept.
+  EXPECT_THROW(run(tus_->append(chunk(u, 5000), pieces(wav_.substr(5000, 5000)))), TooLarge);
+  EXPECT_EQ(run(tus_->get(user_, u.id)).offset, 5000u);
+  // Announced by Content-Length: refused before a byte is read.
+  auto announced = chunk(u, 5000);
+  announced.content_length = 4000;
+  EXPECT_THROW(run(tus_->append(std::move(announced), pieces("x"))), TooLarge);
+  // A late Upload-Length over the maximum.
+  auto late = chunk(u, 5000);
+  late.length = 9000;
+  EXPECT_THROW(run(tus_->append(std::move(late), pieces(wav_.substr(5000, 10)))), TooLarge);
+  EXPECT_EQ(run(tus_->get(user_, u.id)).offset, 5000u);
+}
+
+TEST_P(TusServiceTest, AUsersUnfinishedUploadsAreLimitedInNumberAndBytes) {
+  tus_ = std::make_unique<TusService>(
+      TusSettings{
+          .max_size = 10000, .expiry = 1h, .open_per_user = 2, .pending_bytes_per_user = 15000},
+      database(), storage_pool_, *store_, *keys_, *interviews_, *recordings_, clock_, ids_,
+      logger_);
+  auto partial = [&](std::optional<std::uint64_t> length) {
+    CreateUpload in;
+    in.user_id = user_;
+    in.concat = "partial";
+    in.length = length;
+    in.defer_length = !length;
+    return run(tus_->create(std::move(in)));
+  };
+  auto first = partial(10000);
+  EXPECT_THROW(partial(6000), TooLarge);  // 16000 would be claimed
+  auto deferred = partial(std::nullopt);
+  EXPECT_THROW(partial(1), RateLimited);  // a third unfinished upload
+  // The deferred one may grow only into what the first leaves: 5000 bytes.
+  run(tus_->append(chunk(deferred, 0), pieces(wav_.substr(0, 5000))));
+  EXPECT_THROW(run(tus_->append(chunk(deferred, 5000), pieces(wav_.substr(5000, 10)))), TooLarge);
+  // Expired uploads no longer count, and the sweeper reclaims them.
+  clock_.advance(1h + 1s);
+  EXPECT_EQ(run(tus_->sweep()).expired, 2u);
+  EXPECT_NO_THROW(partial(10000));
+  EXPECT_NO_THROW(partial(5000));
+  (void)first;
+}
+
+TEST_P(TusServiceTest, OneUserStreamsOnlySoManyBodiesAtOnce) {
+  // The fixture's recordings service allows 4 per user; hold them all.
+  std::vector<UploadSlots::Slot> held;
+  for (int i = 0; i < 4; ++i) held.push_back(recordings_->upload_slot(user_));
+  auto u = create(wav_.size());
+  EXPECT_THROW(run(tus_->append(chunk(u, 0), pieces(wav_.substr(0, 10)))), RateLimited);
+  EXPECT_THROW(recordings_->upload_slot(user_), RateLimited);
+  EXPECT_NO_THROW(recordings_->upload_slot("someone-else"));
+  held.pop_back();
+  EXPECT_EQ(run(tus_->append(chunk(u, 0), pieces(wav_.substr(0, 10)))).upload.offset, 10u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Databases, TusServiceTest, test_support::BothDialects(),
                          test_support::DialectName);
 

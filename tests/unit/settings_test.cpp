@@ -321,3 +321,48 @@ TEST(PipelineSettings, BadValuesNameTheirKey) {
 
 }  // namespace
 }  // namespace companion::app
+
+namespace companion::app {
+namespace {
+
+TEST(AbuseLimitSettings, DefaultsAreOnAndScaleWithTheUploadSize) {
+  auto s = parse({"serve", "--max-upload-size", "1000000"});
+  EXPECT_EQ(s.server.max_connections_per_address, 128u);
+  EXPECT_EQ(s.server.body_min_rate, 1024u);
+  EXPECT_EQ(s.uploads_concurrent_per_user, 4u);
+  EXPECT_EQ(s.uploads_open_per_user, 20u);
+  EXPECT_EQ(s.uploads_pending_bytes_per_user, 2000000u);
+  EXPECT_TRUE(s.pipeline.trusted_proxies.empty());
+}
+
+TEST(AbuseLimitSettings, FlagsAndEnvironmentSetThem) {
+  auto s = parse({"serve", "--max-connections-per-address", "0", "--upload-min-rate", "4096",
+                  "--max-concurrent-uploads", "2", "--max-open-uploads", "5"},
+                 {"IC_TRUSTED_PROXIES=10.0.0.0/8, 127.0.0.1,2001:db8::/32",
+                  "IC_MAX_PENDING_UPLOAD_BYTES=9000000000"});
+  EXPECT_EQ(s.server.max_connections_per_address, 0u);
+  EXPECT_EQ(s.server.body_min_rate, 4096u);
+  EXPECT_EQ(s.uploads_concurrent_per_user, 2u);
+  EXPECT_EQ(s.uploads_open_per_user, 5u);
+  EXPECT_EQ(s.uploads_pending_bytes_per_user, 9000000000u);
+  EXPECT_TRUE(s.pipeline.trusted_proxies.trusts("10.1.2.3"));
+  EXPECT_TRUE(s.pipeline.trusted_proxies.trusts("127.0.0.1"));
+  EXPECT_TRUE(s.pipeline.trusted_proxies.trusts("2001:db8::5"));
+  EXPECT_FALSE(s.pipeline.trusted_proxies.trusts("192.0.2.1"));
+}
+
+TEST(AbuseLimitSettings, BadValuesNameTheirKey) {
+  EXPECT_NE(config_error({"serve", "--trusted-proxies", "ingress.local"}).find("--trusted-proxies"),
+            std::string::npos);
+  EXPECT_NE(config_error({"serve", "--trusted-proxies", "10.0.0.0/40"}).find("IC_TRUSTED_PROXIES"),
+            std::string::npos);
+  EXPECT_NE(config_error({"serve", "--max-open-uploads", "0"}).find("--max-open-uploads"),
+            std::string::npos);
+  EXPECT_NE(
+      config_error({"serve", "--max-upload-size", "100000", "--max-pending-upload-bytes", "5000"})
+          .find("--max-pending-upload-bytes"),
+      std::string::npos);
+}
+
+}  // namespace
+}  // namespace companion::app

@@ -75,7 +75,8 @@ Pipeline::Pipeline(PipelineSettings settings, const Router& router, Authenticato
       ip_limiter_(settings.per_ip),
       user_limiter_(settings.per_user),
       auth_limiter_(settings.auth_per_ip),
-      latency_(std::make_shared<metrics::LatencyHistogram>()) {
+      latency_(std::make_shared<metrics::LatencyHistogram>(
+          2000, "route=\"overflow\",method=\"OTHER\",status=\"0\"")) {
   metrics.add([this, latency = latency_](std::string& out) {
     latency->render(out, "http_request_duration_seconds",
                     "HTTP request latency by route template, method and status.");
@@ -86,12 +87,12 @@ Pipeline::Pipeline(PipelineSettings settings, const Router& router, Authenticato
   });
 }
 
-trace::TraceContext Pipeline::trace_for(const RawRequest& req) {
+trace::TraceContext Pipeline::trace_for(const RequestHeader& req) {
   auto it = req.find("traceparent");
   return trace::child_of(it == req.end() ? std::nullopt : trace::parse_traceparent(it->value()));
 }
 
-std::string Pipeline::request_id_for(const RawRequest& req) const {
+std::string Pipeline::request_id_for(const RequestHeader& req) const {
   auto it = req.find("X-Request-Id");
   if (it != req.end() && is_sane_request_id(it->value())) return std::string(it->value());
   // Unique, not secret: a random per-thread prefix and a counter, so no
@@ -104,11 +105,61 @@ std::string Pipeline::request_id_for(const RawRequest& req) const {
   return crypto::base64url_encode(raw);
 }
 
-Pipeline::BodyPolicy Pipeline::body_policy(Verb method, std::string_view target) const {
-  auto q = target.find('?');
-  auto m = router_.match(method, target.substr(0, q));
-  if (!m.route) return {RouteOptions{}.body_limit, false};
-  return {m.route->options.body_limit, m.route->options.streaming_body};
+std::string_view method_label(std::string_view method) {
+  static constexpr std::string_view kKnown[] = {"GET",    "HEAD",    "POST",  "PUT",    "PATCH",
+                                                "DELETE", "OPTIONS", "TRACE", "CONNECT"};
+  for (auto m : kKnown)
+    if (m == method) return m;
+  return "OTHER";
+}
+
+bool Pipeline::is_preflight(const RequestHeader& raw, const std::string& path) const {
+  if (raw.method() != Verb::options || settings_.cors_origins.empty()) return false;
+  if (raw.find("Access-Control-Request-Method") == raw.end()) return false;
+  return allowed_origin(raw) && !router_.methods(path).empty();
+}
+
+const Route* Pipeline::route_and_limit(const RequestHeader& raw, const std::string& path,
+                                       const std::string& client_ip, const Route*& matched) {
+  if (is_preflight(raw, path)) return nullptr;
+  auto match = router_.match(raw.method(), path);
+  matched = match.route;
+  // Before the 404 or 405: a client probing paths spends its own budget.
+  auto rate = match.route ? match.route->options.rate : RateClass::kDefault;
+  if (rate != RateClass::kNone) {
+    auto& limiter = rate == RateClass::kAuth ? auth_limiter_ : ip_limiter_;
+    if (auto wait = limiter.take(address_key(client_ip)))
+      throw RateLimited("Too many requests from this address; slow down.", *wait);
+  }
+  if (!match.route) {
+    if (!match.allowed.empty())
+      throw MethodNotAllowed(
+          "This resource does not support " + std::string(raw.method_string()) + ".",
+          allow_header(match.allowed));
+    throw NotFound("There is no resource at this path.");
+  }
+  return match.route;
+}
+
+Pipeline::Admission Pipeline::admit(const RequestHeader& header, const std::string& peer) {
+  Admission admission;
+  std::vector<std::string_view> forwarded;
+  if (!settings_.trusted_proxies.empty())
+    for (auto [it, end] = header.equal_range("X-Forwarded-For"); it != end; ++it)
+      forwarded.push_back(it->value());
+  admission.client_ip = settings_.trusted_proxies.client(peer, forwarded);
+  admission.body = {RouteOptions{}.body_limit, false};
+  const Route* matched = nullptr;
+  try {
+    auto target = header.target();
+    auto parsed = boost::urls::parse_origin_form(target);
+    if (!parsed) throw BadRequest("The request target is not a valid path.");
+    if (auto route = route_and_limit(header, parsed->path(), admission.client_ip, matched))
+      admission.body = {route->options.body_limit, route->options.streaming_body};
+  } catch (const ClientError& e) {
+    admission.refusal = reject(header, admission.client_ip, e, matched);
+  }
+  return admission;
 }
 
 boost::asio::awaitable<Response> Pipeline::handle(Request& request) {
@@ -144,10 +195,11 @@ boost::asio::awaitable<Response> Pipeline::handle(Request& request) {
       response = internal_error_response(request.path);
     }
   }
+  response.set("X-Content-Type-Options", "nosniff");
   if (request.route)
     for (const auto& [name, value] : request.route->options.response_headers)
       response.set(name, value);
-  if (auto origin = allowed_origin(request)) {
+  if (auto origin = allowed_origin(request.raw)) {
     response.set(bhttp::field::access_control_allow_origin, *origin);
     response.set(bhttp::field::access_control_expose_headers, kExposeHeaders);
     if (*origin != "*") response.set(bhttp::field::vary, "Origin");
@@ -167,9 +219,10 @@ boost::asio::awaitable<Response> Pipeline::handle(Request& request) {
   co_return response;
 }
 
-Response Pipeline::reject(const RawRequest& header, const std::string& client_ip,
-                          const ClientError& error) {
+Response Pipeline::reject(const RequestHeader& header, const std::string& client_ip,
+                          const ClientError& error, const Route* route) {
   Request request;
+  request.route = route;
   // method_string: an unknown method has no verb (and must not throw here).
   request.raw.method_string(header.method_string());
   request.raw.target(header.target());
@@ -179,6 +232,9 @@ Response Pipeline::reject(const RawRequest& header, const std::string& client_ip
   auto target = header.target();
   request.path = std::string(target.substr(0, target.find('?')));
   auto response = problem_response(error, request.path);
+  response.set("X-Content-Type-Options", "nosniff");
+  if (route)
+    for (const auto& [name, value] : route->options.response_headers) response.set(name, value);
   finish(request, response, std::chrono::steady_clock::now());
   return response;
 }
@@ -191,17 +247,14 @@ boost::asio::awaitable<Response> Pipeline::dispatch(Request& request) {
     throw BadRequest("The request target is not a valid path.");
   }
   request.path = parsed->path();
-  if (request.raw.method() == Verb::options && request.header("Access-Control-Request-Method")) {
-    if (auto origin = allowed_origin(request)) co_return preflight(request, *origin);
+  if (!request.admitted) {
+    const Route* matched = nullptr;
+    route_and_limit(request.raw, request.path, request.client_ip, matched);
   }
+  if (is_preflight(request.raw, request.path))
+    co_return preflight(request, *allowed_origin(request.raw));
   auto match = router_.match(request.raw.method(), request.path);
-  if (!match.route) {
-    if (!match.allowed.empty())
-      throw MethodNotAllowed(
-          "This resource does not support " + std::string(request.raw.method_string()) + ".",
-          allow_header(match.allowed));
-    throw NotFound("There is no resource at this path.");
-  }
+  if (!match.route) throw NotFound("There is no resource at this path.");  // admitted: cannot be
   const Route& route = *match.route;
   request.route = &route;
   request.path_params = std::move(match.params);
@@ -216,12 +269,6 @@ boost::asio::awaitable<Response> Pipeline::dispatch(Request& request) {
       request.query.emplace_back(p.key, p.value);
   }
   if (!unknown.empty()) throw ValidationError(std::move(unknown), "Unknown query parameters.");
-
-  if (route.options.rate != RateClass::kNone) {
-    auto& limiter = route.options.rate == RateClass::kAuth ? auth_limiter_ : ip_limiter_;
-    if (auto wait = limiter.take(request.client_ip))
-      throw RateLimited("Too many requests from this address; slow down.", *wait);
-  }
 
   if (route.options.auth) {
     auto header = request.header("Authorization");
@@ -300,13 +347,15 @@ boost::asio::awaitable<Response> Pipeline::with_idempotency(Request& request,
   co_return res;
 }
 
-std::optional<std::string> Pipeline::allowed_origin(const Request& request) const {
+std::optional<std::string> Pipeline::allowed_origin(const RequestHeader& raw) const {
   if (settings_.cors_origins.empty()) return std::nullopt;
-  auto origin = request.header("Origin");
-  if (!origin || origin->empty() || origin->size() > 512) return std::nullopt;
+  auto it = raw.find(bhttp::field::origin);
+  if (it == raw.end()) return std::nullopt;
+  auto origin = it->value();
+  if (origin.empty() || origin.size() > 512) return std::nullopt;
   for (const auto& allowed : settings_.cors_origins) {
     if (allowed == "*") return std::string("*");
-    if (allowed == *origin) return allowed;
+    if (allowed == origin) return allowed;
   }
   return std::nullopt;
 }
@@ -332,8 +381,9 @@ void Pipeline::finish(Request& request, Response& response,
   auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::string route = request.route ? request.route->path_template : "unmatched";
   std::string method(request.raw.method_string());
-  latency_->observe("route=\"" + metrics::escape_label(route) + "\",method=\"" + method +
-                        "\",status=\"" + std::to_string(response.result_int()) + "\"",
+  latency_->observe("route=\"" + metrics::escape_label(route) + "\",method=\"" +
+                        std::string(method_label(method)) + "\",status=\"" +
+                        std::to_string(response.result_int()) + "\"",
                     elapsed);
   if (settings_.access_log && logger_.enabled(log::Level::kInfo)) {
     logger_.info("request", {{"method", method},

@@ -1,8 +1,10 @@
 #pragma once
 // The middleware chain, in one place and in this order:
-//   request id -> route (404/405) -> query check -> rate limit (IP)
-//   -> auth guard -> rate limit (user) -> content type + JSON parse
-//   -> Idempotency-Key -> handler
+//   client address (trusted proxies) -> request id -> rate limit (address)
+//   -> route (404/405) -> query check -> auth guard -> rate limit (user)
+//   -> content type + JSON parse -> Idempotency-Key -> handler
+// The first steps up to the route run on the header alone (admit), before
+// the server reads any body byte.
 // with one exception boundary turning every error into problem+json, and an
 // access log line and metrics for every response.
 #include <boost/asio/awaitable.hpp>
@@ -14,6 +16,7 @@
 #include <string>
 
 #include "infra/errors/errors.hpp"
+#include "infra/http/client_address.hpp"
 #include "infra/http/router.hpp"
 #include "infra/http/types.hpp"
 #include "infra/log/logger.hpp"
@@ -61,6 +64,8 @@ struct PipelineSettings {
   bool access_log = true;
   // Origins a browser may call from ("*" for any); empty: no CORS headers.
   std::vector<std::string> cors_origins;
+  // Peers whose X-Forwarded-For names the client (an ingress).
+  TrustedProxies trusted_proxies;
 };
 
 class Pipeline {
@@ -72,25 +77,44 @@ class Pipeline {
   boost::asio::awaitable<Response> handle(Request& request);
   // For failures before a request is complete (bad framing, too large):
   // the problem response, logged and counted like any other.
-  Response reject(const RawRequest& header, const std::string& client_ip, const ClientError& error);
+  Response reject(const RequestHeader& header, const std::string& client_ip,
+                  const ClientError& error, const Route* route = nullptr);
 
   // How the session reads a request's body: the route's limit, and whether
-  // the handler streams it (defaults for unknown routes).
+  // the handler streams it.
   struct BodyPolicy {
     std::uint64_t limit;
     bool streaming;
   };
-  BodyPolicy body_policy(Verb method, std::string_view target) const;
-  std::string request_id_for(const RawRequest& req) const;
-  static trace::TraceContext trace_for(const RawRequest& req);
+  // Decided on the header alone, before any body byte is read: who the
+  // client is, how to read the body, and a refusal to send instead (no such
+  // route or method, over the address's rate limit, a malformed target).
+  // A request admitted here is handled with `Request::admitted` set, so its
+  // rate limit is not taken twice.
+  struct Admission {
+    std::string client_ip;
+    BodyPolicy body;
+    std::optional<Response> refusal;
+  };
+  Admission admit(const RequestHeader& header, const std::string& peer);
+  // The peer is a trusted proxy (its connections are not capped per address).
+  bool trusts(const std::string& peer) const { return settings_.trusted_proxies.trusts(peer); }
+  std::string request_id_for(const RequestHeader& req) const;
+  static trace::TraceContext trace_for(const RequestHeader& req);
   std::size_t in_flight() const { return in_flight_.load(); }
 
  private:
   boost::asio::awaitable<Response> dispatch(Request& request);
+  // Routes the request and takes its rate limit (the address's, or the auth
+  // routes' own): the route, or null for a CORS preflight. Throws the
+  // refusal; `matched` is the route found, for the metrics of a refusal.
+  const Route* route_and_limit(const RequestHeader& raw, const std::string& path,
+                               const std::string& client_ip, const Route*& matched);
+  bool is_preflight(const RequestHeader& raw, const std::string& path) const;
   boost::asio::awaitable<Response> with_idempotency(Request& request, const std::string& key);
   void finish(Request& request, Response& response, std::chrono::steady_clock::time_point start);
   // The Access-Control-Allow-Origin value for the request's Origin, if any.
-  std::optional<std::string> allowed_origin(const Request& request) const;
+  std::optional<std::string> allowed_origin(const RequestHeader& raw) const;
   Response preflight(Request& request, const std::string& origin);
 
   PipelineSettings settings_;
@@ -104,6 +128,10 @@ class Pipeline {
   std::atomic<std::size_t> in_flight_{0};
   std::shared_ptr<metrics::LatencyHistogram> latency_;
 };
+
+// The metrics label of a request method: the methods HTTP defines, else
+// "OTHER" (any token is a valid method; labels must stay few).
+std::string_view method_label(std::string_view method);
 
 // The client's X-Request-Id when it is sane (1..128 of [A-Za-z0-9._:@+=/-]).
 bool is_sane_request_id(std::string_view id);

@@ -109,12 +109,14 @@ class SessionBodyReader final : public BodyReader {
  public:
   SessionBodyReader(beast::tcp_stream& stream, beast::flat_buffer& buffer,
                     bhttp::request_parser<bhttp::buffer_body>& parser,
-                    std::chrono::milliseconds read_timeout, std::chrono::milliseconds write_timeout)
+                    std::chrono::milliseconds read_timeout, std::chrono::milliseconds write_timeout,
+                    std::uint64_t min_rate)
       : stream_(stream),
         buffer_(buffer),
         parser_(parser),
         read_timeout_(read_timeout),
-        write_timeout_(write_timeout) {}
+        write_timeout_(write_timeout),
+        min_rate_(min_rate) {}
 
   net::awaitable<std::string_view> next() override {
     if (failed_) throw BadRequest("The request body could not be read.");
@@ -133,7 +135,7 @@ class SessionBodyReader final : public BodyReader {
     for (;;) {
       parser_.get().body().data = chunk_.data();
       parser_.get().body().size = chunk_.size();
-      stream_.expires_after(read_timeout_);
+      stream_.expires_at(read_deadline());
       auto [ec, n] = co_await bhttp::async_read_some(stream_, buffer_, parser_, kTuple);
       if (ec == bhttp::error::need_buffer) ec = {};
       if (ec == bhttp::error::body_limit) {
@@ -162,11 +164,23 @@ class SessionBodyReader final : public BodyReader {
     failed_ = true;
     throw BadRequest(why);
   }
+  // Each read gets read_timeout; besides, after a first read_timeout of
+  // grace the body must average min_rate, so a client trickling a byte now
+  // and then cannot hold the connection and its upload slot for hours.
+  std::chrono::steady_clock::time_point read_deadline() const {
+    auto now = std::chrono::steady_clock::now();
+    auto per_read = now + read_timeout_;
+    if (min_rate_ == 0) return per_read;
+    auto earned = std::chrono::milliseconds(received_ * 1000 / min_rate_);
+    return std::min(per_read, started_ + read_timeout_ + earned);
+  }
   beast::tcp_stream& stream_;
   beast::flat_buffer& buffer_;
   bhttp::request_parser<bhttp::buffer_body>& parser_;
   std::chrono::milliseconds read_timeout_;
   std::chrono::milliseconds write_timeout_;
+  std::uint64_t min_rate_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::array<char, 256 * 1024> chunk_;
   std::uint64_t received_ = 0;
   bool continued_ = false;
@@ -178,44 +192,70 @@ class SessionBodyReader final : public BodyReader {
 net::awaitable<void> Server::session(tcp::socket socket) {
   boost::system::error_code ec;
   auto remote = socket.remote_endpoint(ec);
-  std::string client_ip = ec ? std::string("unknown") : remote.address().to_string();
+  std::string peer = ec ? std::string("unknown") : remote.address().to_string();
   beast::tcp_stream stream(std::move(socket));
   Connection conn{&stream, true, stream.get_executor()};
-  // Registered for drain() while the coroutine lives, however it ends.
+  // Registered for drain() and the per-address count while the coroutine
+  // lives, however it ends. A trusted proxy carries many clients: its
+  // connections are not counted.
   struct Registration {
     Server& server;
     Connection* conn;
-    Registration(Server& s, Connection* c) : server(s), conn(c) {
+    std::string address;  // empty: not counted
+    bool over = false;
+    Registration(Server& s, Connection* c, std::string key) : server(s), conn(c) {
       ++server.connections_;
       std::lock_guard lock(server.mutex_);
       server.open_.push_back(conn);
+      if (key.empty()) return;
+      auto& n = server.per_address_[key];
+      over = n >= server.settings_.max_connections_per_address;
+      ++n;
+      address = std::move(key);
     }
     ~Registration() {
       {
         std::lock_guard lock(server.mutex_);
         std::erase(server.open_, conn);
+        if (!address.empty()) {
+          auto it = server.per_address_.find(address);
+          if (--it->second == 0) server.per_address_.erase(it);
+        }
       }
       --server.connections_;
       server.changed_.notify_all();
     }
-  } registration(*this, &conn);
+  } registration(*this, &conn,
+                 settings_.max_connections_per_address == 0 || pipeline_.trusts(peer)
+                     ? std::string()
+                     : address_key(peer));
   try {
-    co_await serve_connection(stream, conn, client_ip);
+    if (registration.over) {
+      auto res = pipeline_.reject(
+          RawRequest{}, peer,
+          RateLimited("Too many open connections from this address; reuse or close some.", 1));
+      co_await send_and_close(stream, std::move(res), settings_.write_timeout, true);
+    } else {
+      co_await serve_connection(stream, conn, peer);
+    }
   } catch (const std::exception& e) {
-    logger_.error("connection failed", {{"error", e.what()}, {"clientIp", client_ip}});
+    logger_.error("connection failed", {{"error", e.what()}, {"clientIp", peer}});
   }
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
   stream.close();
 }
 
 net::awaitable<void> Server::serve_connection(beast::tcp_stream& stream, Connection& conn,
-                                              const std::string& client_ip) {
+                                              const std::string& peer) {
+  // Until a request's header names the client (trusted proxies), the peer.
+  std::string client_ip = peer;
   // Holds one request header (at most header_limit, checked below) and what
   // the client sent behind it; bodies pass through in chunks.
   beast::flat_buffer buffer(1024 * 1024);
   bool keep_alive = true;
   bool first = true;
   while (keep_alive) {
+    client_ip = peer;
     if (buffer.size() == 0) {
       conn.idle = true;
       if (draining_) break;
@@ -278,14 +318,32 @@ net::awaitable<void> Server::serve_connection(beast::tcp_stream& stream, Connect
       } else if (hec != bhttp::error::end_of_stream && hec != beast::error::timeout &&
                  hec != net::error::eof && hec != net::error::connection_reset &&
                  hec != net::error::operation_aborted) {
+        // Lingering: pipelined bytes behind it must not turn the close into
+        // a reset that loses this answer.
         auto res =
             pipeline_.reject(seen, client_ip, BadRequest("The request is not valid HTTP/1.1."));
-        co_await send_and_close(stream, std::move(res), settings_.write_timeout, false);
+        co_await send_and_close(stream, std::move(res), settings_.write_timeout, true);
       }
       break;
     }
 
-    const auto policy = pipeline_.body_policy(head.get().method(), head.get().target());
+    auto admission = pipeline_.admit(head.get(), peer);
+    client_ip = admission.client_ip;
+    if (admission.refusal) {
+      // Answered from the header: a body the client sends is never read.
+      auto& res = *admission.refusal;
+      if (!head.is_done()) {
+        co_await send_and_close(stream, std::move(res), settings_.write_timeout, true);
+        break;
+      }
+      keep_alive = head.get().keep_alive() && !draining_;
+      res.keep_alive(keep_alive);
+      stream.expires_after(settings_.write_timeout);
+      auto [wec, wn] = co_await bhttp::async_write(stream, res, kTuple);
+      if (wec) break;
+      continue;
+    }
+    const auto policy = admission.body;
     auto too_large = [&](const RawRequest& header) {
       return pipeline_.reject(header, client_ip,
                               TooLarge("The request body exceeds the limit of " +
@@ -300,13 +358,14 @@ net::awaitable<void> Server::serve_connection(beast::tcp_stream& stream, Connect
 
     Request request;
     request.client_ip = client_ip;
+    request.admitted = true;
     if (policy.streaming) {
       // The handler pulls the body through request.body.
       bhttp::request_parser<bhttp::buffer_body> parser(std::move(head));
       parser.body_limit(policy.limit);
       request.raw.base() = parser.get().base();
       SessionBodyReader reader(stream, buffer, parser, settings_.body_timeout,
-                               settings_.write_timeout);
+                               settings_.write_timeout, settings_.body_min_rate);
       request.body = &reader;
       const bool client_keep_alive = request.raw.keep_alive();
       auto response = co_await pipeline_.handle(request);

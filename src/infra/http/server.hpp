@@ -15,6 +15,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "infra/http/pipeline.hpp"
@@ -33,6 +34,11 @@ struct ServerSettings {
   std::chrono::milliseconds drain_timeout{10'000};
   std::size_t header_limit = 16 * 1024;
   std::size_t max_connections = 10'000;
+  // Per client address (an IPv6 /64); trusted proxies are not counted.
+  std::size_t max_connections_per_address = 128;
+  // A streamed body (an upload) must keep up this average after the first
+  // body_timeout: bytes per second; 0 turns the check off.
+  std::uint64_t body_min_rate = 1024;
 };
 
 class Server {
@@ -60,7 +66,7 @@ class Server {
   boost::asio::awaitable<bool> write_streamed(boost::beast::tcp_stream& stream, Response& response,
                                               BodySource& source);
   boost::asio::awaitable<void> serve_connection(boost::beast::tcp_stream& stream, Connection& conn,
-                                                const std::string& client_ip);
+                                                const std::string& peer);
 
   ServerSettings settings_;
   Pipeline& pipeline_;
@@ -76,6 +82,7 @@ class Server {
   std::mutex mutex_;
   std::condition_variable changed_;
   std::vector<Connection*> open_;
+  std::unordered_map<std::string, std::size_t> per_address_;  // open connections by address_key
   bool stopped_ = false;
 };
 

@@ -19,6 +19,7 @@ namespace companion::http {
 
 namespace bhttp = boost::beast::http;
 using RawRequest = bhttp::request<bhttp::string_body>;
+using RequestHeader = bhttp::request_header<>;  // what is known before the body
 using Response = bhttp::response<bhttp::string_body>;
 using Status = bhttp::status;
 using Verb = bhttp::verb;
@@ -63,8 +64,9 @@ class Request {
   // This request's span: in the caller's trace (a valid `traceparent`
   // header), else in a new one. Services get `trace.traceparent()`.
   trace::TraceContext trace;
-  std::string client_ip;
-  std::string path;  // without the query
+  std::string client_ip;  // the client's address (behind a trusted proxy, the forwarded one)
+  bool admitted = false;  // Pipeline::admit routed it and took its rate limit
+  std::string path;       // without the query
   const Route* route = nullptr;
   std::vector<std::pair<std::string, std::string>> path_params;
   std::vector<std::pair<std::string, std::string>> query;

@@ -40,6 +40,44 @@ std::string timestamp() {
 
 }  // namespace
 
+std::string text_value(std::string_view v) {
+  bool quote = v.empty();
+  for (unsigned char c : v)
+    if (c <= 0x20 || c == 0x7f || c == '"' || c == '=' || c == '\\') quote = true;
+  if (!quote) return std::string(v);
+  std::string out = "\"";
+  for (unsigned char c : v) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          static constexpr char kHex[] = "0123456789abcdef";
+          out += "\\x";
+          out += kHex[c >> 4];
+          out += kHex[c & 15];
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  out += '"';
+  return out;
+}
+
 Logger::Logger(Level level, Format format) : level_(level), format_(format) {
   auto sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
   sink_ = std::make_shared<spdlog::logger>("companion", std::move(sink));
@@ -67,12 +105,19 @@ void Logger::log(Level level, std::string_view message, std::initializer_list<Fi
     for (const auto& [k, v] : fields) o[k] = v;
     line = boost::json::serialize(o);
   } else {
-    line = timestamp() + " " + std::string(level_name(level)) + " " + std::string(message);
+    // logfmt: a value a client chose (a path, a header) cannot break the
+    // line or forge another field.
+    // The message is the program's own words: only its control characters
+    // are escaped, without quotes.
+    auto text = text_value(message);
+    if (text.front() == '"') text = text.substr(1, text.size() - 2);
+    line = timestamp() + " " + std::string(level_name(level)) + " " + text;
     for (const auto& [k, v] : fields) {
       line += ' ';
       line += k;
       line += '=';
-      line += v.is_string() ? std::string(v.as_string()) : boost::json::serialize(v);
+      line += text_value(v.is_string() ? std::string_view(v.as_string())
+                                       : std::string_view(boost::json::serialize(v)));
     }
   }
   sink_->info(line);

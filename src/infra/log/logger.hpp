@@ -6,6 +6,7 @@
 
 #include <initializer_list>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -45,6 +46,10 @@ class Logger {
   Format format_;
   std::shared_ptr<spdlog::logger> sink_;
 };
+
+// A value as the text format writes it: bare when it is plain, else quoted
+// with control characters, quotes and backslashes escaped (logfmt).
+std::string text_value(std::string_view v);
 
 // Parses "debug", "info", "warn", "error", "off".
 bool parse_level(std::string_view text, Level& out);

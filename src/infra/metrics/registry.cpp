@@ -26,7 +26,12 @@ std::string escape_label(std::string_view v) {
 
 void LatencyHistogram::observe(const std::string& labels, double seconds) {
   std::lock_guard lock(mutex_);
-  auto& s = series_[labels];
+  auto it = series_.find(labels);
+  if (it == series_.end()) {
+    const auto& key = series_.size() + 1 < max_series_ ? labels : overflow_labels_;
+    it = series_.try_emplace(key).first;
+  }
+  auto& s = it->second;
   for (std::size_t i = 0; i < kBuckets.size(); ++i)
     if (seconds <= kBuckets[i]) ++s.buckets[i];
   ++s.count;

@@ -19,19 +19,11 @@ void add_routes(http::Router& router, Readiness& readiness, metrics::Registry& m
   });
 
   router.add(http::Verb::get, "/readyz", open, [&readiness](Request&) -> awaitable<Response> {
+    auto report = co_await readiness.evaluate();
     boost::json::object checks;
-    bool ready = !readiness.draining();
-    checks["draining"] = readiness.draining() ? "yes" : "no";
-    for (const auto& [name, check] : readiness.checks()) {
-      bool ok = false;
-      try {
-        ok = co_await check();
-      } catch (const std::exception&) {
-        ok = false;
-      }
-      checks[name] = ok ? "ok" : "failing";
-      ready = ready && ok;
-    }
+    checks["draining"] = report.draining ? "yes" : "no";
+    for (const auto& [name, state] : report.checks) checks[name] = to_string(state);
+    bool ready = report.ready();
     co_return http::json_response(
         ready ? http::Status::ok : http::Status::service_unavailable,
         {{"status", ready ? "ready" : "not ready"}, {"checks", std::move(checks)}});

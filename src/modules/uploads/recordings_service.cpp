@@ -19,7 +19,8 @@ RecordingsService::RecordingsService(db::Database& db, async::BlockingPool& stor
                                      storage::BlobStore& store, users::DataKeys& keys,
                                      interviews::InterviewsService& interviews,
                                      outbox::Outbox& outbox, const Clock& clock,
-                                     crypto::UuidV7Generator& ids, log::Logger& logger)
+                                     crypto::UuidV7Generator& ids, log::Logger& logger,
+                                     std::size_t concurrent_uploads_per_user)
     : db_(db),
       pool_(storage_pool),
       store_(store),
@@ -28,10 +29,12 @@ RecordingsService::RecordingsService(db::Database& db, async::BlockingPool& stor
       outbox_(outbox),
       clock_(clock),
       ids_(ids),
-      logger_(logger) {}
+      logger_(logger),
+      slots_(concurrent_uploads_per_user) {}
 
 boost::asio::awaitable<interviews::Interview> RecordingsService::store(NewRecording in,
                                                                        NextPiece next) {
+  auto slot = upload_slot(in.user_id);
   auto previous = co_await interviews_.begin_upload(in.user_id, in.interview_id);
   StoredParts parts{in.user_id, in.interview_id, in.consent, clock_.now_ms(), in.filename,
                     {},         in.traceparent};

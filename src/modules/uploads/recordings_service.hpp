@@ -22,6 +22,7 @@
 #include "modules/interviews/interviews_service.hpp"
 #include "modules/uploads/recording.hpp"
 #include "modules/uploads/recordings_repository.hpp"
+#include "modules/uploads/upload_slots.hpp"
 #include "modules/users/data_keys.hpp"
 
 namespace companion::uploads {
@@ -58,7 +59,11 @@ class RecordingsService {
   RecordingsService(db::Database& db, async::BlockingPool& storage_pool, storage::BlobStore& store,
                     users::DataKeys& keys, interviews::InterviewsService& interviews,
                     outbox::Outbox& outbox, const Clock& clock, crypto::UuidV7Generator& ids,
-                    log::Logger& logger);
+                    log::Logger& logger, std::size_t concurrent_uploads_per_user = 4);
+
+  // A slot for one more body the user streams in (this and the tus
+  // uploads); RateLimited when they have `concurrent_uploads_per_user`.
+  UploadSlots::Slot upload_slot(const std::string& user_id) { return slots_.acquire(user_id); }
 
   // Stores the recording and returns the interview (status `uploaded`).
   // Refuses, with nothing kept: a body that is clearly not audio (415, as
@@ -100,6 +105,7 @@ class RecordingsService {
   const Clock& clock_;
   crypto::UuidV7Generator& ids_;
   log::Logger& logger_;
+  UploadSlots slots_;
   RecordingsRepository repository_;
   GarbageRepository garbage_;
 };

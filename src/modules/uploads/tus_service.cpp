@@ -113,11 +113,15 @@ awaitable<Upload> TusService::create(CreateUpload in) {
     return NotFound("The interview named in Upload-Metadata does not exist.");
   };
   if (u.concat == Concat::kPartial) {
-    co_await db_.write_single([&](db::Connection& c) { repository_.insert(c, u); });
+    co_await db_.write([&](db::Connection& c) {
+      check_open_limits_in(c, u);
+      repository_.insert(c, u);
+    });
     co_return u;
   }
   if (u.concat == Concat::kNone) {
     co_await db_.write([&](db::Connection& c) {
+      check_open_limits_in(c, u);
       auto status = interviews_.status_in(c, u.user_id, *u.interview_id);
       if (!status) throw interview_missing();
       if (*status == interviews::Status::kTranscribing || *status == interviews::Status::kAnalyzing)
@@ -169,6 +173,26 @@ awaitable<Upload> TusService::create(CreateUpload in) {
   co_return u;
 }
 
+void TusService::check_open_limits_in(db::Connection& c, const Upload& u) {
+  auto open = repository_.open_usage(c, u.user_id, clock_.now_ms());
+  if (open.count >= settings_.open_per_user)
+    throw RateLimited("This account has " + std::to_string(open.count) +
+                          " unfinished uploads, the most it may have; finish or delete one "
+                          "(DELETE on its URL), or wait for it to expire.",
+                      60);
+  if (u.length && open.bytes + *u.length > settings_.pending_bytes_per_user)
+    throw TooLarge("This account's unfinished uploads would hold more than " +
+                   describe(settings_.pending_bytes_per_user) +
+                   "; finish or delete one before starting another.");
+}
+
+std::uint64_t TusService::room_for(std::uint64_t others) const {
+  auto budget = settings_.pending_bytes_per_user > others
+                    ? settings_.pending_bytes_per_user - others
+                    : std::uint64_t{0};
+  return std::min(settings_.max_size, budget);
+}
+
 awaitable<Upload> TusService::get(std::string user_id, std::string id) {
   auto found =
       co_await db_.read([&](db::Connection& c) { return repository_.find(c, user_id, id); });
@@ -180,24 +204,41 @@ awaitable<Upload> TusService::get(std::string user_id, std::string id) {
 
 awaitable<AppendResult> TusService::append(AppendChunk in, NextPiece next) {
   Writing guard(*this, in.upload_id);
+  auto slot = recordings_.upload_slot(in.user_id);
   auto u = co_await get(in.user_id, in.upload_id);
   if (u.concat == Concat::kFinal)
     throw Forbidden("A final upload is made of its partial uploads and cannot be appended to.");
   if (in.offset != u.offset)
     throw Conflict("Upload-Offset is " + std::to_string(in.offset) + " but the upload is at " +
                    std::to_string(u.offset) + "; continue from there.");
+  // The most this upload may grow to: the maximum size, and what the
+  // user's other unfinished uploads leave of their allowance.
+  std::uint64_t room = settings_.max_size;
+  if (!u.length && u.concat != Concat::kFinal) {
+    auto open = co_await db_.read(
+        [&](db::Connection& c) { return repository_.open_usage(c, u.user_id, clock_.now_ms()); });
+    room = room_for(open.bytes > u.offset ? open.bytes - u.offset : 0);
+  }
+  auto too_large = [&] {
+    return room < settings_.max_size
+               ? TooLarge("This account's unfinished uploads would hold more than " +
+                          describe(settings_.pending_bytes_per_user) +
+                          "; finish or delete one first.")
+               : TooLarge("The upload is larger than the maximum of " +
+                          describe(settings_.max_size) + " (Tus-Max-Size).");
+  };
   if (in.length) {
     if (u.length && *u.length != *in.length)
       throw BadRequest("Upload-Length cannot change once it is set.");
-    if (!u.length && *in.length > settings_.max_size)
-      throw TooLarge("The upload is larger than the maximum of " + describe(settings_.max_size) +
-                     " (Tus-Max-Size).");
+    if (!u.length && *in.length > room) throw too_large();
     if (!u.length && *in.length < u.offset)
       throw BadRequest("Upload-Length is less than what was already uploaded.");
   }
   const auto length = u.length ? u.length : in.length;
   if (length && in.content_length && u.offset + *in.content_length > *length)
     throw TooLarge("The chunk goes past the upload's length of " + describe(*length) + ".");
+  // A deferred length is bounded all the same.
+  if (!length && in.content_length && u.offset + *in.content_length > room) throw too_large();
   const bool expect_bytes = in.content_length.value_or(1) > 0;
   if (expect_bytes) {
     auto segments =
@@ -270,6 +311,7 @@ awaitable<AppendResult> TusService::append(AppendChunk in, NextPiece next) {
       if (piece.empty()) break;
       if (length && u.offset + received + piece.size() > *length)
         throw TooLarge("The chunk goes past the upload's length of " + describe(*length) + ".");
+      if (!length && u.offset + received + piece.size() > room) throw too_large();
       received += piece.size();
       if (!sniffed) {
         prefix.append(

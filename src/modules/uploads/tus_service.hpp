@@ -43,6 +43,10 @@ struct TusSettings {
   // Bounds the objects one upload may consist of (a client sending tiny
   // chunks is told to send larger ones).
   std::int64_t max_segments = 10000;
+  // Per user: unfinished uploads at once, and the bytes they may claim
+  // together (declared lengths, or what arrived while a length is deferred).
+  std::uint64_t open_per_user = 20;
+  std::uint64_t pending_bytes_per_user = 8ull << 30;
 };
 
 struct CreateUpload {
@@ -106,6 +110,11 @@ class TusService {
 
  private:
   class Writing;  // the in-process "one writer per upload" guard
+  // Refuses a new upload past the user's open-upload limits.
+  void check_open_limits_in(db::Connection& c, const Upload& u);
+  // How large an upload may grow when the user's other unfinished uploads
+  // claim `others` bytes.
+  std::uint64_t room_for(std::uint64_t others) const;
   boost::asio::awaitable<interviews::Interview> finish(Upload upload, std::string traceparent = {});
   // A finished upload that is no usable recording: it goes, and the
   // interview gets back its earlier status.

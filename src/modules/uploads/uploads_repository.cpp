@@ -40,6 +40,11 @@ constexpr const char* kExpired =
 constexpr const char* kUnfinishedComplete =
     "SELECT id FROM uploads WHERE completed_at IS NULL AND concat <> 'partial' "
     "AND length IS NOT NULL AND upload_offset = length ORDER BY created_at LIMIT $1";
+// What a user's unfinished uploads hold: each counts its declared length,
+// or what has arrived while the length is deferred.
+constexpr const char* kOpenUsage =
+    "SELECT COUNT(*), CAST(COALESCE(SUM(COALESCE(length, upload_offset)), 0) AS BIGINT) "
+    "FROM uploads WHERE user_id = $1 AND completed_at IS NULL AND expires_at >= $2";
 constexpr const char* kKeysForInterview =
     "SELECT s.storage_key FROM upload_segments s JOIN uploads u ON u.id = s.upload_id "
     "WHERE u.interview_id = $1";
@@ -177,6 +182,12 @@ std::vector<std::string> UploadsRepository::expired(db::Connection& c, std::int6
 
 std::vector<std::string> UploadsRepository::unfinished_complete(db::Connection& c, int limit) {
   return ids(c.query(kUnfinishedComplete, {limit}));
+}
+
+OpenUploads UploadsRepository::open_usage(db::Connection& c, const std::string& user_id,
+                                          std::int64_t now_ms) {
+  auto row = c.query_one(kOpenUsage, {user_id, now_ms});
+  return {static_cast<std::uint64_t>(row->int64(0)), static_cast<std::uint64_t>(row->int64(1))};
 }
 
 std::vector<std::string> UploadsRepository::keys_for_interview(db::Connection& c,

@@ -9,6 +9,12 @@
 
 namespace companion::uploads {
 
+// A user's unfinished uploads: how many, and the bytes they claim.
+struct OpenUploads {
+  std::uint64_t count = 0;
+  std::uint64_t bytes = 0;
+};
+
 class UploadsRepository {
  public:
   void insert(db::Connection& c, const Upload& u);
@@ -37,6 +43,8 @@ class UploadsRepository {
   // Uploads that have every byte but were not turned into a recording (the
   // process stopped in between).
   std::vector<std::string> unfinished_complete(db::Connection& c, int limit);
+  // The user's unfinished, unexpired uploads.
+  OpenUploads open_usage(db::Connection& c, const std::string& user_id, std::int64_t now_ms);
   // The segment keys of every upload for an interview.
   std::vector<std::string> keys_for_interview(db::Connection& c, const std::string& interview_id);
   // Another upload for the interview that has moved it to `uploading`.
