@@ -84,8 +84,8 @@ void warn_about_plain_http(const Settings& s, log::Logger& logger) {
 std::string master_key(const Settings& s, db::Database& database) {
   auto any = [](db::Connection& c) { return users::DataKeys::any_stored_in(c); };
   try {
-    return users::load_or_create_master_key(s.master_key, s.master_key_file,
-                                            !database.transact(any));
+    auto file = s.master_key_file.empty() ? s.data_dir + "/master-key" : s.master_key_file;
+    return users::load_or_create_master_key(s.master_key, file, !database.transact(any));
   } catch (const files::FileError& e) {
     throw ConfigError(std::string("the master key: ") + e.what());
   } catch (const std::invalid_argument& e) {

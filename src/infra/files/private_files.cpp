@@ -53,7 +53,9 @@ std::string read_all(const stdfs::path& path) {
 
 }  // namespace
 
-bool make_private_directory(const stdfs::path& dir) {
+bool make_private_directory(const stdfs::path& path) {
+  // "data/" names the directory "data", not an empty name inside it.
+  const auto dir = path.has_filename() ? path : path.parent_path();
   std::error_code ec;
   if (stdfs::is_directory(dir, ec)) return false;
   auto parent = dir.parent_path();
