@@ -67,8 +67,12 @@ bool make_private_directory(const stdfs::path& path) {
     if (errno == EEXIST && stdfs::is_directory(dir, ec)) return false;  // made meanwhile
     fail("cannot create", dir);
   }
-  // The new entry survives a crash with its parent.
-  fsync_directory(parent);
+  // The new entry survives a crash with its parent (best effort: a parent
+  // we may write but not read cannot be opened to be synced).
+  try {
+    fsync_directory(parent);
+  } catch (const FileError&) {
+  }
   return true;
 }
 
