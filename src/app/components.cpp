@@ -1,5 +1,7 @@
 #include "app/components.hpp"
 
+#include <boost/url/parse.hpp>
+
 #include <cstdio>
 #include <filesystem>
 
@@ -68,16 +70,21 @@ std::unique_ptr<queue::Queue> open_queue(const Settings& s, db::Database& databa
 
 // What would cross the network unencrypted: the remote engine's API key and
 // recordings, the S3 requests (signed, but readable and replayable).
+// Logged by host and port only: a URL may carry credentials.
 void warn_about_plain_http(const Settings& s, log::Logger& logger) {
+  auto host = [](const std::string& url) {
+    auto parsed = boost::urls::parse_uri(url);
+    return parsed ? std::string(parsed->encoded_host_and_port()) : std::string();
+  };
   const auto& p = s.processing;
   if (p.asr_engine == "remote" && config::plain_http_off_this_host(p.asr_url))
     logger.warn("the speech recognition service is reached over plain http to another host",
-                {{"asrUrl", p.asr_url}});
+                {{"host", host(p.asr_url)}});
   if (s.storage.url.rfind("s3://", 0) == 0) {
     auto endpoint = storage::parse_s3_url(s.storage).endpoint;
     if (config::plain_http_off_this_host(endpoint))
       logger.warn("the S3 storage is reached over plain http to another host",
-                  {{"endpoint", endpoint}});
+                  {{"host", host(endpoint)}});
   }
 }
 
