@@ -1,16 +1,19 @@
 #include "app/components.hpp"
 
-#include <sys/stat.h>
+#include <boost/url/parse.hpp>
 
+#include <cstdio>
 #include <filesystem>
-#include <fstream>
 
 #include "infra/asr/pocketsphinx_engine.hpp"
 #include "infra/asr/remote_engine.hpp"
+#include "infra/config/parse.hpp"
 #include "infra/crypto/encoding.hpp"
 #include "infra/db/migrations.hpp"
 #include "infra/embedded/embedded_files.hpp"
+#include "infra/files/private_files.hpp"
 #include "infra/queue/redis_queue.hpp"
+#include "infra/storage/s3_blob_store.hpp"
 #include "modules/analysis/analysis_controller.hpp"
 #include "modules/auth/auth_controller.hpp"
 #include "modules/interviews/interviews_controller.hpp"
@@ -24,12 +27,20 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// The data directory holds the SQLite file and generated secrets: only this
+// user may enter it (0700 when created here).
+void make_data_dir(const Settings& s) {
+  try {
+    files::make_private_directory(s.data_dir);
+  } catch (const files::FileError& e) {
+    throw ConfigError(std::string("cannot create --data-dir: ") + e.what());
+  }
+}
+
 std::unique_ptr<db::Database> open_and_migrate(const Settings& s, async::BlockingPool& pool,
                                                log::Logger& logger) {
   // The data directory holds the SQLite file: it must exist first.
-  std::error_code ec;
-  fs::create_directories(s.data_dir, ec);
-  if (ec) throw ConfigError("cannot create --data-dir " + s.data_dir + ": " + ec.message());
+  make_data_dir(s);
   auto database = db::open_database(s.database, pool);
   auto migrations = db::migrations_for(database->dialect(), embedded::migrations());
   if (s.migrate_on_start) {
@@ -57,6 +68,38 @@ std::unique_ptr<queue::Queue> open_queue(const Settings& s, db::Database& databa
   return redis;
 }
 
+// What would cross the network unencrypted: the remote engine's API key and
+// recordings, the S3 requests (signed, but readable and replayable).
+// Logged by host and port only: a URL may carry credentials.
+void warn_about_plain_http(const Settings& s, log::Logger& logger) {
+  auto host = [](const std::string& url) {
+    auto parsed = boost::urls::parse_uri(url);
+    return parsed ? std::string(parsed->encoded_host_and_port()) : std::string();
+  };
+  const auto& p = s.processing;
+  if (p.asr_engine == "remote" && config::plain_http_off_this_host(p.asr_url))
+    logger.warn("the speech recognition service is reached over plain http to another host",
+                {{"host", host(p.asr_url)}});
+  if (s.storage.url.rfind("s3://", 0) == 0) {
+    auto endpoint = storage::parse_s3_url(s.storage).endpoint;
+    if (config::plain_http_off_this_host(endpoint))
+      logger.warn("the S3 storage is reached over plain http to another host",
+                  {{"host", host(endpoint)}});
+  }
+}
+
+std::string master_key(const Settings& s, db::Database& database) {
+  auto any = [](db::Connection& c) { return users::DataKeys::any_stored_in(c); };
+  try {
+    auto file = s.master_key_file.empty() ? s.data_dir + "/master-key" : s.master_key_file;
+    return users::load_or_create_master_key(s.master_key, file, !database.transact(any));
+  } catch (const files::FileError& e) {
+    throw ConfigError(std::string("the master key: ") + e.what());
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(e.what());
+  }
+}
+
 }  // namespace
 
 std::unique_ptr<asr::Engine> open_asr_engine(const PipelineSettings& p) {
@@ -70,29 +113,26 @@ std::unique_ptr<asr::Engine> open_asr_engine(const PipelineSettings& p) {
 }
 
 std::string prepare_data_dir(const Settings& s, log::Logger& logger) {
-  std::error_code ec;
-  fs::create_directories(s.data_dir, ec);
-  if (ec) throw ConfigError("cannot create --data-dir " + s.data_dir + ": " + ec.message());
+  make_data_dir(s);
+  if (auto open = files::group_or_other_bits(s.data_dir)) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "0%o", 0700 | open);
+    logger.warn("the data directory is open to other users; chmod 700 it",
+                {{"path", s.data_dir}, {"mode", std::string(mode)}});
+  }
   if (s.jwt_secret) return *s.jwt_secret;
   auto path = fs::path(s.data_dir) / "jwt-secret";
-  if (fs::exists(path)) {
-    std::ifstream in(path, std::ios::binary);
-    std::string secret((std::istreambuf_iterator<char>(in)), {});
-    if (secret.size() < 32)
-      throw ConfigError("the JWT secret in " + path.string() + " is too short");
-    return secret;
+  files::Secret secret;
+  try {
+    secret = files::load_or_create_secret(
+        path, [] { return crypto::base64url_encode(crypto::random_bytes(48)); });
+  } catch (const files::FileError& e) {
+    throw ConfigError(std::string("the JWT secret: ") + e.what());
   }
-  auto secret = crypto::base64url_encode(crypto::random_bytes(48));
-  auto tmp = path;
-  tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << secret;
-  }
-  ::chmod(tmp.c_str(), 0600);
-  fs::rename(tmp, path);
-  logger.info("generated a JWT signing secret", {{"path", path.string()}});
-  return secret;
+  if (secret.content.size() < 32)
+    throw ConfigError("the JWT secret in " + path.string() + " is too short");
+  if (secret.created) logger.info("generated a JWT signing secret", {{"path", path.string()}});
+  return secret.content;
 }
 
 Components::Components(const Settings& s, log::Logger& log)
@@ -111,8 +151,7 @@ Components::Components(const Settings& s, log::Logger& log)
       interviews(*database, clock, ids, outbox),
       idempotency(*database, clock),
       blobs(storage::open_blob_store(s.storage)),
-      data_keys(*database,
-                users::load_or_create_master_key(s.master_key, s.data_dir + "/master-key"), clock),
+      data_keys(*database, master_key(s, *database), clock),
       recordings(*database, storage_pool, *blobs, data_keys, interviews, outbox, clock, ids, log,
                  s.uploads_concurrent_per_user),
       tus({.max_size = s.max_upload_bytes,
@@ -132,6 +171,7 @@ Components::Components(const Settings& s, log::Logger& log)
       analysis(*database, interviews, transcription, outbox, clock, log),
       notifications(*database, clock, ids, log),
       pipeline(s.pipeline, router, auth, idempotency, log, metrics) {
+  warn_about_plain_http(s, logger);
   metrics.add([this](std::string& out) {
     auto st = database->stats();
     out +=

@@ -49,6 +49,8 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
   };
   add("listen", "127.0.0.1:8080", "HOST:PORT to listen on; port 0 picks a free port");
   add("data-dir", "./data", "directory for the SQLite database, secrets and files");
+  add("master-key-file", "",
+      "file holding the master key (default <data-dir>/master-key; better outside it)");
   add("database-url", "",
       "sqlite:PATH (default sqlite:<data-dir>/companion.db) or postgresql://...");
   add("threads", std::to_string(cores), "I/O threads");
@@ -114,6 +116,8 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
       "how often a transcription saves finished segments and reports progress");
   add("access-token-ttl", "15m", "lifetime of access tokens");
   add("refresh-token-ttl", "720h", "lifetime of refresh tokens");
+  add("refresh-token-max-lifetime", "2160h",
+      "a session's refresh tokens stop working this long after its sign-in, however used");
 
   CLI::App cli{"Interview Companion: interview recordings in, transcripts and feedback out."};
   cli.set_version_flag("--version", COMPANION_VERSION);
@@ -181,6 +185,10 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
   s.worker_listens = o["listen"].set;
   s.data_dir = o["data-dir"].value;
   if (s.data_dir.empty()) throw ConfigError("--data-dir / IC_DATA_DIR must not be empty");
+  s.master_key_file =
+      o["master-key-file"].value.empty() ? s.data_dir + "/master-key" : o["master-key-file"].value;
+  if (s.master_key && o["master-key-file"].set)
+    throw ConfigError("IC_MASTER_KEY and --master-key-file / IC_MASTER_KEY_FILE: set only one");
   s.database.url = o["database-url"].value.empty() ? "sqlite:" + s.data_dir + "/companion.db"
                                                    : o["database-url"].value;
   if (s.database.url.rfind("sqlite:", 0) != 0 && s.database.url.rfind("postgresql://", 0) != 0 &&
@@ -237,6 +245,12 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
       convert(o["access-token-ttl"], config::parse_duration));
   s.auth.refresh_ttl = std::chrono::duration_cast<std::chrono::seconds>(
       convert(o["refresh-token-ttl"], config::parse_duration));
+  s.auth.refresh_max_lifetime = std::chrono::duration_cast<std::chrono::seconds>(
+      convert(o["refresh-token-max-lifetime"], config::parse_duration));
+  if (s.auth.refresh_max_lifetime.count() < 1)
+    throw ConfigError(
+        "invalid value for --refresh-token-max-lifetime / IC_REFRESH_TOKEN_MAX_LIFETIME: at "
+        "least 1s");
   if (s.access_token_ttl.count() < 1)
     throw ConfigError("invalid value for --access-token-ttl / IC_ACCESS_TOKEN_TTL: at least 1s");
   s.storage.url =

@@ -62,7 +62,8 @@ struct Settings {
   log::Format log_format = log::Format::kJson;
   std::chrono::seconds access_token_ttl{900};
   std::optional<std::string> jwt_secret;  // IC_JWT_SECRET; else a file in the data dir
-  std::optional<std::string> master_key;  // IC_MASTER_KEY; else a file in the data dir
+  std::optional<std::string> master_key;  // IC_MASTER_KEY; else the key file
+  std::string master_key_file;            // empty: <data-dir>/master-key
   storage::BlobStoreSettings storage;     // url + AWS_* credentials
   std::uint64_t max_upload_bytes = 4ull << 30;
   std::chrono::milliseconds upload_expiry = std::chrono::hours(24);

@@ -179,6 +179,39 @@ TEST_P(Auth, RefreshRefusesUnknownMalformedAndExpiredTokens) {
   expect_unauthorized(service->refresh(reg.tokens.refresh_token), "expired token");
 }
 
+TEST_P(Auth, ASessionCannotBeRefreshedPastItsAbsoluteLifetime) {
+  using std::chrono::hours;
+  auto reg = register_ada();
+  // Used every 20 days, well inside the 30-day idle lifetime...
+  auto pair = reg.tokens;
+  for (int day = 20; day <= 80; day += 20) {
+    clock.advance(hours(20 * 24));
+    pair = run(service->refresh(pair.refresh_token));
+  }
+  // ...the session still ends 90 days after the sign-in.
+  clock.advance(hours(10 * 24));
+  expect_unauthorized(service->refresh(pair.refresh_token), "refresh after 90 days");
+  // Signing in again starts a new session.
+  auto again = run(service->login("ada@example.com", kPassword));
+  EXPECT_NO_THROW(run(service->refresh(again.refresh_token)));
+}
+
+TEST_P(Auth, ALowerAbsoluteLifetimeEndsSessionsAlreadyIssued) {
+  using std::chrono::hours;
+  auto reg = register_ada();
+  clock.advance(hours(2));
+  // Both tokens were issued to live 30 days.
+  auto old_session = run(service->refresh(reg.tokens.refresh_token));
+  auto young_session = run(service->login("ada@example.com", kPassword));
+  // Restarted with sessions limited to a day: 25 hours after the first
+  // sign-in its session is over, the one 23 hours old is not.
+  AuthService strict(AuthSettings{.refresh_max_lifetime = hours(24)}, database(), cpu_pool, clock,
+                     ids, jwt, hasher, *users, logger);
+  clock.advance(hours(23));
+  expect_unauthorized(strict.refresh(old_session.refresh_token), "refresh of a 25-hour session");
+  EXPECT_NO_THROW(run(strict.refresh(young_session.refresh_token)));
+}
+
 TEST_P(Auth, AuthenticateRefusesForeignAndExpiredAccessTokens) {
   auto reg = register_ada();
   EXPECT_FALSE(authenticate(""));

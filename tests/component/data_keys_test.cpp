@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "infra/crypto/encoding.hpp"
@@ -87,6 +88,30 @@ TEST_P(DataKeysTest, ADifferentMasterKeyCannotUnwrapAndDestroyShreds) {
   EXPECT_FALSE(database().transact(check).has_value());
 }
 
+TEST_P(DataKeysTest, ANewMasterKeyIsNotGeneratedOverStoredUserKeys) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("master-" + crypto::hex_encode(crypto::random_bytes(6)));
+  std::filesystem::create_directories(dir);
+  auto file = (dir / "master-key").string();
+  auto any = [](db::Connection& c) { return DataKeys::any_stored_in(c); };
+  EXPECT_FALSE(database().transact(any));
+  run(keys_->key_for(make_user()));
+  ASSERT_TRUE(database().transact(any));
+  // The key file is gone (lost, or its mount missing): generating a new key
+  // would leave every stored user key unopenable. The start fails instead.
+  try {
+    load_or_create_master_key(std::nullopt, file, /*may_generate=*/false);
+    ADD_FAILURE() << "a master key was generated over stored user keys";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find(file), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(file));
+  // A key file that exists is read as always.
+  { std::ofstream(file) << crypto::base64url_encode(master_) << "\n"; }
+  EXPECT_EQ(load_or_create_master_key(std::nullopt, file, false), master_);
+  std::filesystem::remove_all(dir);
+}
+
 INSTANTIATE_TEST_SUITE_P(Dialects, DataKeysTest, test_support::BothDialects(),
                          test_support::DialectName);
 
@@ -105,6 +130,25 @@ TEST(MasterKey, CreatedOnceWithMode0600AndReadBack) {
   auto configured = crypto::base64url_encode(std::string(32, 'm'));
   EXPECT_EQ(load_or_create_master_key(configured, file), std::string(32, 'm'));
   EXPECT_THROW(load_or_create_master_key(std::string("short"), file), std::invalid_argument);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(MasterKey, TheFileIsWrittenWhole0600EvenUnderAnOpenUmask) {
+  auto old = ::umask(0);  // the old chmod-after-write left it 0666 meanwhile
+  auto dir = std::filesystem::temp_directory_path() /
+             ("master-" + crypto::hex_encode(crypto::random_bytes(6)));
+  std::filesystem::create_directories(dir);
+  auto file = dir / "master-key";
+  auto key = load_or_create_master_key(std::nullopt, file.string());
+  ::umask(old);
+  struct stat st {};
+  ASSERT_EQ(::stat(file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  std::ifstream in(file);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(crypto::base64url_decode(text), key);
+  // Only the key file: no temporary left beside it.
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), {}), 1);
   std::filesystem::remove_all(dir);
 }
 

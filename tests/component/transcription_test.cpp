@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "infra/asr/pocketsphinx_engine.hpp"
+#include "infra/asr/remote_engine.hpp"
 #include "modules/analysis/analysis_service.hpp"
 #include "modules/transcription/transcription_service.hpp"
 #include "support/recordings_fixture.hpp"
@@ -170,14 +171,29 @@ TEST_P(TranscriptionTest, ACancelledRunStopsAndAStaleEventIsSkipped) {
 }
 
 TEST_P(TranscriptionTest, GivingUpFailsTheInterviewWithAReadableReason) {
-  run(service_->give_up(event("e1"), {"the recogniser crashed", 5, false}));
+  // The error's text names a file, a storage key and a remote service's
+  // answer: none of it is for the user.
+  const std::string raw =
+      "the speech recognition service answered 502: <html>upstream 10.2.3.4 "
+      "/var/lib/ic/blobs/users/k1 SELECT * FROM user_keys</html>";
+  run(service_->give_up(event("e1"),
+                        {raw, 5, false, std::make_exception_ptr(asr::RemoteAsrError(raw))}));
   auto i = run(interviews_->get(user_, interview_));
   EXPECT_EQ(i.status, interviews::Status::kFailed);
   auto failure = boost::json::parse(*i.failure_json);
   EXPECT_EQ(failure.at("stage").as_string(), "transcribe");
   EXPECT_EQ(failure.at("attempts").as_int64(), 5);
   EXPECT_EQ(failure.at("reason").as_string(),
-            "Speech recognition failed after 5 attempts: the recogniser crashed");
+            interviews::describe(interviews::FailureReason::kSpeechServiceUnavailable));
+  // The interview.failed event (what notifications tell) carries the same.
+  auto events = database()
+                    .acquire(db::Access::kRead)
+                    ->query("SELECT payload FROM outbox_events WHERE topic = 'interview.failed'");
+  ASSERT_EQ(events.size(), 1u);
+  for (const char* leak : {"10.2.3.4", "/var/lib", "SELECT", "502", "<html>"}) {
+    EXPECT_EQ(failure.at("reason").as_string().find(leak), std::string::npos) << leak;
+    EXPECT_EQ(events[0].text(0).find(leak), std::string::npos) << leak;
+  }
   // Retry is allowed from failed, and starts from transcription again.
   EXPECT_EQ(run(interviews_->retry(user_, interview_)).status, interviews::Status::kUploaded);
   EXPECT_THROW(run(interviews_->retry(user_, interview_)), Conflict);

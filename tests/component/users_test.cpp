@@ -29,6 +29,41 @@ TEST(NormalizeEmail, TrimsAndLowercases) {
   EXPECT_EQ(normalize_email("a b@x"), "a b@x");  // only the ends are trimmed
 }
 
+TEST(NormalizeEmail, TrimsEveryKindOfWhitespaceTheValidatorIgnores) {
+  // Before, "a@b.co\f" passed the validation pattern but kept its form feed
+  // through the normaliser: a second account for the same address.
+  for (const char* spelled : {"a@b.co\f", "a@b.co\v", "\fa@b.co", " A@B.co ", "a@b.co\xC2\xA0",
+                              "\xE2\x80\x83"
+                              "a@b.co",
+                              "a@b.co\xE2\x80\xA8",
+                              "\xE2\x80\xAF\xE2\x81\x9F\xE3\x80\x80"
+                              "a@b.co\xEF\xBB\xBF",
+                              "\xC2\x85"
+                              "a@b.co\xE2\x80\x8A"}) {
+    EXPECT_EQ(normalize_email(spelled), "a@b.co") << spelled;
+    EXPECT_TRUE(plausible_email(spelled)) << spelled;
+  }
+  EXPECT_EQ(trim_email("\t Ada@Example.com\xE2\x80\xA9"), "Ada@Example.com");
+  // Not whitespace: left alone, and a lone continuation byte stops the trim.
+  EXPECT_EQ(normalize_email("\xE2\x80\x8B"
+                            "a@b.co"),
+            "\xE2\x80\x8B"
+            "a@b.co");  // zero width space
+  EXPECT_EQ(trim_email("a@b.co\x80 "), "a@b.co\x80");
+}
+
+TEST(PlausibleEmail, JudgesTheNormalisedFormWithNothingInvisibleInside) {
+  EXPECT_TRUE(plausible_email("ada@example.com"));
+  EXPECT_TRUE(plausible_email("  Ada.Lovelace+x@mail.example.co.uk\r\n"));
+  for (const char* bad : {"", " ", "ada", "ada@", "@example.com", "ada@example", "ada@@example.com",
+                          "ada@example..com", "a da@example.com", "ada@exa\fmple.com",
+                          "ada\xC2\xA0@example.com", "ada@example.com\x01", "a\x7f@b.co",
+                          "a\xE3\x80\x80"
+                          "b@c.co",
+                          "\f\v"})
+    EXPECT_FALSE(plausible_email(bad)) << bad;
+}
+
 class Users : public test_support::DatabaseTest {
  protected:
   void SetUp() override {

@@ -132,5 +132,23 @@ TEST(ParseBool, RejectsEverythingElse) {
   }
 }
 
+TEST(PlainHttpOffThisHost, PlainHttpToAnotherHostWarns) {
+  EXPECT_TRUE(plain_http_off_this_host("http://asr.example.com/v1"));
+  EXPECT_TRUE(plain_http_off_this_host("HTTP://asr.example.com"));
+  EXPECT_TRUE(plain_http_off_this_host("http://10.0.0.5:9000"));
+  EXPECT_TRUE(plain_http_off_this_host("http://[2001:db8::1]:9000"));
+  EXPECT_TRUE(plain_http_off_this_host("http://128.0.0.1"));
+  EXPECT_TRUE(plain_http_off_this_host("http://localhost.example.com"));
+  EXPECT_TRUE(plain_http_off_this_host("http://[::ffff:10.1.2.3]"));
+}
+
+TEST(PlainHttpOffThisHost, LoopbackTlsAndNonsenseDoNot) {
+  for (const char* url :
+       {"http://127.0.0.1:9000", "http://127.45.6.7/x", "http://[::1]:8080/v1", "http://localhost",
+        "http://LOCALHOST:80", "http://localhost./v1", "http://[::ffff:127.0.0.1]",
+        "https://asr.example.com", "https://10.0.0.5", "not a url", ""})
+    EXPECT_FALSE(plain_http_off_this_host(url)) << url;
+}
+
 }  // namespace
 }  // namespace companion::config

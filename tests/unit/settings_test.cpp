@@ -192,6 +192,31 @@ TEST(Settings, JwtSecretComesFromTheEnvironment) {
   EXPECT_TRUE(contains(message, "IC_JWT_SECRET")) << message;
 }
 
+TEST(Settings, MasterKeyFileDefaultsToTheDataDirAndMayLiveElsewhere) {
+  EXPECT_EQ(parse({"serve", "--data-dir", "/var/lib/ic"}).master_key_file,
+            "/var/lib/ic/master-key");
+  EXPECT_EQ(parse({"serve", "--master-key-file", "/run/secrets/ic-master-key"}).master_key_file,
+            "/run/secrets/ic-master-key");
+  EXPECT_EQ(parse({"serve"}, {"IC_MASTER_KEY_FILE=/mnt/key"}).master_key_file, "/mnt/key");
+  // The key itself and a file for it: which one is meant is unclear.
+  auto key = "IC_MASTER_KEY=" + std::string(43, 'A');
+  EXPECT_FALSE(parse({"serve"}, {key}).master_key_file.empty());
+  auto message = config_error({"serve", "--master-key-file", "/mnt/key"}, {key});
+  EXPECT_TRUE(contains(message, "IC_MASTER_KEY")) << message;
+  EXPECT_TRUE(contains(message, "--master-key-file")) << message;
+}
+
+TEST(Settings, RefreshTokenFamiliesHaveAnAbsoluteLifetime) {
+  EXPECT_EQ(parse({"serve"}).auth.refresh_max_lifetime, 90 * 24h);
+  EXPECT_EQ(parse({"serve", "--refresh-token-max-lifetime", "48h"}).auth.refresh_max_lifetime, 48h);
+  EXPECT_EQ(parse({"serve"}, {"IC_REFRESH_TOKEN_MAX_LIFETIME=10m"}).auth.refresh_max_lifetime,
+            10min);
+  for (const char* bad : {"0s", "soon", "-1h"}) {
+    auto message = config_error({"serve", "--refresh-token-max-lifetime", bad});
+    EXPECT_TRUE(contains(message, "--refresh-token-max-lifetime")) << bad << ": " << message;
+  }
+}
+
 TEST(Settings, UnknownIcVariableIsNamed) {
   auto message = config_error({"serve"}, {"PATH=/usr/bin", "IC_LISTN=127.0.0.1:1"});
   EXPECT_TRUE(contains(message, "IC_LISTN")) << message;

@@ -1,5 +1,11 @@
 #include "infra/config/parse.hpp"
 
+#include <boost/asio/ip/address.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url_view.hpp>
+
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <stdexcept>
@@ -80,6 +86,27 @@ bool parse_bool(std::string_view t) {
   if (t == "true" || t == "1" || t == "yes" || t == "on") return true;
   if (t == "false" || t == "0" || t == "no" || t == "off") return false;
   throw std::invalid_argument("expected true or false, got \"" + std::string(t) + "\"");
+}
+
+bool plain_http_off_this_host(std::string_view url) {
+  auto parsed = boost::urls::parse_uri(url);
+  if (!parsed) return false;
+  auto scheme = std::string(parsed->scheme());
+  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (scheme != "http") return false;
+  std::string host = parsed->host_address();  // IPv6 without its brackets
+  std::transform(host.begin(), host.end(), host.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (!host.empty() && host.back() == '.') host.pop_back();
+  if (host == "localhost") return false;
+  boost::system::error_code ec;
+  auto address = boost::asio::ip::make_address(host, ec);
+  if (ec) return true;  // a name other than localhost: resolved who knows where
+  if (address.is_v6() && address.to_v6().is_v4_mapped())
+    return !boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6())
+                .is_loopback();
+  return !address.is_loopback();
 }
 
 }  // namespace companion::config

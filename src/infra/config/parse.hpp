@@ -22,4 +22,10 @@ bool parse_bool(std::string_view text);
 // A whole non-negative decimal number, nothing else.
 std::size_t parse_count(std::string_view text);
 
+// Whether `url` is plain http:// to a host off this machine, so what it
+// carries (API keys, recordings) crosses the network unencrypted. Loopback
+// (127.0.0.0/8, ::1, localhost) is not; neither is https:// nor a URL that
+// does not parse (its own check refuses it).
+bool plain_http_off_this_host(std::string_view url);
+
 }  // namespace companion::config

@@ -3,8 +3,10 @@
 #include <libpq-fe.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <unordered_map>
+#include <vector>
 
 namespace companion::db {
 namespace {
@@ -20,12 +22,21 @@ class PostgresConnection final : public Connection {
  public:
   Dialect dialect() const override { return Dialect::kPostgres; }
   PostgresConnection(const std::string& conninfo, std::chrono::milliseconds statement_timeout) {
-    // Defaults first; whatever the URL says overrides them.
+    // Defaults first; whatever the URL says overrides them. TLS when the
+    // server offers it (sslmode=prefer), stated rather than left to libpq's
+    // build default; sslmode=require or verify-full (with sslrootcert) in the
+    // URL, or PGSSLMODE, insists on it (docs/operations.md).
     std::string timeout = std::to_string(std::max<long long>(1, statement_timeout.count()));
     std::string options = "-c statement_timeout=" + timeout;
-    const char* keys[] = {"connect_timeout", "options", "application_name", "dbname", nullptr};
-    const char* values[] = {"5", options.c_str(), "interview-companion", conninfo.c_str(), nullptr};
-    conn_ = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+    std::vector<const char*> keys{"connect_timeout", "options", "application_name"};
+    std::vector<const char*> values{"5", options.c_str(), "interview-companion"};
+    if (!std::getenv("PGSSLMODE")) {
+      keys.push_back("sslmode");
+      values.push_back("prefer");
+    }
+    keys.insert(keys.end(), {"dbname", nullptr});
+    values.insert(values.end(), {conninfo.c_str(), nullptr});
+    conn_ = PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1);
     if (PQstatus(conn_) != CONNECTION_OK) {
       std::string msg = PQerrorMessage(conn_);
       PQfinish(conn_);

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "infra/files/private_files.hpp"
+
 namespace companion::db {
 namespace {
 
@@ -167,7 +169,16 @@ SqliteDatabase::SqliteDatabase(std::string path, const DatabaseSettings& setting
             return std::make_unique<SqliteConnection>(path_, settings_.busy_timeout, false);
           },
           settings.acquire_timeout) {
-  // Open the writer first: it creates the file and turns WAL on.
+  // The database file is made 0600 before SQLite creates it with 0644 (less
+  // the umask); SQLite gives the -wal and -shm files the same mode.
+  if (path_ != ":memory:" && path_.rfind("file:", 0) != 0) {
+    try {
+      files::create_private_file(path_);
+    } catch (const files::FileError& e) {
+      throw Error(ErrorKind::kUnavailable, std::string("SQLite: ") + e.what());
+    }
+  }
+  // Open the writer first: it turns WAL on.
   writer_.acquire();
 }
 

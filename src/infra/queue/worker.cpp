@@ -5,6 +5,8 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "infra/queue/envelope.hpp"
+
 namespace companion::queue {
 namespace {
 
@@ -14,6 +16,17 @@ awaitable<void> wait(boost::asio::steady_timer& timer, std::chrono::milliseconds
   timer.expires_after(d);
   boost::system::error_code ec;
   co_await timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+}
+
+// The trace the job's event belongs to ("" when it has none), so a
+// failure's log lines join the request that caused it.
+std::string trace_id_of(const Job& job) {
+  try {
+    auto event = open_envelope(job);
+    return event.cause ? event.cause->trace_id : std::string();
+  } catch (const std::exception&) {
+    return {};
+  }
 }
 
 std::int64_t steady_ms() {
@@ -115,6 +128,7 @@ awaitable<void> Worker::keep_alive(const Job& job, std::shared_ptr<bool> done,
 
 awaitable<void> Worker::run(Job job) {
   std::string error;
+  std::exception_ptr exception;
   bool permanent = false;
   bool poison = false;
   bool handed_back = false;
@@ -132,12 +146,14 @@ awaitable<void> Worker::run(Job job) {
       co_await handler_(job);
     } catch (const PermanentFailure& e) {
       error = e.what();
+      exception = std::current_exception();
       permanent = true;
     } catch (const HandedBack& e) {
       error = e.what();
       handed_back = true;
     } catch (const std::exception& e) {
       error = e.what();
+      exception = std::current_exception();
       if (error.empty()) error = "unknown error";
     }
     *done = true;
@@ -163,10 +179,11 @@ awaitable<void> Worker::run(Job job) {
       logger_.warn("a job failed for good", {{"stage", settings_.stage},
                                              {"jobId", job.id},
                                              {"attempts", job.attempt},
-                                             {"error", error}});
+                                             {"error", error},
+                                             {"traceId", trace_id_of(job)}});
       // Named, not a temporary in the co_await expression: GCC 12 destroys
       // such temporaries twice.
-      Burial burial{error, poison ? job.attempt - 1 : job.attempt, permanent};
+      Burial burial{error, poison ? job.attempt - 1 : job.attempt, permanent, exception};
       if (on_dead_) co_await on_dead_(job, burial);
     } else {
       auto delay = backoff(job.attempt, settings_.backoff_base, settings_.backoff_cap, random_);
@@ -176,7 +193,8 @@ awaitable<void> Worker::run(Job job) {
                     {"jobId", job.id},
                     {"attempt", job.attempt},
                     {"retryInMs", static_cast<std::int64_t>(delay.count())},
-                    {"error", error}});
+                    {"error", error},
+                    {"traceId", trace_id_of(job)}});
     }
   } catch (const std::exception& e) {
     // The lease runs out and the job comes back: at least once.

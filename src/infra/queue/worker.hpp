@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <random>
@@ -57,9 +58,12 @@ using JobHandler = std::function<boost::asio::awaitable<void>(const Job&)>;
 
 // Why a job was buried.
 struct Burial {
-  std::string error;       // the last attempt's
+  std::string error;       // the last attempt's, for logs and the dead letters
   int attempts = 0;        // how many attempts ran
   bool permanent = false;  // a PermanentFailure: trying again could not help
+  // What the last attempt threw, for the owner to choose what to tell a
+  // person by its type; null when the worker died on every attempt.
+  std::exception_ptr exception;
 };
 using DeadHandler = std::function<boost::asio::awaitable<void>(const Job&, const Burial&)>;
 

@@ -52,14 +52,15 @@ boost::asio::awaitable<void> AnalysisService::analyze(queue::Envelope event) {
 }
 
 boost::asio::awaitable<void> AnalysisService::give_up(queue::Envelope event, queue::Burial burial) {
-  std::string reason = burial.permanent
-                           ? burial.error
-                           : "analysis failed after " + std::to_string(burial.attempts) +
-                                 " attempts: " + burial.error;
-  if (!reason.empty()) reason[0] = static_cast<char>(std::toupper(reason[0]));
+  const auto reason = interviews::failure_reason_of(burial.exception);
   const auto interview_id = event.field("interviewId");
   const auto run_id = event.field("runId");
   const auto span = event.trace();
+  logger_.warn("analysis failed for good", {{"interviewId", interview_id},
+                                            {"reason", interviews::code(reason)},
+                                            {"attempts", burial.attempts},
+                                            {"error", burial.error},
+                                            {"traceId", span.trace_id}});
   co_await db_.write([&](db::Connection& c) {
     interviews_.fail_stage_in(c, interview_id, run_id, kStage, reason, burial.attempts,
                               span.traceparent());

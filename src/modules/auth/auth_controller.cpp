@@ -1,9 +1,9 @@
 #include "modules/auth/auth_controller.hpp"
 
-#include <re2/re2.h>
 #include <boost/json.hpp>
 
 #include "infra/http/json_body.hpp"
+#include "modules/users/email.hpp"
 #include "modules/users/users_controller.hpp"
 
 namespace companion::auth {
@@ -16,12 +16,6 @@ using http::Response;
 constexpr http::StringRule kEmailRule{1, 254};
 constexpr http::StringRule kPasswordRule{8, 128};
 constexpr http::StringRule kDisplayNameRule{1, 100};
-
-bool plausible_email(const std::string& email) {
-  // One @, something before it, a dotted domain after it, no spaces.
-  static const RE2 kPattern(R"(^\s*[^@\s]+@[^@\s.]+(\.[^@\s.]+)+\s*$)");
-  return RE2::FullMatch(email, kPattern);
-}
 
 void add_tokens(boost::json::object& out, const TokenPair& t) {
   out["accessToken"] = t.access_token;
@@ -36,6 +30,14 @@ boost::json::object tokens_json(const TokenPair& t) {
   return o;
 }
 
+// An answer that carries tokens: no cache (browser, proxy) may keep it
+// (RFC 6749 5.1).
+Response token_response(http::Status status, const boost::json::object& body) {
+  auto res = http::json_response(status, body);
+  res.set(http::bhttp::field::cache_control, "no-store");
+  return res;
+}
+
 }  // namespace
 
 void add_routes(http::Router& router, AuthService& service) {
@@ -47,14 +49,14 @@ void add_routes(http::Router& router, AuthService& service) {
                auto email = body.required_string("email", kEmailRule);
                auto password = body.required_string("password", kPasswordRule);
                auto display_name = body.required_string("displayName", kDisplayNameRule);
-               if (!email.empty() && !plausible_email(email))
+               if (!email.empty() && !users::plausible_email(email))
                  body.add_error("email", "must be an email address");
                body.finish();
                auto reg = co_await service.register_user(email, password, display_name);
                boost::json::object out;
                out["user"] = users::to_json(reg.user);
                add_tokens(out, reg.tokens);
-               co_return http::json_response(http::Status::created, out);
+               co_return token_response(http::Status::created, out);
              });
 
   router.add(http::Verb::post, "/v1/auth/login", open_json,
@@ -64,7 +66,7 @@ void add_routes(http::Router& router, AuthService& service) {
                auto password = body.required_string("password", {1, 1024});
                body.finish();
                auto tokens = co_await service.login(email, password);
-               co_return http::json_response(http::Status::ok, tokens_json(tokens));
+               co_return token_response(http::Status::ok, tokens_json(tokens));
              });
 
   router.add(http::Verb::post, "/v1/auth/refresh", open_json,
@@ -73,7 +75,7 @@ void add_routes(http::Router& router, AuthService& service) {
                auto token = body.required_string("refreshToken", {1, 1024});
                body.finish();
                auto tokens = co_await service.refresh(token);
-               co_return http::json_response(http::Status::ok, tokens_json(tokens));
+               co_return token_response(http::Status::ok, tokens_json(tokens));
              });
 
   router.add(http::Verb::post, "/v1/auth/logout", {.summary = "End the session"},

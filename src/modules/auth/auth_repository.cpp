@@ -9,7 +9,7 @@ constexpr const char* kInsertToken =
     "INSERT INTO refresh_tokens (token_hash, family_id, user_id, created_at, expires_at) "
     "VALUES ($1, $2, $3, $4, $5)";
 constexpr const char* kSelectToken =
-    "SELECT t.family_id, t.user_id, t.expires_at, t.spent_at, f.revoked_at "
+    "SELECT t.family_id, t.user_id, t.expires_at, t.spent_at, f.revoked_at, f.created_at "
     "FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id "
     "WHERE t.token_hash = $1";
 constexpr const char* kSpendToken =
@@ -36,8 +36,8 @@ std::optional<RefreshTokenRecord> AuthRepository::find_token(db::Connection& c,
                                                              const std::string& token_hash) {
   auto row = c.query_one(kSelectToken, {token_hash});
   if (!row) return std::nullopt;
-  return RefreshTokenRecord{row->text(0), row->text(1), row->int64(2), row->optional_int64(3),
-                            row->optional_int64(4)};
+  return RefreshTokenRecord{row->text(0),           row->text(1),           row->int64(2),
+                            row->optional_int64(3), row->optional_int64(4), row->int64(5)};
 }
 
 bool AuthRepository::spend_token(db::Connection& c, const std::string& token_hash,

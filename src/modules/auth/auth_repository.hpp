@@ -14,6 +14,7 @@ struct RefreshTokenRecord {
   std::int64_t expires_at_ms = 0;
   std::optional<std::int64_t> spent_at_ms;
   std::optional<std::int64_t> family_revoked_at_ms;
+  std::int64_t family_created_at_ms = 0;  // the sign-in that started the session
 };
 
 class AuthRepository {

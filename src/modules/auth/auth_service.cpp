@@ -1,5 +1,7 @@
 #include "modules/auth/auth_service.hpp"
 
+#include <algorithm>
+
 #include "infra/crypto/encoding.hpp"
 #include "infra/errors/errors.hpp"
 
@@ -10,7 +12,11 @@ std::string hash_token(std::string_view token) {
   return crypto::hex_encode(crypto::sha256(token));
 }
 
-enum class RefreshOutcome { kRotated, kUnknown, kReused, kExpired };
+enum class RefreshOutcome { kRotated, kUnknown, kReused, kExpired, kSessionTooOld };
+
+std::int64_t to_ms(std::chrono::seconds d) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+}
 
 }  // namespace
 
@@ -30,12 +36,12 @@ AuthService::AuthService(AuthSettings settings, db::Database& db, async::Blockin
       login_limiter_(settings.login_per_email) {}
 
 TokenPair AuthService::issue_in(db::Connection& c, const std::string& user_id,
-                                const std::string& family_id) {
+                                const std::string& family_id, std::int64_t family_created_ms) {
   auto now = clock_.now_ms();
   auto refresh = crypto::base64url_encode(crypto::random_bytes(32));
-  auto ttl_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(settings_.refresh_ttl).count();
-  repository_.insert_token(c, hash_token(refresh), family_id, user_id, now, now + ttl_ms);
+  auto expires = std::min(now + to_ms(settings_.refresh_ttl),
+                          family_created_ms + to_ms(settings_.refresh_max_lifetime));
+  repository_.insert_token(c, hash_token(refresh), family_id, user_id, now, expires);
   crypto::AccessClaims claims{user_id, family_id};
   auto access = jwt_.sign(claims);
   return TokenPair{std::move(access), std::move(refresh), jwt_.ttl().count()};
@@ -48,8 +54,9 @@ boost::asio::awaitable<Registration> AuthService::register_user(std::string emai
   auto result = co_await db_.write([&](db::Connection& c) {
     auto user = users_.create_in(c, email, display_name, hash);
     auto family = ids_.next();
-    repository_.insert_family(c, family, user.id, clock_.now_ms());
-    auto tokens = issue_in(c, user.id, family);
+    auto now = clock_.now_ms();
+    repository_.insert_family(c, family, user.id, now);
+    auto tokens = issue_in(c, user.id, family, now);
     return Registration{std::move(user), std::move(tokens)};
   });
   co_return result;
@@ -66,8 +73,9 @@ boost::asio::awaitable<TokenPair> AuthService::login(std::string email, std::str
   if (!user || !ok) throw Unauthorized("The email or password is not correct.");
   co_return co_await db_.write([&](db::Connection& c) {
     auto family = ids_.next();
-    repository_.insert_family(c, family, user->id, clock_.now_ms());
-    return issue_in(c, user->id, family);
+    auto now = clock_.now_ms();
+    repository_.insert_family(c, family, user->id, now);
+    return issue_in(c, user->id, family, now);
   });
 }
 
@@ -77,25 +85,34 @@ boost::asio::awaitable<TokenPair> AuthService::refresh(std::string refresh_token
   auto hash = hash_token(refresh_token);
   TokenPair pair;
   std::string revoked_family;
+  std::string expired_family;
   auto outcome = co_await db_.write([&](db::Connection& c) {
     auto now = clock_.now_ms();
     auto record = repository_.find_token(c, hash);
     if (!record) return RefreshOutcome::kUnknown;
     if (record->family_revoked_at_ms) return RefreshOutcome::kReused;
     if (record->expires_at_ms <= now && !record->spent_at_ms) return RefreshOutcome::kExpired;
+    // However recently it was used, a session ends this long after its sign-in.
+    if (record->family_created_at_ms + to_ms(settings_.refresh_max_lifetime) <= now) {
+      expired_family = record->family_id;
+      return RefreshOutcome::kSessionTooOld;
+    }
     if (record->spent_at_ms || !repository_.spend_token(c, hash, now)) {
       // A spent token came back: it was stolen or replayed. End the session.
       repository_.revoke_family(c, record->family_id, now);
       revoked_family = record->family_id;
       return RefreshOutcome::kReused;
     }
-    pair = issue_in(c, record->user_id, record->family_id);
+    pair = issue_in(c, record->user_id, record->family_id, record->family_created_at_ms);
     return RefreshOutcome::kRotated;
   });
   if (!revoked_family.empty()) {
     forget_session(revoked_family);
     logger_.warn("refresh token reused; session revoked", {{"sessionId", revoked_family}});
   }
+  if (!expired_family.empty())
+    logger_.info("refresh refused: the session reached its maximum lifetime",
+                 {{"sessionId", expired_family}});
   if (outcome != RefreshOutcome::kRotated) throw Unauthorized("The refresh token is not valid.");
   co_return pair;
 }

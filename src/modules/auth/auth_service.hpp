@@ -25,7 +25,10 @@
 namespace companion::auth {
 
 struct AuthSettings {
-  std::chrono::seconds refresh_ttl{30 * 24 * 3600};
+  std::chrono::seconds refresh_ttl{30 * 24 * 3600};  // idle: each refresh starts it again
+  // Absolute: a session (refresh-token family) cannot be refreshed this long
+  // after its sign-in, however often it was used.
+  std::chrono::seconds refresh_max_lifetime{90 * 24 * 3600};
   // How long a verified session is trusted before it is checked again in
   // the database (a logout on this instance takes effect at once).
   std::chrono::milliseconds session_cache_ttl{5000};
@@ -59,7 +62,10 @@ class AuthService final : public http::Authenticator {
   boost::asio::awaitable<std::optional<http::Caller>> authenticate(std::string_view token) override;
 
  private:
-  TokenPair issue_in(db::Connection& c, const std::string& user_id, const std::string& family_id);
+  // A new pair in the family; the refresh token expires after the idle
+  // lifetime, but never after the family's absolute one.
+  TokenPair issue_in(db::Connection& c, const std::string& user_id, const std::string& family_id,
+                     std::int64_t family_created_ms);
   bool cached_session(const std::string& session_id, const std::string& user_id);
   void remember_session(const std::string& session_id, const std::string& user_id);
   void forget_session(const std::string& session_id);

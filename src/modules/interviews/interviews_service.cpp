@@ -282,10 +282,11 @@ void InterviewsService::finish_stage_in(db::Connection& c, const std::string& id
 
 void InterviewsService::fail_stage_in(db::Connection& c, const std::string& id,
                                       const std::string& run_id, std::string_view stage,
-                                      const std::string& reason, int attempts,
+                                      FailureReason why, int attempts,
                                       const std::string& traceparent) {
   auto i = repository_.find_by_id(c, id, Lock::kForUpdate);
   if (!i || i->run_id != run_id || i->status == Status::kCancelled) return;
+  const auto reason = describe(why);
   boost::json::object failure{{"stage", stage}, {"reason", reason}, {"attempts", attempts}};
   i->status = Status::kFailed;
   i->failure_json = boost::json::serialize(failure);

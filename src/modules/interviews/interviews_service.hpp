@@ -10,6 +10,7 @@
 #include "infra/crypto/uuid.hpp"
 #include "infra/db/database.hpp"
 #include "infra/outbox/outbox.hpp"
+#include "modules/interviews/failure.hpp"
 #include "modules/interviews/interview.hpp"
 #include "modules/interviews/interviews_repository.hpp"
 
@@ -86,10 +87,11 @@ class InterviewsService {
   // The stage finished; the analyze stage completes the interview.
   void finish_stage_in(db::Connection& c, const std::string& id, const std::string& run_id,
                        std::string_view stage);
-  // The stage gave up: the interview fails with a reason a person can read,
-  // unless the run was cancelled or superseded meanwhile.
+  // The stage gave up: the interview fails with a reason a person can read
+  // (one of the written ones: failure.hpp), unless the run was cancelled or
+  // superseded meanwhile.
   void fail_stage_in(db::Connection& c, const std::string& id, const std::string& run_id,
-                     std::string_view stage, const std::string& reason, int attempts,
+                     std::string_view stage, FailureReason reason, int attempts,
                      const std::string& traceparent = {});
   // The run is current and not cancelled (for a stage checking as it works).
   bool run_active_in(db::Connection& c, const std::string& id, const std::string& run_id);

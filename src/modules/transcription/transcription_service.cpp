@@ -3,7 +3,6 @@
 #include <boost/json.hpp>
 
 #include <atomic>
-#include <cctype>
 #include <mutex>
 
 #include "infra/asr/transcriber.hpp"
@@ -11,17 +10,6 @@
 #include "infra/media/decoder.hpp"
 
 namespace companion::transcription {
-namespace {
-
-// "the file has no audio stream" -> "The file has no audio stream."
-std::string sentence(std::string text) {
-  if (text.empty()) return text;
-  text[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(text[0])));
-  if (text.back() != '.') text += '.';
-  return text;
-}
-
-}  // namespace
 
 TranscriptionService::TranscriptionService(TranscriptionSettings settings, db::Database& db,
                                            async::BlockingPool& pool,
@@ -155,7 +143,8 @@ boost::asio::awaitable<void> TranscriptionService::transcribe(queue::Envelope ev
                  {{"interviewId", interview_id}, {"traceId", span.trace_id}});
     co_return;
   } catch (const media::MediaError& e) {
-    throw queue::PermanentFailure(sentence(e.what()));
+    // Trying again cannot help; the cause stays inside for the reason.
+    std::throw_with_nested(queue::PermanentFailure(e.what()));
   }
 
   auto transcript = build_transcript(recognised);
@@ -187,13 +176,15 @@ boost::asio::awaitable<void> TranscriptionService::transcribe(queue::Envelope ev
 
 boost::asio::awaitable<void> TranscriptionService::give_up(queue::Envelope event,
                                                            queue::Burial burial) {
-  auto reason = burial.permanent
-                    ? sentence(burial.error)
-                    : "Speech recognition failed after " + std::to_string(burial.attempts) +
-                          " attempts: " + burial.error;
+  const auto reason = interviews::failure_reason_of(burial.exception);
   const auto interview_id = event.field("interviewId");
   const auto run_id = event.field("runId");
   const auto span = event.trace();
+  logger_.warn("transcription failed for good", {{"interviewId", interview_id},
+                                                 {"reason", interviews::code(reason)},
+                                                 {"attempts", burial.attempts},
+                                                 {"error", burial.error},
+                                                 {"traceId", span.trace_id}});
   co_await db_.write([&](db::Connection& c) {
     interviews_.fail_stage_in(c, interview_id, run_id, kStage, reason, burial.attempts,
                               span.traceparent());

@@ -1,13 +1,12 @@
 #include "modules/users/data_keys.hpp"
 
-#include <sys/stat.h>
-
+#include <cctype>
 #include <filesystem>
-#include <fstream>
 #include <stdexcept>
 
 #include "infra/crypto/chunked_cipher.hpp"
 #include "infra/crypto/encoding.hpp"
+#include "infra/files/private_files.hpp"
 
 namespace companion::users {
 namespace {
@@ -17,6 +16,7 @@ constexpr const char* kInsert =
     "INSERT INTO user_keys (user_id, wrapped_key, created_at) VALUES ($1, $2, $3) "
     "ON CONFLICT (user_id) DO NOTHING";
 constexpr const char* kDelete = "DELETE FROM user_keys WHERE user_id = $1";
+constexpr const char* kAny = "SELECT 1 FROM user_keys LIMIT 1";
 
 std::string context(const std::string& user_id) {
   return "user-data-key:" + user_id;
@@ -62,33 +62,33 @@ void DataKeys::destroy_in(db::Connection& c, const std::string& user_id) {
   c.execute(kDelete, {user_id});
 }
 
+bool DataKeys::any_stored_in(db::Connection& c) {
+  return c.query_one(kAny).has_value();
+}
+
 std::string load_or_create_master_key(const std::optional<std::string>& configured,
-                                      const std::string& key_file) {
+                                      const std::string& key_file, bool may_generate) {
   if (configured) {
     auto key = crypto::base64url_decode(*configured);
     if (!key || key->size() != crypto::kKeyBytes)
       throw std::invalid_argument("IC_MASTER_KEY must be the base64url form of 32 bytes");
     return *key;
   }
-  namespace fs = std::filesystem;
-  if (fs::exists(key_file)) {
-    std::ifstream in(key_file, std::ios::binary);
-    std::string text((std::istreambuf_iterator<char>(in)), {});
-    auto key = crypto::base64url_decode(text);
-    if (!key || key->size() != crypto::kKeyBytes)
-      throw std::invalid_argument("the master key in " + key_file +
-                                  " is not 32 bytes of base64url");
-    return *key;
-  }
-  auto key = crypto::random_bytes(crypto::kKeyBytes);
-  auto tmp = key_file + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << crypto::base64url_encode(key);
-  }
-  ::chmod(tmp.c_str(), 0600);
-  fs::rename(tmp, key_file);
-  return key;
+  std::error_code ec;
+  if (!may_generate && !std::filesystem::exists(key_file, ec))
+    throw std::invalid_argument(
+        "the master key file " + key_file +
+        " does not exist, but the database holds user keys wrapped by a master key: restore "
+        "the key file (or set IC_MASTER_KEY); a new key would open none of them");
+  auto secret = files::load_or_create_secret(
+      key_file, [] { return crypto::base64url_encode(crypto::random_bytes(crypto::kKeyBytes)); });
+  // A key file written by hand (or a mounted secret) may end in a newline.
+  auto text = secret.content;
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+  auto key = crypto::base64url_decode(text);
+  if (!key || key->size() != crypto::kKeyBytes)
+    throw std::invalid_argument("the master key in " + key_file + " is not 32 bytes of base64url");
+  return *key;
 }
 
 }  // namespace companion::users

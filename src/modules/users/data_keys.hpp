@@ -25,6 +25,8 @@ class DataKeys {
   std::optional<std::string> existing_key_in(db::Connection& c, const std::string& user_id);
   // Crypto-shredding: the wrapped key is deleted.
   void destroy_in(db::Connection& c, const std::string& user_id);
+  // Whether any user's key is stored (wrapped by some master key).
+  static bool any_stored_in(db::Connection& c);
 
  private:
   std::string unwrap(const std::string& user_id, const std::string& wrapped) const;
@@ -35,8 +37,12 @@ class DataKeys {
 };
 
 // The master key: IC_MASTER_KEY (base64url of 32 bytes) when given, else
-// the file (created with 32 random bytes, mode 0600, on first use).
+// the key file (--master-key-file, by default <data-dir>/master-key). With
+// no key file, a new key is generated into it (mode 0600, durable before
+// it is used: files::load_or_create_secret), but only while
+// `may_generate`: once user keys are stored, a missing key file means the
+// key was lost or not mounted, and a new one would open none of them.
 std::string load_or_create_master_key(const std::optional<std::string>& configured,
-                                      const std::string& key_file);
+                                      const std::string& key_file, bool may_generate = true);
 
 }  // namespace companion::users

@@ -2,6 +2,8 @@
 #include <cstdint>
 #include <string>
 
+#include "modules/users/email.hpp"
+
 namespace companion::users {
 
 struct User {
@@ -11,8 +13,5 @@ struct User {
   std::string password_hash;  // argon2id, encoded with its parameters
   std::int64_t created_at_ms = 0;
 };
-
-// Trimmed and lowercased: the form that must be unique.
-std::string normalize_email(std::string_view email);
 
 }  // namespace companion::users

@@ -1,8 +1,5 @@
 #include "modules/users/users_repository.hpp"
 
-#include <algorithm>
-#include <cctype>
-
 namespace companion::users {
 namespace {
 
@@ -20,16 +17,6 @@ User from_row(const db::Row& r) {
 }
 
 }  // namespace
-
-std::string normalize_email(std::string_view email) {
-  auto begin = email.find_first_not_of(" \t\r\n");
-  if (begin == std::string_view::npos) return {};
-  auto end = email.find_last_not_of(" \t\r\n");
-  std::string out(email.substr(begin, end - begin + 1));
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 void UsersRepository::insert(db::Connection& c, const User& u, const std::string& normalized) {
   c.execute(kInsert, {u.id, u.email, normalized, u.display_name, u.password_hash, u.created_at_ms});

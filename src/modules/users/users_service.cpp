@@ -9,10 +9,8 @@ UsersService::UsersService(db::Database& db, const Clock& clock, crypto::UuidV7G
 
 User UsersService::create_in(db::Connection& c, std::string email, std::string display_name,
                              std::string password_hash) {
-  auto begin = email.find_first_not_of(" \t\r\n");
-  auto end = email.find_last_not_of(" \t\r\n");
-  User user{ids_.next(), email.substr(begin, end - begin + 1), std::move(display_name),
-            std::move(password_hash), clock_.now_ms()};
+  User user{ids_.next(), trim_email(email), std::move(display_name), std::move(password_hash),
+            clock_.now_ms()};
   try {
     repository_.insert(c, user, normalize_email(email));
   } catch (const db::Error& e) {
