@@ -71,7 +71,10 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
   add("rate-limit-ip", "100/200", "requests per second/burst per client address, or off");
   add("rate-limit-user", "100/200", "requests per second/burst per user, or off");
   add("rate-limit-auth", "5/20", "register/login/refresh per second/burst per address, or off");
-  add("login-limit-email", "0.2/10", "login attempts per second/burst per email, or off");
+  add("login-limit-email", "0.5/100",
+      "login attempts per second/burst per email over all addresses together, or off");
+  add("login-limit-email-address", "0.2/10",
+      "login attempts per second/burst per email and client address, or off");
   add("trusted-proxies", "",
       "addresses or CIDR ranges of proxies whose X-Forwarded-For names the client, e.g. "
       "10.0.0.0/8,127.0.0.1");
@@ -241,6 +244,7 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
   s.pipeline.per_user = rate("rate-limit-user");
   s.pipeline.auth_per_ip = rate("rate-limit-auth");
   s.auth.login_per_email = rate("login-limit-email");
+  s.auth.login_per_email_and_client = rate("login-limit-email-address");
   s.access_token_ttl = std::chrono::duration_cast<std::chrono::seconds>(
       convert(o["access-token-ttl"], config::parse_duration));
   s.auth.refresh_ttl = std::chrono::duration_cast<std::chrono::seconds>(

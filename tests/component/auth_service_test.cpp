@@ -102,6 +102,24 @@ TEST_P(Auth, RegisterRefusesATakenEmailCaseInsensitively) {
   EXPECT_EQ(count("refresh_families"), 1);
 }
 
+// Before: attempts were counted per email only, so anyone could keep a
+// person locked out of their account by guessing from their own address.
+TEST_P(Auth, LoginAttemptsAreLimitedPerEmailAndAddressUnderALooserCeiling) {
+  service = std::make_unique<AuthService>(
+      AuthSettings{.login_per_email_and_client = {0.001, 3}, .login_per_email = {0.001, 5}},
+      database(), cpu_pool, clock, ids, jwt, hasher, *users, logger);
+  register_ada();
+  for (int i = 0; i < 3; ++i)
+    expect_unauthorized(service->login("ada@example.com", "guess", "203.0.113.66"), "a guess");
+  EXPECT_THROW(run(service->login("ada@example.com", kPassword, "203.0.113.66")), RateLimited);
+  // Ada, from her own address, is not locked out by the guesser.
+  EXPECT_NO_THROW(run(service->login("ada@example.com", kPassword, "198.51.100.1")));
+  // A guesser with many addresses meets the per-account ceiling (5 in all).
+  expect_unauthorized(service->login("ada@example.com", "guess", "192.0.2.1"), "a guess");
+  EXPECT_THROW(run(service->login("ADA@example.com", "guess", "192.0.2.2")), RateLimited);
+  EXPECT_THROW(run(service->login("ada@example.com", kPassword, "198.51.100.1")), RateLimited);
+}
+
 TEST_P(Auth, LoginIssuesANewSession) {
   auto reg = register_ada();
   auto pair = run(service->login("ADA@example.com", kPassword));

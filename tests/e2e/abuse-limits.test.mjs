@@ -358,3 +358,26 @@ test('one user may stream only --max-concurrent-uploads bodies at once', async (
     server.cleanup();
   }
 });
+
+test('a guesser cannot lock a person out of their account from an address of their own', async () => {
+  const server = await startServer({
+    args: ['--trusted-proxies', '127.0.0.1', '--login-limit-email-address', '0.01/3', '--login-limit-email', '0.01/6',
+      '--rate-limit-auth', 'off', '--rate-limit-ip', 'off'],
+  });
+  try {
+    const victim = await registerUser(server.url, 'lockout');
+    const login = (password, from) => request(server.url, 'POST', '/v1/auth/login', {
+      body: { email: victim.email, password }, headers: { 'X-Forwarded-For': from },
+    });
+    for (let i = 0; i < 3; i++) assert.equal((await login('guess', '203.0.113.66')).status, 401);
+    checkProblem(assert, await login('correct horse battery', '203.0.113.66'), 429, "the guesser's 4th try");
+    const own = await login('correct horse battery', '198.51.100.1');
+    assert.equal(own.status, 200, `the owner from their own address: ${own.text}`);
+    // Many addresses meet the per-account ceiling (6 attempts in all).
+    assert.equal((await login('guess', '192.0.2.1')).status, 401);
+    checkProblem(assert, await login('guess', '192.0.2.2'), 429, 'past the ceiling');
+  } finally {
+    await server.stop();
+    server.cleanup();
+  }
+});

@@ -73,8 +73,10 @@ TEST(Settings, Defaults) {
   EXPECT_DOUBLE_EQ(s.pipeline.per_user.burst, 200);
   EXPECT_DOUBLE_EQ(s.pipeline.auth_per_ip.per_second, 5);
   EXPECT_DOUBLE_EQ(s.pipeline.auth_per_ip.burst, 20);
-  EXPECT_DOUBLE_EQ(s.auth.login_per_email.per_second, 0.2);
-  EXPECT_DOUBLE_EQ(s.auth.login_per_email.burst, 10);
+  EXPECT_DOUBLE_EQ(s.auth.login_per_email_and_client.per_second, 0.2);
+  EXPECT_DOUBLE_EQ(s.auth.login_per_email_and_client.burst, 10);
+  EXPECT_DOUBLE_EQ(s.auth.login_per_email.per_second, 0.5);
+  EXPECT_DOUBLE_EQ(s.auth.login_per_email.burst, 100);
   EXPECT_EQ(s.access_token_ttl, 15min);
   EXPECT_EQ(s.auth.refresh_ttl, 720h);
   EXPECT_FALSE(s.jwt_secret);

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "infra/http/client_address.hpp"
 #include "infra/http/json_body.hpp"
 #include "modules/users/email.hpp"
 #include "modules/users/users_controller.hpp"
@@ -65,7 +66,8 @@ void add_routes(http::Router& router, AuthService& service) {
                auto email = body.required_string("email", kEmailRule);
                auto password = body.required_string("password", {1, 1024});
                body.finish();
-               auto tokens = co_await service.login(email, password);
+               auto tokens =
+                   co_await service.login(email, password, http::address_key(req.client_ip));
                co_return token_response(http::Status::ok, tokens_json(tokens));
              });
 

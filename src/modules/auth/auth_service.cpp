@@ -33,7 +33,8 @@ AuthService::AuthService(AuthSettings settings, db::Database& db, async::Blockin
       hasher_(hasher),
       users_(users),
       logger_(logger),
-      login_limiter_(settings.login_per_email) {}
+      login_limiter_(settings.login_per_email_and_client),
+      login_ceiling_(settings.login_per_email) {}
 
 TokenPair AuthService::issue_in(db::Connection& c, const std::string& user_id,
                                 const std::string& family_id, std::int64_t family_created_ms) {
@@ -62,9 +63,12 @@ boost::asio::awaitable<Registration> AuthService::register_user(std::string emai
   co_return result;
 }
 
-boost::asio::awaitable<TokenPair> AuthService::login(std::string email, std::string password) {
+boost::asio::awaitable<TokenPair> AuthService::login(std::string email, std::string password,
+                                                     std::string client) {
   auto key = users::normalize_email(email);
-  if (auto wait = login_limiter_.take(key))
+  auto wait = login_limiter_.take(key + '\n' + client);
+  if (!wait) wait = login_ceiling_.take(key);
+  if (wait)
     throw RateLimited("Too many sign-in attempts for this account; try again later.", *wait);
   auto user = co_await users_.find_by_email(email);
   // Unknown emails cost the same time as wrong passwords.

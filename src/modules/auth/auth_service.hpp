@@ -32,7 +32,13 @@ struct AuthSettings {
   // How long a verified session is trusted before it is checked again in
   // the database (a logout on this instance takes effect at once).
   std::chrono::milliseconds session_cache_ttl{5000};
-  ratelimit::RateLimit login_per_email{0.2, 10};  // 10 tries, then one each 5 s
+  // Sign-in attempts per account and client address: 10 tries, then one
+  // each 5 s. Keyed on both, so nobody can lock a person out of their
+  // account from an address of their own...
+  ratelimit::RateLimit login_per_email_and_client{0.2, 10};
+  // ...while a looser ceiling per account, over every address together,
+  // bounds a guesser who has many addresses.
+  ratelimit::RateLimit login_per_email{0.5, 100};
 };
 
 struct TokenPair {
@@ -55,7 +61,10 @@ class AuthService final : public http::Authenticator {
 
   boost::asio::awaitable<Registration> register_user(std::string email, std::string password,
                                                      std::string display_name);
-  boost::asio::awaitable<TokenPair> login(std::string email, std::string password);
+  // `client` keys the per-address attempt limit (the caller's address, as
+  // the HTTP layer groups it).
+  boost::asio::awaitable<TokenPair> login(std::string email, std::string password,
+                                          std::string client = {});
   boost::asio::awaitable<TokenPair> refresh(std::string refresh_token);
   boost::asio::awaitable<void> logout(const http::Caller& caller);
 
@@ -80,7 +89,8 @@ class AuthService final : public http::Authenticator {
   users::UsersService& users_;
   log::Logger& logger_;
   AuthRepository repository_;
-  ratelimit::RateLimiter login_limiter_;
+  ratelimit::RateLimiter login_limiter_;  // per email and client
+  ratelimit::RateLimiter login_ceiling_;  // per email
 
   struct CacheShard {
     std::mutex mutex;
