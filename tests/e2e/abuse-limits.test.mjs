@@ -85,6 +85,7 @@ test('2,000 rapid requests to an unknown path from one address get 429s; /health
     // Still over the limit: the probes are exempt.
     const health = await pipelined(server.port, 50, () => 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n', { connections: 1 });
     assert.deepEqual([...new Set(health.map((r) => r.status))], [200]);
+    assert.equal(health[0].headers['x-content-type-options'], 'nosniff');
   } finally {
     await server.stop();
     server.cleanup();
