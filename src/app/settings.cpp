@@ -38,6 +38,21 @@ auto convert(const Option& o, F parse) {
   }
 }
 
+// The items of a comma-separated value, trimmed of spaces; empty ones go.
+std::vector<std::string> split_list(const std::string& value) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (pos < value.size()) {
+    auto comma = value.find(',', pos);
+    auto item = value.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    pos = comma == std::string::npos ? value.size() : comma + 1;
+    auto first = item.find_first_not_of(' ');
+    if (first == std::string::npos) continue;
+    out.push_back(item.substr(first, item.find_last_not_of(' ') - first + 1));
+  }
+  return out;
+}
+
 }  // namespace
 
 Settings parse_settings(int argc, const char* const* argv, const char* const* env) {
@@ -301,12 +316,7 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
           "--max-upload-size, or no upload could finish");
     const auto& proxies = o["trusted-proxies"].value;
     std::vector<http::AddressRange> ranges;
-    std::size_t pos = 0;
-    while (pos < proxies.size()) {
-      auto comma = proxies.find(',', pos);
-      auto item = proxies.substr(pos, comma == std::string::npos ? comma : comma - pos);
-      pos = comma == std::string::npos ? proxies.size() : comma + 1;
-      if (item.find_first_not_of(' ') == std::string::npos) continue;
+    for (const auto& item : split_list(proxies)) {
       auto range = http::parse_address_range(item);
       if (!range)
         throw ConfigError("invalid value for --trusted-proxies / IC_TRUSTED_PROXIES: \"" + item +
@@ -325,14 +335,7 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
   {
     const auto& origins = o["cors-origins"].value;
     if (origins != "none") {
-      std::size_t pos = 0;
-      while (pos <= origins.size()) {
-        auto comma = origins.find(',', pos);
-        auto item = origins.substr(pos, comma == std::string::npos ? comma : comma - pos);
-        pos = comma == std::string::npos ? origins.size() + 1 : comma + 1;
-        while (!item.empty() && item.front() == ' ') item.erase(0, 1);
-        while (!item.empty() && item.back() == ' ') item.pop_back();
-        if (item.empty()) continue;
+      for (const auto& item : split_list(origins)) {
         if (item != "*" && item.rfind("http://", 0) != 0 && item.rfind("https://", 0) != 0)
           throw ConfigError(
               "invalid value for --cors-origins / IC_CORS_ORIGINS: each origin is * or starts "
@@ -352,12 +355,7 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
     std::string list = key.value;
     if (list == "all") list = "transcribe,analyze,notify";
     if (list == "none") list.clear();
-    std::size_t pos = 0;
-    while (pos < list.size()) {
-      auto comma = list.find(',', pos);
-      auto item = list.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-      pos = comma == std::string::npos ? list.size() : comma + 1;
-      if (item.empty()) continue;
+    for (const auto& item : split_list(list)) {
       if (item != "transcribe" && item != "analyze" && item != "notify")
         throw ConfigError("invalid value for --" + key.flag + " / " + key.env + ": unknown stage " +
                           item + " (transcribe, analyze, notify)");

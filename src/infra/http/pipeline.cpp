@@ -119,9 +119,9 @@ bool Pipeline::is_preflight(const RequestHeader& raw, const std::string& path) c
   return allowed_origin(raw) && !router_.methods(path).empty();
 }
 
-const Route* Pipeline::route_and_limit(const RequestHeader& raw, const std::string& path,
-                                       const std::string& client_ip, const Route*& matched) {
-  if (is_preflight(raw, path)) return nullptr;
+Router::Match Pipeline::route_and_limit(const RequestHeader& raw, const std::string& path,
+                                        const std::string& client_ip, const Route*& matched) {
+  if (is_preflight(raw, path)) return {};
   auto match = router_.match(raw.method(), path);
   matched = match.route;
   // Before the 404 or 405: a client probing paths spends its own budget.
@@ -138,7 +138,7 @@ const Route* Pipeline::route_and_limit(const RequestHeader& raw, const std::stri
           allow_header(match.allowed));
     throw NotFound("There is no resource at this path.");
   }
-  return match.route;
+  return match;
 }
 
 Pipeline::Admission Pipeline::admit(const RequestHeader& header, const std::string& peer) {
@@ -154,7 +154,8 @@ Pipeline::Admission Pipeline::admit(const RequestHeader& header, const std::stri
     auto target = header.target();
     auto parsed = boost::urls::parse_origin_form(target);
     if (!parsed) throw BadRequest("The request target is not a valid path.");
-    if (auto route = route_and_limit(header, parsed->path(), admission.client_ip, matched))
+    admission.match = route_and_limit(header, parsed->path(), admission.client_ip, matched);
+    if (auto route = admission.match.route)
       admission.body = {route->options.body_limit, route->options.streaming_body};
   } catch (const ClientError& e) {
     admission.refusal = reject(header, admission.client_ip, e, matched);
@@ -249,15 +250,12 @@ boost::asio::awaitable<Response> Pipeline::dispatch(Request& request) {
   request.path = parsed->path();
   if (!request.admitted) {
     const Route* matched = nullptr;
-    route_and_limit(request.raw, request.path, request.client_ip, matched);
+    auto match = route_and_limit(request.raw, request.path, request.client_ip, matched);
+    request.route = match.route;
+    request.path_params = std::move(match.params);
   }
-  if (is_preflight(request.raw, request.path))
-    co_return preflight(request, *allowed_origin(request.raw));
-  auto match = router_.match(request.raw.method(), request.path);
-  if (!match.route) throw NotFound("There is no resource at this path.");  // admitted: cannot be
-  const Route& route = *match.route;
-  request.route = &route;
-  request.path_params = std::move(match.params);
+  if (!request.route) co_return preflight(request, *allowed_origin(request.raw));
+  const Route& route = *request.route;
 
   // Query parameters: only those the route declares.
   std::vector<FieldError> unknown;

@@ -89,11 +89,12 @@ class Pipeline {
   // Decided on the header alone, before any body byte is read: who the
   // client is, how to read the body, and a refusal to send instead (no such
   // route or method, over the address's rate limit, a malformed target).
-  // A request admitted here is handled with `Request::admitted` set, so its
-  // rate limit is not taken twice.
+  // A request admitted here is handled with `Request::admitted`, its route
+  // and its path parameters set, so neither is done twice.
   struct Admission {
     std::string client_ip;
     BodyPolicy body;
+    Router::Match match;  // no route: a CORS preflight
     std::optional<Response> refusal;
   };
   Admission admit(const RequestHeader& header, const std::string& peer);
@@ -106,10 +107,10 @@ class Pipeline {
  private:
   boost::asio::awaitable<Response> dispatch(Request& request);
   // Routes the request and takes its rate limit (the address's, or the auth
-  // routes' own): the route, or null for a CORS preflight. Throws the
-  // refusal; `matched` is the route found, for the metrics of a refusal.
-  const Route* route_and_limit(const RequestHeader& raw, const std::string& path,
-                               const std::string& client_ip, const Route*& matched);
+  // routes' own): the match, without a route for a CORS preflight. Throws
+  // the refusal; `matched` is the route found, for the metrics of a refusal.
+  Router::Match route_and_limit(const RequestHeader& raw, const std::string& path,
+                                const std::string& client_ip, const Route*& matched);
   bool is_preflight(const RequestHeader& raw, const std::string& path) const;
   boost::asio::awaitable<Response> with_idempotency(Request& request, const std::string& key);
   void finish(Request& request, Response& response, std::chrono::steady_clock::time_point start);

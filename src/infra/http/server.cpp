@@ -359,6 +359,8 @@ net::awaitable<void> Server::serve_connection(beast::tcp_stream& stream, Connect
     Request request;
     request.client_ip = client_ip;
     request.admitted = true;
+    request.route = admission.match.route;
+    request.path_params = std::move(admission.match.params);
     if (policy.streaming) {
       // The handler pulls the body through request.body.
       bhttp::request_parser<bhttp::buffer_body> parser(std::move(head));
