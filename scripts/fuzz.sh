@@ -25,6 +25,9 @@ export CCACHE_SLOPPINESS=${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_fi
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
+scratch=
+trap '[[ -n $scratch ]] && rm -rf "$scratch"' EXIT
+
 targets() { for f in fuzz/*.cpp; do basename "$f" .cpp; done; }
 
 build() {
@@ -43,9 +46,7 @@ run() {
   shift
   local names=("$@") failed=0 name
   ((${#names[@]})) || mapfile -t names < <(targets)
-  local scratch
   scratch=$(mktemp -d /tmp/companion-fuzz.XXXXXX)
-  trap 'rm -rf "$scratch"' EXIT
   for name in "${names[@]}"; do
     local bin=$BUILD/fuzz/fuzz_$name seeds=fuzz/corpus/$name art=$BUILD/fuzz-artifacts/$name
     local log=$scratch/$name.log new=$scratch/$name
@@ -71,14 +72,13 @@ run() {
       failed=1
       echo "fuzz_$name: FAILED (exit $rc; input in $art/)"
       grep -E 'ERROR: |FUZZ_CHECK|runtime error|SUMMARY|Test unit written' "$log" | head -8 | sed 's/^/    /'
-      grep -E '^    #[0-9]+ ' "$log" | head -12
+      grep -E '^    #[0-9]+ .* (/work|\.\./)' "$log" | grep -v '/fuzz/fuzz_[a-z_]*+0x' | head -8
     fi
     if [[ ${FUZZ_MERGE:-0} == 1 ]] && ((rc == 0)) && [[ -n $(ls "$new") ]]; then
       "$bin" -merge=1 "$seeds" "$new" >>"$log" 2>&1 &&
         echo "    merged into $seeds: $(ls "$seeds" | wc -l) inputs"
     fi
   done
-  rm -rf "$scratch"
   return $failed
 }
 
