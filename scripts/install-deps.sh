@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   # toolchain
   g++ cmake ninja-build ccache pkg-config make git
+  # the sanitizer build and the fuzz targets (CMakePresets.json "sanitize"):
+  # clang, its ASan/UBSan/libFuzzer runtimes, llvm-symbolizer for the traces
+  clang-14 libclang-rt-14-dev libfuzzer-14-dev llvm-14
   # libraries
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsqlite3-dev libpq-dev libsodium-dev libssl-dev

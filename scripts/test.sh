@@ -5,7 +5,9 @@
 #      component ones against real SQLite and a real PostgreSQL started here;
 #   2. end-to-end tests (node --test) against the real binary;
 #   3. the shared contract check on SQLite and on PostgreSQL;
-#   4. the OpenAPI document linted by @redocly/cli.
+#   4. the OpenAPI document linted by @redocly/cli;
+#   5. the sanitizer layer (scripts/test-sanitize.sh): a clang ASan + UBSan
+#      build, the unit tests in it, and each fuzz target briefly.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -135,6 +137,18 @@ else
   tail -40 "$work/redocly.log"
   count "openapi lint (redocly)" 0 1
 fi
+
+# 5. Sanitizers and fuzzing: its own build tree, its steps counted here.
+scripts/test-sanitize.sh >"$work/sanitize.log" 2>&1
+while IFS= read -r line; do
+  if [[ "$line" =~ ^==\ (.*[^\ ])\ +([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+    count "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" "${BASH_REMATCH[3]}"
+  else
+    # Progress lines, the fuzz targets' result lines and any failure's detail.
+    [[ "$line" =~ ^[0-9]+\ passed, ]] || echo "$line"
+  fi
+done <"$work/sanitize.log"
+grep -qE '^[0-9]+ passed, [0-9]+ failed$' "$work/sanitize.log" || count "sanitizers (test-sanitize.sh)" 0 1
 
 echo
 echo "$passed passed, $failed failed"

@@ -86,6 +86,16 @@ TEST(ParseDuration, RejectsMissingOrUnknownUnitsAndJunk) {
   }
 }
 
+// Found by fuzz_settings (fuzz/corpus/settings/env-huge-duration): a value
+// past what a long long holds was cast anyway (undefined behaviour).
+TEST(ParseDuration, RejectsMoreThanAHundredYears) {
+  EXPECT_EQ(parse_duration("876000h"), milliseconds(3'153'600'000'000LL));
+  for (const char* text :
+       {"876000.001h", "99999999999999999999999h", "1e400ms", "9223372036854775808ms"}) {
+    EXPECT_THROW(parse_duration(text), std::invalid_argument) << text;
+  }
+}
+
 TEST(ParseRate, RateAndBurst) {
   auto [rate, burst] = parse_rate("100/200");
   EXPECT_DOUBLE_EQ(rate, 100);

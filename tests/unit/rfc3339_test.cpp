@@ -177,6 +177,23 @@ TEST(Rfc3339, FormatThenParseRoundTrips) {
   }
 }
 
+// Found by fuzz_json_body (fuzz/corpus/json_body/early-date.json): an
+// offset moved the instant to year -1 or 10000, and the API answered with a
+// scheduledAt that is not RFC 3339 and does not parse back.
+TEST(ParseRfc3339, RejectsOffsetsThatLeaveYears0000To9999) {
+  EXPECT_EQ(parse_rfc3339("0000-01-01T00:00:00+01:00"), std::nullopt);
+  EXPECT_EQ(parse_rfc3339("9999-12-31T23:59:59-00:01"), std::nullopt);
+  EXPECT_EQ(parse_rfc3339("0000-01-01T00:00:00Z"), -62'167'219'200'000);
+  EXPECT_EQ(parse_rfc3339("0000-01-01T00:30:00+00:30"), -62'167'219'200'000);
+  EXPECT_EQ(parse_rfc3339("9999-12-31T23:59:59.999Z"), 253'402'300'799'999);
+  for (const char* text : {"0000-01-01T00:00:00Z", "9999-12-31T23:59:59.999Z",
+                           "0000-01-01T05:00:00+04:59", "9999-12-31T20:00:00-03:59"}) {
+    auto ms = parse_rfc3339(text);
+    ASSERT_TRUE(ms) << text;
+    EXPECT_EQ(parse_rfc3339(format_rfc3339(*ms)), ms) << text;
+  }
+}
+
 TEST(Rfc3339, ParseThenFormatNormalizesToUtcMilliseconds) {
   auto ms = parse_rfc3339("2026-11-24T07:48:13.123456+02:00");
   ASSERT_TRUE(ms);

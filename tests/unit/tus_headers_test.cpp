@@ -63,6 +63,13 @@ TEST(UploadConcat, PartialAndFinalWithPathsOrUrls) {
     EXPECT_THROW(parse_concat(bad), ValidationError) << bad;
 }
 
+TEST(UploadNumber, IsADecimalNumberAndNothingElse) {
+  EXPECT_EQ(parse_upload_number("Upload-Length", "0"), 0u);
+  EXPECT_EQ(parse_upload_number("Upload-Offset", "18446744073709551615"), 18446744073709551615u);
+  for (std::string bad : {"", "-1", "+1", " 1", "1 ", "0x10", "1e3", "18446744073709551616"})
+    EXPECT_THROW(parse_upload_number("Upload-Length", bad), BadRequest) << bad;
+}
+
 TEST(UploadChecksum, NamesAnAlgorithmAndADigestOfItsSize) {
   auto sha1 = crypto::Digest(crypto::DigestAlgorithm::kSha1);
   sha1.update("abc");

@@ -86,7 +86,13 @@ std::optional<std::int64_t> parse_rfc3339(std::string_view s) {
   if (pos != s.size()) return std::nullopt;
   std::int64_t days = days_from_civil(year, unsigned(month), unsigned(day));
   std::int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
-  return secs * 1000 + millis;
+  // An offset must not carry the instant out of the years 0000-9999, the
+  // only ones format_rfc3339 writes back as RFC 3339.
+  constexpr std::int64_t kFirstMs = -62'167'219'200'000;  // 0000-01-01T00:00:00Z
+  constexpr std::int64_t kLastMs = 253'402'300'799'999;   // 9999-12-31T23:59:59.999Z
+  const std::int64_t ms = secs * 1000 + millis;
+  if (ms < kFirstMs || ms > kLastMs) return std::nullopt;
+  return ms;
 }
 
 std::string format_rfc3339(std::int64_t ms) {

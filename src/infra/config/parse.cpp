@@ -60,6 +60,11 @@ std::chrono::milliseconds parse_duration(std::string_view t) {
     ms = n * 3'600'000;
   else
     throw std::invalid_argument("duration needs a unit (ms, s, m, h): \"" + std::string(t) + "\"");
+  // Far past any sensible setting, and still a safe distance to move a
+  // time point (in nanoseconds) by; larger would not even fit the cast.
+  constexpr double kMaxMs = 100.0 * 365 * 24 * 3'600'000;  // 100 years
+  if (ms > kMaxMs)
+    throw std::invalid_argument("duration longer than 100 years: \"" + std::string(t) + "\"");
   return std::chrono::milliseconds(static_cast<long long>(ms));
 }
 

@@ -56,7 +56,8 @@ DecodeResult decode(ReadAt read, std::uint64_t size, const DecodeOptions& option
     AVChannelLayout out_layout;
     av_channel_layout_default(&out_layout, out_channels);
     SwrContext* raw = nullptr;
-    if (swr_alloc_set_opts2(&raw, &out_layout, AV_SAMPLE_FMT_S16P, options.sample_rate,
+    if (frame->sample_rate <= 0 || frame->sample_rate > kMaxSampleRate ||
+        swr_alloc_set_opts2(&raw, &out_layout, AV_SAMPLE_FMT_S16P, options.sample_rate,
                             const_cast<AVChannelLayout*>(&frame->ch_layout),
                             static_cast<AVSampleFormat>(frame->format), frame->sample_rate, 0,
                             nullptr) < 0 ||

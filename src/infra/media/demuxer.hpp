@@ -27,6 +27,10 @@ constexpr int kIoBufferSize = 64 * 1024;
 constexpr unsigned kFormatProbeBytes = 1 << 20;  // read to recognise the container
 constexpr std::int64_t kStreamInfoBytes = 5'000'000;
 constexpr std::int64_t kStreamInfoMicros = 5'000'000;
+// Above any real recording's rate (768 kHz studio audio). A header may say
+// anything up to 2^31; resampling such a rate to 16 kHz makes swresample
+// build filter tables for minutes, past every deadline.
+constexpr int kMaxSampleRate = 768'000;
 
 struct IoDeleter {
   void operator()(AVIOContext* io) const {

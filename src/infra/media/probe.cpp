@@ -327,7 +327,8 @@ AudioInfo probe(ReadAt read, std::uint64_t size, std::chrono::milliseconds timeo
 
   info.duration_seconds =
       duration(d, index, format, container->demuxer == "mov", read, size, deadline);
-  if (!(info.duration_seconds > 0) || info.sample_rate <= 0 || info.channels <= 0)
+  if (!(info.duration_seconds > 0) || info.sample_rate <= 0 ||
+      info.sample_rate > detail::kMaxSampleRate || info.channels <= 0)
     throw MediaError(MediaProblem::kCorrupt);
   return info;
 }

@@ -1,7 +1,5 @@
 #include "modules/uploads/tus_controller.hpp"
 
-#include <charconv>
-
 #include "infra/clock/rfc3339.hpp"
 #include "infra/crypto/uuid.hpp"
 #include "infra/errors/errors.hpp"
@@ -25,11 +23,7 @@ constexpr std::string_view kOffsetStream = "application/offset+octet-stream";
 std::optional<std::uint64_t> number_header(const Request& req, std::string_view name) {
   auto h = req.header(name);
   if (!h) return std::nullopt;
-  std::uint64_t v = 0;
-  auto [p, ec] = std::from_chars(h->data(), h->data() + h->size(), v);
-  if (h->empty() || ec != std::errc() || p != h->data() + h->size())
-    throw BadRequest(std::string(name) + " must be a non-negative integer.");
-  return v;
+  return parse_upload_number(name, *h);
 }
 
 bool is_offset_stream(const Request& req) {

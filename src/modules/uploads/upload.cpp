@@ -1,6 +1,7 @@
 #include "modules/uploads/upload.hpp"
 
 #include <algorithm>
+#include <charconv>
 
 #include "infra/crypto/digest.hpp"
 #include "infra/crypto/uuid.hpp"
@@ -117,6 +118,14 @@ std::pair<Concat, std::vector<std::string>> parse_concat(std::string_view header
   if (ids.empty() || ids.size() > 1000)
     throw ValidationError("Upload-Concat", "a final upload names 1 to 1000 partial uploads");
   return {Concat::kFinal, std::move(ids)};
+}
+
+std::uint64_t parse_upload_number(std::string_view header_name, std::string_view value) {
+  std::uint64_t v = 0;
+  auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+  if (value.empty() || ec != std::errc() || p != value.data() + value.size())
+    throw BadRequest(std::string(header_name) + " must be a non-negative integer.");
+  return v;
 }
 
 Checksum parse_checksum(std::string_view header) {

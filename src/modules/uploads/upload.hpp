@@ -67,6 +67,10 @@ RecordingMetadata recording_metadata(std::string_view header);
 // Throws ValidationError otherwise.
 std::pair<Concat, std::vector<std::string>> parse_concat(std::string_view header);
 
+// Upload-Length, Upload-Offset: a non-negative decimal integer and nothing
+// else. Throws BadRequest naming the header otherwise.
+std::uint64_t parse_upload_number(std::string_view header_name, std::string_view value);
+
 // Upload-Checksum: "<algorithm> <base64 digest>".
 struct Checksum {
   std::string algorithm;  // sha1, sha256 or md5
