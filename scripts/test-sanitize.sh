@@ -11,13 +11,7 @@ SECONDS_EACH=${CI_FUZZ_SECONDS:-10}
 work=$(mktemp -d /tmp/companion-sanitize.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-passed=0
-failed=0
-count() {  # count NAME PASSED FAILED
-  passed=$((passed + $2))
-  failed=$((failed + $3))
-  printf '== %-40s %s passed, %s failed\n' "$1" "$2" "$3"
-}
+source scripts/count.sh
 
 echo "== sanitizer build (clang 14, ASan + UBSan, build-sanitize)"
 start=$(date +%s)

@@ -26,13 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-passed=0
-failed=0
-count() {  # count NAME PASSED FAILED
-  passed=$((passed + $2))
-  failed=$((failed + $3))
-  printf '== %-40s %s passed, %s failed\n' "$1" "$2" "$3"
-}
+source scripts/count.sh
 
 free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 
