@@ -430,6 +430,13 @@ for (const setup of storageSetups()) {
         });
         assert.equal(r.status, 204, r.text);
         await expectPlayback(id, data);
+        // DELETE through the override: the (unfinished) upload is gone.
+        const other = await newUpload(await newInterview(), 10);
+        const d = await request(server.url, 'POST', other, {
+          token: user.token, headers: { ...TUS, 'X-HTTP-Method-Override': 'DELETE' },
+        });
+        assert.equal(d.status, 204, d.text);
+        assert.equal((await request(server.url, 'HEAD', other, { token: user.token, headers: TUS })).status, 404);
       });
 
       test('a browser may call from another origin', async () => {
