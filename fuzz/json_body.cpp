@@ -13,6 +13,7 @@
 #include "infra/clock/rfc3339.hpp"
 #include "infra/errors/errors.hpp"
 #include "infra/http/json_body.hpp"
+#include "infra/text/utf8.hpp"
 #include "modules/interviews/dto.hpp"
 
 namespace {
@@ -58,7 +59,7 @@ void speaker_labels(const boost::json::value& body) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   // The helpers on their own, on raw bytes.
-  if (http::is_valid_utf8(text)) (void)http::code_points(text);
+  if (text::is_valid_utf8(text)) (void)text::code_points(text);
 
   boost::json::value body;
   try {
@@ -69,7 +70,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try {
     auto n = companion::interviews::parse_new_interview(body);
     // What was accepted is valid UTF-8 of bounded length ...
-    FUZZ_CHECK(http::is_valid_utf8(n.title) && http::code_points(n.title) <= 200);
+    FUZZ_CHECK(text::is_valid_utf8(n.title) && text::code_points(n.title) <= 200);
     // ... and what the API answers with it reads back as it was accepted.
     companion::interviews::Interview i;
     i.title = n.title;

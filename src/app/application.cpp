@@ -68,7 +68,8 @@ int run_worker(const Settings& s, log::Logger& logger) {
   if (s.worker_listens) {
     ops_router.emplace();
     ops::add_routes(*ops_router, c.readiness, c.metrics);
-    ops_pipeline.emplace(s.pipeline, *ops_router, c.auth, c.idempotency, logger, c.metrics);
+    ops_pipeline.emplace(s.pipeline, *ops_router, c.authenticator, c.idempotency, logger, c.metrics,
+                         client_error_of);
     ops_server.emplace(s.server, *ops_pipeline, logger);
     url = "http://" + address_of(ops_server->start());
   }

@@ -102,6 +102,13 @@ std::string master_key(const Settings& s, db::Database& database) {
 
 }  // namespace
 
+std::optional<ClientError> client_error_of(const std::exception& error) {
+  auto db = dynamic_cast<const db::Error*>(&error);
+  if (db && db->kind() == db::ErrorKind::kUnavailable)
+    return Unavailable("The database is busy; try again shortly.");
+  return std::nullopt;
+}
+
 std::unique_ptr<asr::Engine> open_asr_engine(const PipelineSettings& p) {
   if (p.asr_engine == "remote")
     return std::make_unique<asr::RemoteEngine>(asr::RemoteSettings{.url = p.asr_url,
@@ -170,7 +177,7 @@ Components::Components(const Settings& s, log::Logger& log)
                     *database, transcribe_pool, recordings, interviews, *asr, outbox, clock, log),
       analysis(*database, interviews, transcription, outbox, clock, log),
       notifications(*database, clock, ids, log),
-      pipeline(s.pipeline, router, auth, idempotency, log, metrics) {
+      pipeline(s.pipeline, router, authenticator, idempotency, log, metrics, client_error_of) {
   warn_about_plain_http(s, logger);
   metrics.add([this](std::string& out) {
     auto st = database->stats();

@@ -22,6 +22,7 @@
 #include "infra/queue/queue.hpp"
 #include "infra/storage/blob_store.hpp"
 #include "modules/analysis/analysis_service.hpp"
+#include "modules/auth/auth_controller.hpp"
 #include "modules/auth/auth_service.hpp"
 #include "modules/interviews/interviews_service.hpp"
 #include "modules/notifications/notifications_service.hpp"
@@ -70,9 +71,14 @@ class Components {
   analysis::AnalysisService analysis;
   notifications::NotificationsService notifications;
   ops::Readiness readiness;
+  auth::BearerAuthenticator authenticator{auth};
   http::Router router;
   http::Pipeline pipeline;
 };
+
+// What the HTTP layer may tell a client of another layer's error: a busy
+// database is a 503 to retry; anything else a plain 500.
+std::optional<ClientError> client_error_of(const std::exception& error);
 
 // The speech recogniser the settings name (pocketsphinx or remote).
 std::unique_ptr<asr::Engine> open_asr_engine(const PipelineSettings& p);

@@ -46,7 +46,7 @@ class Auth : public test_support::DatabaseTest {
   Registration register_ada() {
     return run(service->register_user("ada@example.com", kPassword, "Ada"));
   }
-  std::optional<http::Caller> authenticate(const std::string& token) {
+  std::optional<Session> authenticate(const std::string& token) {
     return run(service->authenticate(token));
   }
   // The Unauthorized a call throws, or a test failure when it throws nothing.

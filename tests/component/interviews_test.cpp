@@ -327,9 +327,9 @@ TEST_P(InterviewsServiceTest, PatchLeavesAbsentFieldsClearsNullsAndSetsValues) {
   auto created = run(service->create(alice, NewInterview{"Onsite", "ACME", "SRE", "JD", kNow + 1}));
   clock.advance(std::chrono::milliseconds(250));
   InterviewPatch patch;
-  patch.title = {http::Patch<std::string>::State::kValue, "Final round"};
-  patch.company = {http::Patch<std::string>::State::kNull, {}};
-  patch.scheduled_at_ms = {http::Patch<std::int64_t>::State::kValue, kNow + 99};
+  patch.title = {Patch<std::string>::State::kValue, "Final round"};
+  patch.company = {Patch<std::string>::State::kNull, {}};
+  patch.scheduled_at_ms = {Patch<std::int64_t>::State::kValue, kNow + 99};
   auto updated = run(service->update(alice, created.id, patch));
   EXPECT_EQ(updated.title, "Final round");
   EXPECT_EQ(updated.company, std::nullopt);

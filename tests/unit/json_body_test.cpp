@@ -8,11 +8,14 @@
 
 #include "infra/errors/errors.hpp"
 #include "infra/http/json_body.hpp"
+#include "infra/text/utf8.hpp"
 
 namespace companion::http {
 namespace {
 
 namespace json = boost::json;
+using text::code_points;
+using text::is_valid_utf8;
 
 std::string repeat(std::string_view s, int n) {
   std::string out;

@@ -12,28 +12,14 @@
 #include <vector>
 
 #include "infra/errors/errors.hpp"
+#include "infra/text/patch.hpp"
 
 namespace companion::http {
 
 // Throws BadRequest for malformed JSON or invalid UTF-8.
 boost::json::value parse_json_body(std::string_view body);
 
-// Unicode code points in valid UTF-8.
-std::size_t code_points(std::string_view utf8);
-// True for well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF).
-bool is_valid_utf8(std::string_view text);
-
-// A field of a PATCH: absent (leave as is), null (clear) or a value.
-template <class T>
-struct Patch {
-  enum class State { kAbsent, kNull, kValue };
-  State state = State::kAbsent;
-  T value{};
-  bool present() const { return state != State::kAbsent; }
-  std::optional<T> as_optional() const {
-    return state == State::kValue ? std::optional<T>(value) : std::nullopt;
-  }
-};
+using companion::Patch;
 
 struct StringRule {
   std::size_t min = 0;  // in code points

@@ -6,7 +6,6 @@
 #include <exception>
 
 #include "infra/crypto/encoding.hpp"
-#include "infra/db/database.hpp"
 #include "infra/http/json_body.hpp"
 #include "infra/http/problem.hpp"
 
@@ -66,12 +65,14 @@ bool is_sane_request_id(std::string_view id) {
 }
 
 Pipeline::Pipeline(PipelineSettings settings, const Router& router, Authenticator& auth,
-                   IdempotencyStore& idempotency, log::Logger& logger, metrics::Registry& metrics)
+                   IdempotencyStore& idempotency, log::Logger& logger, metrics::Registry& metrics,
+                   ErrorTranslator translate)
     : settings_(settings),
       router_(router),
       auth_(auth),
       idempotency_(idempotency),
       logger_(logger),
+      translate_(std::move(translate)),
       ip_limiter_(settings.per_ip),
       user_limiter_(settings.per_user),
       auth_limiter_(settings.auth_per_ip),
@@ -181,19 +182,15 @@ boost::asio::awaitable<Response> Pipeline::handle(Request& request) {
       std::rethrow_exception(failure);
     } catch (const ClientError& e) {
       response = problem_response(e, request.path);
-    } catch (const db::Error& e) {
-      logger_.error("database error", {{"requestId", request.request_id},
+    } catch (const std::exception& e) {
+      // The detail is for operators; the client sees what the translator
+      // makes of it (a busy database: 503), or a plain 500.
+      logger_.error("request failed", {{"requestId", request.request_id},
                                        {"traceId", request.trace.trace_id},
                                        {"error", e.what()}});
-      response = e.kind() == db::ErrorKind::kUnavailable
-                     ? problem_response(Unavailable("The database is busy; try again shortly."),
-                                        request.path)
-                     : internal_error_response(request.path);
-    } catch (const std::exception& e) {
-      logger_.error("unhandled error", {{"requestId", request.request_id},
-                                        {"traceId", request.trace.trace_id},
-                                        {"error", e.what()}});
-      response = internal_error_response(request.path);
+      auto mapped = translate_ ? translate_(e) : std::nullopt;
+      response =
+          mapped ? problem_response(*mapped, request.path) : internal_error_response(request.path);
     }
   }
   response.set("X-Content-Type-Options", "nosniff");

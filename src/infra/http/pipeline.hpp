@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -68,10 +69,16 @@ struct PipelineSettings {
   TrustedProxies trusted_proxies;
 };
 
+// What a client may see of an error that is not a ClientError (a busy
+// database as 503, say); nullopt: a plain 500. Supplied from above the
+// HTTP layer, which knows no other layer's errors.
+using ErrorTranslator = std::function<std::optional<ClientError>(const std::exception&)>;
+
 class Pipeline {
  public:
   Pipeline(PipelineSettings settings, const Router& router, Authenticator& auth,
-           IdempotencyStore& idempotency, log::Logger& logger, metrics::Registry& metrics);
+           IdempotencyStore& idempotency, log::Logger& logger, metrics::Registry& metrics,
+           ErrorTranslator translate = {});
 
   // Never throws: every failure is a problem response.
   boost::asio::awaitable<Response> handle(Request& request);
@@ -123,6 +130,7 @@ class Pipeline {
   Authenticator& auth_;
   IdempotencyStore& idempotency_;
   log::Logger& logger_;
+  ErrorTranslator translate_;
   RateLimiter ip_limiter_;
   RateLimiter user_limiter_;
   RateLimiter auth_limiter_;

@@ -82,9 +82,18 @@ void add_routes(http::Router& router, AuthService& service) {
 
   router.add(http::Verb::post, "/v1/auth/logout", {.summary = "End the session"},
              [&service](Request& req) -> awaitable<Response> {
-               co_await service.logout(req.user());
+               // Named: GCC 12 destroys temporaries in a co_await expression twice.
+               Session session{req.user().user_id, req.user().session_id};
+               co_await service.logout(std::move(session));
                co_return http::empty_response(http::Status::no_content);
              });
+}
+
+boost::asio::awaitable<std::optional<http::Caller>> BearerAuthenticator::authenticate(
+    std::string_view token) {
+  auto session = co_await service_.authenticate(token);
+  if (!session) co_return std::nullopt;
+  co_return http::Caller{std::move(session->user_id), std::move(session->session_id)};
 }
 
 }  // namespace companion::auth

@@ -1,4 +1,5 @@
 #pragma once
+#include "infra/http/pipeline.hpp"
 #include "infra/http/router.hpp"
 #include "modules/auth/auth_service.hpp"
 
@@ -6,5 +7,15 @@ namespace companion::auth {
 
 // POST /v1/auth/register, /login, /refresh, /logout
 void add_routes(http::Router& router, AuthService& service);
+
+// The pipeline's bearer-token check, answered by the auth service.
+class BearerAuthenticator final : public http::Authenticator {
+ public:
+  explicit BearerAuthenticator(AuthService& service) : service_(service) {}
+  boost::asio::awaitable<std::optional<http::Caller>> authenticate(std::string_view token) override;
+
+ private:
+  AuthService& service_;
+};
 
 }  // namespace companion::auth

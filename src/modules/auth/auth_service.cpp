@@ -121,14 +121,13 @@ boost::asio::awaitable<TokenPair> AuthService::refresh(std::string refresh_token
   co_return pair;
 }
 
-boost::asio::awaitable<void> AuthService::logout(const http::Caller& caller) {
+boost::asio::awaitable<void> AuthService::logout(Session caller) {
   co_await db_.write_single(
       [&](db::Connection& c) { repository_.revoke_family(c, caller.session_id, clock_.now_ms()); });
   forget_session(caller.session_id);
 }
 
-boost::asio::awaitable<std::optional<http::Caller>> AuthService::authenticate(
-    std::string_view token) {
+boost::asio::awaitable<std::optional<Session>> AuthService::authenticate(std::string_view token) {
   std::string why;
   auto claims = jwt_.verify(token, &why);
   if (!claims) {
@@ -142,7 +141,7 @@ boost::asio::awaitable<std::optional<http::Caller>> AuthService::authenticate(
     if (!active) co_return std::nullopt;
     remember_session(claims->session_id, claims->subject);
   }
-  co_return http::Caller{claims->subject, claims->session_id};
+  co_return Session{claims->subject, claims->session_id};
 }
 
 bool AuthService::cached_session(const std::string& session_id, const std::string& user_id) {

@@ -16,7 +16,6 @@
 #include "infra/crypto/password_hasher.hpp"
 #include "infra/crypto/uuid.hpp"
 #include "infra/db/database.hpp"
-#include "infra/http/pipeline.hpp"
 #include "infra/log/logger.hpp"
 #include "infra/ratelimit/rate_limiter.hpp"
 #include "modules/auth/auth_repository.hpp"
@@ -52,7 +51,13 @@ struct Registration {
   TokenPair tokens;
 };
 
-class AuthService final : public http::Authenticator {
+// A signed-in session: who, and which sign-in.
+struct Session {
+  std::string user_id;
+  std::string session_id;
+};
+
+class AuthService {
  public:
   AuthService(AuthSettings settings, db::Database& db, async::BlockingPool& cpu_pool,
               const Clock& clock, crypto::UuidV7Generator& ids, const crypto::JwtCodec& jwt,
@@ -66,9 +71,10 @@ class AuthService final : public http::Authenticator {
   boost::asio::awaitable<TokenPair> login(std::string email, std::string password,
                                           std::string client = {});
   boost::asio::awaitable<TokenPair> refresh(std::string refresh_token);
-  boost::asio::awaitable<void> logout(const http::Caller& caller);
+  boost::asio::awaitable<void> logout(Session session);
 
-  boost::asio::awaitable<std::optional<http::Caller>> authenticate(std::string_view token) override;
+  // The session of a valid access token; nullopt for any other token.
+  boost::asio::awaitable<std::optional<Session>> authenticate(std::string_view token);
 
  private:
   // A new pair in the family; the refresh token expires after the idle

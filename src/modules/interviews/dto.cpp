@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "infra/clock/rfc3339.hpp"
+#include "infra/http/json_body.hpp"
 
 namespace companion::interviews {
 namespace {

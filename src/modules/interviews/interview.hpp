@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-#include "infra/http/json_body.hpp"
+#include "infra/text/patch.hpp"
 
 namespace companion::interviews {
 
@@ -49,11 +49,11 @@ struct NewInterview {
 
 // Absent fields stay as they are; null clears an optional one.
 struct InterviewPatch {
-  http::Patch<std::string> title;
-  http::Patch<std::string> company;
-  http::Patch<std::string> role;
-  http::Patch<std::string> job_description;
-  http::Patch<std::int64_t> scheduled_at_ms;
+  Patch<std::string> title;
+  Patch<std::string> company;
+  Patch<std::string> role;
+  Patch<std::string> job_description;
+  Patch<std::int64_t> scheduled_at_ms;
 };
 
 // A position in a newest-first list: the last item's (createdAt, id).

@@ -31,10 +31,10 @@ bool processing(Status s) {
 }
 
 template <class T>
-void apply_patch(const http::Patch<T>& patch, std::optional<T>& field) {
-  if (patch.state == http::Patch<T>::State::kValue)
+void apply_patch(const Patch<T>& patch, std::optional<T>& field) {
+  if (patch.state == Patch<T>::State::kValue)
     field = patch.value;
-  else if (patch.state == http::Patch<T>::State::kNull)
+  else if (patch.state == Patch<T>::State::kNull)
     field.reset();
 }
 
@@ -78,7 +78,7 @@ boost::asio::awaitable<Interview> InterviewsService::update(std::string user_id,
   auto updated = co_await db_.write([&](db::Connection& c) -> std::optional<Interview> {
     auto i = repository_.find(c, user_id, id, Lock::kForUpdate);
     if (!i) return std::nullopt;
-    if (patch.title.state == http::Patch<std::string>::State::kValue) i->title = patch.title.value;
+    if (patch.title.state == Patch<std::string>::State::kValue) i->title = patch.title.value;
     apply_patch(patch.company, i->company);
     apply_patch(patch.role, i->role);
     apply_patch(patch.job_description, i->job_description);

@@ -6,7 +6,7 @@
 #include "infra/crypto/digest.hpp"
 #include "infra/crypto/uuid.hpp"
 #include "infra/errors/errors.hpp"
-#include "infra/http/json_body.hpp"
+#include "infra/text/utf8.hpp"
 
 namespace companion::uploads {
 namespace {
@@ -18,7 +18,7 @@ std::string_view trim(std::string_view s) {
 }
 
 bool printable_utf8(std::string_view s) {
-  return s.size() <= 255 && http::is_valid_utf8(s) && std::none_of(s.begin(), s.end(), [](char c) {
+  return s.size() <= 255 && text::is_valid_utf8(s) && std::none_of(s.begin(), s.end(), [](char c) {
            return static_cast<unsigned char>(c) < 0x20 || c == 0x7F;
          });
 }

@@ -38,12 +38,10 @@ class UploadSlots {
   Slot acquire(const std::string& user_id) {
     std::lock_guard lock(mutex_);
     auto& n = in_use_[user_id];
-    if (per_user_ > 0 && n >= per_user_) {
-      if (n == 0) in_use_.erase(user_id);
+    if (per_user_ > 0 && n >= per_user_)  // n > 0 here: no empty entry is left behind
       throw RateLimited("This account already has " + std::to_string(n) +
                             " uploads in progress; wait for one to finish.",
                         5);
-    }
     ++n;
     return Slot(*this, user_id);
   }

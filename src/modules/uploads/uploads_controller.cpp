@@ -9,6 +9,7 @@
 #include "infra/errors/errors.hpp"
 #include "infra/http/json_body.hpp"
 #include "infra/http/problem.hpp"
+#include "infra/text/utf8.hpp"
 #include "modules/interviews/dto.hpp"
 #include "modules/interviews/interviews_controller.hpp"
 
@@ -104,7 +105,7 @@ void add_routes(http::Router& router, RecordingsService& service, std::uint64_t 
           bool printable = std::none_of(f->begin(), f->end(), [](char c) {
             return static_cast<unsigned char>(c) < 0x20 || c == 0x7F;
           });
-          if (f->size() > 255 || !printable || !http::is_valid_utf8(*f))
+          if (f->size() > 255 || !printable || !text::is_valid_utf8(*f))
             throw ValidationError("Recording-Filename",
                                   "must be at most 255 bytes of printable UTF-8");
           filename = std::string(*f);
