@@ -59,7 +59,7 @@ void speaker_labels(const boost::json::value& body) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   // The helpers on their own, on raw bytes.
-  if (text::is_valid_utf8(text)) (void)text::code_points(text);
+  if (companion::text::is_valid_utf8(text)) (void)companion::text::code_points(text);
 
   boost::json::value body;
   try {
@@ -70,7 +70,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try {
     auto n = companion::interviews::parse_new_interview(body);
     // What was accepted is valid UTF-8 of bounded length ...
-    FUZZ_CHECK(text::is_valid_utf8(n.title) && text::code_points(n.title) <= 200);
+    FUZZ_CHECK(companion::text::is_valid_utf8(n.title) && companion::text::code_points(n.title) <= 200);
     // ... and what the API answers with it reads back as it was accepted.
     companion::interviews::Interview i;
     i.title = n.title;

@@ -344,15 +344,22 @@ test('one user may stream only --max-concurrent-uploads bodies at once', async (
       const patch = (path, token, offset = 0) => request(server.url, 'PATCH', path, {
         token, rawBody: Buffer.alloc(10, 1), contentType: 'application/offset+octet-stream', headers: { ...TUS, 'Upload-Offset': String(offset) },
       });
-      // The slot is taken when the first PATCH's handler starts. A probe
-      // with a wrong offset changes nothing: 409 while the slot is free,
-      // 429 once it is taken (polled a bounded number of times).
+      // The slot is taken when the first PATCH's handler starts: wait until
+      // it is in flight (the scrape itself is the other one), so that no
+      // probe below can take the slot first and get the first PATCH refused.
+      await until('the first PATCH to be in flight', async () => {
+        const m = await request(server.url, 'GET', '/metrics');
+        return Number(/^http_requests_in_flight (\d+)$/m.exec(m.text)[1]) >= 2;
+      }, { timeoutMs: 10000, intervalMs: 10 });
+      // A probe with a wrong offset changes nothing: 409 while the slot is
+      // free, 429 once it is taken.
       let refused;
-      for (let i = 0; i < 500 && !refused; i++) {
+      await until('a probe to be refused', async () => {
         const r = await patch(second, user.token, 999);
         if (r.status === 429) refused = r;
         else assert.equal(r.status, 409, r.text);
-      }
+        return refused !== undefined;
+      }, { timeoutMs: 10000, intervalMs: 10 });
       checkProblem(assert, refused, 429, 'a second concurrent upload');
       assert.match(refused.json.detail, /uploads in progress/);
       assert.equal((await patch(theirs, other.token)).status, 204);
