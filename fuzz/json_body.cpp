@@ -70,7 +70,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try {
     auto n = companion::interviews::parse_new_interview(body);
     // What was accepted is valid UTF-8 of bounded length ...
-    FUZZ_CHECK(companion::text::is_valid_utf8(n.title) && companion::text::code_points(n.title) <= 200);
+    FUZZ_CHECK(companion::text::is_valid_utf8(n.title) &&
+               companion::text::code_points(n.title) <= 200);
     // ... and what the API answers with it reads back as it was accepted.
     companion::interviews::Interview i;
     i.title = n.title;
