@@ -20,8 +20,10 @@
 
 #include "infra/db/migrations.hpp"
 #include "infra/embedded/embedded_files.hpp"
+#include "infra/http/router.hpp"
 #include "infra/http/server.hpp"
 #include "infra/queue/envelope.hpp"
+#include "modules/ops/ops_controller.hpp"
 
 namespace companion::app {
 namespace {
@@ -61,6 +63,9 @@ std::string address_of(const boost::asio::ip::tcp::endpoint& endpoint) {
 // nothing else.
 int run_worker(const Settings& s, log::Logger& logger) {
   Components c(s, logger);
+  // The modules add their stages; with no router, no routes.
+  modules::Registry registry(nullptr);
+  register_modules(c, registry);
   std::optional<http::Router> ops_router;
   std::optional<http::Pipeline> ops_pipeline;
   std::optional<http::Server> ops_server;
@@ -75,14 +80,15 @@ int run_worker(const Settings& s, log::Logger& logger) {
   }
   boost::asio::io_context io;
   auto guard = boost::asio::make_work_guard(io);
-  Processing processing(c, io, /*relay=*/false);
+  Processing processing(c.processing_parts(), s.processing, registry, io, /*relay=*/false);
   // One thread: the workers' coroutines share timers and state without
   // locks (serve, too, runs them on one I/O thread); the heavy
   // work runs on the blocking pools.
   std::thread io_thread([&io] { io.run(); });
   boost::asio::post(io, [&] { processing.start(); });
   boost::json::array stages;
-  for (const auto& stage : s.processing.stages) stages.push_back(boost::json::value(stage));
+  for (auto stage : s.processing.stages)
+    stages.push_back(boost::json::value(modules::stage_name(stage)));
   logger.info(
       "worker started",
       {{"stages", std::move(stages)},
@@ -109,10 +115,14 @@ int run_worker(const Settings& s, log::Logger& logger) {
 
 int run_serve(const Settings& s, log::Logger& logger) {
   Components c(s, logger);
+  http::Router router;
+  modules::Registry registry(&router);
+  register_modules(c, registry);
   auto& idempotency = c.idempotency;
   auto& readiness = c.readiness;
-  auto& pipeline = c.pipeline;
   auto& metrics = c.metrics;
+  http::Pipeline pipeline(s.pipeline, router, c.authenticator, idempotency, logger, metrics,
+                          client_error_of);
   http::Server server(s.server, pipeline, logger);
   auto endpoint = server.start();
   metrics.add([&server](std::string& out) {
@@ -171,7 +181,8 @@ int run_serve(const Settings& s, log::Logger& logger) {
         [&](db::Connection& conn) { return queue::ProcessedEvents().sweep_in(conn, before); });
   });
 
-  Processing processing(c, server.io_context(), /*relay=*/true);
+  Processing processing(c.processing_parts(), s.processing, registry, server.io_context(),
+                        /*relay=*/true);
   processing.start();
 
   logger.info("listening", {{"url", "http://" + address_of(endpoint)},

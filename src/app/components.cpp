@@ -14,13 +14,14 @@
 #include "infra/files/private_files.hpp"
 #include "infra/queue/redis_queue.hpp"
 #include "infra/storage/s3_blob_store.hpp"
-#include "modules/analysis/analysis_controller.hpp"
-#include "modules/auth/auth_controller.hpp"
-#include "modules/interviews/interviews_controller.hpp"
-#include "modules/transcription/transcription_controller.hpp"
-#include "modules/uploads/tus_controller.hpp"
-#include "modules/uploads/uploads_controller.hpp"
-#include "modules/users/users_controller.hpp"
+#include "modules/analysis/analysis_module.hpp"
+#include "modules/auth/auth_module.hpp"
+#include "modules/interviews/interviews_module.hpp"
+#include "modules/notifications/notifications_module.hpp"
+#include "modules/ops/ops_module.hpp"
+#include "modules/transcription/transcription_module.hpp"
+#include "modules/uploads/uploads_module.hpp"
+#include "modules/users/users_module.hpp"
 
 namespace companion::app {
 namespace {
@@ -176,8 +177,7 @@ Components::Components(const Settings& s, log::Logger& log)
                      .checkpoint_interval = s.processing.checkpoint_interval},
                     *database, transcribe_pool, recordings, interviews, *asr, outbox, clock, log),
       analysis(*database, interviews, transcription, outbox, clock, log),
-      notifications(*database, clock, ids, log),
-      pipeline(s.pipeline, router, authenticator, idempotency, log, metrics, client_error_of) {
+      notifications(*database, clock, ids, log) {
   warn_about_plain_http(s, logger);
   metrics.add([this](std::string& out) {
     auto st = database->stats();
@@ -207,22 +207,29 @@ Components::Components(const Settings& s, log::Logger& log)
     co_await probe_pool.run([this] { blobs->check(); });
     co_return true;
   });
+}
 
-  // What an interview's deletion takes with it.
-  interviews.on_remove([this](db::Connection& c, const std::string& interview_id) {
-    recordings.forget_interview_in(c, interview_id);
-    tus.forget_interview_in(c, interview_id);
-  });
+ProcessingParts Components::processing_parts() {
+  return {.database = *database,
+          .queue = *queue,
+          .embedded_queue = embedded_queue,
+          .clock = clock,
+          .db_pool = db_pool,
+          .queue_pool = queue_pool,
+          .logger = logger,
+          .metrics = metrics};
+}
 
-  // Each module adds its own routes: one line each.
-  ops::add_routes(router, readiness, metrics);
-  auth::add_routes(router, auth);
-  users::add_routes(router, users);
-  interviews::add_routes(router, interviews);
-  uploads::add_routes(router, recordings, s.max_upload_bytes);
-  uploads::add_tus_routes(router, tus);
-  transcription::add_routes(router, transcription);
-  analysis::add_routes(router, analysis);
+void register_modules(Components& c, modules::Registry& registry) {
+  const auto& s = c.settings;
+  ops::add_to(registry, c.readiness, c.metrics);
+  auth::add_to(registry, c.auth);
+  users::add_to(registry, c.users);
+  interviews::add_to(registry, c.interviews);
+  uploads::add_to(registry, c.recordings, c.tus, c.interviews, s.max_upload_bytes);
+  transcription::add_to(registry, c.transcription, s.processing.transcribe_concurrency);
+  analysis::add_to(registry, c.analysis, std::max<std::size_t>(1, s.cpu_threads));
+  notifications::add_to(registry, c.notifications);
 }
 
 Components::~Components() {

@@ -4,6 +4,7 @@
 // must be built; each gets references to what it needs and nothing else.
 #include <memory>
 
+#include "app/processing.hpp"
 #include "app/settings.hpp"
 #include "infra/asr/recognizer.hpp"
 #include "infra/async/blocking_pool.hpp"
@@ -13,7 +14,6 @@
 #include "infra/crypto/uuid.hpp"
 #include "infra/db/database.hpp"
 #include "infra/http/pipeline.hpp"
-#include "infra/http/router.hpp"
 #include "infra/idempotency/db_idempotency_store.hpp"
 #include "infra/log/logger.hpp"
 #include "infra/metrics/registry.hpp"
@@ -25,8 +25,9 @@
 #include "modules/auth/auth_controller.hpp"
 #include "modules/auth/auth_service.hpp"
 #include "modules/interviews/interviews_service.hpp"
+#include "modules/module.hpp"
 #include "modules/notifications/notifications_service.hpp"
-#include "modules/ops/ops_controller.hpp"
+#include "modules/ops/readiness.hpp"
 #include "modules/transcription/transcription_service.hpp"
 #include "modules/uploads/recordings_service.hpp"
 #include "modules/uploads/tus_service.hpp"
@@ -37,7 +38,8 @@ namespace companion::app {
 
 class Components {
  public:
-  // Opens (and migrates, when configured) the database; registers routes.
+  // Opens (and migrates, when configured) the database and builds the
+  // services. Routes and stages come from register_modules.
   Components(const Settings& settings, log::Logger& logger);
   ~Components();
 
@@ -72,9 +74,14 @@ class Components {
   notifications::NotificationsService notifications;
   ops::Readiness readiness;
   auth::BearerAuthenticator authenticator{auth};
-  http::Router router;
-  http::Pipeline pipeline;
+
+  // What the outbox relay and the stage workers run on.
+  ProcessingParts processing_parts();
 };
+
+// Calls each module's entry point, one line a module: their routes go to
+// `registry.router()` (when there is one), their stages to the registry.
+void register_modules(Components& c, modules::Registry& registry);
 
 // What the HTTP layer may tell a client of another layer's error: a busy
 // database is a 503 to retry; anything else a plain 500.

@@ -353,14 +353,15 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
     const bool worker = s.command == "worker";
     const auto& key = worker ? o["stages"] : o["workers"];
     std::string list = key.value;
-    if (list == "all") list = "transcribe,analyze,notify";
-    if (list == "none") list.clear();
+    if (list == "all") p.stages.assign(modules::kAllStages.begin(), modules::kAllStages.end());
+    if (list == "all" || list == "none") list.clear();
     for (const auto& item : split_list(list)) {
-      if (item != "transcribe" && item != "analyze" && item != "notify")
+      auto stage = modules::parse_stage(item);
+      if (!stage)
         throw ConfigError("invalid value for --" + key.flag + " / " + key.env + ": unknown stage " +
                           item + " (transcribe, analyze, notify)");
-      if (std::find(p.stages.begin(), p.stages.end(), item) == p.stages.end())
-        p.stages.push_back(item);
+      if (std::find(p.stages.begin(), p.stages.end(), *stage) == p.stages.end())
+        p.stages.push_back(*stage);
     }
     if (worker && p.stages.empty())
       throw ConfigError("invalid value for --stages / IC_STAGES: name at least one stage");

@@ -15,6 +15,7 @@
 #include "infra/log/logger.hpp"
 #include "infra/storage/blob_store.hpp"
 #include "modules/auth/auth_service.hpp"
+#include "modules/stage.hpp"
 
 namespace companion::app {
 
@@ -25,8 +26,8 @@ class ConfigError : public std::runtime_error {
 
 // The processing pipeline: queue, stages run here, their limits.
 struct PipelineSettings {
-  std::string queue_url;            // empty: the embedded queue in the database
-  std::vector<std::string> stages;  // run in this process (serve --workers, worker --stages)
+  std::string queue_url;               // empty: the embedded queue in the database
+  std::vector<modules::Stage> stages;  // run in this process (serve --workers, worker --stages)
   std::size_t transcribe_concurrency = 1;
   std::size_t asr_threads = 2;              // recognisers per transcription
   std::string asr_engine = "pocketsphinx";  // or "remote"

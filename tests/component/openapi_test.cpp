@@ -74,7 +74,9 @@ class OpenApi : public ::testing::Test {
     settings_.storage.url = "file:" + (dir_ / "blobs").string();
     settings_.jwt_secret = std::string(40, 'k');
     components_ = std::make_unique<companion::app::Components>(settings_, logger_);
-    for (const auto& route : components_->router.routes())
+    companion::modules::Registry registry(&router_);
+    companion::app::register_modules(*components_, registry);
+    for (const auto& route : router_.routes())
       routes_.emplace(Key{route.method, route.path_template}, &route);
 
     doc_ = json::parse(companion::embedded::openapi_json());
@@ -141,6 +143,7 @@ class OpenApi : public ::testing::Test {
   companion::app::Settings settings_;
   companion::log::Logger logger_{companion::log::Level::kOff, companion::log::Format::kJson};
   std::unique_ptr<companion::app::Components> components_;
+  companion::http::Router router_;
   std::map<Key, const Route*> routes_;
   json::value doc_;
   std::map<Key, Operation> operations_;

@@ -289,29 +289,32 @@ TEST(Settings, BadEnvironmentValueIsRefusedNamingTheVariable) {
 namespace companion::app {
 namespace {
 
+using modules::Stage;
+
 TEST(PipelineSettings, ServeRunsEveryStageByDefaultOnTheEmbeddedQueue) {
   auto s = parse({"serve"});
   EXPECT_EQ(s.processing.queue_url, "");
-  EXPECT_EQ(s.processing.stages, (std::vector<std::string>{"transcribe", "analyze", "notify"}));
+  EXPECT_EQ(s.processing.stages,
+            (std::vector<Stage>{Stage::kTranscribe, Stage::kAnalyze, Stage::kNotify}));
   EXPECT_GE(s.processing.transcribe_concurrency, 1u);
   EXPECT_GE(s.processing.asr_threads, 1u);
   EXPECT_EQ(s.processing.job_attempts, 5);
   EXPECT_EQ(s.processing.asr_engine, "pocketsphinx");
   EXPECT_TRUE(parse({"serve", "--workers", "none"}).processing.stages.empty());
   EXPECT_EQ(parse({"serve", "--workers", "transcribe,transcribe"}).processing.stages,
-            (std::vector<std::string>{"transcribe"}));
+            (std::vector<Stage>{Stage::kTranscribe}));
 }
 
 TEST(PipelineSettings, WorkerTakesItsStagesAndTheQueue) {
   auto s = parse({"worker", "--stages", "analyze,notify", "--queue-url", "redis://127.0.0.1:6379",
                   "--transcribe-concurrency", "3", "--asr-threads", "1"});
   EXPECT_EQ(s.command, "worker");
-  EXPECT_EQ(s.processing.stages, (std::vector<std::string>{"analyze", "notify"}));
+  EXPECT_EQ(s.processing.stages, (std::vector<Stage>{Stage::kAnalyze, Stage::kNotify}));
   EXPECT_EQ(s.processing.queue_url, "redis://127.0.0.1:6379");
   EXPECT_EQ(s.processing.transcribe_concurrency, 3u);
   EXPECT_EQ(s.processing.asr_threads, 1u);
   auto env = parse({"worker"}, {"IC_STAGES=transcribe", "IC_ASR_API_KEY=secret"});
-  EXPECT_EQ(env.processing.stages, (std::vector<std::string>{"transcribe"}));
+  EXPECT_EQ(env.processing.stages, (std::vector<Stage>{Stage::kTranscribe}));
   EXPECT_EQ(env.processing.asr_api_key, "secret");
 }
 

@@ -47,14 +47,14 @@ Envelope open_envelope(const Job& job) {
   return e;
 }
 
-bool ProcessedEvents::seen_in(db::Connection& c, const std::string& consumer,
+bool ProcessedEvents::seen_in(db::Connection& c, std::string_view consumer,
                               const std::string& event_id) {
-  return c.query_one(kSeen, {consumer, event_id}).has_value();
+  return c.query_one(kSeen, {std::string(consumer), event_id}).has_value();
 }
 
-bool ProcessedEvents::record_in(db::Connection& c, const std::string& consumer,
+bool ProcessedEvents::record_in(db::Connection& c, std::string_view consumer,
                                 const std::string& event_id, std::int64_t now_ms) {
-  return c.execute(kRecord, {consumer, event_id, now_ms}) == 1;
+  return c.execute(kRecord, {std::string(consumer), event_id, now_ms}) == 1;
 }
 
 std::size_t ProcessedEvents::sweep_in(db::Connection& c, std::int64_t before_ms) {

@@ -8,6 +8,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "infra/db/database.hpp"
 #include "infra/queue/queue.hpp"
@@ -37,10 +38,10 @@ Envelope open_envelope(const Job& job);
 class ProcessedEvents {
  public:
   // Whether `consumer` already handled the event.
-  bool seen_in(db::Connection& c, const std::string& consumer, const std::string& event_id);
+  bool seen_in(db::Connection& c, std::string_view consumer, const std::string& event_id);
   // Records it; false when it was recorded already (the caller's
   // transaction then must not apply its effect).
-  bool record_in(db::Connection& c, const std::string& consumer, const std::string& event_id,
+  bool record_in(db::Connection& c, std::string_view consumer, const std::string& event_id,
                  std::int64_t now_ms);
   // Forgets records older than `before_ms` (their jobs are long gone).
   std::size_t sweep_in(db::Connection& c, std::int64_t before_ms);

@@ -24,15 +24,15 @@ boost::asio::awaitable<void> AnalysisService::analyze(queue::Envelope event) {
   const auto span = event.trace();
   // Measuring is quick: the whole stage is one transaction.
   auto measured = co_await db_.write([&](db::Connection& c) -> std::optional<std::size_t> {
-    if (processed_.seen_in(c, kStage, event.event_id)) return std::nullopt;
+    if (processed_.seen_in(c, modules::stage_name(kStage), event.event_id)) return std::nullopt;
     auto now = clock_.now_ms();
     if (!interviews_.begin_stage_in(c, interview_id, run_id, kStage)) {
-      processed_.record_in(c, kStage, event.event_id, now);  // an earlier run's
+      processed_.record_in(c, modules::stage_name(kStage), event.event_id, now);  // an earlier run's
       return std::nullopt;
     }
     // Another delivery of the same event may be in this very step (a lease
     // ran out): whoever records the event first does the work.
-    if (!processed_.record_in(c, kStage, event.event_id, now)) return std::nullopt;
+    if (!processed_.record_in(c, modules::stage_name(kStage), event.event_id, now)) return std::nullopt;
     auto transcript = transcripts_.find_in(c, interview_id);
     if (!transcript) throw queue::PermanentFailure("the interview has no transcript to analyse");
     auto delivery = measure_delivery(*transcript);

@@ -15,6 +15,7 @@
 #include "modules/analysis/analyses_repository.hpp"
 #include "modules/analysis/delivery.hpp"
 #include "modules/interviews/interviews_service.hpp"
+#include "modules/stage.hpp"
 #include "modules/transcription/transcription_service.hpp"
 
 namespace companion::analysis {
@@ -33,7 +34,7 @@ class AnalysisService {
   // transcript's current ones.
   boost::asio::awaitable<boost::json::object> get(std::string user_id, std::string interview_id);
 
-  static constexpr const char* kStage = "analyze";
+  static constexpr modules::Stage kStage = modules::Stage::kAnalyze;
 
  private:
   db::Database& db_;

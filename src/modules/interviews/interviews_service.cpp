@@ -12,18 +12,24 @@ namespace {
 
 const char* kNotFound = "No interview with this id exists.";
 
-std::string progress_json(std::string_view stage, int percent, std::int64_t now_ms) {
-  boost::json::object p{{"stage", stage},
+std::string progress_json(modules::Stage stage, int percent, std::int64_t now_ms) {
+  boost::json::object p{{"stage", modules::stage_name(stage)},
                         {"percent", std::clamp(percent, 0, 100)},
                         {"updatedAt", format_rfc3339(now_ms)}};
   return boost::json::serialize(p);
 }
 
 // The status an interview shows while `stage` runs.
-std::optional<Status> status_of_stage(std::string_view stage) {
-  if (stage == "transcribe") return Status::kTranscribing;
-  if (stage == "analyze") return Status::kAnalyzing;
-  return std::nullopt;  // notify: the interview is completed already
+std::optional<Status> status_of_stage(modules::Stage stage) {
+  switch (stage) {
+    case modules::Stage::kTranscribe:
+      return Status::kTranscribing;
+    case modules::Stage::kAnalyze:
+      return Status::kAnalyzing;
+    case modules::Stage::kNotify:
+      break;  // the interview is completed already
+  }
+  return std::nullopt;
 }
 
 bool processing(Status s) {
@@ -239,7 +245,7 @@ boost::asio::awaitable<Interview> InterviewsService::retry(std::string user_id, 
 
 std::optional<Interview> InterviewsService::begin_stage_in(db::Connection& c, const std::string& id,
                                                            const std::string& run_id,
-                                                           std::string_view stage) {
+                                                           modules::Stage stage) {
   auto i = repository_.find_by_id(c, id, Lock::kForUpdate);
   if (!i || i->run_id != run_id) return std::nullopt;
   if (i->status == Status::kCancelled || i->status == Status::kFailed) return std::nullopt;
@@ -254,7 +260,7 @@ std::optional<Interview> InterviewsService::begin_stage_in(db::Connection& c, co
 }
 
 bool InterviewsService::report_progress(const std::string& id, const std::string& run_id,
-                                        std::string_view stage, int percent) {
+                                        modules::Stage stage, int percent) {
   auto status = status_of_stage(stage);
   if (!status) return true;
   auto json = progress_json(stage, percent, clock_.now_ms());
@@ -265,15 +271,15 @@ bool InterviewsService::report_progress(const std::string& id, const std::string
 }
 
 void InterviewsService::finish_stage_in(db::Connection& c, const std::string& id,
-                                        const std::string& run_id, std::string_view stage) {
+                                        const std::string& run_id, modules::Stage stage) {
   auto i = repository_.find_by_id(c, id, Lock::kForUpdate);
   if (!i || i->run_id != run_id) return;
   auto now = clock_.now_ms();
-  if (status_of_stage(stage)) i->finished_stage = std::string(stage);
-  if (stage == "analyze") {
+  if (status_of_stage(stage)) i->finished_stage = std::string(modules::stage_name(stage));
+  if (stage == modules::Stage::kAnalyze) {
     i->status = Status::kCompleted;
     i->progress_json.reset();
-  } else if (stage == "transcribe") {
+  } else if (stage == modules::Stage::kTranscribe) {
     i->progress_json = progress_json(stage, 100, now);
   }
   i->updated_at_ms = std::max(now, i->updated_at_ms);
@@ -281,13 +287,14 @@ void InterviewsService::finish_stage_in(db::Connection& c, const std::string& id
 }
 
 void InterviewsService::fail_stage_in(db::Connection& c, const std::string& id,
-                                      const std::string& run_id, std::string_view stage,
+                                      const std::string& run_id, modules::Stage stage,
                                       FailureReason why, int attempts,
                                       const std::string& traceparent) {
   auto i = repository_.find_by_id(c, id, Lock::kForUpdate);
   if (!i || i->run_id != run_id || i->status == Status::kCancelled) return;
   const auto reason = describe(why);
-  boost::json::object failure{{"stage", stage}, {"reason", reason}, {"attempts", attempts}};
+  boost::json::object failure{
+      {"stage", modules::stage_name(stage)}, {"reason", reason}, {"attempts", attempts}};
   i->status = Status::kFailed;
   i->failure_json = boost::json::serialize(failure);
   i->progress_json.reset();
@@ -298,7 +305,7 @@ void InterviewsService::fail_stage_in(db::Connection& c, const std::string& id,
                         {{"interviewId", i->id},
                          {"userId", i->user_id},
                          {"runId", run_id},
-                         {"stage", stage},
+                         {"stage", modules::stage_name(stage)},
                          {"reason", reason}},
                         traceparent});
 }

@@ -13,6 +13,7 @@
 #include "modules/interviews/failure.hpp"
 #include "modules/interviews/interview.hpp"
 #include "modules/interviews/interviews_repository.hpp"
+#include "modules/stage.hpp"
 
 namespace companion::interviews {
 
@@ -78,20 +79,20 @@ class InterviewsService {
   // stage's status), else nullopt (the job is left over from an earlier
   // run: skip it).
   std::optional<Interview> begin_stage_in(db::Connection& c, const std::string& id,
-                                          const std::string& run_id, std::string_view stage);
+                                          const std::string& run_id, modules::Stage stage);
   // A progress tick (0..100) in its own transaction; false when the run was
   // cancelled or superseded, so the stage should stop. Blocking: call it
   // from the stage's worker thread.
-  bool report_progress(const std::string& id, const std::string& run_id, std::string_view stage,
+  bool report_progress(const std::string& id, const std::string& run_id, modules::Stage stage,
                        int percent);
   // The stage finished; the analyze stage completes the interview.
   void finish_stage_in(db::Connection& c, const std::string& id, const std::string& run_id,
-                       std::string_view stage);
+                       modules::Stage stage);
   // The stage gave up: the interview fails with a reason a person can read
   // (one of the written ones: failure.hpp), unless the run was cancelled or
   // superseded meanwhile.
   void fail_stage_in(db::Connection& c, const std::string& id, const std::string& run_id,
-                     std::string_view stage, FailureReason reason, int attempts,
+                     modules::Stage stage, FailureReason reason, int attempts,
                      const std::string& traceparent = {});
   // The run is current and not cancelled (for a stage checking as it works).
   bool run_active_in(db::Connection& c, const std::string& id, const std::string& run_id);

@@ -34,7 +34,7 @@ boost::asio::awaitable<void> NotificationsService::notify(queue::Envelope event)
   auto id = ids_.next();
   auto text = boost::json::serialize(body);
   co_await db_.write([&](db::Connection& c) {
-    if (!processed_.record_in(c, kStage, event.event_id, now)) return;
+    if (!processed_.record_in(c, modules::stage_name(kStage), event.event_id, now)) return;
     c.execute(kInsert, {id, user_id, kind, interview_id, text, now});
   });
   logger_.debug("notified",

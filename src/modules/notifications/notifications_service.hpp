@@ -9,6 +9,7 @@
 #include "infra/db/database.hpp"
 #include "infra/log/logger.hpp"
 #include "infra/queue/envelope.hpp"
+#include "modules/stage.hpp"
 
 namespace companion::notifications {
 
@@ -23,7 +24,7 @@ class NotificationsService {
   // How many notifications the user has (for tests and the coming API).
   boost::asio::awaitable<std::size_t> count(std::string user_id);
 
-  static constexpr const char* kStage = "notify";
+  static constexpr modules::Stage kStage = modules::Stage::kNotify;
 
  private:
   db::Database& db_;

@@ -35,9 +35,9 @@ boost::asio::awaitable<void> TranscriptionService::transcribe(queue::Envelope ev
   if (handing_back_) throw queue::HandedBack("the worker is shutting down");
 
   bool start = co_await db_.write([&](db::Connection& c) {
-    if (processed_.seen_in(c, kStage, event.event_id)) return false;
+    if (processed_.seen_in(c, modules::stage_name(kStage), event.event_id)) return false;
     if (interviews_.begin_stage_in(c, interview_id, run_id, kStage)) return true;
-    processed_.record_in(c, kStage, event.event_id, clock_.now_ms());  // an earlier run's
+    processed_.record_in(c, modules::stage_name(kStage), event.event_id, clock_.now_ms());  // an earlier run's
     return false;
   });
   if (!start) co_return;
@@ -155,7 +155,7 @@ boost::asio::awaitable<void> TranscriptionService::transcribe(queue::Envelope ev
   transcript.created_at_ms = transcript.updated_at_ms = clock_.now_ms();
   co_await db_.write([&](db::Connection& c) {
     if (!interviews_.run_active_in(c, interview_id, run_id)) return;
-    if (!processed_.record_in(c, kStage, event.event_id, clock_.now_ms())) return;
+    if (!processed_.record_in(c, modules::stage_name(kStage), event.event_id, clock_.now_ms())) return;
     repository_.save(c, transcript);
     repository_.clear_checkpoints(c, recording_id);
     interviews_.finish_stage_in(c, interview_id, run_id, kStage);

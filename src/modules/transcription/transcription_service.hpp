@@ -23,6 +23,7 @@
 #include "infra/queue/envelope.hpp"
 #include "infra/queue/worker.hpp"
 #include "modules/interviews/interviews_service.hpp"
+#include "modules/stage.hpp"
 #include "modules/transcription/transcript.hpp"
 #include "modules/transcription/transcripts_repository.hpp"
 #include "modules/uploads/recordings_service.hpp"
@@ -71,7 +72,7 @@ class TranscriptionService {
   // For the analysis module, in its transaction.
   std::optional<Transcript> find_in(db::Connection& c, const std::string& interview_id);
 
-  static constexpr const char* kStage = "transcribe";
+  static constexpr modules::Stage kStage = modules::Stage::kTranscribe;
 
  private:
   TranscriptionSettings settings_;
