@@ -48,7 +48,8 @@ void print_text(const transcription::Transcript& t, const analysis::Delivery& d)
 int run_analyze(const Settings& s) {
   try {
     auto file = media::open_local_file(s.analyze_file);
-    auto engine = open_asr_engine(s.processing);
+    SystemClock clock;
+    auto engine = open_asr_engine(s.processing, clock);
     asr::TranscribeOptions options;
     options.threads = s.processing.asr_threads * s.processing.transcribe_concurrency;
     const bool terminal = ::isatty(STDERR_FILENO) != 0;

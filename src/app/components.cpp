@@ -110,12 +110,13 @@ std::optional<ClientError> client_error_of(const std::exception& error) {
   return std::nullopt;
 }
 
-std::unique_ptr<asr::Engine> open_asr_engine(const PipelineSettings& p) {
+std::unique_ptr<asr::Engine> open_asr_engine(const PipelineSettings& p, const Clock& clock) {
   if (p.asr_engine == "remote")
     return std::make_unique<asr::RemoteEngine>(asr::RemoteSettings{.url = p.asr_url,
                                                                    .api_key = p.asr_api_key,
                                                                    .model = p.asr_model,
-                                                                   .timeout = p.asr_timeout});
+                                                                   .timeout = p.asr_timeout},
+                                               clock);
   return std::make_unique<asr::PocketsphinxEngine>(asr::PocketsphinxSettings{
       .model_dir = p.asr_model_dir, .keep_loaded = p.transcribe_concurrency * p.asr_threads});
 }
@@ -172,7 +173,7 @@ Components::Components(const Settings& s, log::Logger& log)
       probe_pool(1),
       queue(open_queue(s, *database, clock, ids, logger)),
       embedded_queue(dynamic_cast<queue::DbQueue*>(queue.get())),
-      asr(open_asr_engine(s.processing)),
+      asr(open_asr_engine(s.processing, clock)),
       transcription({.threads = s.processing.asr_threads,
                      .checkpoint_interval = s.processing.checkpoint_interval},
                     *database, transcribe_pool, recordings, interviews, *asr, outbox, clock, log),

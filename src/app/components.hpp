@@ -88,7 +88,7 @@ void register_modules(Components& c, modules::Registry& registry);
 std::optional<ClientError> client_error_of(const std::exception& error);
 
 // The speech recogniser the settings name (pocketsphinx or remote).
-std::unique_ptr<asr::Engine> open_asr_engine(const PipelineSettings& p);
+std::unique_ptr<asr::Engine> open_asr_engine(const PipelineSettings& p, const Clock& clock);
 
 // Creates the data directory and returns the JWT secret (IC_JWT_SECRET, or
 // one generated into the data directory with mode 0600).

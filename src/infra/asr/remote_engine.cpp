@@ -2,29 +2,17 @@
 
 #include "infra/media/decoder.hpp"
 
-#include <curl/curl.h>
-
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 
+#include <algorithm>
 #include <cmath>
-#include <cstring>
-#include <random>
-#include <thread>
 
 namespace companion::asr {
 namespace {
 
 void put_le(std::string& out, std::uint32_t v, int bytes) {
   for (int i = 0; i < bytes; ++i) out += static_cast<char>((v >> (8 * i)) & 0xff);
-}
-
-struct CurlFree {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
-
-bool retryable_status(long status) {
-  return status == 408 || status == 429 || status >= 500;
 }
 
 // The service's own message from {"error": {"message": …}}, or the body.
@@ -41,161 +29,86 @@ std::string service_message(const std::string& body) {
 class RemoteRecognizer final : public Recognizer {
  public:
   RemoteRecognizer(const RemoteSettings& s, const std::string& endpoint,
-                   std::shared_ptr<CircuitBreaker> breaker)
-      : s_(s), endpoint_(endpoint), breaker_(std::move(breaker)), curl_(curl_easy_init()) {
-    if (!curl_) throw RemoteAsrError("cannot create an HTTP client");
-  }
+                   http_client::HttpClient& client)
+      : s_(s), endpoint_(endpoint), client_(client) {}
 
   Recognition recognize(std::span<const std::int16_t> pcm) override {
     if (pcm.empty()) return {};
-    if (!breaker_->allow())
-      throw RemoteAsrError(
-          "the speech recognition service is unavailable (it failed repeatedly; trying again "
-          "shortly)");
-    auto wav = wav_file(pcm);
-    std::string last_error;
-    for (int attempt = 1; attempt <= s_.attempts; ++attempt) {
-      if (attempt > 1) {
-        auto ceiling = s_.backoff.count() << std::min(attempt - 2, 10);
-        std::uniform_int_distribution<long long> pick(0, ceiling);
-        pause(std::chrono::milliseconds(pick(random_)));
-      }
-      if (cancelled()) throw media::DecodeCancelled();
-      long status = 0;
-      std::string body;
-      CURLcode rc = post(wav, status, body);
-      if (rc == CURLE_ABORTED_BY_CALLBACK) throw media::DecodeCancelled();
-      if (rc == CURLE_OK && status == 200) {
-        try {
-          auto r = parse_verbose_json(body);
-          breaker_->succeeded();
-          return r;
-        } catch (const std::exception& e) {
-          last_error =
-              std::string("the speech recognition service's answer could not be read: ") + e.what();
-          break;  // the same question gets the same answer
-        }
-      }
-      if (rc != CURLE_OK) {
-        last_error = rc == CURLE_OPERATION_TIMEDOUT
-                         ? "the speech recognition service did not answer within " +
-                               std::to_string(s_.timeout.count()) + " ms"
-                         : std::string("the speech recognition service could not be reached: ") +
-                               curl_easy_strerror(rc);
-        if (rc == CURLE_WRITE_ERROR) break;  // answer over the size limit
-        continue;
-      }
-      last_error = "the speech recognition service answered " + std::to_string(status) + ": " +
-                   service_message(body);
-      if (!retryable_status(status)) {
-        breaker_->failed();
-        throw RemoteAsrError(last_error + " (not retried)");
+    auto request = transcription_request(wav_file(pcm));
+    auto response = client_.perform(request);
+    switch (response.failure) {
+      case http_client::Failure::kNone:
+        break;
+      case http_client::Failure::kCancelled:
+        throw media::DecodeCancelled();
+      case http_client::Failure::kCircuitOpen:
+        throw RemoteAsrError(
+            "the speech recognition service is unavailable (it failed repeatedly; trying again "
+            "shortly)");
+      case http_client::Failure::kTimedOut:
+        throw RemoteAsrError("the speech recognition service did not answer within " +
+                             std::to_string(s_.timeout.count()) + " ms");
+      case http_client::Failure::kTooLarge:
+        throw RemoteAsrError("the speech recognition service's answer is larger than " +
+                             std::to_string(s_.max_response) + " bytes");
+      default:
+        throw RemoteAsrError("the speech recognition service could not be reached: " +
+                             response.error);
+    }
+    if (response.status == 200) {
+      try {
+        return parse_verbose_json(response.body);
+      } catch (const std::exception& e) {
+        throw RemoteAsrError(
+            std::string("the speech recognition service's answer could not be read: ") + e.what());
       }
     }
-    breaker_->failed();
-    throw RemoteAsrError(last_error);
+    auto message = "the speech recognition service answered " + std::to_string(response.status) +
+                   ": " + service_message(response.body);
+    if (!http_client::retryable_status(response.status)) message += " (not retried)";
+    throw RemoteAsrError(message);
   }
 
  private:
-  // The backoff between tries, cut short by a cancel.
-  void pause(std::chrono::milliseconds d) {
-    const auto until = std::chrono::steady_clock::now() + d;
-    while (!cancelled() && std::chrono::steady_clock::now() < until)
-      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
-          until - std::chrono::steady_clock::now(), std::chrono::milliseconds(50)));
-  }
-  // libcurl asks about every second and on every transfer: non-zero aborts.
-  static int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-    return static_cast<RemoteRecognizer*>(user)->cancelled() ? 1 : 0;
-  }
-  static std::size_t on_write(char* data, std::size_t size, std::size_t n, void* user) {
-    auto* self = static_cast<RemoteRecognizer*>(user);
-    if (self->response_->size() + size * n > self->s_.max_response) return 0;  // abort
-    self->response_->append(data, size * n);
-    return size * n;
-  }
-
-  CURLcode post(const std::string& wav, long& status, std::string& body) {
-    CURL* c = curl_.get();
-    curl_easy_reset(c);
-    std::unique_ptr<curl_mime, decltype(&curl_mime_free)> form(curl_mime_init(c), curl_mime_free);
-    auto field = [&](const char* name, const std::string& value) {
-      auto* part = curl_mime_addpart(form.get());
-      curl_mime_name(part, name);
-      curl_mime_data(part, value.data(), value.size());
-    };
-    auto* file = curl_mime_addpart(form.get());
-    curl_mime_name(file, "file");
-    curl_mime_filename(file, "segment.wav");
-    curl_mime_type(file, "audio/wav");
-    curl_mime_data(file, wav.data(), wav.size());
-    field("model", s_.model);
-    field("response_format", "verbose_json");
-    field("timestamp_granularities[]", "word");
-    field("timestamp_granularities[]", "segment");
-    if (!s_.language.empty()) field("language", s_.language);
-
-    std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(nullptr,
-                                                                        curl_slist_free_all);
-    auto auth = "Authorization: Bearer " + s_.api_key;
-    if (!s_.api_key.empty()) headers.reset(curl_slist_append(nullptr, auth.c_str()));
-    headers.reset(curl_slist_append(headers.release(), "Accept: application/json"));
-
-    response_ = &body;
-    curl_easy_setopt(c, CURLOPT_URL, endpoint_.c_str());
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_MIMEPOST, form.get());
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(s_.timeout.count()));
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
-                     static_cast<long>(std::min<long long>(s_.timeout.count(), 10'000)));
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &RemoteRecognizer::on_write);
-    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, &RemoteRecognizer::on_progress);
-    curl_easy_setopt(c, CURLOPT_XFERINFODATA, this);
-    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, this);
-    auto rc = curl_easy_perform(c);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    response_ = nullptr;
-    return rc;
+  http_client::Request transcription_request(std::string wav) {
+    http_client::Form form{{.name = "file",
+                            .data = std::move(wav),
+                            .filename = "segment.wav",
+                            .content_type = "audio/wav"},
+                           {.name = "model", .data = s_.model},
+                           {.name = "response_format", .data = "verbose_json"},
+                           {.name = "timestamp_granularities[]", .data = "word"},
+                           {.name = "timestamp_granularities[]", .data = "segment"}};
+    if (!s_.language.empty()) form.push_back({.name = "language", .data = s_.language});
+    http_client::Request r{.method = http_client::Method::kPost,
+                           .url = endpoint_,
+                           .headers = {"Accept: application/json"},
+                           .body = std::move(form),
+                           .deadline = {.connect = std::min<std::chrono::milliseconds>(
+                                            s_.timeout, std::chrono::seconds(10)),
+                                        .total = s_.timeout},
+                           .body_limit = s_.max_response,
+                           .cancelled = [this] { return cancelled(); }};
+    if (!s_.api_key.empty()) r.headers.push_back("Authorization: Bearer " + s_.api_key);
+    return r;
   }
 
   const RemoteSettings& s_;
   const std::string& endpoint_;
-  std::shared_ptr<CircuitBreaker> breaker_;
-  std::unique_ptr<CURL, CurlFree> curl_;
-  std::string* response_ = nullptr;
-  std::mt19937_64 random_{std::random_device{}()};
+  http_client::HttpClient& client_;
 };
 
 }  // namespace
 
-bool CircuitBreaker::allow() {
-  std::lock_guard lock(m_);
-  if (failures_ < threshold_) return true;
-  auto now = std::chrono::steady_clock::now();
-  if (now < open_until_) return false;
-  open_until_ = now + cooldown_;  // one trial; others wait for its outcome
-  return true;
-}
-
-void CircuitBreaker::succeeded() {
-  std::lock_guard lock(m_);
-  failures_ = 0;
-}
-
-void CircuitBreaker::failed() {
-  std::lock_guard lock(m_);
-  if (++failures_ >= threshold_) open_until_ = std::chrono::steady_clock::now() + cooldown_;
-}
-
-RemoteEngine::RemoteEngine(RemoteSettings settings)
+RemoteEngine::RemoteEngine(RemoteSettings settings, const Clock& clock)
     : settings_(std::move(settings)),
-      breaker_(std::make_shared<CircuitBreaker>(settings_.breaker_failures,
-                                                settings_.breaker_cooldown)) {
-  static const CURLcode init = curl_global_init(CURL_GLOBAL_DEFAULT);
-  if (init != CURLE_OK) throw std::runtime_error("cannot initialise libcurl");
+      client_({.retry = {.max_attempts = settings_.attempts,
+                         .base_backoff = settings_.backoff,
+                         .max_backoff = settings_.backoff * 1024,
+                         .retry_timeouts = true},
+               .breaker = http_client::BreakerSettings{.failures = settings_.breaker_failures,
+                                                       .cooldown = settings_.breaker_cooldown}},
+              clock) {
   auto parsed = boost::urls::parse_uri(settings_.url);
   if (!parsed || (parsed->scheme() != "http" && parsed->scheme() != "https"))
     throw std::invalid_argument("the ASR URL must be http(s)://host[:port][/path]");
@@ -206,7 +119,7 @@ RemoteEngine::RemoteEngine(RemoteSettings settings)
 }
 
 std::unique_ptr<Recognizer> RemoteEngine::recognizer() {
-  return std::make_unique<RemoteRecognizer>(settings_, endpoint_, breaker_);
+  return std::make_unique<RemoteRecognizer>(settings_, endpoint_, client_);
 }
 
 std::string wav_file(std::span<const std::int16_t> pcm, int sample_rate) {

@@ -3,19 +3,23 @@
 // `POST /v1/audio/transcriptions` (multipart, `verbose_json` with segment
 // and word timestamps): each segment is sent as a 16 kHz mono WAV.
 //
-// Every request has a deadline; 429, 5xx, timeouts and connection errors
-// are retried with exponential backoff and full jitter; other 4xx are not.
-// A circuit breaker shared by the engine's recognisers opens after
-// `breaker_failures` segments failed in a row: for `breaker_cooldown`
+// The requests go through the engine's http_client::HttpClient: every one
+// has a deadline; 408, 429, 5xx, timeouts and connection errors are retried
+// with exponential backoff and full jitter; other 4xx are not. The
+// client's circuit breaker, shared by the engine's recognisers, opens after
+// `breaker_failures` segments in a row found the service down (unreachable,
+// timed out, or 408/429/5xx after the retries): for `breaker_cooldown`
 // every call fails at once (the job retries later) instead of piling
-// requests on a service that is down; then one trial call is let through.
+// requests on it; then one trial call is let through. A refusal (401, 400)
+// or an unreadable answer fails the segment but says the service is up.
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <stdexcept>
 #include <string>
 
 #include "infra/asr/recognizer.hpp"
+#include "infra/clock/clock.hpp"
+#include "infra/http_client/http_client.hpp"
 
 namespace companion::asr {
 
@@ -37,28 +41,11 @@ class RemoteAsrError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Consecutive failures open it; a success closes it.
-class CircuitBreaker {
- public:
-  CircuitBreaker(int failures, std::chrono::milliseconds cooldown)
-      : threshold_(failures), cooldown_(cooldown) {}
-  // False while open (and no trial is due).
-  bool allow();
-  void succeeded();
-  void failed();
-
- private:
-  std::mutex m_;
-  int threshold_;
-  std::chrono::milliseconds cooldown_;
-  int failures_ = 0;
-  std::chrono::steady_clock::time_point open_until_{};
-};
-
 class RemoteEngine final : public Engine {
  public:
-  // Throws std::invalid_argument for a URL that is not http(s).
-  explicit RemoteEngine(RemoteSettings settings);
+  // Throws std::invalid_argument for a URL that is not http(s). The clock
+  // times the circuit breaker's cooldown.
+  RemoteEngine(RemoteSettings settings, const Clock& clock);
   std::unique_ptr<Recognizer> recognizer() override;
   std::string name() const override { return "remote:" + settings_.model; }
   std::string language() const override { return settings_.language; }
@@ -66,7 +53,7 @@ class RemoteEngine final : public Engine {
  private:
   RemoteSettings settings_;
   std::string endpoint_;
-  std::shared_ptr<CircuitBreaker> breaker_;
+  http_client::HttpClient client_;
 };
 
 // A 16 kHz mono 16-bit PCM WAV file of the samples.

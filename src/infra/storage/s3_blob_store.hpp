@@ -8,11 +8,17 @@
 // object smaller than one part is a single PutObject. Destroying an
 // uncommitted writer aborts the upload (best effort; counted, never thrown).
 //
-// Every request has a connect timeout, an overall timeout and a low-speed
-// limit, and is retried (with a short backoff) on connection failures and on
-// HTTP 429/500/502/503/504. Errors are StorageError naming the S3 operation,
-// the key and the HTTP status, never the credentials. All calls are safe
-// from several threads at once; writers may outlive the store.
+// Every request goes through the shared outgoing HTTP client
+// (infra/http_client): a connect timeout, an overall timeout and a
+// low-speed limit, and retries with full-jitter backoff on connection
+// failures and on HTTP 408/429/5xx (not on a timeout once the request went
+// out). Errors are StorageError naming the S3 operation, the key and the
+// HTTP status, never the credentials. All calls are safe from several
+// threads at once; writers may outlive the store.
+//
+// The pieces: s3_endpoint (the storage URL, object URLs, signing), s3_xml
+// (the documents S3 speaks), s3_client (one method an S3 operation),
+// s3_multipart_writer (the BlobWriter), and this store.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -59,7 +65,7 @@ struct S3Counters {
   std::uint64_t aborts_failed = 0;
 };
 
-class S3Client;  // the HTTP side (s3_blob_store.cpp), shared with writers
+class S3Client;  // the S3 operations (s3_client.hpp), shared with writers
 
 class S3BlobStore final : public BlobStore {
  public:
