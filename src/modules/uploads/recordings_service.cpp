@@ -6,15 +6,11 @@
 
 #include <boost/asio/this_coro.hpp>
 
-#include "infra/async/write_behind.hpp"
 #include "infra/errors/errors.hpp"
 #include "infra/media/probe.hpp"
+#include "modules/uploads/upload_stream.hpp"
 
 namespace companion::uploads {
-namespace {
-constexpr std::size_t kBatchBytes = 256 << 10;
-}  // namespace
-
 RecordingsService::RecordingsService(db::Database& db, async::BlockingPool& storage_pool,
                                      storage::BlobStore& store, users::DataKeys& keys,
                                      interviews::InterviewsService& interviews,
@@ -43,60 +39,22 @@ boost::asio::awaitable<interviews::Interview> RecordingsService::store(NewRecord
   bool committed_blob = false;
   std::exception_ptr failure;
   try {
-    auto key = co_await keys_.key_for(in.user_id);
-    auto writer = co_await pool_.run(
-        [&] { return std::make_shared<storage::SealedWriter>(store_, key_name, key); });
-    // The next megabyte is read while the previous one is sealed and written.
-    async::WriteBehind behind(co_await boost::asio::this_coro::executor, pool_);
-    std::string prefix;
-    bool sniffed = false;
-    auto check_prefix = [&] {
-      if (media::sniff(prefix) == media::Sniff::kNotMedia)
-        throw UnsupportedMedia("The file is not a recognised audio or video format.");
-      sniffed = true;
-    };
-    // Pieces are gathered into 1 MiB batches before each hop to the storage
-    // pool: a hop per 64 KiB piece cost more than the encryption and the
-    // write together (perf: ~45 % of cycles in thread wake-ups).
-    std::string batch;
-    batch.reserve(kBatchBytes);
-    auto flush = [&]() -> boost::asio::awaitable<void> {
-      if (batch.empty()) co_return;
-      // Named: GCC 12 destroys temporaries in a co_await expression twice.
-      std::function<void()> piece = [writer, full = std::move(batch)] { writer->write(full); };
-      co_await behind.submit(std::move(piece));
-      batch = std::string();
-      batch.reserve(kBatchBytes);
-    };
-    std::exception_ptr reading;
-    try {
-      for (;;) {
-        auto piece = co_await next();
-        if (piece.empty()) break;
-        if (!sniffed) {
-          prefix.append(
-              piece.substr(0, media::kSniffBytes - std::min(prefix.size(), media::kSniffBytes)));
-          if (prefix.size() >= media::kSniffBytes) check_prefix();
-        }
-        batch.append(piece);
-        if (batch.size() >= kBatchBytes) co_await flush();
-      }
-      co_await flush();
-    } catch (...) {
-      reading = std::current_exception();
+    // Named first: GCC 12 destroys temporaries in a co_await expression twice.
+    auto io = co_await boost::asio::this_coro::executor;
+    UploadStream stream(io, pool_, store_,
+                        [&]() -> boost::asio::awaitable<std::string> {
+                          co_return co_await keys_.key_for(in.user_id);
+                        },
+                        {.key = key_name});
+    // A broken-off body keeps nothing.
+    if (auto broke_off = co_await stream.read(next)) {
+      co_await stream.discard();
+      std::rethrow_exception(broke_off);
     }
-    // Nothing may still be writing when the writer goes.
-    if (reading) {
-      co_await behind.settle();
-      co_await pool_.run([&] { writer.reset(); });
-      std::rethrow_exception(reading);
-    }
-    co_await behind.drain();
-    if (writer->plaintext_size() == 0) throw Unprocessable("The recording is empty.");
-    if (!sniffed) check_prefix();
-    co_await pool_.run([&] { writer->finish(); });
+    if (stream.bytes() == 0) throw Unprocessable("The recording is empty.");
+    co_await stream.finish(/*file_complete=*/true);
     committed_blob = true;
-    parts.parts.push_back({key_name, writer->plaintext_size()});
+    parts.parts.push_back({key_name, stream.bytes()});
     co_return co_await adopt(std::move(parts));
   } catch (...) {
     failure = std::current_exception();

@@ -23,6 +23,7 @@
 #include "modules/uploads/recording.hpp"
 #include "modules/uploads/recordings_repository.hpp"
 #include "modules/uploads/upload_slots.hpp"
+#include "modules/uploads/upload_stream.hpp"
 #include "modules/users/data_keys.hpp"
 
 namespace companion::uploads {
@@ -34,9 +35,6 @@ struct NewRecording {
   std::optional<std::string> filename;
   std::string traceparent;  // the request's span, for the events it causes
 };
-
-// The next piece of the upload, or an empty view at its end.
-using NextPiece = std::function<boost::asio::awaitable<std::string_view>()>;
 
 // Sealed parts already committed to the store, to become a recording.
 struct StoredParts {

@@ -4,18 +4,17 @@
 
 #include <boost/asio/this_coro.hpp>
 
-#include "infra/async/write_behind.hpp"
 #include "infra/crypto/digest.hpp"
 #include "infra/crypto/encoding.hpp"
 #include "infra/errors/errors.hpp"
 #include "infra/media/probe.hpp"
+#include "modules/uploads/upload_stream.hpp"
 
 namespace companion::uploads {
 namespace {
 
 using boost::asio::awaitable;
 
-constexpr std::size_t kBatchBytes = 256 << 10;
 constexpr const char* kNotFound = "There is no such upload.";
 
 std::string describe(std::uint64_t bytes) {
@@ -211,6 +210,28 @@ awaitable<AppendResult> TusService::append(AppendChunk in, NextPiece next) {
   if (in.offset != u.offset)
     throw Conflict("Upload-Offset is " + std::to_string(in.offset) + " but the upload is at " +
                    std::to_string(u.offset) + "; continue from there.");
+  const auto room = co_await admit_chunk(in, u);
+  auto interrupted = co_await receive_chunk(in, u, room, std::move(next));
+  if (interrupted) std::rethrow_exception(interrupted);
+
+  AppendResult result{u, std::nullopt};
+  if (u.concat == Concat::kNone && u.complete()) {
+    result.interview = co_await finish(u, in.traceparent);
+    result.upload.completed_at_ms = clock_.now_ms();
+  }
+  co_return result;
+}
+
+TooLarge TusService::too_large(std::uint64_t room) const {
+  return room < settings_.max_size
+             ? TooLarge("This account's unfinished uploads would hold more than " +
+                        describe(settings_.pending_bytes_per_user) +
+                        "; finish or delete one first.")
+             : TooLarge("The upload is larger than the maximum of " + describe(settings_.max_size) +
+                        " (Tus-Max-Size).");
+}
+
+awaitable<std::uint64_t> TusService::admit_chunk(const AppendChunk& in, Upload& u) {
   // The most this upload may grow to: the maximum size, and what the
   // user's other unfinished uploads leave of their allowance.
   std::uint64_t room = settings_.max_size;
@@ -219,18 +240,10 @@ awaitable<AppendResult> TusService::append(AppendChunk in, NextPiece next) {
         [&](db::Connection& c) { return repository_.open_usage(c, u.user_id, clock_.now_ms()); });
     room = room_for(open.bytes > u.offset ? open.bytes - u.offset : 0);
   }
-  auto too_large = [&] {
-    return room < settings_.max_size
-               ? TooLarge("This account's unfinished uploads would hold more than " +
-                          describe(settings_.pending_bytes_per_user) +
-                          "; finish or delete one first.")
-               : TooLarge("The upload is larger than the maximum of " +
-                          describe(settings_.max_size) + " (Tus-Max-Size).");
-  };
   if (in.length) {
     if (u.length && *u.length != *in.length)
       throw BadRequest("Upload-Length cannot change once it is set.");
-    if (!u.length && *in.length > room) throw too_large();
+    if (!u.length && *in.length > room) throw too_large(room);
     if (!u.length && *in.length < u.offset)
       throw BadRequest("Upload-Length is less than what was already uploaded.");
   }
@@ -238,7 +251,7 @@ awaitable<AppendResult> TusService::append(AppendChunk in, NextPiece next) {
   if (length && in.content_length && u.offset + *in.content_length > *length)
     throw TooLarge("The chunk goes past the upload's length of " + describe(*length) + ".");
   // A deferred length is bounded all the same.
-  if (!length && in.content_length && u.offset + *in.content_length > room) throw too_large();
+  if (!length && in.content_length && u.offset + *in.content_length > room) throw too_large(room);
   const bool expect_bytes = in.content_length.value_or(1) > 0;
   if (expect_bytes) {
     auto segments =
@@ -262,90 +275,60 @@ awaitable<AppendResult> TusService::append(AppendChunk in, NextPiece next) {
     });
   }
   u.length = length;
+  co_return room;
+}
 
+awaitable<std::exception_ptr> TusService::receive_chunk(const AppendChunk& in, Upload& u,
+                                                        std::uint64_t room, NextPiece next) {
   const std::string segment_key = "uploads/" + u.user_id + "/" + u.id + "/" +
                                   std::to_string(u.offset) + "-" +
                                   crypto::hex_encode(crypto::random_bytes(6));
-  std::shared_ptr<storage::SealedWriter> writer;
-  // The next megabyte is read while the previous one is sealed and written.
-  async::WriteBehind behind(co_await boost::asio::this_coro::executor, pool_);
   std::optional<crypto::Digest> digest;
   if (in.checksum) digest.emplace(*crypto::digest_algorithm(in.checksum->algorithm));
-  // Only the start of a whole upload can be sniffed (a partial upload may
-  // be any piece of the file).
-  bool sniffed = !(u.concat == Concat::kNone && u.offset == 0);
-  std::string prefix;
-  std::string batch;
-  std::uint64_t received = 0;
-  auto flush = [&]() -> awaitable<void> {
-    if (batch.empty()) co_return;
-    if (!writer) {
-      auto key = co_await keys_.key_for(u.user_id);
-      writer = co_await pool_.run(
-          [&] { return std::make_shared<storage::SealedWriter>(store_, segment_key, key); });
-    }
-    // Named: GCC 12 destroys temporaries in a co_await expression twice.
-    std::function<void()> piece = [writer, full = std::move(batch)] { writer->write(full); };
-    co_await behind.submit(std::move(piece));
-    batch = std::string();
-    batch.reserve(kBatchBytes);
-  };
-  auto sniff = [&] {
-    sniffed = true;
-    if (media::sniff(prefix) == media::Sniff::kNotMedia)
-      throw UnsupportedMedia("The file is not a recognised audio or video format.");
-  };
+  // Named first: GCC 12 destroys temporaries in a co_await expression twice.
+  auto io = co_await boost::asio::this_coro::executor;
+  UploadStream stream(
+      io, pool_, store_,
+      [&]() -> awaitable<std::string> { co_return co_await keys_.key_for(u.user_id); },
+      {.key = segment_key,
+       // Only the start of a whole upload can be sniffed (a partial upload
+       // may be any piece of the file).
+       .starts_file = u.concat == Concat::kNone && u.offset == 0,
+       .check_size =
+           [&](std::uint64_t total) {
+             if (u.length && u.offset + total > *u.length)
+               throw TooLarge("The chunk goes past the upload's length of " + describe(*u.length) +
+                              ".");
+             if (!u.length && u.offset + total > room) throw too_large(room);
+           },
+       .digest = digest ? &*digest : nullptr});
 
-  std::exception_ptr interrupted;      // the client went away or the body broke off
-  std::exception_ptr failure;          // nothing of this chunk is kept
-  std::optional<std::string> refused;  // and the whole upload goes, for this reason
+  std::exception_ptr interrupted;  // the client went away or the body broke off
+  std::exception_ptr failure;      // nothing of this chunk is kept
   try {
-    for (;;) {
-      std::string_view piece;
-      try {
-        piece = co_await next();
-      } catch (const BadRequest&) {
-        interrupted = std::current_exception();
-        break;
-      }
-      if (piece.empty()) break;
-      if (length && u.offset + received + piece.size() > *length)
-        throw TooLarge("The chunk goes past the upload's length of " + describe(*length) + ".");
-      if (!length && u.offset + received + piece.size() > room) throw too_large();
-      received += piece.size();
-      if (!sniffed) {
-        prefix.append(
-            piece.substr(0, media::kSniffBytes - std::min(prefix.size(), media::kSniffBytes)));
-        if (prefix.size() >= media::kSniffBytes) sniff();
-      }
-      if (digest) digest->update(piece);
-      batch.append(piece);
-      if (batch.size() >= kBatchBytes) co_await flush();
-    }
-    if (!interrupted) {
-      if (digest && digest->finish() != in.checksum->digest)
-        throw ChecksumMismatch("The chunk does not match its Upload-Checksum; it was discarded.");
-      if (!sniffed && !prefix.empty() && length && u.offset + received == *length) sniff();
-    } else if (digest) {
-      std::rethrow_exception(interrupted);  // unverifiable: nothing is kept
-    }
-    if (received > 0) {
-      co_await flush();
-      co_await behind.drain();
-      co_await pool_.run([&] { writer->finish(); });
-    }
-  } catch (const UnsupportedMedia& e) {
-    refused = e.what();
-    failure = std::current_exception();
+    interrupted = co_await stream.read(next);
+    if (interrupted && digest) std::rethrow_exception(interrupted);  // unverifiable
+    if (digest && digest->finish() != in.checksum->digest)
+      throw ChecksumMismatch("The chunk does not match its Upload-Checksum; it was discarded.");
+    // What arrived of a broken-off chunk is kept: the client resumes after it.
+    co_await stream.finish(!interrupted && u.length && u.offset + stream.bytes() == *u.length);
   } catch (...) {
     failure = std::current_exception();
   }
   if (failure) {
-    co_await behind.settle();
-    if (writer) co_await pool_.run([&] { writer.reset(); });  // discards, on the pool
+    co_await stream.discard();
+    // A file that is not media: the whole upload goes, for this reason.
+    std::optional<std::string> refused;
+    try {
+      std::rethrow_exception(failure);
+    } catch (const UnsupportedMedia& e) {
+      refused = e.what();
+    } catch (...) {
+    }
     if (refused) co_await fail(u, *refused);
     std::rethrow_exception(failure);
   }
+  const std::uint64_t received = stream.bytes();
 
   if (received > 0) {
     // The segment counts from here on, and only if nobody moved the offset.
@@ -373,14 +356,7 @@ awaitable<AppendResult> TusService::append(AppendChunk in, NextPiece next) {
     u.offset += received;
     u.expires_at_ms = expires;
   }
-  if (interrupted) std::rethrow_exception(interrupted);
-
-  AppendResult result{u, std::nullopt};
-  if (u.concat == Concat::kNone && u.complete()) {
-    result.interview = co_await finish(u, in.traceparent);
-    result.upload.completed_at_ms = clock_.now_ms();
-  }
-  co_return result;
+  co_return interrupted;
 }
 
 awaitable<interviews::Interview> TusService::finish(Upload u, std::string traceparent) {

@@ -17,6 +17,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
+#include <exception>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -26,6 +27,7 @@
 #include "infra/clock/clock.hpp"
 #include "infra/crypto/uuid.hpp"
 #include "infra/db/database.hpp"
+#include "infra/errors/errors.hpp"
 #include "infra/log/logger.hpp"
 #include "infra/storage/blob_store.hpp"
 #include "modules/interviews/interviews_service.hpp"
@@ -109,6 +111,15 @@ class TusService {
   void forget_interview_in(db::Connection& c, const std::string& interview_id);
 
  private:
+  // Checks a chunk against the upload's offset, length and limits, and
+  // marks the interview `uploading` at the first byte; returns the most
+  // the upload may grow to while its length is deferred.
+  boost::asio::awaitable<std::uint64_t> admit_chunk(const AppendChunk& in, Upload& u);
+  // Streams the chunk into a segment of its own and appends it, moving
+  // the offset. Returns what broke the body off (what arrived is kept).
+  boost::asio::awaitable<std::exception_ptr> receive_chunk(const AppendChunk& in, Upload& u,
+                                                           std::uint64_t room, NextPiece next);
+  TooLarge too_large(std::uint64_t room) const;
   class Writing;  // the in-process "one writer per upload" guard
   // Refuses a new upload past the user's open-upload limits.
   void check_open_limits_in(db::Connection& c, const Upload& u);
