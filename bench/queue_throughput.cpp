@@ -96,7 +96,8 @@ void BM_QueueRedisStreams(benchmark::State& state) {
   std::vector<std::unique_ptr<queue::RedisQueue>> owned;
   std::vector<queue::Queue*> queues;
   for (int i = 0; i < kWorkers; ++i) {
-    owned.push_back(std::make_unique<queue::RedisQueue>(queue::RedisSettings{.url = url}, ids));
+    owned.push_back(
+        std::make_unique<queue::RedisQueue>(queue::RedisSettings{.url = url}, clock, ids));
     queues.push_back(owned.back().get());
   }
   run(state, queues);

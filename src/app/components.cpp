@@ -58,8 +58,8 @@ std::unique_ptr<queue::Queue> open_queue(const Settings& s, db::Database& databa
                                          const Clock& clock, crypto::UuidV7Generator& ids,
                                          log::Logger& logger) {
   if (s.processing.queue_url.empty()) return std::make_unique<queue::DbQueue>(database, clock, ids);
-  auto redis =
-      std::make_unique<queue::RedisQueue>(queue::RedisSettings{.url = s.processing.queue_url}, ids);
+  auto redis = std::make_unique<queue::RedisQueue>(
+      queue::RedisSettings{.url = s.processing.queue_url}, clock, ids);
   // The queue holds jobs nothing else remembers once the outbox marked them
   // sent: a Redis that forgets on restart loses them.
   if (redis->persistent() == false)

@@ -77,9 +77,9 @@ void Processing::add_worker(const modules::StageWorker& stage) {
     }
   };
   stages_.push_back(stage);
-  workers_.push_back(std::make_unique<queue::Worker>(io_, parts_.queue_pool, parts_.queue, settings,
-                                                     std::move(handler), std::move(on_dead),
-                                                     parts_.logger));
+  workers_.push_back(std::make_unique<queue::Worker>(io_, parts_.queue_pool, parts_.queue,
+                                                     parts_.clock, settings, std::move(handler),
+                                                     std::move(on_dead), parts_.logger));
 }
 
 void Processing::start() {

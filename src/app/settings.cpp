@@ -38,7 +38,16 @@ auto convert(const Option& o, F parse) {
   }
 }
 
+// A CLI11 check of an option's value from either source: CLI11 runs its
+// validators only on what it parsed itself, not on the environment.
+void check(const Option& o, const CLI::Validator& valid) {
+  if (auto why = valid(o.value); !why.empty())
+    throw ConfigError("invalid value for --" + o.flag + " / " + o.env + ": " + why);
+}
+
 // The items of a comma-separated value, trimmed of spaces; empty ones go.
+// For the environment's values as well as the flags' (CLI11's ->delimiter
+// splits only what it parses).
 std::vector<std::string> split_list(const std::string& value) {
   std::vector<std::string> out;
   std::size_t pos = 0;
@@ -229,16 +238,14 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
   if (!log::parse_level(o["log-level"].value, s.log_level))
     throw ConfigError(
         "invalid value for --log-level / IC_LOG_LEVEL: expected debug, info, warn, error or off");
-  const auto& fmt = o["log-format"].value;
-  if (fmt == "json")
+  check(o["log-format"], CLI::IsMember({"json", "text", "auto"}));
+  const auto& format = o["log-format"].value;
+  if (format == "json")
     s.log_format = log::Format::kJson;
-  else if (fmt == "text")
+  else if (format == "text")
     s.log_format = log::Format::kText;
-  else if (fmt == "auto")
-    s.log_format = isatty(STDOUT_FILENO) ? log::Format::kText : log::Format::kJson;
   else
-    throw ConfigError(
-        "invalid value for --log-format / IC_LOG_FORMAT: expected json, text or auto");
+    s.log_format = isatty(STDOUT_FILENO) ? log::Format::kText : log::Format::kJson;
   s.pipeline.access_log = convert(o["access-log"], config::parse_bool);
   s.migrate_on_start = convert(o["migrate-on-start"], config::parse_bool);
   s.server.header_timeout = convert(o["header-timeout"], config::parse_duration);
@@ -384,8 +391,7 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
     p.asr_url = o["asr-url"].value;
     p.asr_model = o["asr-model"].value;
     p.asr_timeout = convert(o["asr-timeout"], config::parse_duration);
-    if (p.asr_engine != "pocketsphinx" && p.asr_engine != "remote")
-      throw ConfigError("invalid value for --asr-engine / IC_ASR_ENGINE: pocketsphinx or remote");
+    check(o["asr-engine"], CLI::IsMember({"pocketsphinx", "remote"}));
     if (p.asr_engine == "remote" && p.asr_url.rfind("http://", 0) != 0 &&
         p.asr_url.rfind("https://", 0) != 0)
       throw ConfigError(

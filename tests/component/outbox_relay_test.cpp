@@ -32,7 +32,8 @@ class OutboxRelayTest : public ::testing::TestWithParam<Variant> {
     db_queue_ = std::make_unique<DbQueue>(*database_, clock_, ids_);
     if (GetParam().redis) {
       redis_ = std::make_unique<test_support::RedisServer>();
-      redis_queue_ = std::make_unique<RedisQueue>(RedisSettings{.url = redis_->url()}, ids_);
+      redis_queue_ =
+          std::make_unique<RedisQueue>(RedisSettings{.url = redis_->url()}, clock_, ids_);
     }
   }
   void TearDown() override {

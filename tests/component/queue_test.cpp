@@ -1,5 +1,7 @@
 // One suite, every queue: the embedded queue on SQLite and on PostgreSQL,
 // and Redis Streams on a real redis-server (restarted mid-run in one test).
+// Time is a manual clock: a lease runs out when a test moves the clock,
+// never while a loaded machine is slow.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -41,20 +43,10 @@ class QueueSuite : public ::testing::TestWithParam<Backend> {
     redis_.reset();
   }
   std::unique_ptr<Queue> make_redis() {
-    return std::make_unique<RedisQueue>(RedisSettings{.url = redis_->url()}, ids_);
-  }
-  // Claims until something comes (a lease has to run out first), bounded.
-  std::vector<Job> claim_eventually(Queue& q, const std::string& stage,
-                                    std::chrono::milliseconds lease = 10s) {
-    auto deadline = std::chrono::steady_clock::now() + 10s;
-    for (;;) {
-      auto jobs = q.claim(stage, 10, lease);
-      if (!jobs.empty() || std::chrono::steady_clock::now() > deadline) return jobs;
-      std::this_thread::sleep_for(5ms);
-    }
+    return std::make_unique<RedisQueue>(RedisSettings{.url = redis_->url()}, clock_, ids_);
   }
 
-  SystemClock clock_;
+  ManualClock clock_{1'700'000'000'000};
   crypto::UuidV7Generator ids_{clock_};
   async::BlockingPool pool_{2};
   std::unique_ptr<test_support::MigratedDatabase> migrated_;
@@ -116,7 +108,10 @@ TEST_P(QueueSuite, AnExpiredLeaseIsTakenOverAndTheOldHolderRefused) {
   queue_->enqueue({"transcribe", "k", "{}"});
   auto mine = queue_->claim("transcribe", 1, 50ms);
   ASSERT_EQ(mine.size(), 1u);
-  auto theirs = claim_eventually(*other_, "transcribe", 50ms);
+  clock_.advance(49ms);
+  EXPECT_TRUE(other_->claim("transcribe", 1, 50ms).empty());  // not yet
+  clock_.advance(1ms);
+  auto theirs = other_->claim("transcribe", 1, 50ms);
   ASSERT_EQ(theirs.size(), 1u);
   EXPECT_EQ(theirs[0].id, mine[0].id);
   EXPECT_EQ(theirs[0].attempt, 2);
@@ -131,22 +126,29 @@ TEST_P(QueueSuite, ExtendingKeepsTheJob) {
   queue_->enqueue({"transcribe", "k", "{}"});
   auto mine = queue_->claim("transcribe", 1, 200ms);
   ASSERT_EQ(mine.size(), 1u);
-  // Heartbeats every 50 ms for 600 ms (three leases' worth): nobody else
-  // gets the job meanwhile.
+  // Heartbeats every 150 ms for 1.8 s (nine leases' worth): nobody else
+  // gets the job meanwhile; each extension runs from its own now.
   for (int i = 0; i < 12; ++i) {
+    clock_.advance(150ms);
     ASSERT_TRUE(queue_->extend(mine[0], 200ms));
     EXPECT_TRUE(other_->claim("transcribe", 1, 200ms).empty());
-    std::this_thread::sleep_for(50ms);
   }
-  EXPECT_TRUE(queue_->ack(mine[0]));
+  // Without heartbeats the lease runs out.
+  clock_.advance(200ms);
+  auto theirs = other_->claim("transcribe", 1, 200ms);
+  ASSERT_EQ(theirs.size(), 1u);
+  EXPECT_FALSE(queue_->ack(mine[0]));
+  EXPECT_TRUE(other_->ack(theirs[0]));
 }
 
 TEST_P(QueueSuite, FailedAttemptsRetryThenGoToTheDeadLetters) {
   queue_->enqueue({"analyze", "poison", "{\"bad\":true}"});
   auto a1 = queue_->claim("analyze", 1, 10s);
   ASSERT_EQ(a1.size(), 1u);
-  queue_->fail(a1[0], "first try", 0ms);
-  auto a2 = claim_eventually(*queue_, "analyze");
+  queue_->fail(a1[0], "first try", 20ms);
+  EXPECT_TRUE(queue_->claim("analyze", 1, 10s).empty());  // not due yet
+  clock_.advance(20ms);
+  auto a2 = queue_->claim("analyze", 1, 10s);
   ASSERT_EQ(a2.size(), 1u);
   EXPECT_EQ(a2[0].attempt, 2);
   EXPECT_EQ(a2[0].id, a1[0].id);
@@ -175,7 +177,7 @@ TEST_P(QueueSuite, AReleasedJobIsDueAtOnceWithoutCountingAnAttempt) {
   ASSERT_EQ(first.size(), 1u);
   EXPECT_EQ(first[0].attempt, 1);
   queue_->release(first[0]);
-  auto second = claim_eventually(*other_, "transcribe", 1h);  // long before the lease ends
+  auto second = other_->claim("transcribe", 1, 1h);  // long before the lease ends
   ASSERT_EQ(second.size(), 1u);
   EXPECT_EQ(second[0].id, first[0].id);
   EXPECT_EQ(second[0].attempt, 1);
@@ -217,26 +219,47 @@ TEST_P(QueueSuite, ConcurrentWorkersNeverShareAJob) {
 
 TEST(RedisQueue, SurvivesARedisRestart) {
   test_support::RedisServer redis;
-  SystemClock clock;
+  ManualClock clock(1'700'000'000'000);
   crypto::UuidV7Generator ids(clock);
-  RedisQueue queue({.url = redis.url()}, ids);
+  RedisQueue queue({.url = redis.url()}, clock, ids);
   queue.enqueue({"transcribe", "before", "{}"});
   auto leased = queue.claim("transcribe", 1, 50ms);
   ASSERT_EQ(leased.size(), 1u);
   queue.enqueue({"transcribe", "queued", "{}"});
   redis.restart();
-  // The same handle reconnects; nothing queued or leased was lost.
+  // The same handle reconnects; nothing queued or leased was lost: the
+  // queued job comes at once, the leased one when its lease runs out.
   EXPECT_EQ(queue.pending("transcribe"), 2u);
-  std::set<std::string> keys;
-  auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (keys.size() < 2 && std::chrono::steady_clock::now() < deadline) {
-    for (auto& j : queue.claim("transcribe", 10, 50ms)) {
-      keys.insert(j.key);
-      EXPECT_TRUE(queue.ack(j));
-    }
-    std::this_thread::sleep_for(5ms);
+  std::vector<std::string> keys;
+  for (auto& j : queue.claim("transcribe", 10, 50ms)) {
+    keys.push_back(j.key);
+    EXPECT_TRUE(queue.ack(j));
   }
-  EXPECT_EQ(keys, (std::set<std::string>{"before", "queued"}));
+  clock.advance(50ms);
+  for (auto& j : queue.claim("transcribe", 10, 50ms)) {
+    keys.push_back(j.key);
+    EXPECT_TRUE(queue.ack(j));
+  }
+  EXPECT_EQ(keys, (std::vector<std::string>{"queued", "before"}));
+  EXPECT_EQ(queue.pending("transcribe"), 0u);
+}
+
+// A delivery taken by a version that reclaimed by Redis's idle time has no
+// deadline: the first claim that sees it gives it one from then, and it is
+// taken over when that passes.
+TEST(RedisQueue, AdoptsADeliveryLeasedWithoutADeadline) {
+  test_support::RedisServer redis;
+  ManualClock clock(1'700'000'000'000);
+  crypto::UuidV7Generator ids(clock);
+  RedisQueue queue({.url = redis.url()}, clock, ids);
+  queue.enqueue({"transcribe", "old", "{}"});
+  redis.cli("XREADGROUP GROUP workers c-old COUNT 1 STREAMS ic:q:transcribe '>'");
+  EXPECT_TRUE(queue.claim("transcribe", 1, 50ms).empty());
+  clock.advance(50ms);
+  auto jobs = queue.claim("transcribe", 1, 50ms);
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].key, "old");
+  EXPECT_TRUE(queue.ack(jobs[0]));
   EXPECT_EQ(queue.pending("transcribe"), 0u);
 }
 
@@ -245,7 +268,7 @@ TEST(RedisQueue, SaysWhetherRedisKeepsItsData) {
   SystemClock clock;
   crypto::UuidV7Generator ids(clock);
   test_support::RedisServer redis;  // appendonly yes
-  RedisQueue queue({.url = redis.url()}, ids);
+  RedisQueue queue({.url = redis.url()}, clock, ids);
   EXPECT_EQ(queue.persistent(), true);
   redis.cli("CONFIG SET appendonly no");
   EXPECT_EQ(queue.persistent(), false);  // and `save ""`: memory only
@@ -260,7 +283,7 @@ TEST(RedisQueue, ACommandThatTimedOutIsNotSentAgain) {
   SystemClock clock;
   crypto::UuidV7Generator ids(clock);
   test_support::RedisServer redis;
-  RedisQueue queue({.url = redis.url(), .timeout = 200ms}, ids);
+  RedisQueue queue({.url = redis.url(), .timeout = 200ms}, clock, ids);
   queue.enqueue({"transcribe", "one", "{}"});
   queue.enqueue({"transcribe", "two", "{}"});
   EXPECT_TRUE(queue.claim("analyze", 1, 10s).empty());  // the script is loaded
@@ -277,7 +300,7 @@ TEST(RedisQueue, ACommandThatTimedOutIsNotSentAgain) {
         "return 1\" 0");
   });
   // Busy once a PING cannot get through.
-  RedisQueue probe({.url = redis.url(), .timeout = 50ms}, ids);
+  RedisQueue probe({.url = redis.url(), .timeout = 50ms}, clock, ids);
   auto deadline = std::chrono::steady_clock::now() + 5s;
   for (;;) {
     try {
@@ -291,15 +314,16 @@ TEST(RedisQueue, ACommandThatTimedOutIsNotSentAgain) {
   busy.join();
   EXPECT_EQ(evalsha_calls(), before + 1);
   // Redis ran that claim after the script: one job is leased, one is left.
-  RedisQueue other({.url = redis.url()}, ids);
+  RedisQueue other({.url = redis.url()}, clock, ids);
   EXPECT_EQ(other.claim("transcribe", 10, 10s).size(), 1u);
 }
 
 TEST(RedisQueue, AnUnreachableRedisIsAClearError) {
   SystemClock clock;
   crypto::UuidV7Generator ids(clock);
-  EXPECT_THROW(RedisQueue({.url = "redis://127.0.0.1:1", .timeout = 200ms}, ids), QueueError);
-  EXPECT_THROW(RedisQueue({.url = "http://localhost"}, ids), QueueError);
+  EXPECT_THROW(RedisQueue({.url = "redis://127.0.0.1:1", .timeout = 200ms}, clock, ids),
+               QueueError);
+  EXPECT_THROW(RedisQueue({.url = "http://localhost"}, clock, ids), QueueError);
 }
 
 TEST(Backoff, ExponentialWithFullJitterAndACap) {

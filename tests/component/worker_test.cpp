@@ -1,13 +1,18 @@
 // The stage worker on the embedded queue (SQLite) and on Redis: admission
 // control, leases kept alive for long jobs, retries with backoff, dead
-// letters, poison jobs.
+// letters, poison jobs. Time is a manual clock: leases run out, backoffs
+// pass and handlers stall only when a test moves it; handlers wait at a
+// gate the test opens, and the test waits for what the worker did (jobs
+// processed, a lease extended), never for time to pass.
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <map>
 #include <thread>
 
 #include "infra/queue/db_queue.hpp"
@@ -24,13 +29,63 @@ namespace net = boost::asio;
 
 enum class Backend { kSqlite, kPostgres, kRedis };
 
+// The queue as the worker sees it, noting the clock's time before each
+// lease extension that held, per job key: a test that moved the clock waits
+// for the heartbeat that came after.
+class ObservedQueue final : public Queue {
+ public:
+  ObservedQueue(Queue& inner, const Clock& clock) : inner_(inner), clock_(clock) {}
+  bool enqueue(const NewJob& job) override { return inner_.enqueue(job); }
+  std::size_t enqueue_all(const std::vector<NewJob>& jobs) override {
+    return inner_.enqueue_all(jobs);
+  }
+  std::vector<Job> claim(const std::string& stage, std::size_t max,
+                         std::chrono::milliseconds lease) override {
+    return inner_.claim(stage, max, lease);
+  }
+  bool extend(const Job& job, std::chrono::milliseconds lease) override {
+    const auto at = clock_.now_ms();
+    const bool kept = inner_.extend(job, lease);
+    if (kept) {
+      std::lock_guard lock(mutex_);
+      extended_at_[job.key] = at;
+    }
+    return kept;
+  }
+  bool ack(const Job& job) override { return inner_.ack(job); }
+  std::size_t ack_all(const std::vector<Job>& jobs) override { return inner_.ack_all(jobs); }
+  void release(const Job& job) override { inner_.release(job); }
+  void fail(const Job& job, const std::string& error,
+            std::optional<std::chrono::milliseconds> retry_after) override {
+    inner_.fail(job, error, retry_after);
+  }
+  std::vector<DeadJob> dead_letters(const std::string& stage, std::size_t limit) override {
+    return inner_.dead_letters(stage, limit);
+  }
+  std::size_t pending(const std::string& stage) override { return inner_.pending(stage); }
+  void check() override { inner_.check(); }
+
+  // When the job's lease was last extended; -1 before the first time.
+  std::int64_t extended_at(const std::string& key) {
+    std::lock_guard lock(mutex_);
+    auto it = extended_at_.find(key);
+    return it == extended_at_.end() ? -1 : it->second;
+  }
+
+ private:
+  Queue& inner_;
+  const Clock& clock_;
+  std::mutex mutex_;
+  std::map<std::string, std::int64_t> extended_at_;
+};
+
 class WorkerTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
     if (GetParam() == Backend::kRedis) {
       redis_ = std::make_unique<test_support::RedisServer>();
-      queue_ = std::make_unique<RedisQueue>(RedisSettings{.url = redis_->url()}, ids_);
-      other_ = std::make_unique<RedisQueue>(RedisSettings{.url = redis_->url()}, ids_);
+      queue_ = std::make_unique<RedisQueue>(RedisSettings{.url = redis_->url()}, clock_, ids_);
+      other_ = std::make_unique<RedisQueue>(RedisSettings{.url = redis_->url()}, clock_, ids_);
     } else {
       auto dialect = GetParam() == Backend::kSqlite ? db::Dialect::kSqlite : db::Dialect::kPostgres;
       ASSERT_TRUE(test_support::server_for(dialect));
@@ -38,10 +93,12 @@ class WorkerTest : public ::testing::TestWithParam<Backend> {
       queue_ = std::make_unique<DbQueue>(*migrated_->database, clock_, ids_);
       other_ = std::make_unique<DbQueue>(*migrated_->database, clock_, ids_);
     }
+    observed_ = std::make_unique<ObservedQueue>(*queue_, clock_);
     thread_ = std::thread([this] { io_.run(); });
   }
   void TearDown() override {
     if (worker_) {
+      let_through(1000);  // a test that failed may have left handlers waiting
       std::promise<void> stopped;
       net::co_spawn(io_, worker_->stop(), [&](std::exception_ptr) { stopped.set_value(); });
       stopped.get_future().wait();
@@ -50,6 +107,7 @@ class WorkerTest : public ::testing::TestWithParam<Backend> {
     io_.stop();
     thread_.join();
     worker_.reset();
+    observed_.reset();
     queue_.reset();
     other_.reset();
     migrated_.reset();
@@ -59,7 +117,7 @@ class WorkerTest : public ::testing::TestWithParam<Backend> {
     settings.stage = "transcribe";
     settings.idle_poll = 10ms;
     worker_ = std::make_unique<Worker>(
-        io_, pool_, *queue_, settings, std::move(handler),
+        io_, pool_, *observed_, clock_, settings, std::move(handler),
         [this](const Job& job, const Burial& burial) -> net::awaitable<void> {
           std::lock_guard lock(mutex_);
           dead_.push_back(job.key + ": " + burial.error);
@@ -79,12 +137,23 @@ class WorkerTest : public ::testing::TestWithParam<Backend> {
     std::lock_guard lock(mutex_);
     return dead_;
   }
-  static net::awaitable<void> sleep(std::chrono::milliseconds d) {
-    net::steady_timer t(co_await net::this_coro::executor, d);
-    co_await t.async_wait(net::use_awaitable);
+  // A handler waits here until the test lets it through; let_through(n)
+  // lets n handlers pass, now or when they arrive.
+  net::awaitable<void> gate() {
+    while (permits_ == 0) {
+      boost::system::error_code ec;
+      co_await gate_.async_wait(net::redirect_error(net::use_awaitable, ec));
+    }
+    --permits_;
+  }
+  void let_through(int n) {
+    net::post(io_, [this, n] {
+      permits_ += n;
+      gate_.cancel();
+    });
   }
 
-  SystemClock clock_;
+  ManualClock clock_{1'700'000'000'000};
   crypto::UuidV7Generator ids_{clock_};
   log::Logger logger_{log::Level::kOff, log::Format::kJson};
   async::BlockingPool db_pool_{2};
@@ -93,7 +162,10 @@ class WorkerTest : public ::testing::TestWithParam<Backend> {
   std::unique_ptr<test_support::RedisServer> redis_;
   std::unique_ptr<Queue> queue_;
   std::unique_ptr<Queue> other_;
+  std::unique_ptr<ObservedQueue> observed_;
   net::io_context io_;
+  net::steady_timer gate_{io_, net::steady_timer::time_point::max()};
+  int permits_ = 0;  // on the io thread
   std::optional<net::executor_work_guard<net::io_context::executor_type>> guard_{
       net::make_work_guard(io_)};
   std::thread thread_;
@@ -104,19 +176,24 @@ class WorkerTest : public ::testing::TestWithParam<Backend> {
 };
 
 TEST_P(WorkerTest, NeverRunsMoreJobsAtOnceThanItsConcurrency) {
-  for (int i = 0; i < 12; ++i) queue_->enqueue({"transcribe", std::to_string(i), "{}"});
-  std::atomic<int> running{0}, most{0}, done{0};
+  constexpr int kJobs = 12;
+  for (int i = 0; i < kJobs; ++i) queue_->enqueue({"transcribe", std::to_string(i), "{}"});
+  std::atomic<int> running{0}, most{0};
   start({.concurrency = 3}, [&](const Job&) -> net::awaitable<void> {
     int now = ++running;
     int seen = most.load();
     while (now > seen && !most.compare_exchange_weak(seen, now)) {
     }
-    co_await sleep(20ms);
+    co_await gate();
     --running;
-    ++done;
   });
-  wait_until([&] { return worker_->processed() == 12; });
-  EXPECT_EQ(done.load(), 12);
+  // One job at a time is let finish: the worker fills the freed slot, and
+  // never takes more than its three.
+  for (int finished = 0; finished < kJobs; ++finished) {
+    wait_until([&] { return running.load() == std::min(3, kJobs - finished); });
+    let_through(1);
+    wait_until([&] { return worker_->processed() == static_cast<std::uint64_t>(finished + 1); });
+  }
   EXPECT_EQ(most.load(), 3);
   EXPECT_EQ(queue_->pending("transcribe"), 0u);
 }
@@ -124,12 +201,20 @@ TEST_P(WorkerTest, NeverRunsMoreJobsAtOnceThanItsConcurrency) {
 TEST_P(WorkerTest, FailuresAreRetriedWithBackoffThenBuriedWithTheReason) {
   queue_->enqueue({"transcribe", "flaky", "{}"});
   std::atomic<int> calls{0};
-  start({.max_attempts = 3, .backoff_base = 1ms, .backoff_cap = 5ms},
+  start({.max_attempts = 3, .backoff_base = 5ms, .backoff_cap = 5ms},
         [&](const Job& job) -> net::awaitable<void> {
           EXPECT_EQ(job.attempt, ++calls);
           throw std::runtime_error("the decoder crashed");
           co_return;
         });
+  // After each failed attempt (its retry queued, nothing in flight) the
+  // clock moves past the longest backoff.
+  for (int attempt = 1; attempt < 3; ++attempt) {
+    wait_until([&] {
+      return calls.load() > attempt || (calls.load() == attempt && worker_->in_flight() == 0);
+    });
+    clock_.advance(5ms);
+  }
   wait_until([&] { return !dead().empty(); });
   EXPECT_EQ(calls.load(), 3);
   EXPECT_EQ(dead(), (std::vector<std::string>{"flaky: the decoder crashed"}));
@@ -156,14 +241,11 @@ TEST_P(WorkerTest, APermanentFailureIsBuriedAtOnce) {
 
 // A job whose worker died on it every time (its lease ran out each time)
 // is buried when it comes back past the last attempt, without running.
-// (Every claimer uses the same lease, as workers of one stage do.)
 TEST_P(WorkerTest, APoisonJobThatKillsItsWorkersIsNotRunAgain) {
   queue_->enqueue({"transcribe", "poison", "{}"});
-  for (int i = 0; i < 2; ++i) {
-    auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (other_->claim("transcribe", 1, 30ms).empty() &&
-           std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(2ms);
+  for (int i = 0; i < 2; ++i) {  // two workers took it and died
+    ASSERT_EQ(other_->claim("transcribe", 1, 30ms).size(), 1u);
+    clock_.advance(30ms);
   }
   std::atomic<int> calls{0};
   start({.lease = 30ms, .max_attempts = 2}, [&](const Job&) -> net::awaitable<void> {
@@ -183,13 +265,17 @@ TEST_P(WorkerTest, ALongJobKeepsItsLease) {
   std::atomic<bool> started{false};
   start({.lease = 150ms}, [&](const Job&) -> net::awaitable<void> {
     started = true;
-    co_await sleep(600ms);
+    co_await gate();
   });
   wait_until([&] { return started.load(); });
-  while (worker_->processed() == 0) {
+  // Half a lease at a time, each step waiting for the heartbeat after it.
+  for (int i = 0; i < 8; ++i) {
+    clock_.advance(75ms);
+    wait_until([&] { return observed_->extended_at("long") >= clock_.now_ms(); });
     EXPECT_TRUE(other_->claim("transcribe", 1, 150ms).empty());
-    std::this_thread::sleep_for(20ms);
   }
+  let_through(1);
+  wait_until([&] { return worker_->processed() == 1; });
   EXPECT_EQ(queue_->pending("transcribe"), 0u);
 }
 
@@ -200,26 +286,37 @@ TEST_P(WorkerTest, AStalledHandlerLosesItsLease) {
   queue_->enqueue({"transcribe", "hangs", "{}"});
   queue_->enqueue({"transcribe", "works", "{}"});
   std::atomic<int> started{0};
+  std::mutex m;
+  std::function<void()> works_alive;
   start({.concurrency = 2, .lease = 60ms, .stall = 200ms},
         [&](const Job& job) -> net::awaitable<void> {
-          ++started;
-          for (int i = 0; i < 40; ++i) {  // 2 s
-            if (job.key == "works") job.alive();
-            co_await sleep(50ms);
+          if (job.key == "works") {
+            std::lock_guard lock(m);
+            works_alive = job.alive;
           }
+          ++started;
+          co_await gate();
         });
   wait_until([&] { return started.load() == 2; });
-  std::vector<Job> taken;
-  auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (taken.empty() && std::chrono::steady_clock::now() < deadline) {
-    taken = other_->claim("transcribe", 2, 60ms);  // the stage's lease, as its workers use
-    std::this_thread::sleep_for(10ms);
+  // 50 ms steps; "works" says it is alive before each, and its heartbeat
+  // after each is waited for. "hangs" stays silent: once past the stall
+  // (200 ms) its lease is no longer extended, so by 350 ms (stall plus
+  // more than a lease) it has run out.
+  for (int i = 0; i < 7; ++i) {
+    {
+      std::lock_guard lock(m);
+      works_alive();
+    }
+    clock_.advance(50ms);
+    wait_until([&] { return observed_->extended_at("works") >= clock_.now_ms(); });
   }
+  auto taken = other_->claim("transcribe", 2, 60ms);  // the stage's lease
   ASSERT_EQ(taken.size(), 1u);
   EXPECT_EQ(taken[0].key, "hangs");
   EXPECT_EQ(taken[0].attempt, 2);
   EXPECT_TRUE(other_->ack(taken[0]));  // the other worker finished it
   // When the stalled one finally ends, only the job it still held counts.
+  let_through(2);
   wait_until([&] { return worker_->in_flight() == 0; });
   EXPECT_EQ(worker_->processed(), 1u);
 }

@@ -232,35 +232,51 @@ describe('recordings that are hard to transcribe', () => {
   });
   after(async () => { await server.stop(); server.cleanup(); });
 
-  // Each ends completed or with a reason a person can read, never a crash.
+  // What each must become. All are decodable, so each is accepted and
+  // completed; what differs is what survives. A stereo file is a speaker a
+  // channel; more channels are mixed to one speaker, as is mono. `ends`:
+  // where the last segment ends, in seconds: the whole three-second
+  // recording, or the first half a cut file keeps. `heard`: the speakers
+  // with words; `answer`: what the candidate is heard saying, where the
+  // full answer survives ("I rebuilt our deploy pipeline in two weeks").
+  const whole = [2.5, 3.1];
+  const firstHalf = [1, 1.6];
   const cases = [
-    ['truncated-faststart.m4a', 'audio/mp4'], ['truncated.mp3', 'audio/mpeg'], ['truncated.webm', 'audio/webm'],
-    ['silence.wav', 'audio/wav'], ['speech-6ch.wav', 'audio/wav'], ['speech-8k.wav', 'audio/wav'],
-    ['interview.mp4', 'video/mp4'], ['speech-stream.webm', 'audio/webm'], ['speech.ogg', 'audio/ogg'],
-    ['short-speech.wav', 'audio/wav'],
+    { name: 'truncated-faststart.m4a', type: 'audio/mp4', speakers: 2, ends: firstHalf, heard: ['S1', 'S2'] },
+    { name: 'truncated.mp3', type: 'audio/mpeg', speakers: 2, ends: firstHalf, heard: ['S1', 'S2'] },
+    { name: 'truncated.webm', type: 'audio/webm', speakers: 2, ends: firstHalf, heard: ['S1', 'S2'] },
+    { name: 'silence.wav', type: 'audio/wav', speakers: 1, ends: null, heard: [] },
+    { name: 'speech-6ch.wav', type: 'audio/wav', speakers: 1, ends: whole, heard: ['S1'] },
+    { name: 'speech-8k.wav', type: 'audio/wav', speakers: 1, ends: whole, heard: ['S1'] },
+    { name: 'interview.mp4', type: 'video/mp4', speakers: 2, ends: whole, heard: ['S1', 'S2'], answer: /two weeks/ },
+    { name: 'speech-stream.webm', type: 'audio/webm', speakers: 2, ends: whole, heard: ['S1', 'S2'], answer: /two weeks/ },
+    { name: 'speech.ogg', type: 'audio/ogg', speakers: 2, ends: whole, heard: ['S1', 'S2'], answer: /two weeks/ },
+    // Half a second cut mid-word: still transcribed, not dropped as too short.
+    { name: 'short-speech.wav', type: 'audio/wav', speakers: 2, ends: [0.2, 0.55], heard: ['S1'] },
   ];
-  for (const [name, type] of cases) {
-    test(name, async () => {
-      const id = await newInterview(server.url, user.token, name);
-      const put = await putRecording(server.url, user.token, id, file(name), type);
-      if (put.status !== 201) {
-        checkProblem(assert, put, put.status);
-        assert.ok([415, 422].includes(put.status), `${put.status} ${put.text}`);
-        console.log(`# ${name}: refused at upload (${put.status}) ${put.json.detail}`);
+  for (const c of cases) {
+    test(c.name, async () => {
+      const id = await newInterview(server.url, user.token, c.name);
+      const put = await putRecording(server.url, user.token, id, file(c.name), c.type);
+      assert.equal(put.status, 201, put.text);
+      const done = await waitFor(server.url, user.token, id, ['completed', 'failed']);
+      assert.equal(done.status, 'completed', JSON.stringify(done.failure));
+      assert.equal(done.failure, null);
+      const t = await request(server.url, 'GET', `/v1/interviews/${id}/transcript`, { token: user.token });
+      assert.equal(t.status, 200, t.text);
+      assert.deepEqual(t.json.speakers,
+        Array.from({ length: c.speakers }, (_, i) => ({ id: `S${i + 1}`, label: `Speaker ${i + 1}`, channel: i })));
+      const said = (s) => t.json.segments.filter((x) => x.speaker === s).map((x) => x.text).join(' ').trim();
+      const heard = t.json.speakers.map((s) => s.id).filter((s) => said(s) !== '');
+      assert.deepEqual(heard, c.heard, JSON.stringify(t.json.segments));
+      if (!c.ends) {
+        assert.equal(t.json.segments.length, 0);
         return;
       }
-      const done = await waitFor(server.url, user.token, id, ['completed', 'failed']);
-      console.log(`# ${name}: ${done.status} ${done.failure?.reason ?? ''}`);
-      if (done.status === 'failed') {
-        assert.equal(done.failure.stage, 'transcribe');
-        assert.match(done.failure.reason, /^[A-Z].{10,}\.?/);
-      } else {
-        const t = await request(server.url, 'GET', `/v1/interviews/${id}/transcript`, { token: user.token });
-        assert.equal(t.status, 200);
-        const expected = name === 'speech-6ch.wav' ? 1 : t.json.speakers.length;
-        assert.equal(t.json.speakers.length, expected);
-        if (name === 'silence.wav') assert.equal(t.json.segments.length, 0);
-      }
+      const last = Math.max(...t.json.segments.map((s) => s.end));
+      assert.ok(last >= c.ends[0] && last <= c.ends[1], `the last segment ends at ${last}`);
+      for (const s of t.json.segments) assert.ok(s.start >= 0 && s.start <= s.end, JSON.stringify(s));
+      if (c.answer) assert.match(said('S2'), c.answer);
     });
   }
   test('the server is still serving', async () => {

@@ -31,6 +31,29 @@ TEST(Base64Url, RejectsForeignCharactersAndNonCanonicalTails) {
   EXPECT_EQ(*base64url_decode("QQ"), "A");
 }
 
+// The same strictness from libsodium: nothing skipped, nothing padded.
+TEST(Base64Url, RejectsWhitespacePaddingAndStrayBytes) {
+  EXPECT_FALSE(base64url_decode("QQ=="));
+  EXPECT_FALSE(base64url_decode("QQ "));
+  EXPECT_FALSE(base64url_decode(" QQ"));
+  EXPECT_FALSE(base64url_decode("Q\nQ"));
+  EXPECT_FALSE(base64url_decode(std::string("QQ\0", 3)));
+  EXPECT_FALSE(base64url_decode("QUJDR"));  // five characters: no byte string has that length
+  EXPECT_EQ(*base64url_decode(""), "");
+}
+
+TEST(Base64Url, UsesTheUrlSafeAlphabet) {
+  EXPECT_EQ(base64url_encode("\xfb\xff\xbf"), "-_-_");
+  EXPECT_EQ(base64url_encode("\xfb\xff"), "-_8");
+  EXPECT_EQ(*base64url_decode("-_-_"), "\xfb\xff\xbf");
+  EXPECT_EQ(base64url_encode("any carnal pleas"), "YW55IGNhcm5hbCBwbGVhcw");
+}
+
+TEST(Hex, EncodesLowercaseTwoDigitsAByte) {
+  EXPECT_EQ(hex_encode(std::string("\x00\x0f\xa0\xff", 4)), "000fa0ff");
+  EXPECT_EQ(hex_encode(""), "");
+}
+
 TEST(Digest, Sha256AndHmacMatchKnownVectors) {
   EXPECT_EQ(hex_encode(sha256("abc")),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");

@@ -194,6 +194,31 @@ TEST(ParseRfc3339, RejectsOffsetsThatLeaveYears0000To9999) {
   }
 }
 
+TEST(ParseRfc3339, DatesBefore1970) {
+  EXPECT_EQ(parse_rfc3339("1969-12-31T23:59:59.999Z"), -1);
+  EXPECT_EQ(parse_rfc3339("1969-07-20T20:17:40.500Z"), -14'182'939'500);
+  EXPECT_EQ(parse_rfc3339("1900-01-01T00:00:00Z"), -2'208'988'800'000);
+  EXPECT_EQ(parse_rfc3339("1970-01-01T00:30:00+01:00"), -1'800'000);
+  EXPECT_EQ(parse_rfc3339("1600-02-29T00:00:00Z"), -11'670'998'400'000);  // divisible by 400
+  EXPECT_FALSE(parse_rfc3339("1700-02-29T00:00:00Z"));
+}
+
+TEST(FormatRfc3339, LeapDaysAndTheDayAfter) {
+  EXPECT_EQ(format_rfc3339(-11'670'998'400'000), "1600-02-29T00:00:00.000Z");
+  EXPECT_EQ(format_rfc3339(951'782'400'000), "2000-02-29T00:00:00.000Z");
+  EXPECT_EQ(format_rfc3339(951'782'400'000 + 86'400'000), "2000-03-01T00:00:00.000Z");
+  EXPECT_EQ(format_rfc3339(4'107'542'400'000 - 1), "2100-02-28T23:59:59.999Z");  // not leap
+  EXPECT_EQ(format_rfc3339(-62'167'219'200'000), "0000-01-01T00:00:00.000Z");
+}
+
+TEST(FormatHttpDate, WeekdaysAcrossLeapDaysAndBefore1970) {
+  EXPECT_EQ(format_http_date(951'782'400'000), "Tue, 29 Feb 2000 00:00:00 GMT");
+  EXPECT_EQ(format_http_date(951'782'400'000 + 86'400'000), "Wed, 01 Mar 2000 00:00:00 GMT");
+  EXPECT_EQ(format_http_date(-1), "Wed, 31 Dec 1969 23:59:59 GMT");
+  EXPECT_EQ(format_http_date(-14'182'939'500), "Sun, 20 Jul 1969 20:17:40 GMT");
+  EXPECT_EQ(format_http_date(253'402'300'799'999), "Fri, 31 Dec 9999 23:59:59 GMT");
+}
+
 TEST(Rfc3339, ParseThenFormatNormalizesToUtcMilliseconds) {
   auto ms = parse_rfc3339("2026-11-24T07:48:13.123456+02:00");
   ASSERT_TRUE(ms);

@@ -275,8 +275,11 @@ INSTANTIATE_TEST_SUITE_P(
     });
 
 TEST(Settings, BadEnvironmentValueIsRefusedNamingTheVariable) {
-  for (const std::string& kv : {std::string("IC_HEADER_TIMEOUT=10"), std::string("IC_LISTEN=nope"),
-                                std::string("IC_THREADS=0"), std::string("IC_ACCESS_LOG=maybe")}) {
+  for (const std::string& kv :
+       {std::string("IC_HEADER_TIMEOUT=10"), std::string("IC_LISTEN=nope"),
+        std::string("IC_THREADS=0"), std::string("IC_ACCESS_LOG=maybe"),
+        std::string("IC_LOG_FORMAT=xml"), std::string("IC_ASR_ENGINE=whisper"),
+        std::string("IC_WORKERS=transcode")}) {
     auto message = config_error({"serve"}, {kv});
     auto name = kv.substr(0, kv.find('='));
     EXPECT_TRUE(contains(message, name)) << kv << ": " << message;

@@ -29,7 +29,8 @@ class PocketsphinxEngine final : public Engine {
   std::unique_ptr<Recognizer> recognizer() override;
   std::string name() const override { return "pocketsphinx"; }
   std::string language() const override { return "en"; }
-  // How many decoders have been loaded (for tests and metrics).
+  // How many decoders have been loaded (the tests check reuse by it; no
+  // metric reads it yet).
   std::size_t decoders_loaded() const;
 
  private:

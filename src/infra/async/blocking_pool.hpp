@@ -34,7 +34,8 @@ class BlockingPool {
         boost::asio::use_awaitable);
   }
 
-  // Runs fn on the pool, for code that is not a coroutine (tests, CLI).
+  // Runs fn on the pool without waiting for it: for callers that follow its
+  // completion themselves (WriteBehind) and code that is not a coroutine.
   template <class F>
   void post(F fn) {
     boost::asio::post(pool_, std::move(fn));

@@ -1,6 +1,6 @@
 #pragma once
 // Blocking work done one piece at a time on a pool while the coroutine that
-// submits it goes on (an upload reads its next megabyte from the socket
+// submits it goes on (an upload reads its next batch from the socket
 // while the previous one is encrypted and written: measured in
 // docs/benchmarks.md). At most one piece is in flight; submit() waits for
 // the previous one and rethrows its failure.

@@ -5,77 +5,41 @@
 #include <openssl/sha.h>
 #include <sodium.h>
 
-#include <array>
 #include <stdexcept>
 
 namespace companion::crypto {
 namespace {
-constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+constexpr int kBase64Url = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
 
-constexpr std::array<std::int8_t, 256> make_reverse() {
-  std::array<std::int8_t, 256> table{};
-  for (auto& v : table) v = -1;
-  for (int i = 0; i < 64; ++i) table[static_cast<unsigned char>(kAlphabet[i])] = std::int8_t(i);
-  return table;
+const unsigned char* bytes_of(std::string_view s) {
+  return reinterpret_cast<const unsigned char*>(s.data());
 }
-constexpr auto kReverse = make_reverse();
 }  // namespace
 
 std::string base64url_encode(std::string_view bytes) {
-  std::string out((bytes.size() * 4 + 2) / 3, '\0');
-  char* dst = out.data();
-  std::size_t i = 0;
-  auto b = [&](std::size_t k) {
-    return static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[k]));
-  };
-  for (; i + 3 <= bytes.size(); i += 3) {
-    std::uint32_t v = (b(i) << 16) | (b(i + 1) << 8) | b(i + 2);
-    *dst++ = kAlphabet[(v >> 18) & 63];
-    *dst++ = kAlphabet[(v >> 12) & 63];
-    *dst++ = kAlphabet[(v >> 6) & 63];
-    *dst++ = kAlphabet[v & 63];
-  }
-  std::size_t rest = bytes.size() - i;
-  if (rest > 0) {
-    std::uint32_t v = b(i) << 16;
-    if (rest == 2) v |= b(i + 1) << 8;
-    *dst++ = kAlphabet[(v >> 18) & 63];
-    *dst++ = kAlphabet[(v >> 12) & 63];
-    if (rest == 2) *dst++ = kAlphabet[(v >> 6) & 63];
-  }
+  std::string out(sodium_base64_ENCODED_LEN(bytes.size(), kBase64Url), '\0');
+  sodium_bin2base64(out.data(), out.size(), bytes_of(bytes), bytes.size(), kBase64Url);
+  out.resize(out.size() - 1);  // the terminating NUL
   return out;
 }
 
+// libsodium refuses characters outside the alphabet (no `ignore` set, and
+// no end pointer, so it may not stop early), an impossible length and
+// non-zero leftover bits, so each byte string has one encoding.
 std::optional<std::string> base64url_decode(std::string_view text) {
-  if (text.size() % 4 == 1) return std::nullopt;
   std::string out(text.size() * 3 / 4, '\0');
-  char* dst = out.data();
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (char c : text) {
-    auto v = kReverse[static_cast<unsigned char>(c)];
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6) | std::uint32_t(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      *dst++ = static_cast<char>((acc >> bits) & 0xFF);
-    }
-  }
-  // Leftover bits must be zero, so each byte string has one encoding.
-  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) return std::nullopt;
-  out.resize(static_cast<std::size_t>(dst - out.data()));
+  std::size_t len = 0;
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(),
+                        text.size(), nullptr, &len, nullptr, kBase64Url) != 0)
+    return std::nullopt;
+  out.resize(len);
   return out;
 }
 
 std::string hex_encode(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
+  std::string out(bytes.size() * 2 + 1, '\0');
+  sodium_bin2hex(out.data(), out.size(), bytes_of(bytes), bytes.size());
+  out.resize(out.size() - 1);  // the terminating NUL
   return out;
 }
 

@@ -5,18 +5,14 @@
 #include <cctype>
 #include <cstring>
 
+#include "infra/crypto/encoding.hpp"
+
 namespace companion::crypto {
 namespace {
 
 std::string format(const unsigned char (&b)[16]) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
-    out += kHex[b[i] >> 4];
-    out += kHex[b[i] & 15];
-  }
+  auto out = hex_encode(std::string_view(reinterpret_cast<const char*>(b), 16));
+  for (std::size_t at : {8, 13, 18, 23}) out.insert(at, 1, '-');
   return out;
 }
 

@@ -5,7 +5,8 @@
 #include <boost/json.hpp>
 
 #include <chrono>
-#include <ctime>
+
+#include "infra/clock/rfc3339.hpp"
 
 namespace companion::log {
 namespace {
@@ -25,17 +26,11 @@ std::string_view level_name(Level l) {
   }
 }
 
+// Now, as every timestamp the service writes: RFC 3339 UTC, milliseconds.
 std::string timestamp() {
-  auto now = std::chrono::system_clock::now();
-  auto secs = std::chrono::system_clock::to_time_t(now);
-  auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, int(ms));
-  return buf;
+  return format_rfc3339(std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count());
 }
 
 }  // namespace

@@ -14,11 +14,18 @@ namespace {
 
 constexpr const char* kGroup = "workers";
 
-// KEYS: stream, delayed, attempts, cursor. ARGV: group, consumer, now,
-// lease, count. Due retries go back on the stream; then entries whose lease
-// ran out are taken over (the scan goes on from where the last one stopped,
-// so expired entries behind many live ones are reached too), then new ones
-// read. Returns {entry, id, key, payload, attempt}.
+// KEYS: stream, delayed, attempts, leases. ARGV: group, consumer, now,
+// deadline (now + lease), count. Due retries go back on the stream; then
+// entries whose lease ran out are taken over, then new ones read; each
+// taken entry's lease deadline is written to the leases set. Returns
+// {entry, id, key, payload, attempt}.
+//
+// Lease deadlines are the queue's clock's milliseconds, kept in a sorted
+// set, and compared with the `now` the caller sends. Not XAUTOCLAIM's idle
+// time: Redis measures that by its own clock, which a test cannot move
+// and which differs from the application's clock. Entries pending without
+// a deadline (taken by a version that used XAUTOCLAIM) are given one from
+// now, so they are taken over once it passes.
 constexpr const char* kClaim = R"lua(
 local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[3], 'LIMIT', 0, 100)
 for _, m in ipairs(due) do
@@ -26,13 +33,18 @@ for _, m in ipairs(due) do
   redis.call('XADD', KEYS[1], '*', 'id', j.id, 'key', j.key, 'payload', j.payload)
   redis.call('ZREM', KEYS[2], m)
 end
+if redis.call('XPENDING', KEYS[1], ARGV[1])[1] > redis.call('ZCARD', KEYS[4]) then
+  for _, p in ipairs(redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1000)) do
+    redis.call('ZADD', KEYS[4], 'NX', ARGV[4], p[1])
+  end
+end
 local want = tonumber(ARGV[5])
 local entries = {}
-local start = redis.call('GET', KEYS[4]) or '0-0'
-local taken = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[4], start, 'COUNT', want)
-redis.call('SET', KEYS[4], taken[1])
-for _, e in ipairs(taken[2]) do
-  if e[2] then table.insert(entries, e) end
+for _, entry in ipairs(redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', ARGV[3], 'LIMIT', 0, want)) do
+  redis.call('ZREM', KEYS[4], entry)
+  -- Nothing comes back for an entry no longer in the stream.
+  local taken = redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, entry)
+  if taken[1] and taken[1][2] then table.insert(entries, taken[1]) end
 end
 if #entries < want then
   local fresh = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', want - #entries,
@@ -46,6 +58,7 @@ for _, e in ipairs(entries) do
   local f = {}
   for i = 1, #e[2], 2 do f[e[2][i]] = e[2][i + 1] end
   local n = redis.call('HINCRBY', KEYS[3], f.id, 1)
+  redis.call('ZADD', KEYS[4], ARGV[4], e[1])
   table.insert(out, {e[1], f.id, f.key, f.payload, n})
 end
 return out
@@ -57,33 +70,37 @@ local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
 if #p == 0 or p[1][2] ~= ARGV[2] then return 0 end
 )lua";
 
-// KEYS: stream. ARGV: group, consumer, entry.
+// KEYS: stream, leases. ARGV: group, consumer, entry, deadline.
 constexpr const char* kExtendTail = R"lua(
-redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'JUSTID')
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3])
 return 1
 )lua";
 
-// KEYS: stream, delayed. ARGV: group, consumer, entry, id, key, payload, due.
+// KEYS: stream, delayed, leases. ARGV: group, consumer, entry, id, key,
+// payload, due.
 constexpr const char* kRetryTail = R"lua(
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[3])
+redis.call('ZREM', KEYS[3], ARGV[3])
 redis.call('XDEL', KEYS[1], ARGV[3])
 redis.call('ZADD', KEYS[2], ARGV[7], cjson.encode({id = ARGV[4], key = ARGV[5], payload = ARGV[6]}))
 return 1
 )lua";
 
-// KEYS: stream, delayed, attempts. ARGV: group, consumer, entry, id, key,
-// payload, now. Back on the delayed set, due now, the attempt uncounted.
+// KEYS: stream, delayed, attempts, leases. ARGV: group, consumer, entry, id,
+// key, payload, now. Back on the delayed set, due now, the attempt uncounted.
 constexpr const char* kReleaseTail = R"lua(
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[3])
+redis.call('ZREM', KEYS[4], ARGV[3])
 redis.call('XDEL', KEYS[1], ARGV[3])
 redis.call('ZADD', KEYS[2], ARGV[7], cjson.encode({id = ARGV[4], key = ARGV[5], payload = ARGV[6]}))
 if redis.call('HINCRBY', KEYS[3], ARGV[4], -1) <= 0 then redis.call('HDEL', KEYS[3], ARGV[4]) end
 return 1
 )lua";
 
-// KEYS: stream, dead, attempts, dedup. ARGV: group, consumer, entry, id,
-// key, payload, error, now.
+// KEYS: stream, dead, attempts, dedup, leases. ARGV: group, consumer, entry,
+// id, key, payload, error, now.
 constexpr const char* kBuryTail = R"lua(
+redis.call('ZREM', KEYS[5], ARGV[3])
 local attempts = redis.call('HGET', KEYS[3], ARGV[4]) or '0'
 redis.call('XADD', KEYS[2], '*', 'id', ARGV[4], 'key', ARGV[5], 'payload', ARGV[6],
            'attempts', attempts, 'error', ARGV[7], 'failedAt', ARGV[8])
@@ -93,12 +110,6 @@ redis.call('HDEL', KEYS[3], ARGV[4])
 redis.call('DEL', KEYS[4])
 return 1
 )lua";
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string text(const redisReply* r) {
   if (!r) return {};
@@ -126,8 +137,9 @@ std::pair<std::string, std::string> split_lease(const std::string& lease) {
 
 }  // namespace
 
-RedisQueue::RedisQueue(RedisSettings settings, crypto::UuidV7Generator& ids)
+RedisQueue::RedisQueue(RedisSettings settings, const Clock& clock, crypto::UuidV7Generator& ids)
     : settings_(std::move(settings)),
+      clock_(clock),
       ids_(ids),
       consumer_("c-" + crypto::hex_encode(crypto::random_bytes(8))) {
   auto url = boost::urls::parse_uri(settings_.url);
@@ -263,8 +275,8 @@ std::size_t RedisQueue::enqueue_all(const std::vector<NewJob>& jobs) {
   return added;
 }
 
-// KEYS: stream, attempts. ARGV: group, consumer, then (entry, id, dedup
-// key) per job.
+// KEYS: stream, attempts, leases. ARGV: group, consumer, then (entry, id,
+// dedup key) per job.
 constexpr const char* kAckAll = R"lua(
 local acked = 0
 for i = 3, #ARGV, 3 do
@@ -273,6 +285,7 @@ for i = 3, #ARGV, 3 do
     redis.call('XACK', KEYS[1], ARGV[1], ARGV[i])
     redis.call('XDEL', KEYS[1], ARGV[i])
     redis.call('HDEL', KEYS[2], ARGV[i + 1])
+    redis.call('ZREM', KEYS[3], ARGV[i])
     redis.call('DEL', ARGV[i + 2])
     acked = acked + 1
   end
@@ -296,7 +309,7 @@ std::size_t RedisQueue::ack_all(const std::vector<Job>& jobs) {
   args[1] = consumer;
   const auto& stage = jobs.front().stage;
   std::lock_guard lock(mutex_);
-  auto r = script(kAckAll, {key(stage), key(stage, "attempts")}, args);
+  auto r = script(kAckAll, {key(stage), key(stage, "attempts"), key(stage, "leases")}, args);
   return static_cast<std::size_t>(integer(r.get()));
 }
 
@@ -327,9 +340,10 @@ std::vector<Job> RedisQueue::claim(const std::string& stage, std::size_t max,
   ensure_group(stage);
   Reply r;
   try {
+    const auto now = clock_.now_ms();
     r = script(kClaim,
-               {key(stage), key(stage, "delayed"), key(stage, "attempts"), key(stage, "cursor")},
-               {kGroup, consumer_, std::to_string(now_ms()), std::to_string(lease.count()),
+               {key(stage), key(stage, "delayed"), key(stage, "attempts"), key(stage, "leases")},
+               {kGroup, consumer_, std::to_string(now), std::to_string(now + lease.count()),
                 std::to_string(max)});
   } catch (const QueueError& e) {
     // A Redis that lost its data (restarted without persistence) lost the
@@ -349,10 +363,11 @@ std::vector<Job> RedisQueue::claim(const std::string& stage, std::size_t max,
   return jobs;
 }
 
-bool RedisQueue::extend(const Job& job, std::chrono::milliseconds) {
+bool RedisQueue::extend(const Job& job, std::chrono::milliseconds lease) {
   auto [consumer, entry] = split_lease(job.lease);
   std::lock_guard lock(mutex_);
-  auto r = script(std::string(kOwned) + kExtendTail, {key(job.stage)}, {kGroup, consumer, entry});
+  auto r = script(std::string(kOwned) + kExtendTail, {key(job.stage), key(job.stage, "leases")},
+                  {kGroup, consumer, entry, std::to_string(clock_.now_ms() + lease.count())});
   return integer(r.get()) == 1;
 }
 
@@ -364,8 +379,9 @@ void RedisQueue::release(const Job& job) {
   auto [consumer, entry] = split_lease(job.lease);
   std::lock_guard lock(mutex_);
   script(std::string(kOwned) + kReleaseTail,
-         {key(job.stage), key(job.stage, "delayed"), key(job.stage, "attempts")},
-         {kGroup, consumer, entry, job.id, job.key, job.payload, std::to_string(now_ms())});
+         {key(job.stage), key(job.stage, "delayed"), key(job.stage, "attempts"),
+          key(job.stage, "leases")},
+         {kGroup, consumer, entry, job.id, job.key, job.payload, std::to_string(clock_.now_ms())});
 }
 
 void RedisQueue::fail(const Job& job, const std::string& error,
@@ -373,15 +389,17 @@ void RedisQueue::fail(const Job& job, const std::string& error,
   auto [consumer, entry] = split_lease(job.lease);
   std::lock_guard lock(mutex_);
   if (retry_after) {
-    script(std::string(kOwned) + kRetryTail, {key(job.stage), key(job.stage, "delayed")},
+    script(std::string(kOwned) + kRetryTail,
+           {key(job.stage), key(job.stage, "delayed"), key(job.stage, "leases")},
            {kGroup, consumer, entry, job.id, job.key, job.payload,
-            std::to_string(now_ms() + retry_after->count())});
+            std::to_string(clock_.now_ms() + retry_after->count())});
     return;
   }
   script(std::string(kOwned) + kBuryTail,
          {key(job.stage), key(job.stage, "dead"), key(job.stage, "attempts"),
-          key(job.stage, "key:" + job.key)},
-         {kGroup, consumer, entry, job.id, job.key, job.payload, error, std::to_string(now_ms())});
+          key(job.stage, "key:" + job.key), key(job.stage, "leases")},
+         {kGroup, consumer, entry, job.id, job.key, job.payload, error,
+          std::to_string(clock_.now_ms())});
 }
 
 std::vector<DeadJob> RedisQueue::dead_letters(const std::string& stage, std::size_t limit) {

@@ -1,18 +1,21 @@
 #pragma once
 // The queue on Redis Streams (hiredis): one stream per stage read by the
-// consumer group "workers"; XAUTOCLAIM takes over entries whose lease ran
-// out (idle longer than the claimer's lease), XACK + XDEL finish them;
-// retries wait in a sorted set until due, dead letters go to a stream of
-// their own. Each multi-step operation is one Lua script, so it is atomic.
+// consumer group "workers"; each delivery's lease deadline, by the injected
+// clock, waits in a sorted set, and XCLAIM takes over entries whose
+// deadline has passed; XACK + XDEL finish them; retries wait in a sorted
+// set until due, dead letters go to a stream of their own. Each multi-step
+// operation is one Lua script, so it is atomic. Every time is the clock's,
+// sent with the call, never Redis's own (so tests move it, and a Redis
+// host whose clock is off does not shorten leases).
 //
 // Keys (prefix "ic" by default), per stage S:
 //   ic:q:S            the stream            ic:q:S:delayed   retries (zset)
 //   ic:q:S:attempts   deliveries per job    ic:q:S:dead      dead letters
+//   ic:q:S:leases     lease deadlines (zset of stream entries)
 //   ic:q:S:key:K      the pending job with dedup key K
 //
 // A lease belongs to this instance's consumer name: a delivery taken over
 // by another instance is refused to the first (ack/extend answer false).
-// All workers of a stage should use the same lease length.
 #include <hiredis/hiredis.h>
 
 #include <map>
@@ -22,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "infra/clock/clock.hpp"
 #include "infra/crypto/uuid.hpp"
 #include "infra/queue/queue.hpp"
 
@@ -41,7 +45,7 @@ struct RedisSettings {
 
 class RedisQueue final : public Queue {
  public:
-  RedisQueue(RedisSettings settings, crypto::UuidV7Generator& ids);
+  RedisQueue(RedisSettings settings, const Clock& clock, crypto::UuidV7Generator& ids);
   ~RedisQueue() override;
 
   bool enqueue(const NewJob& job) override;
@@ -77,6 +81,7 @@ class RedisQueue final : public Queue {
   std::string key(const std::string& stage, std::string_view suffix = {}) const;
 
   RedisSettings settings_;
+  const Clock& clock_;
   crypto::UuidV7Generator& ids_;
   std::string host_;
   int port_ = 6379;

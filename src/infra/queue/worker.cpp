@@ -29,19 +29,15 @@ std::string trace_id_of(const Job& job) {
   }
 }
 
-std::int64_t steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 Worker::Worker(boost::asio::io_context& io, async::BlockingPool& pool, Queue& queue,
-               StageSettings settings, JobHandler handler, DeadHandler on_dead, log::Logger& logger)
+               const Clock& clock, StageSettings settings, JobHandler handler, DeadHandler on_dead,
+               log::Logger& logger)
     : io_(io),
       pool_(pool),
       queue_(queue),
+      clock_(clock),
       settings_(std::move(settings)),
       handler_(std::move(handler)),
       on_dead_(std::move(on_dead)),
@@ -106,11 +102,11 @@ awaitable<void> Worker::keep_alive(const Job& job, std::shared_ptr<bool> done,
   for (;;) {
     co_await wait(*timer, every);
     if (*done) co_return;
-    if (steady_ms() - last_alive->load() > settings_.stall.count()) {
+    if (clock_.now_ms() - last_alive->load() > settings_.stall.count()) {
       logger_.warn("a job's handler stalled; its lease is let go for another worker",
                    {{"stage", settings_.stage},
                     {"jobId", held.id},
-                    {"silentMs", steady_ms() - last_alive->load()}});
+                    {"silentMs", clock_.now_ms() - last_alive->load()}});
       co_return;
     }
     try {
@@ -139,8 +135,8 @@ awaitable<void> Worker::run(Job job) {
   } else {
     auto done = std::make_shared<bool>(false);
     auto timer = std::make_shared<boost::asio::steady_timer>(io_);
-    auto last_alive = std::make_shared<std::atomic<std::int64_t>>(steady_ms());
-    job.alive = [last_alive] { last_alive->store(steady_ms()); };
+    auto last_alive = std::make_shared<std::atomic<std::int64_t>>(clock_.now_ms());
+    job.alive = [last_alive, &clock = clock_] { last_alive->store(clock.now_ms()); };
     boost::asio::co_spawn(io_, keep_alive(job, done, timer, last_alive), boost::asio::detached);
     try {
       co_await handler_(job);

@@ -21,6 +21,7 @@
 #include <string>
 
 #include "infra/async/blocking_pool.hpp"
+#include "infra/clock/clock.hpp"
 #include "infra/log/logger.hpp"
 #include "infra/queue/queue.hpp"
 
@@ -69,7 +70,8 @@ using DeadHandler = std::function<boost::asio::awaitable<void>(const Job&, const
 
 class Worker {
  public:
-  Worker(boost::asio::io_context& io, async::BlockingPool& pool, Queue& queue,
+  // `clock` times a handler's silence (the stall); give the queue's.
+  Worker(boost::asio::io_context& io, async::BlockingPool& pool, Queue& queue, const Clock& clock,
          StageSettings settings, JobHandler handler, DeadHandler on_dead, log::Logger& logger);
   ~Worker();
 
@@ -92,6 +94,7 @@ class Worker {
   boost::asio::io_context& io_;
   async::BlockingPool& pool_;
   Queue& queue_;
+  const Clock& clock_;
   StageSettings settings_;
   JobHandler handler_;
   DeadHandler on_dead_;
