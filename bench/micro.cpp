@@ -11,7 +11,7 @@
 #include "infra/http/json_body.hpp"
 #include "infra/http/router.hpp"
 #include "infra/trace/trace_context.hpp"
-#include "modules/interviews/dto.hpp"
+#include "modules/interviews/interviews_controller_dto.hpp"
 
 namespace {
 using namespace companion;

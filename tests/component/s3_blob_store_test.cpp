@@ -17,6 +17,7 @@
 
 #include "infra/crypto/encoding.hpp"
 #include "infra/storage/s3_blob_store.hpp"
+#include "support/ports.hpp"
 
 namespace companion::storage {
 namespace {
@@ -26,19 +27,6 @@ constexpr std::size_t kMiB = 1024 * 1024;
 
 std::string sha256_hex(std::string_view data) {
   return crypto::hex_encode(crypto::sha256(data));
-}
-
-// A loopback port nothing listens on (bound, then released).
-int closed_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
 }
 
 S3Settings local_settings(std::string endpoint) {
@@ -198,7 +186,8 @@ TEST_F(S3BlobStoreTest, ErrorsNameOperationKeyAndStatusButNoSecret) {
 }
 
 TEST(S3BlobStoreUnreachable, CheckFailsQuicklyAndOperationsFailWithoutTheSecret) {
-  auto s = local_settings("http://127.0.0.1:" + std::to_string(closed_port()));
+  auto s = local_settings("http://127.0.0.1:" +
+                          std::to_string(companion::test_support::unused_loopback_port()));
   s.secret_access_key = "very-secret-value-123";
   S3BlobStore store(s);
   auto start = std::chrono::steady_clock::now();

@@ -20,12 +20,13 @@
 #include <memory>
 
 #include "support/databases.hpp"
+#include "support/ports.hpp"
 
 namespace companion::test_support {
 
 class RedisServer {
  public:
-  RedisServer() : port_(free_port()) { start(); }
+  RedisServer() : port_(unused_loopback_port()) { start(); }
   ~RedisServer() { stop(); }
   RedisServer(const RedisServer&) = delete;
   RedisServer& operator=(const RedisServer&) = delete;
@@ -57,18 +58,6 @@ class RedisServer {
   }
 
  private:
-  static int free_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(fd);
-    return ntohs(a.sin_port);
-  }
-
   void start() {
     auto port = std::to_string(port_);
     auto dir = dir_.path().string();

@@ -13,6 +13,7 @@
 #include "infra/clock/clock.hpp"
 #include "infra/http_client/circuit_breaker.hpp"
 #include "infra/http_client/http_client.hpp"
+#include "support/ports.hpp"
 #include "support/scripted_http_server.hpp"
 
 namespace companion::http_client {
@@ -25,19 +26,6 @@ using test_support::ScriptedHttpServer;
 // Retries come at once, so the tests do not wait on the backoff.
 ClientSettings quick(int attempts = 3) {
   return {.retry = {.max_attempts = attempts, .base_backoff = 1ms, .max_backoff = 2ms}};
-}
-
-// A loopback port nothing listens on (bound, then released).
-int closed_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
 }
 
 class HttpClientTest : public ::testing::Test {
@@ -84,7 +72,9 @@ TEST_F(HttpClientTest, OtherAnswersAreNotRetried) {
 
 TEST_F(HttpClientTest, RefusedConnectionsAreRetried) {
   HttpClient client(quick(3), clock_);
-  auto r = client.perform({.url = "http://127.0.0.1:" + std::to_string(closed_port()) + "/"});
+  auto r = client.perform({.url = "http://127.0.0.1:" +
+                                  std::to_string(companion::test_support::unused_loopback_port()) +
+                                  "/"});
   EXPECT_EQ(r.failure, Failure::kUnreachable);
   EXPECT_FALSE(r.error.empty());
   EXPECT_EQ(r.attempts, 3);

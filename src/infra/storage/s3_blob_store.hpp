@@ -55,7 +55,7 @@ struct S3Settings {
 // naming the offending part (unknown query keys included).
 S3Settings parse_s3_url(const BlobStoreSettings& settings);
 
-// What the store has done, for tests and metrics.
+// What the store has done (the tests check the multipart and retry paths by it).
 struct S3Counters {
   std::uint64_t requests = 0;  // HTTP attempts, retries included
   std::uint64_t retries = 0;

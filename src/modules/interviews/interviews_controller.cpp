@@ -6,7 +6,7 @@
 
 #include "infra/crypto/uuid.hpp"
 #include "infra/errors/errors.hpp"
-#include "modules/interviews/dto.hpp"
+#include "modules/interviews/interviews_controller_dto.hpp"
 
 namespace companion::interviews {
 namespace {

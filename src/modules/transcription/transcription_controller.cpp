@@ -4,7 +4,7 @@
 
 #include "infra/errors/errors.hpp"
 #include "infra/http/json_body.hpp"
-#include "modules/interviews/dto.hpp"
+#include "modules/interviews/interviews_controller_dto.hpp"
 #include "modules/interviews/interviews_controller.hpp"
 
 namespace companion::transcription {

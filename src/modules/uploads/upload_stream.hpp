@@ -66,7 +66,6 @@ class UploadStream {
   boost::asio::awaitable<void> discard();
 
   std::uint64_t bytes() const { return bytes_; }
-  bool sniffed() const { return sniffed_; }
 
  private:
   boost::asio::awaitable<void> flush();
@@ -80,7 +79,7 @@ class UploadStream {
   std::shared_ptr<storage::SealedWriter> writer_;
   std::string batch_;
   std::string prefix_;
-  bool sniffed_;
+  bool sniffed_;  // or nothing to sniff (not a file's start)
   std::uint64_t bytes_ = 0;
 };
 

@@ -10,7 +10,7 @@
 #include "infra/http/json_body.hpp"
 #include "infra/http/problem.hpp"
 #include "infra/text/utf8.hpp"
-#include "modules/interviews/dto.hpp"
+#include "modules/interviews/interviews_controller_dto.hpp"
 #include "modules/interviews/interviews_controller.hpp"
 
 namespace companion::uploads {

@@ -1,4 +1,4 @@
-#include "modules/interviews/dto.hpp"
+#include "modules/interviews/interviews_controller_dto.hpp"
 
 #include <boost/json.hpp>
 

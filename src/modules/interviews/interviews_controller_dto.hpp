@@ -1,5 +1,6 @@
 #pragma once
-// The JSON forms of interviews (contract §Interviews) and their validation.
+// The JSON forms of interviews (contract §Interviews) and their validation:
+// the controllers' side (the uploads and transcription controllers use them too).
 #include <boost/json/value.hpp>
 
 #include "modules/interviews/interview.hpp"
