@@ -2,7 +2,7 @@
 
 #include <boost/url/parse.hpp>
 
-#include <cstdio>
+#include <fmt/format.h>
 #include <filesystem>
 
 #include "infra/asr/pocketsphinx_engine.hpp"
@@ -124,10 +124,8 @@ std::unique_ptr<asr::Engine> open_asr_engine(const PipelineSettings& p, const Cl
 std::string prepare_data_dir(const Settings& s, log::Logger& logger) {
   make_data_dir(s);
   if (auto open = files::group_or_other_bits(s.data_dir)) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "0%o", 0700 | open);
     logger.warn("the data directory is open to other users; chmod 700 it",
-                {{"path", s.data_dir}, {"mode", std::string(mode)}});
+                {{"path", s.data_dir}, {"mode", fmt::format("0{:o}", 0700 | open)}});
   }
   if (s.jwt_secret) return *s.jwt_secret;
   auto path = fs::path(s.data_dir) / "jwt-secret";
@@ -157,7 +155,7 @@ Components::Components(const Settings& s, log::Logger& log)
       users(*database, clock, ids),
       auth(s.auth, *database, cpu_pool, clock, ids, jwt, hasher, users, log),
       outbox(clock, ids),
-      interviews(*database, clock, ids, outbox),
+      interviews(*database, clock, ids, outbox, log),
       idempotency(*database, clock),
       blobs(storage::open_blob_store(s.storage)),
       data_keys(*database, master_key(s, *database), clock),

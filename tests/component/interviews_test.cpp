@@ -300,13 +300,14 @@ class InterviewsServiceTest : public Interviews {
   void SetUp() override {
     Interviews::SetUp();
     if (HasFatalFailure()) return;
-    service = std::make_unique<InterviewsService>(database(), clock, ids, outbox);
+    service = std::make_unique<InterviewsService>(database(), clock, ids, outbox, logger);
   }
   void TearDown() override {
     service.reset();
     Interviews::TearDown();
   }
   outbox::Outbox outbox{clock, ids};
+  log::Logger logger{log::Level::kOff, log::Format::kJson};
   std::unique_ptr<InterviewsService> service;
 };
 

@@ -196,6 +196,25 @@ TEST(VerboseJson, WithoutWordTimesTheTextIsSpreadOverTheSegment) {
   EXPECT_THROW(parse_verbose_json("not json"), std::exception);
 }
 
+TEST(VerboseJson, TimesABrokenServiceSendsAreBoundedOrDropped) {
+  // Negative starts begin at 0, ends never come before starts, and a time
+  // too large for a double (1e400) drops its word.
+  auto r = parse_verbose_json(
+      R"({"words":[{"word":"a","start":-2,"end":-1},{"word":"b","start":3,"end":1},)"
+      R"({"word":"c","start":1e400,"end":2}],"segments":[{"start":0,"end":1}]})");
+  ASSERT_EQ(r.words.size(), 2u);
+  EXPECT_EQ(r.words[0].start, 0.0);
+  EXPECT_EQ(r.words[0].end, 0.0);
+  EXPECT_EQ(r.words[1].start, 3.0);
+  EXPECT_EQ(r.words[1].end, 3.0);
+  EXPECT_EQ(r.text, "a b");
+  // A text spread over segments listed backwards does not run backwards.
+  auto spread = parse_verbose_json(
+      R"({"text":"one two","segments":[{"start":5,"end":6},{"start":0,"end":1}]})");
+  ASSERT_EQ(spread.words.size(), 2u);
+  for (const auto& w : spread.words) EXPECT_GE(w.end, w.start);
+}
+
 TEST(Wav, HeaderDescribes16kMono16Bit) {
   std::vector<std::int16_t> pcm{1, -1, 300};
   auto wav = wav_file(pcm);

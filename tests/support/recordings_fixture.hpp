@@ -29,8 +29,8 @@ class RecordingsFixture : public DatabaseTest {
     users_ = std::make_unique<users::UsersService>(database(), clock_, ids_);
     keys_ = std::make_unique<users::DataKeys>(database(), crypto::random_bytes(32), clock_);
     outbox_ = std::make_unique<outbox::Outbox>(clock_, ids_);
-    interviews_ =
-        std::make_unique<interviews::InterviewsService>(database(), clock_, ids_, *outbox_);
+    interviews_ = std::make_unique<interviews::InterviewsService>(database(), clock_, ids_,
+                                                                  *outbox_, logger_);
     recordings_ = std::make_unique<uploads::RecordingsService>(
         database(), storage_pool_, *store_, *keys_, *interviews_, *outbox_, clock_, ids_, logger_);
     auto make_user = [&](db::Connection& c) {

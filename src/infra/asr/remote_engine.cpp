@@ -156,7 +156,11 @@ Recognition parse_verbose_json(std::string_view body) {
       double confidence = 1.0;
       if (auto* lp = so.if_contains("avg_logprob"); lp && lp->is_number())
         confidence = std::clamp(std::exp(number(*lp)), 0.0, 1.0);
-      spans.push_back({number(so.at("start")), number(so.at("end")), confidence});
+      // Times a transcript can hold: finite, from 0, not running backwards.
+      double start = number(so.at("start")), end = number(so.at("end"));
+      if (!std::isfinite(start) || !std::isfinite(end)) continue;
+      start = std::max(0.0, start);
+      spans.push_back({start, std::max(start, end), confidence});
     }
   }
   auto confidence_at = [&](double t) {
@@ -175,6 +179,8 @@ Recognition parse_verbose_json(std::string_view body) {
         text.pop_back();
       if (text.empty()) continue;
       double start = number(wo.at("start")), end = number(wo.at("end"));
+      if (!std::isfinite(start) || !std::isfinite(end)) continue;
+      start = std::max(0.0, start);
       r.words.push_back({text, start, std::max(start, end), confidence_at(start)});
     }
   }
@@ -194,7 +200,7 @@ Recognition parse_verbose_json(std::string_view body) {
         }
       }
       double start = spans.empty() ? 0 : spans.front().start;
-      double end = spans.empty() ? 0 : spans.back().end;
+      double end = spans.empty() ? 0 : std::max(start, spans.back().end);
       double step = tokens.empty() ? 0 : (end - start) / double(tokens.size());
       for (std::size_t i = 0; i < tokens.size(); ++i) {
         double ws = start + step * double(i);

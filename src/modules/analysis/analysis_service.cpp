@@ -27,12 +27,14 @@ boost::asio::awaitable<void> AnalysisService::analyze(queue::Envelope event) {
     if (processed_.seen_in(c, modules::stage_name(kStage), event.event_id)) return std::nullopt;
     auto now = clock_.now_ms();
     if (!interviews_.begin_stage_in(c, interview_id, run_id, kStage)) {
-      processed_.record_in(c, modules::stage_name(kStage), event.event_id, now);  // an earlier run's
+      processed_.record_in(c, modules::stage_name(kStage), event.event_id,
+                           now);  // an earlier run's
       return std::nullopt;
     }
     // Another delivery of the same event may be in this very step (a lease
     // ran out): whoever records the event first does the work.
-    if (!processed_.record_in(c, modules::stage_name(kStage), event.event_id, now)) return std::nullopt;
+    if (!processed_.record_in(c, modules::stage_name(kStage), event.event_id, now))
+      return std::nullopt;
     auto transcript = transcripts_.find_in(c, interview_id);
     if (!transcript) throw queue::PermanentFailure("the interview has no transcript to analyse");
     auto delivery = measure_delivery(*transcript);
@@ -52,19 +54,7 @@ boost::asio::awaitable<void> AnalysisService::analyze(queue::Envelope event) {
 }
 
 boost::asio::awaitable<void> AnalysisService::give_up(queue::Envelope event, queue::Burial burial) {
-  const auto reason = interviews::failure_reason_of(burial.exception);
-  const auto interview_id = event.field("interviewId");
-  const auto run_id = event.field("runId");
-  const auto span = event.trace();
-  logger_.warn("analysis failed for good", {{"interviewId", interview_id},
-                                            {"reason", interviews::code(reason)},
-                                            {"attempts", burial.attempts},
-                                            {"error", burial.error},
-                                            {"traceId", span.trace_id}});
-  co_await db_.write([&](db::Connection& c) {
-    interviews_.fail_stage_in(c, interview_id, run_id, kStage, reason, burial.attempts,
-                              span.traceparent());
-  });
+  co_await interviews_.give_up_stage(kStage, std::move(event), std::move(burial));
 }
 
 boost::asio::awaitable<boost::json::object> AnalysisService::get(std::string user_id,

@@ -47,8 +47,9 @@ void apply_patch(const Patch<T>& patch, std::optional<T>& field) {
 }  // namespace
 
 InterviewsService::InterviewsService(db::Database& db, const Clock& clock,
-                                     crypto::UuidV7Generator& ids, outbox::Outbox& outbox)
-    : db_(db), clock_(clock), ids_(ids), outbox_(outbox) {}
+                                     crypto::UuidV7Generator& ids, outbox::Outbox& outbox,
+                                     log::Logger& logger)
+    : db_(db), clock_(clock), ids_(ids), outbox_(outbox), logger_(logger) {}
 
 boost::asio::awaitable<Interview> InterviewsService::create(std::string user_id, NewInterview in) {
   Interview i;
@@ -308,6 +309,24 @@ void InterviewsService::fail_stage_in(db::Connection& c, const std::string& id,
                          {"stage", modules::stage_name(stage)},
                          {"reason", reason}},
                         traceparent});
+}
+
+boost::asio::awaitable<void> InterviewsService::give_up_stage(modules::Stage stage,
+                                                              queue::Envelope event,
+                                                              queue::Burial burial) {
+  const auto reason = failure_reason_of(burial.exception);
+  const auto interview_id = event.field("interviewId");
+  const auto run_id = event.field("runId");
+  const auto span = event.trace();
+  logger_.warn("a stage failed for good", {{"stage", modules::stage_name(stage)},
+                                           {"interviewId", interview_id},
+                                           {"reason", code(reason)},
+                                           {"attempts", burial.attempts},
+                                           {"error", burial.error},
+                                           {"traceId", span.trace_id}});
+  co_await db_.write([&](db::Connection& c) {
+    fail_stage_in(c, interview_id, run_id, stage, reason, burial.attempts, span.traceparent());
+  });
 }
 
 bool InterviewsService::run_active_in(db::Connection& c, const std::string& id,

@@ -9,7 +9,10 @@
 #include "infra/clock/clock.hpp"
 #include "infra/crypto/uuid.hpp"
 #include "infra/db/database.hpp"
+#include "infra/log/logger.hpp"
 #include "infra/outbox/outbox.hpp"
+#include "infra/queue/envelope.hpp"
+#include "infra/queue/worker.hpp"
 #include "modules/interviews/failure.hpp"
 #include "modules/interviews/interview.hpp"
 #include "modules/interviews/interviews_repository.hpp"
@@ -20,7 +23,7 @@ namespace companion::interviews {
 class InterviewsService {
  public:
   InterviewsService(db::Database& db, const Clock& clock, crypto::UuidV7Generator& ids,
-                    outbox::Outbox& outbox);
+                    outbox::Outbox& outbox, log::Logger& logger);
 
   boost::asio::awaitable<Interview> create(std::string user_id, NewInterview input);
   boost::asio::awaitable<Interview> get(std::string user_id, std::string id);
@@ -94,6 +97,12 @@ class InterviewsService {
   void fail_stage_in(db::Connection& c, const std::string& id, const std::string& run_id,
                      modules::Stage stage, FailureReason reason, int attempts,
                      const std::string& traceparent = {});
+  // A stage's job spent its attempts (the queue buried it): the interview
+  // of the event's run fails with the reason the last error gives
+  // (fail_stage_in), and the line `a stage failed for good` logs the error
+  // itself, which a person is not shown.
+  boost::asio::awaitable<void> give_up_stage(modules::Stage stage, queue::Envelope event,
+                                             queue::Burial burial);
   // The run is current and not cancelled (for a stage checking as it works).
   bool run_active_in(db::Connection& c, const std::string& id, const std::string& run_id);
 
@@ -102,6 +111,7 @@ class InterviewsService {
   const Clock& clock_;
   crypto::UuidV7Generator& ids_;
   outbox::Outbox& outbox_;
+  log::Logger& logger_;
   InterviewsRepository repository_;
   std::vector<RemoveHook> remove_hooks_;
 };

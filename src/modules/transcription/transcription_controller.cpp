@@ -4,8 +4,8 @@
 
 #include "infra/errors/errors.hpp"
 #include "infra/http/json_body.hpp"
-#include "modules/interviews/interviews_controller_dto.hpp"
 #include "modules/interviews/interviews_controller.hpp"
+#include "modules/interviews/interviews_controller_dto.hpp"
 
 namespace companion::transcription {
 namespace {

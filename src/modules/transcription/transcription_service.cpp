@@ -37,7 +37,8 @@ boost::asio::awaitable<void> TranscriptionService::transcribe(queue::Envelope ev
   bool start = co_await db_.write([&](db::Connection& c) {
     if (processed_.seen_in(c, modules::stage_name(kStage), event.event_id)) return false;
     if (interviews_.begin_stage_in(c, interview_id, run_id, kStage)) return true;
-    processed_.record_in(c, modules::stage_name(kStage), event.event_id, clock_.now_ms());  // an earlier run's
+    processed_.record_in(c, modules::stage_name(kStage), event.event_id,
+                         clock_.now_ms());  // an earlier run's
     return false;
   });
   if (!start) co_return;
@@ -155,7 +156,8 @@ boost::asio::awaitable<void> TranscriptionService::transcribe(queue::Envelope ev
   transcript.created_at_ms = transcript.updated_at_ms = clock_.now_ms();
   co_await db_.write([&](db::Connection& c) {
     if (!interviews_.run_active_in(c, interview_id, run_id)) return;
-    if (!processed_.record_in(c, modules::stage_name(kStage), event.event_id, clock_.now_ms())) return;
+    if (!processed_.record_in(c, modules::stage_name(kStage), event.event_id, clock_.now_ms()))
+      return;
     repository_.save(c, transcript);
     repository_.clear_checkpoints(c, recording_id);
     interviews_.finish_stage_in(c, interview_id, run_id, kStage);
@@ -176,19 +178,7 @@ boost::asio::awaitable<void> TranscriptionService::transcribe(queue::Envelope ev
 
 boost::asio::awaitable<void> TranscriptionService::give_up(queue::Envelope event,
                                                            queue::Burial burial) {
-  const auto reason = interviews::failure_reason_of(burial.exception);
-  const auto interview_id = event.field("interviewId");
-  const auto run_id = event.field("runId");
-  const auto span = event.trace();
-  logger_.warn("transcription failed for good", {{"interviewId", interview_id},
-                                                 {"reason", interviews::code(reason)},
-                                                 {"attempts", burial.attempts},
-                                                 {"error", burial.error},
-                                                 {"traceId", span.trace_id}});
-  co_await db_.write([&](db::Connection& c) {
-    interviews_.fail_stage_in(c, interview_id, run_id, kStage, reason, burial.attempts,
-                              span.traceparent());
-  });
+  co_await interviews_.give_up_stage(kStage, std::move(event), std::move(burial));
 }
 
 boost::asio::awaitable<Transcript> TranscriptionService::get(std::string user_id,

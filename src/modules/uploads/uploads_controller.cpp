@@ -10,8 +10,8 @@
 #include "infra/http/json_body.hpp"
 #include "infra/http/problem.hpp"
 #include "infra/text/utf8.hpp"
-#include "modules/interviews/interviews_controller_dto.hpp"
 #include "modules/interviews/interviews_controller.hpp"
+#include "modules/interviews/interviews_controller_dto.hpp"
 
 namespace companion::uploads {
 namespace {
