@@ -9,6 +9,7 @@
 #include "infra/crypto/jwt.hpp"
 #include "infra/crypto/uuid.hpp"
 #include "infra/http/json_body.hpp"
+#include "infra/http/json_text.hpp"
 #include "infra/http/router.hpp"
 #include "infra/trace/trace_context.hpp"
 #include "modules/interviews/interviews_controller_dto.hpp"
@@ -72,20 +73,39 @@ void BM_ParseNewInterview(benchmark::State& state) {
 }
 BENCHMARK(BM_ParseNewInterview);
 
+interviews::Interview sample_interview() {
+  return {"0190a5d0-ac96-774b-bcce-b302099a8057",
+          "u",
+          "Backend engineer onsite",
+          "Acme",
+          std::nullopt,
+          std::nullopt,
+          interviews::Status::kCreated,
+          std::nullopt,
+          1'800'000'000'000,
+          1'800'000'000'000};
+}
+
 void BM_SerializeInterview(benchmark::State& state) {
-  interviews::Interview i{"0190a5d0-ac96-774b-bcce-b302099a8057",
-                          "u",
-                          "Backend engineer onsite",
-                          "Acme",
-                          std::nullopt,
-                          std::nullopt,
-                          interviews::Status::kCreated,
-                          std::nullopt,
-                          1'800'000'000'000,
-                          1'800'000'000'000};
-  for (auto _ : state) benchmark::DoNotOptimize(boost::json::serialize(interviews::to_json(i)));
+  auto i = sample_interview();
+  // What a response runs: the DTO, then the server's JSON writer.
+  for (auto _ : state) benchmark::DoNotOptimize(http::to_json_text(interviews::to_json(i)));
 }
 BENCHMARK(BM_SerializeInterview);
+
+// The writer alone, against Boost.JSON's own serialize of the same value
+// (which writes doubles as 7.748e0, hence the writer).
+void BM_JsonTextOfInterview(benchmark::State& state) {
+  auto value = interviews::to_json(sample_interview());
+  for (auto _ : state) benchmark::DoNotOptimize(http::to_json_text(value));
+}
+BENCHMARK(BM_JsonTextOfInterview);
+
+void BM_BoostSerializeOfInterview(benchmark::State& state) {
+  auto value = interviews::to_json(sample_interview());
+  for (auto _ : state) benchmark::DoNotOptimize(boost::json::serialize(value));
+}
+BENCHMARK(BM_BoostSerializeOfInterview);
 
 }  // namespace
 
