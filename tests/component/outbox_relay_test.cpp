@@ -95,6 +95,59 @@ TEST_P(OutboxRelayTest, EveryEventBecomesAJobPerRoutedStageOnce) {
   EXPECT_EQ(notify[0].key, ready);
 }
 
+// Passes each call on to the queue, counting how the relay called it.
+class CountingQueue final : public Queue {
+ public:
+  explicit CountingQueue(Queue& queue) : queue_(queue) {}
+  bool enqueue(const NewJob& job) override {
+    ++singles;
+    return queue_.enqueue(job);
+  }
+  std::size_t enqueue_all(const std::vector<NewJob>& jobs) override {
+    ++batches;
+    return queue_.enqueue_all(jobs);
+  }
+  std::vector<Job> claim(const std::string& stage, std::size_t max,
+                         std::chrono::milliseconds lease) override {
+    return queue_.claim(stage, max, lease);
+  }
+  bool extend(const Job& job, std::chrono::milliseconds lease) override {
+    return queue_.extend(job, lease);
+  }
+  bool ack(const Job& job) override { return queue_.ack(job); }
+  void fail(const Job& job, const std::string& error,
+            std::optional<std::chrono::milliseconds> retry_after) override {
+    queue_.fail(job, error, retry_after);
+  }
+  void release(const Job& job) override { queue_.release(job); }
+  std::vector<DeadJob> dead_letters(const std::string& stage, std::size_t limit) override {
+    return queue_.dead_letters(stage, limit);
+  }
+  std::size_t pending(const std::string& stage) override { return queue_.pending(stage); }
+  void check() override { queue_.check(); }
+
+  int singles = 0;
+  int batches = 0;
+
+ private:
+  Queue& queue_;
+};
+
+// A queue elsewhere (Redis) gets a pass's jobs in one call, not one a job.
+TEST_P(OutboxRelayTest, APassPublishesToAQueueElsewhereInOneCall) {
+  if (!GetParam().redis) GTEST_SKIP() << "the embedded queue is written in the same transaction";
+  for (int i = 0; i < 40; ++i) append("transcript.ready", "i" + std::to_string(i));
+  CountingQueue counting(queue());
+  OutboxRelay r(*database_, counting, nullptr, clock_,
+                {{"transcript.ready", "analyze"}, {"transcript.ready", "notify"}});
+  EXPECT_EQ(r.relay_once(25), 25u);
+  EXPECT_EQ(r.relay_once(25), 15u);
+  EXPECT_EQ(counting.batches, 2);
+  EXPECT_EQ(counting.singles, 0);
+  EXPECT_EQ(queue().pending("analyze"), 40u);
+  EXPECT_EQ(queue().pending("notify"), 40u);
+}
+
 // A relay that died after publishing but before marking: the next pass
 // publishes again, and the pending job's key keeps it single.
 TEST_P(OutboxRelayTest, ARepublishedEventIsNotQueuedTwice) {

@@ -39,6 +39,7 @@ std::size_t OutboxRelay::relay_once(std::size_t limit) {
     const char* sql = db_.dialect() == db::Dialect::kPostgres ? kPendingPostgres : kPendingSqlite;
     auto rows = c.query(sql, {static_cast<std::int64_t>(limit)});
     std::vector<std::string> ids;
+    std::vector<NewJob> jobs;  // for a queue elsewhere: one call for the pass
     for (auto& r : rows) {
       auto id = r.text(0);
       auto topic = r.text(1);
@@ -54,12 +55,15 @@ std::size_t OutboxRelay::relay_once(std::size_t limit) {
           if (same_database_)
             same_database_->enqueue_in(c, j);
           else
-            queue_.enqueue(j);
+            jobs.push_back(std::move(j));
         }
       }
       if (mark) c.execute(kPublished, {id, clock_.now_ms()});  // topics without a route are done
       ids.push_back(std::move(id));
     }
+    // Before the events are marked (or, on SQLite, before the mark's own
+    // transaction): a failure leaves them pending for the next pass.
+    if (!jobs.empty()) queue_.enqueue_all(jobs);
     return ids;
   };
   if (!sqlite_and_elsewhere) {
