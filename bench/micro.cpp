@@ -12,7 +12,7 @@
 #include "infra/http/json_text.hpp"
 #include "infra/http/router.hpp"
 #include "infra/trace/trace_context.hpp"
-#include "modules/interviews/interviews_controller_dto.hpp"
+#include "modules/interviews/interviews_controller.hpp"
 
 namespace {
 using namespace companion;

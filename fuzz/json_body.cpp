@@ -14,7 +14,7 @@
 #include "infra/errors/errors.hpp"
 #include "infra/http/json_body.hpp"
 #include "infra/text/utf8.hpp"
-#include "modules/interviews/interviews_controller_dto.hpp"
+#include "modules/interviews/interviews_controller.hpp"
 
 namespace {
 

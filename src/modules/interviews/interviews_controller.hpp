@@ -1,4 +1,6 @@
 #pragma once
+#include <boost/json/value.hpp>
+
 #include "infra/http/router.hpp"
 #include "modules/interviews/interviews_service.hpp"
 
@@ -6,6 +8,12 @@ namespace companion::interviews {
 
 // /v1/interviews and /v1/interviews/{id}
 void add_routes(http::Router& router, InterviewsService& service);
+
+// The JSON forms of interviews (contract §Interviews) and their validation;
+// the uploads and transcription controllers answer with to_json too.
+NewInterview parse_new_interview(const boost::json::value& body);
+InterviewPatch parse_interview_patch(const boost::json::value& body);
+boost::json::value to_json(const Interview& i);
 
 // The interview id of a `/v1/interviews/{id}...` path, lowercased. A path id
 // that is not a UUID names nothing: NotFound, like an unknown one.

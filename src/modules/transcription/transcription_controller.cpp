@@ -5,7 +5,6 @@
 #include "infra/errors/errors.hpp"
 #include "infra/http/json_body.hpp"
 #include "modules/interviews/interviews_controller.hpp"
-#include "modules/interviews/interviews_controller_dto.hpp"
 
 namespace companion::transcription {
 namespace {

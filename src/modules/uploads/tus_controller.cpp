@@ -4,7 +4,7 @@
 #include "infra/crypto/uuid.hpp"
 #include "infra/errors/errors.hpp"
 #include "infra/http/problem.hpp"
-#include "modules/interviews/interviews_controller_dto.hpp"
+#include "modules/interviews/interviews_controller.hpp"
 
 namespace companion::uploads {
 namespace {

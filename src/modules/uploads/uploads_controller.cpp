@@ -11,7 +11,6 @@
 #include "infra/http/problem.hpp"
 #include "infra/text/utf8.hpp"
 #include "modules/interviews/interviews_controller.hpp"
-#include "modules/interviews/interviews_controller_dto.hpp"
 
 namespace companion::uploads {
 namespace {
