@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <random>
 #include <set>
 
 #include "infra/clock/clock.hpp"
@@ -39,6 +40,11 @@ TEST(Base64Url, RejectsWhitespacePaddingAndStrayBytes) {
   EXPECT_FALSE(base64url_decode("Q\nQ"));
   EXPECT_FALSE(base64url_decode(std::string("QQ\0", 3)));
   EXPECT_FALSE(base64url_decode("QUJDR"));  // five characters: no byte string has that length
+  // libsodium alone would take any byte from 0x80 up as a character.
+  for (int b = 0x80; b < 0x100; ++b) {
+    EXPECT_FALSE(base64url_decode("QQQ" + std::string(1, static_cast<char>(b)))) << b;
+    EXPECT_FALSE(base64url_decode_public("QQQ" + std::string(1, static_cast<char>(b)))) << b;
+  }
   EXPECT_EQ(*base64url_decode(""), "");
 }
 
@@ -47,6 +53,30 @@ TEST(Base64Url, UsesTheUrlSafeAlphabet) {
   EXPECT_EQ(base64url_encode("\xfb\xff"), "-_8");
   EXPECT_EQ(*base64url_decode("-_-_"), "\xfb\xff\xbf");
   EXPECT_EQ(base64url_encode("any carnal pleas"), "YW55IGNhcm5hbCBwbGVhcw");
+}
+
+// The variable-time decoder gives the constant-time one's answer for every
+// input: the strict cases above, and random strings over the alphabet with
+// foreign bytes mixed in.
+TEST(Base64Url, ThePublicDecoderAgreesWithLibsodiumOnEveryInput) {
+  for (std::string_view text : {"ab+c", "abc=", "a", "QR", "QQ", "QQ==", "QQ ", " QQ", "Q\nQ",
+                                "QUJDR", "", "-_-_", "YW55IGNhcm5hbCBwbGVhcw"}) {
+    EXPECT_EQ(base64url_decode_public(text), base64url_decode(text)) << text;
+  }
+  EXPECT_EQ(base64url_decode_public(std::string("QQ\0", 3)), std::nullopt);
+  std::mt19937 random(12345);
+  const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  for (int i = 0; i < 20'000; ++i) {
+    std::string text(random() % 24, 'A');
+    for (auto& c : text)
+      c = random() % 50 == 0 ? static_cast<char>(random() % 256) : alphabet[random() % 64];
+    ASSERT_EQ(base64url_decode_public(text), base64url_decode(text)) << text;
+  }
+  std::string data;
+  for (int n = 0; n < 70; ++n) {
+    ASSERT_EQ(base64url_decode_public(base64url_encode(data)), data);
+    data += static_cast<char>(n * 53 + 11);
+  }
 }
 
 TEST(Hex, EncodesLowercaseTwoDigitsAByte) {

@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <set>
 #include <string>
+#include <thread>
 
 #include "infra/http/pipeline.hpp"
 
@@ -40,6 +43,25 @@ TEST(RequestId, RejectsHeaderAndLogInjection) {
   EXPECT_FALSE(is_sane_request_id("id with spaces"));
   EXPECT_FALSE(is_sane_request_id("caf\xC3\xA9"));
   EXPECT_FALSE(is_sane_request_id(std::string("a\0b", 3)));
+}
+
+TEST(RequestId, NewIdsAreSixteenBase64urlCharactersAndDistinct) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 10'000; ++i) {
+    auto id = new_request_id();
+    ASSERT_EQ(id.size(), 16u) << id;
+    for (unsigned char c : id) ASSERT_TRUE(std::isalnum(c) || c == '-' || c == '_') << id;
+    ASSERT_TRUE(is_sane_request_id(id));
+    seen.insert(id);
+  }
+  EXPECT_EQ(seen.size(), 10'000u);
+}
+
+TEST(RequestId, EachThreadHasItsOwnPrefix) {
+  std::string here = new_request_id();
+  std::string there;
+  std::thread([&] { there = new_request_id(); }).join();
+  EXPECT_NE(here.substr(0, 8), there.substr(0, 8));
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <openssl/sha.h>
 #include <sodium.h>
 
+#include <array>
 #include <stdexcept>
 
 namespace companion::crypto {
@@ -27,12 +28,54 @@ std::string base64url_encode(std::string_view bytes) {
 // no end pointer, so it may not stop early), an impossible length and
 // non-zero leftover bits, so each byte string has one encoding.
 std::optional<std::string> base64url_decode(std::string_view text) {
+  // libsodium 1.0.18 reads a byte of 0x80 or above as a base64 character
+  // (a signed char): all 128 of them decode. Refused here, in time that
+  // depends only on the length.
+  unsigned char high = 0;
+  for (unsigned char c : text) high |= c;
+  if (high & 0x80) return std::nullopt;
   std::string out(text.size() * 3 / 4, '\0');
   std::size_t len = 0;
   if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(),
                         text.size(), nullptr, &len, nullptr, kBase64Url) != 0)
     return std::nullopt;
   out.resize(len);
+  return out;
+}
+
+namespace {
+// Each character's six bits; 64 for a character outside the alphabet.
+constexpr std::array<std::uint8_t, 256> kSextets = [] {
+  std::array<std::uint8_t, 256> t{};
+  t.fill(64);
+  constexpr std::string_view kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  for (std::size_t i = 0; i < kAlphabet.size(); ++i)
+    t[static_cast<unsigned char>(kAlphabet[i])] = static_cast<std::uint8_t>(i);
+  return t;
+}();
+}  // namespace
+
+std::optional<std::string> base64url_decode_public(std::string_view text) {
+  if (text.size() % 4 == 1) return std::nullopt;  // no byte string encodes to that
+  std::string out;
+  out.resize(text.size() * 3 / 4);
+  std::uint32_t bits = 0;
+  int held = 0;
+  std::size_t n = 0;
+  for (unsigned char c : text) {
+    auto v = kSextets[c];
+    if (v == 64) return std::nullopt;
+    bits = (bits << 6) | v;
+    held += 6;
+    if (held >= 8) {
+      held -= 8;
+      out[n++] = static_cast<char>((bits >> held) & 0xFF);
+    }
+  }
+  // The bits left over must be zero: one encoding per byte string.
+  if ((bits & ((1u << held) - 1)) != 0) return std::nullopt;
+  out.resize(n);
   return out;
 }
 

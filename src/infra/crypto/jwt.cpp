@@ -18,7 +18,7 @@ bool fail(std::string* why, const char* reason) {
 }
 
 std::optional<json::object> parse_object(std::string_view encoded) {
-  auto raw = base64url_decode(encoded);
+  auto raw = base64url_decode_public(encoded);
   if (!raw) return std::nullopt;
   boost::system::error_code ec;
   json::parse_options options;
@@ -101,7 +101,7 @@ std::optional<AccessClaims> JwtCodec::verify(std::string_view token, std::string
     }
   if (header && !header->contains("alg")) return fail(why, "alg missing"), std::nullopt;
 
-  auto signature = base64url_decode(token.substr(dot2 + 1));
+  auto signature = base64url_decode_public(token.substr(dot2 + 1));
   if (!signature) return fail(why, "signature not base64url"), std::nullopt;
   auto expected = mac(token.substr(0, dot2));
   if (!constant_time_equal(*signature, expected)) return fail(why, "bad signature"), std::nullopt;

@@ -93,25 +93,40 @@ trace::TraceContext Pipeline::trace_for(const RequestHeader& req) {
   return trace::child_of(it == req.end() ? std::nullopt : trace::parse_traceparent(it->value()));
 }
 
+std::string new_request_id() {
+  static constexpr char kDigits[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  // 6 random bytes are 8 base64url characters; the counter's low 48 bits
+  // are written as 8 more, six bits each.
+  thread_local const std::string prefix = crypto::base64url_encode(crypto::random_bytes(6));
+  thread_local std::uint64_t counter = 0;
+  ++counter;
+  std::string id = prefix;
+  for (int shift = 42; shift >= 0; shift -= 6) id += kDigits[(counter >> shift) & 63];
+  return id;
+}
+
 std::string Pipeline::request_id_for(const RequestHeader& req) const {
   auto it = req.find("X-Request-Id");
   if (it != req.end() && is_sane_request_id(it->value())) return std::string(it->value());
-  // Unique, not secret: a random per-thread prefix and a counter, so no
-  // system call per request.
-  thread_local const std::string prefix = crypto::random_bytes(8);
-  thread_local std::uint64_t counter = 0;
-  std::string raw = prefix;
-  ++counter;
-  for (int i = 0; i < 4; ++i) raw += static_cast<char>(counter >> (8 * i));
-  return crypto::base64url_encode(raw);
+  return new_request_id();
 }
 
+namespace {
+constexpr std::string_view kKnownMethods[] = {"GET",    "HEAD",    "POST",  "PUT",    "PATCH",
+                                              "DELETE", "OPTIONS", "TRACE", "CONNECT"};
+constexpr std::uint32_t kOtherMethod = std::size(kKnownMethods);
+
+std::uint32_t method_index(std::string_view method) {
+  for (std::uint32_t i = 0; i < kOtherMethod; ++i)
+    if (kKnownMethods[i] == method) return i;
+  return kOtherMethod;
+}
+}  // namespace
+
 std::string_view method_label(std::string_view method) {
-  static constexpr std::string_view kKnown[] = {"GET",    "HEAD",    "POST",  "PUT",    "PATCH",
-                                                "DELETE", "OPTIONS", "TRACE", "CONNECT"};
-  for (auto m : kKnown)
-    if (m == method) return m;
-  return "OTHER";
+  auto i = method_index(method);
+  return i == kOtherMethod ? std::string_view("OTHER") : kKnownMethods[i];
 }
 
 bool Pipeline::is_preflight(const RequestHeader& raw, const std::string& path) const {
@@ -155,7 +170,8 @@ Pipeline::Admission Pipeline::admit(const RequestHeader& header, const std::stri
     auto target = header.target();
     auto parsed = boost::urls::parse_origin_form(target);
     if (!parsed) throw BadRequest("The request target is not a valid path.");
-    admission.match = route_and_limit(header, parsed->path(), admission.client_ip, matched);
+    admission.path = parsed->path();
+    admission.match = route_and_limit(header, admission.path, admission.client_ip, matched);
     if (auto route = admission.match.route)
       admission.body = {route->options.body_limit, route->options.streaming_body};
   } catch (const ClientError& e) {
@@ -239,12 +255,18 @@ Response Pipeline::reject(const RequestHeader& header, const std::string& client
 
 boost::asio::awaitable<Response> Pipeline::dispatch(Request& request) {
   auto target = request.raw.target();
-  auto parsed = boost::urls::parse_origin_form(target);
-  if (!parsed) {
-    request.path = std::string(target.substr(0, target.find('?')));
-    throw BadRequest("The request target is not a valid path.");
+  // Admission parsed the path already; the target is parsed again only for
+  // its query, or when the request was not admitted here.
+  const bool has_query = target.find('?') != std::string_view::npos;
+  boost::system::result<boost::urls::url_view> parsed;
+  if (has_query || !request.admitted) {
+    parsed = boost::urls::parse_origin_form(target);
+    if (!parsed) {
+      request.path = std::string(target.substr(0, target.find('?')));
+      throw BadRequest("The request target is not a valid path.");
+    }
+    request.path = parsed->path();
   }
-  request.path = parsed->path();
   if (!request.admitted) {
     const Route* matched = nullptr;
     auto match = route_and_limit(request.raw, request.path, request.client_ip, matched);
@@ -256,13 +278,14 @@ boost::asio::awaitable<Response> Pipeline::dispatch(Request& request) {
 
   // Query parameters: only those the route declares.
   std::vector<FieldError> unknown;
-  for (auto p : parsed->params()) {
-    auto& allowed = route.options.query;
-    if (std::find(allowed.begin(), allowed.end(), p.key) == allowed.end())
-      unknown.push_back({p.key, "is not a known query parameter"});
-    else
-      request.query.emplace_back(p.key, p.value);
-  }
+  if (has_query)
+    for (auto p : parsed->params()) {
+      auto& allowed = route.options.query;
+      if (std::find(allowed.begin(), allowed.end(), p.key) == allowed.end())
+        unknown.push_back({p.key, "is not a known query parameter"});
+      else
+        request.query.emplace_back(p.key, p.value);
+    }
   if (!unknown.empty()) throw ValidationError(std::move(unknown), "Unknown query parameters.");
 
   if (route.options.auth) {
@@ -374,12 +397,17 @@ void Pipeline::finish(Request& request, Response& response,
                       std::chrono::steady_clock::time_point start) {
   response.set("X-Request-Id", request.request_id);
   auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::string route = request.route ? request.route->path_template : "unmatched";
-  std::string method(request.raw.method_string());
-  latency_->observe("route=\"" + metrics::escape_label(route) + "\",method=\"" +
-                        std::string(method_label(method)) + "\",status=\"" +
-                        std::to_string(response.result_int()) + "\"",
-                    elapsed);
+  const auto method = request.raw.method_string();
+  const auto status = response.result_int();
+  const auto method_at = method_index(method);
+  const char* route = request.route ? request.route->path_template.c_str() : "unmatched";
+  latency_->observe(
+      {request.route, static_cast<std::uint32_t>(status) * 16 + method_at},
+      [&] {
+        return "route=\"" + metrics::escape_label(route) + "\",method=\"" +
+               std::string(method_label(method)) + "\",status=\"" + std::to_string(status) + "\"";
+      },
+      elapsed);
   if (settings_.access_log && logger_.enabled(log::Level::kInfo)) {
     logger_.info("request", {{"method", method},
                              {"route", route},

@@ -102,6 +102,7 @@ class Pipeline {
     std::string client_ip;
     BodyPolicy body;
     Router::Match match;  // no route: a CORS preflight
+    std::string path;     // the target's decoded path
     std::optional<Response> refusal;
   };
   Admission admit(const RequestHeader& header, const std::string& peer);
@@ -144,5 +145,9 @@ std::string_view method_label(std::string_view method);
 
 // The client's X-Request-Id when it is sane (1..128 of [A-Za-z0-9._:@+=/-]).
 bool is_sane_request_id(std::string_view id);
+
+// A new request id: 16 base64url characters, unique (a random per-thread
+// prefix and a counter), not secret; no system call.
+std::string new_request_id();
 
 }  // namespace companion::http

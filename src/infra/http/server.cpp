@@ -6,6 +6,8 @@
 
 #include <array>
 
+#include "infra/http/response_head.hpp"
+
 namespace companion::http {
 namespace net = boost::asio;
 namespace beast = boost::beast;
@@ -74,6 +76,33 @@ net::awaitable<void> Server::accept_loop() {
 
 namespace {
 
+// Writes an in-memory response: its head, formatted into `scratch`, and its
+// body in one gather write. Chunked ones go through Beast's serializer.
+net::awaitable<boost::system::error_code> write_response(beast::tcp_stream& stream,
+                                                         Response& response, std::string& scratch,
+                                                         std::chrono::milliseconds timeout) {
+  if (!writes_plainly(response)) {
+    stream.expires_after(timeout);
+    auto [ec, n] = co_await bhttp::async_write(stream, response, kTuple);
+    co_return ec;
+  }
+  scratch.clear();
+  append_response_head(response, scratch);
+  std::array<net::const_buffer, 2> pieces{net::buffer(scratch), net::buffer(response.body())};
+  // Most answers fit in the socket's send buffer: written at once (the
+  // socket is non-blocking), with no timer and no suspension. What does not
+  // fit goes out asynchronously under the deadline.
+  boost::system::error_code ec;
+  auto sent = stream.socket().write_some(pieces, ec);
+  if (ec && ec != net::error::would_block && ec != net::error::try_again) co_return ec;
+  beast::buffers_suffix<std::array<net::const_buffer, 2>> rest(pieces);
+  rest.consume(sent);
+  if (beast::buffer_bytes(rest) == 0) co_return boost::system::error_code{};
+  stream.expires_after(timeout);
+  auto [wec, n] = co_await net::async_write(stream, rest, kTuple);
+  co_return wec;
+}
+
 // After an error response that leaves request bytes unread: stop sending,
 // then read and drop what the client still sends (bounded in bytes and
 // time), so it sees our response instead of a connection reset.
@@ -95,8 +124,8 @@ net::awaitable<void> lingering_close(beast::tcp_stream& stream) {
 net::awaitable<void> send_and_close(beast::tcp_stream& stream, Response res,
                                     std::chrono::milliseconds timeout, bool linger) {
   res.keep_alive(false);
-  stream.expires_after(timeout);
-  auto [ec, n] = co_await bhttp::async_write(stream, res, kTuple);
+  std::string head;
+  auto ec = co_await write_response(stream, res, head, timeout);
   if (!ec && linger) co_await lingering_close(stream);
 }
 
@@ -193,6 +222,9 @@ net::awaitable<void> Server::session(tcp::socket socket) {
   boost::system::error_code ec;
   auto remote = socket.remote_endpoint(ec);
   std::string peer = ec ? std::string("unknown") : remote.address().to_string();
+  // Non-blocking for the synchronous attempt each response write makes
+  // first (write_response); asynchronous operations are unaffected.
+  socket.non_blocking(true, ec);
   beast::tcp_stream stream(std::move(socket));
   Connection conn{&stream, true, stream.get_executor()};
   // Registered for drain() and the per-address count while the coroutine
@@ -252,6 +284,7 @@ net::awaitable<void> Server::serve_connection(beast::tcp_stream& stream, Connect
   // Holds one request header (at most header_limit, checked below) and what
   // the client sent behind it; bodies pass through in chunks.
   beast::flat_buffer buffer(1024 * 1024);
+  std::string response_head;  // each response's head is formatted here
   bool keep_alive = true;
   bool first = true;
   while (keep_alive) {
@@ -278,13 +311,15 @@ net::awaitable<void> Server::serve_connection(beast::tcp_stream& stream, Connect
     // header_limit counts only the part it has not consumed yet).
     bool header_complete = false;
     bool header_too_large = false;
+    std::size_t header_bytes = 0;
     std::size_t searched = 0;
     for (;;) {
       std::string_view data(static_cast<const char*>(buffer.data().data()), buffer.size());
       auto from = searched > 3 ? searched - 3 : 0;
       auto end = data.find("\r\n\r\n", from);
       if (end != std::string_view::npos) {
-        header_complete = end + 4 <= settings_.header_limit;
+        header_bytes = end + 4;
+        header_complete = header_bytes <= settings_.header_limit;
         header_too_large = !header_complete;
         break;
       }
@@ -305,7 +340,11 @@ net::awaitable<void> Server::serve_connection(beast::tcp_stream& stream, Connect
       break;
     }
     if (!header_complete) break;  // closed, timed out or failed mid-header
-    auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, head, kTuple);
+    // The whole header is in the buffer: parse it in place, without an
+    // asynchronous operation.
+    boost::system::error_code hec;
+    buffer.consume(head.put(net::buffer(buffer.data().data(), header_bytes), hec));
+    if (!hec && !head.is_header_done()) hec = bhttp::error::partial_message;
     if (hec) {
       logger_.debug("request header refused", {{"error", hec.message()}, {"clientIp", client_ip}});
       RawRequest seen;
@@ -338,9 +377,7 @@ net::awaitable<void> Server::serve_connection(beast::tcp_stream& stream, Connect
       }
       keep_alive = head.get().keep_alive() && !draining_;
       res.keep_alive(keep_alive);
-      stream.expires_after(settings_.write_timeout);
-      auto [wec, wn] = co_await bhttp::async_write(stream, res, kTuple);
-      if (wec) break;
+      if (co_await write_response(stream, res, response_head, settings_.write_timeout)) break;
       continue;
     }
     const auto policy = admission.body;
@@ -359,6 +396,7 @@ net::awaitable<void> Server::serve_connection(beast::tcp_stream& stream, Connect
     Request request;
     request.client_ip = client_ip;
     request.admitted = true;
+    request.path = std::move(admission.path);
     request.route = admission.match.route;
     request.path_params = std::move(admission.match.params);
     if (policy.streaming) {
@@ -374,9 +412,7 @@ net::awaitable<void> Server::serve_connection(beast::tcp_stream& stream, Connect
       // A body the handler left unread cannot be skipped safely: close.
       keep_alive = client_keep_alive && !draining_ && reader.done() && !reader.failed();
       response.keep_alive(keep_alive);
-      stream.expires_after(settings_.write_timeout);
-      auto [wec, wn] = co_await bhttp::async_write(stream, response, kTuple);
-      if (wec) break;
+      if (co_await write_response(stream, response, response_head, settings_.write_timeout)) break;
       // Unread body bytes may still be on their way: let the client see the
       // response rather than a reset.
       if (!reader.done()) co_await lingering_close(stream);
@@ -421,9 +457,7 @@ net::awaitable<void> Server::serve_connection(beast::tcp_stream& stream, Connect
       if (!co_await write_streamed(stream, response, *request.response_body)) break;
       continue;
     }
-    stream.expires_after(settings_.write_timeout);
-    auto [wec, wn] = co_await bhttp::async_write(stream, response, kTuple);
-    if (wec) break;
+    if (co_await write_response(stream, response, response_head, settings_.write_timeout)) break;
   }
 }
 

@@ -26,12 +26,19 @@ std::string escape_label(std::string_view v) {
 
 void LatencyHistogram::observe(const std::string& labels, double seconds) {
   std::lock_guard lock(mutex_);
+  add(series_for(labels), seconds);
+}
+
+LatencyHistogram::Series& LatencyHistogram::series_for(const std::string& labels) {
   auto it = series_.find(labels);
   if (it == series_.end()) {
     const auto& key = series_.size() + 1 < max_series_ ? labels : overflow_labels_;
     it = series_.try_emplace(key).first;
   }
-  auto& s = it->second;
+  return it->second;
+}
+
+void LatencyHistogram::add(Series& s, double seconds) {
   for (std::size_t i = 0; i < kBuckets.size(); ++i)
     if (seconds <= kBuckets[i]) ++s.buckets[i];
   ++s.count;

@@ -30,7 +30,7 @@ std::string encode_cursor(const Cursor& c) {
 
 std::optional<Cursor> decode_cursor(std::string_view text) {
   if (text.size() > 128) return std::nullopt;
-  auto raw = crypto::base64url_decode(text);
+  auto raw = crypto::base64url_decode_public(text);
   if (!raw || raw->rfind("v1:", 0) != 0) return std::nullopt;
   auto colon = raw->find(':', 3);
   if (colon == std::string::npos) return std::nullopt;

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "infra/embedded/embedded_files.hpp"
+#include "infra/http/json_text.hpp"
 
 namespace companion::ops {
 namespace {
@@ -14,8 +15,14 @@ using http::Response;
 void add_routes(http::Router& router, Readiness& readiness, metrics::Registry& metrics) {
   http::RouteOptions open{.auth = false, .rate = http::RateClass::kNone};
 
+  // Liveness: the answer never changes, so it is written once.
   router.add(http::Verb::get, "/healthz", open, [](Request&) -> awaitable<Response> {
-    co_return http::json_response(http::Status::ok, {{"status", "ok"}});
+    static const std::string kAlive = http::to_json_text({{"status", "ok"}});
+    Response res{http::Status::ok, 11};
+    res.set(http::bhttp::field::content_type, "application/json");
+    res.body() = kAlive;
+    res.prepare_payload();
+    co_return res;
   });
 
   router.add(http::Verb::get, "/readyz", open, [&readiness](Request&) -> awaitable<Response> {
