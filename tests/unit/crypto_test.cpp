@@ -177,6 +177,25 @@ TEST_F(JwtTest, RejectsOtherAlgorithmsEvenWithAValidHmac) {
   EXPECT_TRUE(codec.verify(forge(R"({"alg":"HS256"})", payload(now(), now() + 60), secret)));
 }
 
+// The codec's HMAC (pre-keyed digests) against OpenSSL's one-shot HMAC(),
+// for keys shorter than, as long as and longer than SHA-256's 64-byte
+// block (the last is hashed first).
+TEST_F(JwtTest, SignaturesAreHmacSha256ForEveryKeyLength) {
+  for (std::size_t length : {32u, 63u, 64u, 65u, 200u}) {
+    std::string secret(length, 's');
+    for (std::size_t i = 0; i < length; ++i) secret[i] = static_cast<char>(i * 7 + 1);
+    JwtCodec other{{.secret = secret, .ttl = std::chrono::seconds(900)}, clock};
+    EXPECT_TRUE(other.verify(forge(R"({"alg":"HS256"})", payload(now(), now() + 60), secret)))
+        << length;
+    AccessClaims claims{"u", "s"};
+    auto token = other.sign(claims);
+    auto dot = token.rfind('.');
+    EXPECT_EQ(token.substr(dot + 1), base64url_encode(hmac_sha256(secret, token.substr(0, dot))))
+        << length;
+    EXPECT_FALSE(codec.verify(token)) << length;  // another key
+  }
+}
+
 TEST_F(JwtTest, RejectsCriticalAndUnknownHeaders) {
   auto secret = std::string(40, 'k');
   EXPECT_FALSE(

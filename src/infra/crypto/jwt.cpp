@@ -2,6 +2,10 @@
 
 #include <boost/json.hpp>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <array>
 #include <stdexcept>
 
 #include "infra/crypto/encoding.hpp"
@@ -11,6 +15,7 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::size_t kMaxTokenLength = 4096;
+constexpr std::size_t kBlock = 64;  // SHA-256's block size
 
 bool fail(std::string* why, const char* reason) {
   if (why) *why = reason;
@@ -38,23 +43,55 @@ std::optional<std::int64_t> int_claim(const json::object& o, std::string_view ke
 
 }  // namespace
 
+void JwtCodec::DigestFree::operator()(EVP_MD_CTX* c) const {
+  EVP_MD_CTX_free(c);
+}
+
 JwtCodec::JwtCodec(JwtSettings settings, const Clock& clock)
-    : settings_(std::move(settings)), clock_(clock) {
+    : settings_(std::move(settings)),
+      clock_(clock),
+      inner_(EVP_MD_CTX_new()),
+      outer_(EVP_MD_CTX_new()) {
   if (settings_.secret.size() < 32)
     throw std::invalid_argument("JWT secret must be at least 32 bytes");
   encoded_header_ = base64url_encode(R"({"alg":"HS256","typ":"JWT"})");
-  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
-  crypto_auth_hmacsha256_init(&keyed_,
-                              reinterpret_cast<const unsigned char*>(settings_.secret.data()),
-                              settings_.secret.size());
+  // A key longer than the block is hashed first (RFC 2104, section 2).
+  std::string key = settings_.secret.size() > kBlock ? sha256(settings_.secret) : settings_.secret;
+  std::array<unsigned char, kBlock> ipad{}, opad{};
+  ipad.fill(0x36);
+  opad.fill(0x5c);
+  for (std::size_t i = 0; i < key.size(); ++i) {
+    ipad[i] ^= static_cast<unsigned char>(key[i]);
+    opad[i] ^= static_cast<unsigned char>(key[i]);
+  }
+  if (!inner_ || !outer_ || EVP_DigestInit_ex(inner_.get(), EVP_sha256(), nullptr) != 1 ||
+      EVP_DigestUpdate(inner_.get(), ipad.data(), ipad.size()) != 1 ||
+      EVP_DigestInit_ex(outer_.get(), EVP_sha256(), nullptr) != 1 ||
+      EVP_DigestUpdate(outer_.get(), opad.data(), opad.size()) != 1)
+    throw std::runtime_error("OpenSSL could not set up HMAC-SHA256");
+  OPENSSL_cleanse(ipad.data(), ipad.size());
+  OPENSSL_cleanse(opad.data(), opad.size());
+  OPENSSL_cleanse(key.data(), key.size());
 }
 
+JwtCodec::~JwtCodec() = default;
+
 std::string JwtCodec::mac(std::string_view input) const {
-  auto state = keyed_;
-  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(input.data()),
-                                input.size());
-  std::string out(crypto_auth_hmacsha256_BYTES, '\0');
-  crypto_auth_hmacsha256_final(&state, reinterpret_cast<unsigned char*>(out.data()));
+  // Scratch for the copies, one per thread (the codec is shared by all).
+  thread_local std::unique_ptr<EVP_MD_CTX, DigestFree> work(EVP_MD_CTX_new());
+  unsigned char inner_hash[EVP_MAX_MD_SIZE];
+  unsigned int inner_size = 0;
+  std::string out(32, '\0');
+  unsigned int out_size = 0;
+  if (!work || EVP_MD_CTX_copy_ex(work.get(), inner_.get()) != 1 ||
+      EVP_DigestUpdate(work.get(), input.data(), input.size()) != 1 ||
+      EVP_DigestFinal_ex(work.get(), inner_hash, &inner_size) != 1 ||
+      EVP_MD_CTX_copy_ex(work.get(), outer_.get()) != 1 ||
+      EVP_DigestUpdate(work.get(), inner_hash, inner_size) != 1 ||
+      EVP_DigestFinal_ex(work.get(), reinterpret_cast<unsigned char*>(out.data()), &out_size) !=
+          1 ||
+      out_size != out.size())
+    throw std::runtime_error("OpenSSL HMAC-SHA256 failed");
   return out;
 }
 

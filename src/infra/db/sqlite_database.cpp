@@ -89,7 +89,7 @@ class SqliteConnection final : public Connection {
 
  private:
   sqlite3_stmt* prepare(std::string_view sql, const Value* params, std::size_t n) {
-    auto it = cache_.find(std::string(sql));
+    auto it = cache_.find(sql);  // heterogeneous: no string built per call
     sqlite3_stmt* stmt;
     if (it != cache_.end()) {
       stmt = it->second;
@@ -121,7 +121,9 @@ class SqliteConnection final : public Connection {
         rc = sqlite3_bind_double(stmt, i, *d);
       else {
         auto& s = std::get<std::string>(v);
-        rc = sqlite3_bind_text(stmt, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+        // The parameters outlive the statement's run (finish() clears the
+        // bindings before query or execute returns): no copy.
+        rc = sqlite3_bind_text(stmt, i, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
       }
       if (rc != SQLITE_OK) throw Error(ErrorKind::kOther, "SQLite bind failed");
     }
@@ -147,7 +149,11 @@ class SqliteConnection final : public Connection {
   }
 
   sqlite3* db_ = nullptr;
-  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+  struct SqlHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  std::unordered_map<std::string, sqlite3_stmt*, SqlHash, std::equal_to<>> cache_;
 };
 
 }  // namespace

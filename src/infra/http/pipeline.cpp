@@ -142,8 +142,8 @@ Router::Match Pipeline::route_and_limit(const RequestHeader& raw, const std::str
   matched = match.route;
   // Before the 404 or 405: a client probing paths spends its own budget.
   auto rate = match.route ? match.route->options.rate : RateClass::kDefault;
-  if (rate != RateClass::kNone) {
-    auto& limiter = rate == RateClass::kAuth ? auth_limiter_ : ip_limiter_;
+  auto& limiter = rate == RateClass::kAuth ? auth_limiter_ : ip_limiter_;
+  if (rate != RateClass::kNone && limiter.limit().enabled()) {
     if (auto wait = limiter.take(address_key(client_ip)))
       throw RateLimited("Too many requests from this address; slow down.", *wait);
   }
