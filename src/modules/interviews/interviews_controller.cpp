@@ -57,9 +57,11 @@ void add_routes(http::Router& router, InterviewsService& service) {
                int limit = parse_limit(req);
                auto cursor = parse_cursor(req);
                auto page = co_await service.list(req.user().user_id, cursor, limit);
-               boost::json::array items;
-               for (const auto& i : page.items) items.push_back(to_json(i));
-               boost::json::object out;
+               boost::json::monotonic_resource arena;
+               boost::json::array items(&arena);
+               items.reserve(page.items.size());
+               for (const auto& i : page.items) items.push_back(to_json(i, &arena));
+               boost::json::object out(&arena);
                out["items"] = std::move(items);
                out["nextCursor"] = page.next ? boost::json::value(encode_cursor(*page.next))
                                              : boost::json::value(nullptr);
@@ -69,7 +71,9 @@ void add_routes(http::Router& router, InterviewsService& service) {
   router.add(http::Verb::get, "/v1/interviews/{id}", {},
              [&service](Request& req) -> awaitable<Response> {
                auto found = co_await service.get(req.user().user_id, interview_id(req));
-               co_return http::json_response(http::Status::ok, to_json(found));
+               boost::json::monotonic_resource arena;
+               auto body = to_json(found, &arena);
+               co_return http::json_response(http::Status::ok, body);
              });
 
   router.add(http::Verb::patch, "/v1/interviews/{id}", {.json_body = true},
@@ -142,24 +146,36 @@ InterviewPatch parse_interview_patch(const boost::json::value& body) {
   return p;
 }
 
-boost::json::value to_json(const Interview& i) {
-  return {{"id", i.id},
-          {"title", i.title},
-          {"company", nullable(i.company)},
-          {"role", nullable(i.role)},
-          {"jobDescription", nullable(i.job_description)},
-          {"status", to_string(i.status)},
-          {"scheduledAt", i.scheduled_at_ms ? boost::json::value(format_rfc3339(*i.scheduled_at_ms))
-                                            : boost::json::value(nullptr)},
-          {"createdAt", format_rfc3339(i.created_at_ms)},
-          {"updatedAt", format_rfc3339(i.updated_at_ms)},
-          {"recording",
-           i.recording_json ? boost::json::parse(*i.recording_json) : boost::json::value(nullptr)},
-          {"progress",
-           i.progress_json ? boost::json::parse(*i.progress_json) : boost::json::value(nullptr)},
-          {"failure", i.status == Status::kFailed && i.failure_json
-                          ? boost::json::parse(*i.failure_json)
-                          : boost::json::value(nullptr)}};
+boost::json::value to_json(const Interview& i, boost::json::storage_ptr storage) {
+  boost::json::object o(13, storage);
+  auto text_or_null = [&](std::string_view key, const std::optional<std::string>& s) {
+    if (s)
+      o.emplace(key, *s);
+    else
+      o.emplace(key, nullptr);
+  };
+  auto json_or_null = [&](std::string_view key, const std::optional<std::string>& s) {
+    if (s)
+      o.emplace(key, boost::json::parse(*s, storage));
+    else
+      o.emplace(key, nullptr);
+  };
+  o.emplace("id", i.id);
+  o.emplace("title", i.title);
+  text_or_null("company", i.company);
+  text_or_null("role", i.role);
+  text_or_null("jobDescription", i.job_description);
+  o.emplace("status", to_string(i.status));
+  if (i.scheduled_at_ms)
+    o.emplace("scheduledAt", format_rfc3339(*i.scheduled_at_ms));
+  else
+    o.emplace("scheduledAt", nullptr);
+  o.emplace("createdAt", format_rfc3339(i.created_at_ms));
+  o.emplace("updatedAt", format_rfc3339(i.updated_at_ms));
+  json_or_null("recording", i.recording_json);
+  json_or_null("progress", i.progress_json);
+  json_or_null("failure", i.status == Status::kFailed ? i.failure_json : std::nullopt);
+  return boost::json::value(std::move(o));
 }
 
 }  // namespace companion::interviews

@@ -1,4 +1,5 @@
 #pragma once
+#include <boost/json/storage_ptr.hpp>
 #include <boost/json/value.hpp>
 
 #include "infra/http/router.hpp"
@@ -13,7 +14,9 @@ void add_routes(http::Router& router, InterviewsService& service);
 // the uploads and transcription controllers answer with to_json too.
 NewInterview parse_new_interview(const boost::json::value& body);
 InterviewPatch parse_interview_patch(const boost::json::value& body);
-boost::json::value to_json(const Interview& i);
+// `storage` holds the value (a response's arena: one allocation for the
+// whole answer instead of one per field).
+boost::json::value to_json(const Interview& i, boost::json::storage_ptr storage = {});
 
 // The interview id of a `/v1/interviews/{id}...` path, lowercased. A path id
 // that is not a UUID names nothing: NotFound, like an unknown one.
