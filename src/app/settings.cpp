@@ -84,6 +84,8 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
   add("log-level", "info", "debug, info, warn, error or off");
   add("log-format", "auto", "json, text, or auto (text on a terminal, JSON otherwise)");
   add("access-log", "true", "log one line per request");
+  add("sqlite-inline-reads", "true",
+      "SQLite: run reads on the I/O thread when a reader is free (false: always on the pool)");
   add("migrate-on-start", "true", "apply pending migrations when serve starts");
   add("header-timeout", "10s", "time a client has to send the request headers");
   add("idle-timeout", "30s", "keep-alive wait for the next request");
@@ -247,6 +249,7 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
   else
     s.log_format = isatty(STDOUT_FILENO) ? log::Format::kText : log::Format::kJson;
   s.pipeline.access_log = convert(o["access-log"], config::parse_bool);
+  s.database.sqlite_inline_reads = convert(o["sqlite-inline-reads"], config::parse_bool);
   s.migrate_on_start = convert(o["migrate-on-start"], config::parse_bool);
   s.server.header_timeout = convert(o["header-timeout"], config::parse_duration);
   s.server.idle_timeout = convert(o["idle-timeout"], config::parse_duration);

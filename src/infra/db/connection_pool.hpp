@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "infra/db/database.hpp"
@@ -42,6 +43,22 @@ class ConnectionPool {
     free_.pop_back();
     ++in_use_;
     return lease(c);
+  }
+
+  // A connection when one is open and free, without waiting or opening one;
+  // empty otherwise.
+  std::optional<Database::Lease> try_acquire() {
+    std::lock_guard lock(mutex_);
+    if (free_.empty()) return std::nullopt;
+    auto* c = free_.back();
+    free_.pop_back();
+    ++in_use_;
+    return lease(c);
+  }
+  // Opens the connections not open yet (at start, off the I/O threads).
+  void open_all() {
+    std::vector<Database::Lease> held;
+    for (std::size_t i = 0; i < size_; ++i) held.push_back(acquire());
   }
 
   // Drops a broken connection so the next acquire makes a new one.

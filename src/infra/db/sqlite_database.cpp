@@ -94,9 +94,13 @@ class SqliteConnection final : public Connection {
     if (it != cache_.end()) {
       stmt = it->second;
     } else {
-      if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
-                             SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
-        throw Error(ErrorKind::kOther, std::string("SQLite prepare: ") + sqlite3_errmsg(db_));
+      int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                                  SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+      if (rc != SQLITE_OK) {
+        // Reading the schema can meet a lock like any statement.
+        auto kind =
+            rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? ErrorKind::kUnavailable : ErrorKind::kOther;
+        throw Error(kind, std::string("SQLite prepare: ") + sqlite3_errmsg(db_));
       }
       cache_.emplace(std::string(sql), stmt);
     }
@@ -174,6 +178,12 @@ SqliteDatabase::SqliteDatabase(std::string path, const DatabaseSettings& setting
           [this] {
             return std::make_unique<SqliteConnection>(path_, settings_.busy_timeout, false);
           },
+          settings.acquire_timeout),
+      inline_readers_(
+          settings.sqlite_inline_reads ? 2 : 0,
+          [this] {
+            return std::make_unique<SqliteConnection>(path_, std::chrono::milliseconds(0), false);
+          },
           settings.acquire_timeout) {
   // The database file is made 0600 before SQLite creates it with 0644 (less
   // the umask); SQLite gives the -wal and -shm files the same mode.
@@ -186,6 +196,11 @@ SqliteDatabase::SqliteDatabase(std::string path, const DatabaseSettings& setting
   }
   // Open the writer first: it turns WAL on.
   writer_.acquire();
+  inline_readers_.open_all();
+}
+
+std::optional<Database::Lease> SqliteDatabase::inline_reader() {
+  return inline_readers_.try_acquire();
 }
 
 SqliteDatabase::~SqliteDatabase() = default;
@@ -197,7 +212,8 @@ Database::Lease SqliteDatabase::acquire(Access access) {
 PoolStats SqliteDatabase::stats() const {
   auto w = writer_.stats();
   auto r = readers_.stats();
-  return {w.size + r.size, w.in_use + r.in_use};
+  auto i = inline_readers_.stats();
+  return {w.size + r.size + i.size, w.in_use + r.in_use + i.in_use};
 }
 
 }  // namespace companion::db

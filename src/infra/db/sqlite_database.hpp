@@ -16,12 +16,17 @@ class SqliteDatabase final : public Database {
   ~SqliteDatabase() override;
   Lease acquire(Access access) override;
   PoolStats stats() const override;
+  std::optional<Lease> inline_reader() override;
 
  private:
   std::string path_;
   DatabaseSettings settings_;
   ConnectionPool writer_;
   ConnectionPool readers_;
+  // For reads on the I/O threads: busy timeout 0, so a lock makes them
+  // fall back to the pool instead of stalling every connection of the
+  // thread; opened at start.
+  ConnectionPool inline_readers_;
 };
 
 }  // namespace companion::db
