@@ -32,7 +32,7 @@ void drain(std::vector<queue::Queue*> queues, const std::string& stage) {
     workers.emplace_back([&, q = queues[w % queues.size()]] {
       while (done.load() < kJobs) {
         auto jobs = q->claim(stage, 16, std::chrono::seconds(30));
-        done += static_cast<int>(q->ack_all(jobs));
+        for (bool held : q->ack_all(jobs)) done += held;
         if (jobs.empty()) std::this_thread::yield();
       }
     });

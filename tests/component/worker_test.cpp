@@ -53,7 +53,7 @@ class ObservedQueue final : public Queue {
     return kept;
   }
   bool ack(const Job& job) override { return inner_.ack(job); }
-  std::size_t ack_all(const std::vector<Job>& jobs) override { return inner_.ack_all(jobs); }
+  std::vector<bool> ack_all(const std::vector<Job>& jobs) override { return inner_.ack_all(jobs); }
   void release(const Job& job) override { inner_.release(job); }
   void fail(const Job& job, const std::string& error,
             std::optional<std::chrono::milliseconds> retry_after) override {

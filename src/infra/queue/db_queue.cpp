@@ -85,11 +85,13 @@ std::size_t DbQueue::enqueue_all(const std::vector<NewJob>& jobs) {
   return db_.transact(add);
 }
 
-std::size_t DbQueue::ack_all(const std::vector<Job>& jobs) {
+std::vector<bool> DbQueue::ack_all(const std::vector<Job>& jobs) {
+  if (jobs.empty()) return {};
   auto finish = [&](db::Connection& c) {
-    std::size_t acked = 0;
-    for (const auto& j : jobs) acked += c.execute(kAck, {j.id, j.lease}) == 1;
-    return acked;
+    std::vector<bool> held;
+    held.reserve(jobs.size());
+    for (const auto& j : jobs) held.push_back(c.execute(kAck, {j.id, j.lease}) == 1);
+    return held;
   };
   return db_.transact(finish);
 }

@@ -276,9 +276,9 @@ std::size_t RedisQueue::enqueue_all(const std::vector<NewJob>& jobs) {
 }
 
 // KEYS: stream, attempts, leases. ARGV: group, consumer, then (entry, id,
-// dedup key) per job.
+// dedup key) per job. Returns 1 (acked) or 0 (no longer held) per job.
 constexpr const char* kAckAll = R"lua(
-local acked = 0
+local held = {}
 for i = 3, #ARGV, 3 do
   local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
   if #p == 1 and p[1][2] == ARGV[2] then
@@ -287,20 +287,23 @@ for i = 3, #ARGV, 3 do
     redis.call('HDEL', KEYS[2], ARGV[i + 1])
     redis.call('ZREM', KEYS[3], ARGV[i])
     redis.call('DEL', ARGV[i + 2])
-    acked = acked + 1
+    table.insert(held, 1)
+  else
+    table.insert(held, 0)
   end
 end
-return acked
+return held
 )lua";
 
-std::size_t RedisQueue::ack_all(const std::vector<Job>& jobs) {
-  if (jobs.empty()) return 0;
+std::vector<bool> RedisQueue::ack_all(const std::vector<Job>& jobs) {
+  if (jobs.empty()) return {};
   std::string consumer;
   std::vector<std::string> args{kGroup, ""};
   for (const auto& j : jobs) {
     if (j.stage != jobs.front().stage) throw QueueError("ack_all takes jobs of one stage");
     auto [c, entry] = split_lease(j.lease);
-    if (!consumer.empty() && c != consumer) throw QueueError("ack_all takes one claim's jobs");
+    if (!consumer.empty() && c != consumer)
+      throw QueueError("ack_all takes the jobs of one consumer");
     consumer = c;
     args.push_back(entry);
     args.push_back(j.id);
@@ -310,7 +313,13 @@ std::size_t RedisQueue::ack_all(const std::vector<Job>& jobs) {
   const auto& stage = jobs.front().stage;
   std::lock_guard lock(mutex_);
   auto r = script(kAckAll, {key(stage), key(stage, "attempts"), key(stage, "leases")}, args);
-  return static_cast<std::size_t>(integer(r.get()));
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != jobs.size())
+    throw QueueError("Redis answered the ack of " + std::to_string(jobs.size()) +
+                     " jobs with something else");
+  std::vector<bool> held;
+  held.reserve(jobs.size());
+  for (std::size_t i = 0; i < r->elements; ++i) held.push_back(integer(r->element[i]) == 1);
+  return held;
 }
 
 std::string RedisQueue::key(const std::string& stage, std::string_view suffix) const {
@@ -372,7 +381,7 @@ bool RedisQueue::extend(const Job& job, std::chrono::milliseconds lease) {
 }
 
 bool RedisQueue::ack(const Job& job) {
-  return ack_all({job}) == 1;
+  return ack_all({job}).front();
 }
 
 void RedisQueue::release(const Job& job) {
