@@ -2,6 +2,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -156,17 +157,18 @@ awaitable<void> Worker::run(Job job) {
     timer->cancel();
   }
 
+  if (error.empty()) {
+    // Acked with the others that finish by the time the ack leaves; its
+    // place is freed then.
+    finished_.push_back(std::move(job));
+    if (!acking_) {
+      acking_ = true;
+      boost::asio::co_spawn(io_, ack_finished(), boost::asio::detached);
+    }
+    co_return;
+  }
   try {
-    if (error.empty()) {
-      if (co_await pool_.run([&] { return queue_.ack(job); })) {
-        ++processed_;
-      } else {
-        // Its lease ran out (it stalled): another worker has the job, and
-        // the processed-event record keeps the two from both applying it.
-        logger_.warn("a job finished after another worker took it over",
-                     {{"stage", settings_.stage}, {"jobId", job.id}});
-      }
-    } else if (handed_back) {
+    if (handed_back) {
       co_await pool_.run([&] { queue_.release(job); });
       logger_.info("a job was handed back",
                    {{"stage", settings_.stage}, {"jobId", job.id}, {"reason", error}});
@@ -196,7 +198,43 @@ awaitable<void> Worker::run(Job job) {
     // The lease runs out and the job comes back: at least once.
     logger_.warn("could not settle a job", {{"stage", settings_.stage}, {"error", e.what()}});
   }
-  --in_flight_;
+  settled(1);
+}
+
+awaitable<void> Worker::ack_finished() {
+  // One turn of the io first, no timer: co_spawn runs a coroutine at once,
+  // so a claim's fast jobs finish one after another inside the loop's
+  // co_spawn calls; they all join this ack.
+  co_await boost::asio::post(io_, boost::asio::use_awaitable);
+  while (!finished_.empty()) {
+    std::vector<Job> jobs;
+    jobs.swap(finished_);
+    std::vector<bool> held;
+    try {
+      held = co_await pool_.run([&] { return queue_.ack_all(jobs); });
+    } catch (const std::exception& e) {
+      // Their leases run out and the jobs come back: at least once.
+      logger_.warn("could not ack jobs", {{"stage", settings_.stage},
+                                          {"jobs", static_cast<std::int64_t>(jobs.size())},
+                                          {"error", e.what()}});
+    }
+    for (std::size_t i = 0; i < held.size(); ++i) {
+      if (held[i]) {
+        ++processed_;
+      } else {
+        // Its lease ran out (it stalled): another worker has the job, and
+        // the processed-event record keeps the two from both applying it.
+        logger_.warn("a job finished after another worker took it over",
+                     {{"stage", settings_.stage}, {"jobId", jobs[i].id}});
+      }
+    }
+    settled(jobs.size());
+  }
+  acking_ = false;
+}
+
+void Worker::settled(std::size_t jobs) {
+  in_flight_ -= jobs;
   woken_ = true;
   idle_.cancel();
   if (!running_ && in_flight_ == 0) drained_.cancel();
