@@ -96,9 +96,7 @@ class Worker {
   boost::asio::awaitable<void> ack_finished();
   // `jobs` left: their places are free.
   void settled(std::size_t jobs);
-  boost::asio::awaitable<void> keep_alive(const Job& job, std::shared_ptr<bool> done,
-                                          std::shared_ptr<boost::asio::steady_timer> timer,
-                                          std::shared_ptr<std::atomic<std::int64_t>> last_alive);
+  boost::asio::awaitable<void> keep_leases();
 
   boost::asio::io_context& io_;
   async::BlockingPool& pool_;
@@ -108,8 +106,20 @@ class Worker {
   JobHandler handler_;
   DeadHandler on_dead_;
   log::Logger& logger_;
+  // A job whose handler runs (the Job lives in its run() frame).
+  struct Running {
+    const Job* job;
+    std::shared_ptr<std::atomic<std::int64_t>> last_alive;  // Job::alive's
+    bool let_go = false;  // stalled, or another worker has it: not extended
+  };
+
   boost::asio::steady_timer idle_;
   boost::asio::steady_timer drained_;
+  // One heartbeat for the worker, not a timer a job: every lease / 3 it
+  // extends the leases of the running jobs that showed progress.
+  boost::asio::steady_timer heartbeat_;
+  std::vector<Running> running_jobs_;
+  bool heartbeat_done_ = true;
   std::atomic<std::size_t> in_flight_{0};
   std::atomic<std::uint64_t> processed_{0};
   bool running_ = false;
