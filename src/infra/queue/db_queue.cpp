@@ -11,11 +11,14 @@ constexpr const char* kEnqueue =
     "INSERT INTO jobs (id, stage, dedup_key, payload, attempts, available_at, created_at) "
     "VALUES ($1, $2, $3, $4, 0, $5, $5) ON CONFLICT (stage, dedup_key) DO NOTHING";
 // Due jobs, oldest due first, leased in one statement. The lease token is
-// shared by the batch; the job id tells its deliveries apart.
+// shared by the batch; the job id tells its deliveries apart. On SQLite the
+// tie between jobs due at the same millisecond (a relay pass's) goes by
+// rowid, the order of insertion, which the index jobs_due holds: ordering
+// by id instead sorts every tied row for each claim (a temporary B-tree).
 constexpr const char* kClaimSqlite =
     "UPDATE jobs SET attempts = attempts + 1, available_at = $3, lease_token = $4 "
-    "WHERE id IN (SELECT id FROM jobs WHERE stage = $1 AND available_at <= $2 "
-    "ORDER BY available_at, id LIMIT $5) "
+    "WHERE rowid IN (SELECT rowid FROM jobs WHERE stage = $1 AND available_at <= $2 "
+    "ORDER BY available_at, rowid LIMIT $5) "
     "RETURNING id, dedup_key, payload, attempts";
 constexpr const char* kClaimPostgres =
     "UPDATE jobs SET attempts = attempts + 1, available_at = $3, lease_token = $4 "
