@@ -1,8 +1,10 @@
-// Queue throughput: N no-op jobs enqueued by one producer and drained by 4
-// workers (claim 16 at a time, ack them together), per backend. Needs, for the
-// PostgreSQL and Redis variants, COMPANION_BENCH_PG_URL and
-// COMPANION_BENCH_REDIS_URL (bench/queue.sh starts both):
-//   build/companion_bench --benchmark_filter=Queue
+// The queues alone: N no-op jobs enqueued by one producer and drained by 4
+// threads calling the queue directly (claim 16 at a time, ack them
+// together), per backend; the product's path, through the relay and the
+// Worker, is bench/queue_end_to_end.cpp (bench/queue.sh). The PostgreSQL
+// and Redis variants need COMPANION_BENCH_PG_URL and
+// COMPANION_BENCH_REDIS_URL (scripts/pg-test-cluster.sh starts a cluster):
+//   build/companion_bench --benchmark_filter='Queue(Embedded|Redis)'
 #include <benchmark/benchmark.h>
 
 #include <atomic>
@@ -32,7 +34,7 @@ void drain(std::vector<queue::Queue*> queues, const std::string& stage) {
     workers.emplace_back([&, q = queues[w % queues.size()]] {
       while (done.load() < kJobs) {
         auto jobs = q->claim(stage, 16, std::chrono::seconds(30));
-        done += static_cast<int>(q->ack_all(jobs));
+        for (bool held : q->ack_all(jobs)) done += held;
         if (jobs.empty()) std::this_thread::yield();
       }
     });

@@ -85,10 +85,21 @@ TEST_P(QueueSuite, BatchesEnqueueAndAckTogether) {
   EXPECT_EQ(queue_->enqueue_all(batch), 5u);
   auto jobs = queue_->claim("notify", 10, 10s);
   ASSERT_EQ(jobs.size(), 5u);
-  EXPECT_EQ(queue_->ack_all(jobs), 5u);
-  EXPECT_EQ(queue_->ack_all(jobs), 0u);
+  EXPECT_EQ(queue_->ack_all(jobs), std::vector<bool>(5, true));
+  EXPECT_EQ(queue_->ack_all(jobs), std::vector<bool>(5, false));
   EXPECT_EQ(queue_->pending("notify"), 0u);
   EXPECT_TRUE(queue_->enqueue({"notify", "b0", "{}"}));  // keys are free again
+}
+
+// Each job of a batch answers for itself: the one this caller no longer
+// held is refused, the others acked.
+TEST_P(QueueSuite, ABatchAckSaysWhichJobsWereStillHeld) {
+  for (int i = 0; i < 3; ++i) queue_->enqueue({"notify", "b" + std::to_string(i), "{}"});
+  auto jobs = queue_->claim("notify", 10, 10s);
+  ASSERT_EQ(jobs.size(), 3u);
+  EXPECT_TRUE(queue_->ack(jobs[1]));
+  EXPECT_EQ(queue_->ack_all(jobs), (std::vector<bool>{true, false, true}));
+  EXPECT_EQ(queue_->pending("notify"), 0u);
 }
 
 TEST_P(QueueSuite, AKeyIsQueuedOnceWhilePending) {

@@ -1,9 +1,9 @@
 // The stage worker on the embedded queue (SQLite) and on Redis: admission
-// control, leases kept alive for long jobs, retries with backoff, dead
-// letters, poison jobs. Time is a manual clock: leases run out, backoffs
-// pass and handlers stall only when a test moves it; handlers wait at a
-// gate the test opens, and the test waits for what the worker did (jobs
-// processed, a lease extended), never for time to pass.
+// control, acks sent together, leases kept alive for long jobs, retries
+// with backoff, dead letters, poison jobs. Time is a manual clock: leases
+// run out, backoffs pass and handlers stall only when a test moves it;
+// handlers wait at a gate the test opens, and the test waits for what the
+// worker did (jobs processed, a lease extended), never for time to pass.
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -12,6 +12,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <condition_variable>
 #include <map>
 #include <thread>
 
@@ -30,8 +31,9 @@ namespace net = boost::asio;
 enum class Backend { kSqlite, kPostgres, kRedis };
 
 // The queue as the worker sees it, noting the clock's time before each
-// lease extension that held, per job key: a test that moved the clock waits
-// for the heartbeat that came after.
+// lease extension that held, per job key (a test that moved the clock waits
+// for the heartbeat that came after), and each ack call; acks can be held
+// on the pool until the test lets them go.
 class ObservedQueue final : public Queue {
  public:
   ObservedQueue(Queue& inner, const Clock& clock) : inner_(inner), clock_(clock) {}
@@ -52,8 +54,23 @@ class ObservedQueue final : public Queue {
     }
     return kept;
   }
-  bool ack(const Job& job) override { return inner_.ack(job); }
-  std::size_t ack_all(const std::vector<Job>& jobs) override { return inner_.ack_all(jobs); }
+  bool ack(const Job& job) override {
+    {
+      std::lock_guard lock(mutex_);
+      ++single_acks_;
+    }
+    return inner_.ack(job);
+  }
+  std::vector<bool> ack_all(const std::vector<Job>& jobs) override {
+    {
+      std::unique_lock lock(mutex_);
+      ack_calls_.push_back(jobs.size());
+      ++acks_held_;
+      let_go_.wait(lock, [&] { return !holding_; });
+      --acks_held_;
+    }
+    return inner_.ack_all(jobs);
+  }
   void release(const Job& job) override { inner_.release(job); }
   void fail(const Job& job, const std::string& error,
             std::optional<std::chrono::milliseconds> retry_after) override {
@@ -64,6 +81,33 @@ class ObservedQueue final : public Queue {
   }
   std::size_t pending(const std::string& stage) override { return inner_.pending(stage); }
   void check() override { inner_.check(); }
+
+  // Acks wait (on the pool) until release_acks().
+  void hold_acks() {
+    std::lock_guard lock(mutex_);
+    holding_ = true;
+  }
+  void release_acks() {
+    {
+      std::lock_guard lock(mutex_);
+      holding_ = false;
+    }
+    let_go_.notify_all();
+  }
+  // How many ack_all calls wait for release_acks().
+  int acks_held() {
+    std::lock_guard lock(mutex_);
+    return acks_held_;
+  }
+  // The size of each ack_all call, in order; and how many single acks.
+  std::vector<std::size_t> ack_calls() {
+    std::lock_guard lock(mutex_);
+    return ack_calls_;
+  }
+  int single_acks() {
+    std::lock_guard lock(mutex_);
+    return single_acks_;
+  }
 
   // When the job's lease was last extended; -1 before the first time.
   std::int64_t extended_at(const std::string& key) {
@@ -77,6 +121,11 @@ class ObservedQueue final : public Queue {
   const Clock& clock_;
   std::mutex mutex_;
   std::map<std::string, std::int64_t> extended_at_;
+  std::condition_variable let_go_;
+  bool holding_ = false;
+  int acks_held_ = 0;
+  std::vector<std::size_t> ack_calls_;
+  int single_acks_ = 0;
 };
 
 class WorkerTest : public ::testing::TestWithParam<Backend> {
@@ -98,7 +147,8 @@ class WorkerTest : public ::testing::TestWithParam<Backend> {
   }
   void TearDown() override {
     if (worker_) {
-      let_through(1000);  // a test that failed may have left handlers waiting
+      let_through(1000);          // a test that failed may have left handlers waiting
+      observed_->release_acks();  // or acks held
       std::promise<void> stopped;
       net::co_spawn(io_, worker_->stop(), [&](std::exception_ptr) { stopped.set_value(); });
       stopped.get_future().wait();
@@ -256,6 +306,50 @@ TEST_P(WorkerTest, APoisonJobThatKillsItsWorkersIsNotRunAgain) {
   EXPECT_EQ(calls.load(), 0);
   EXPECT_NE(dead()[0].find("the worker stopped during each of 2 attempts"), std::string::npos);
   EXPECT_EQ(attempts_, (std::vector<int>{2}));
+}
+
+// A claim's jobs that succeed are acked together: one ack_all for the
+// claim, not a call (a transaction, a script) for each job.
+TEST_P(WorkerTest, AClaimsSuccessfulJobsAreAckedInOneCall) {
+  constexpr int kJobs = 8;
+  for (int i = 0; i < kJobs; ++i) queue_->enqueue({"transcribe", std::to_string(i), "{}"});
+  start({.concurrency = kJobs, .claim_batch = kJobs},
+        [](const Job&) -> net::awaitable<void> { co_return; });
+  wait_until([&] { return worker_->processed() == static_cast<std::uint64_t>(kJobs); });
+  EXPECT_EQ(observed_->ack_calls(), (std::vector<std::size_t>{kJobs}));
+  EXPECT_EQ(observed_->single_acks(), 0);
+  EXPECT_EQ(queue_->pending("transcribe"), 0u);
+}
+
+// Jobs that finish while an ack is on its way wait for it and go together
+// in the next one (one ack in flight a worker); stop() returns only when
+// every finished job is acked.
+TEST_P(WorkerTest, JobsFinishedDuringAnAckGoInTheNextAndStopWaitsForThem) {
+  for (int i = 0; i < 4; ++i) queue_->enqueue({"transcribe", std::to_string(i), "{}"});
+  std::atomic<int> started{0}, finished{0};
+  observed_->hold_acks();
+  start({.concurrency = 4}, [&](const Job&) -> net::awaitable<void> {
+    ++started;
+    co_await gate();
+    ++finished;
+  });
+  wait_until([&] { return started.load() == 4; });
+  let_through(1);
+  wait_until([&] { return observed_->acks_held() == 1; });
+  let_through(3);
+  wait_until([&] { return finished.load() == 4; });
+  std::atomic<bool> stopped{false}, stopping{false};
+  net::co_spawn(io_, worker_->stop(), [&](std::exception_ptr) { stopped = true; });
+  net::post(io_, [&] { stopping = true; });  // stop() has begun waiting
+  wait_until([&] { return stopping.load(); });
+  EXPECT_FALSE(stopped.load());
+  EXPECT_EQ(observed_->ack_calls(), (std::vector<std::size_t>{1}));
+  observed_->release_acks();
+  wait_until([&] { return stopped.load(); });
+  EXPECT_EQ(observed_->ack_calls(), (std::vector<std::size_t>{1, 3}));
+  EXPECT_EQ(worker_->processed(), 4u);
+  EXPECT_EQ(worker_->in_flight(), 0u);
+  EXPECT_EQ(queue_->pending("transcribe"), 0u);
 }
 
 // A job that takes four leases' time keeps its lease (heartbeats), so

@@ -11,11 +11,14 @@ constexpr const char* kEnqueue =
     "INSERT INTO jobs (id, stage, dedup_key, payload, attempts, available_at, created_at) "
     "VALUES ($1, $2, $3, $4, 0, $5, $5) ON CONFLICT (stage, dedup_key) DO NOTHING";
 // Due jobs, oldest due first, leased in one statement. The lease token is
-// shared by the batch; the job id tells its deliveries apart.
+// shared by the batch; the job id tells its deliveries apart. On SQLite the
+// tie between jobs due at the same millisecond (a relay pass's) goes by
+// rowid, the order of insertion, which the index jobs_due holds: ordering
+// by id instead sorts every tied row for each claim (a temporary B-tree).
 constexpr const char* kClaimSqlite =
     "UPDATE jobs SET attempts = attempts + 1, available_at = $3, lease_token = $4 "
-    "WHERE id IN (SELECT id FROM jobs WHERE stage = $1 AND available_at <= $2 "
-    "ORDER BY available_at, id LIMIT $5) "
+    "WHERE rowid IN (SELECT rowid FROM jobs WHERE stage = $1 AND available_at <= $2 "
+    "ORDER BY available_at, rowid LIMIT $5) "
     "RETURNING id, dedup_key, payload, attempts";
 constexpr const char* kClaimPostgres =
     "UPDATE jobs SET attempts = attempts + 1, available_at = $3, lease_token = $4 "
@@ -85,11 +88,13 @@ std::size_t DbQueue::enqueue_all(const std::vector<NewJob>& jobs) {
   return db_.transact(add);
 }
 
-std::size_t DbQueue::ack_all(const std::vector<Job>& jobs) {
+std::vector<bool> DbQueue::ack_all(const std::vector<Job>& jobs) {
+  if (jobs.empty()) return {};
   auto finish = [&](db::Connection& c) {
-    std::size_t acked = 0;
-    for (const auto& j : jobs) acked += c.execute(kAck, {j.id, j.lease}) == 1;
-    return acked;
+    std::vector<bool> held;
+    held.reserve(jobs.size());
+    for (const auto& j : jobs) held.push_back(c.execute(kAck, {j.id, j.lease}) == 1);
+    return held;
   };
   return db_.transact(finish);
 }

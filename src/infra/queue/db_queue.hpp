@@ -19,7 +19,7 @@ class DbQueue final : public Queue {
   bool extend(const Job& job, std::chrono::milliseconds lease) override;
   bool ack(const Job& job) override;
   std::size_t enqueue_all(const std::vector<NewJob>& jobs) override;
-  std::size_t ack_all(const std::vector<Job>& jobs) override;
+  std::vector<bool> ack_all(const std::vector<Job>& jobs) override;
   void release(const Job& job) override;
   void fail(const Job& job, const std::string& error,
             std::optional<std::chrono::milliseconds> retry_after) override;

@@ -68,11 +68,13 @@ class Queue {
   virtual bool extend(const Job& job, std::chrono::milliseconds lease) = 0;
   // The job is done; false when this delivery no longer held it.
   virtual bool ack(const Job& job) = 0;
-  // Several at once; returns how many this caller still held.
-  virtual std::size_t ack_all(const std::vector<Job>& jobs) {
-    std::size_t acked = 0;
-    for (const auto& j : jobs) acked += ack(j);
-    return acked;
+  // Several at once (one transaction or script); for each job, whether
+  // this delivery still held it (as ack answers).
+  virtual std::vector<bool> ack_all(const std::vector<Job>& jobs) {
+    std::vector<bool> held;
+    held.reserve(jobs.size());
+    for (const auto& j : jobs) held.push_back(ack(j));
+    return held;
   }
   // The attempt failed: the job is due again after `retry_after`, or, with
   // nullopt, moves to the dead letters with the error.

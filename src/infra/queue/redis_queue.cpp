@@ -135,6 +135,17 @@ std::pair<std::string, std::string> split_lease(const std::string& lease) {
   return {lease.substr(0, bar), lease.substr(bar + 1)};
 }
 
+// A stream entry id ("<ms>-<seq>") as numbers, to order entries.
+std::pair<std::uint64_t, std::uint64_t> entry_order(const std::string& entry) {
+  std::pair<std::uint64_t, std::uint64_t> order;
+  const auto* end = entry.data() + entry.size();
+  auto [dash, ms_error] = std::from_chars(entry.data(), end, order.first);
+  if (ms_error != std::errc() || dash == end || *dash != '-' ||
+      std::from_chars(dash + 1, end, order.second).ec != std::errc())
+    throw QueueError("not a stream entry: " + entry);
+  return order;
+}
+
 }  // namespace
 
 RedisQueue::RedisQueue(RedisSettings settings, const Clock& clock, crypto::UuidV7Generator& ids)
@@ -275,42 +286,74 @@ std::size_t RedisQueue::enqueue_all(const std::vector<NewJob>& jobs) {
   return added;
 }
 
-// KEYS: stream, attempts, leases. ARGV: group, consumer, then (entry, id,
-// dedup key) per job.
+// KEYS: stream, attempts, leases. ARGV: group, consumer, the lowest and the
+// highest entry, then (entry, id, dedup key) per job. Returns 1 (acked) or
+// 0 (no longer held) per job. Which entries the consumer still holds comes
+// from one XPENDING over the batch's range (in pages); the rest is one
+// multi-key call per structure, not one call per job: in Lua each call and
+// each write it propagates to the AOF is most of an ack's cost.
 constexpr const char* kAckAll = R"lua(
-local acked = 0
-for i = 3, #ARGV, 3 do
-  local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
-  if #p == 1 and p[1][2] == ARGV[2] then
-    redis.call('XACK', KEYS[1], ARGV[1], ARGV[i])
-    redis.call('XDEL', KEYS[1], ARGV[i])
-    redis.call('HDEL', KEYS[2], ARGV[i + 1])
-    redis.call('ZREM', KEYS[3], ARGV[i])
-    redis.call('DEL', ARGV[i + 2])
-    acked = acked + 1
+local held = {}
+local from = ARGV[3]
+repeat
+  local page = redis.call('XPENDING', KEYS[1], ARGV[1], from, ARGV[4], 1000, ARGV[2])
+  for _, p in ipairs(page) do held[p[1]] = true end
+  if #page > 0 then from = '(' .. page[#page][1] end
+until #page < 1000
+local entries, ids, keys, out = {}, {}, {}, {}
+for i = 5, #ARGV, 3 do
+  if held[ARGV[i]] then
+    held[ARGV[i]] = nil  -- a job given twice is acked once
+    table.insert(entries, ARGV[i])
+    table.insert(ids, ARGV[i + 1])
+    table.insert(keys, ARGV[i + 2])
+    table.insert(out, 1)
+  else
+    table.insert(out, 0)
   end
 end
-return acked
+-- In slices: unpack() is bounded by Lua's stack.
+for i = 1, #entries, 1000 do
+  local j = math.min(i + 999, #entries)
+  redis.call('XACK', KEYS[1], ARGV[1], unpack(entries, i, j))
+  redis.call('XDEL', KEYS[1], unpack(entries, i, j))
+  redis.call('HDEL', KEYS[2], unpack(ids, i, j))
+  redis.call('ZREM', KEYS[3], unpack(entries, i, j))
+  redis.call('DEL', unpack(keys, i, j))
+end
+return out
 )lua";
 
-std::size_t RedisQueue::ack_all(const std::vector<Job>& jobs) {
-  if (jobs.empty()) return 0;
+std::vector<bool> RedisQueue::ack_all(const std::vector<Job>& jobs) {
+  if (jobs.empty()) return {};
   std::string consumer;
-  std::vector<std::string> args{kGroup, ""};
+  std::vector<std::string> args{kGroup, "", "", ""};
+  std::string lowest, highest;
   for (const auto& j : jobs) {
     if (j.stage != jobs.front().stage) throw QueueError("ack_all takes jobs of one stage");
     auto [c, entry] = split_lease(j.lease);
-    if (!consumer.empty() && c != consumer) throw QueueError("ack_all takes one claim's jobs");
+    if (!consumer.empty() && c != consumer)
+      throw QueueError("ack_all takes the jobs of one consumer");
     consumer = c;
+    if (lowest.empty() || entry_order(entry) < entry_order(lowest)) lowest = entry;
+    if (highest.empty() || entry_order(highest) < entry_order(entry)) highest = entry;
     args.push_back(entry);
     args.push_back(j.id);
     args.push_back(key(j.stage, "key:" + j.key));
   }
   args[1] = consumer;
+  args[2] = lowest;
+  args[3] = highest;
   const auto& stage = jobs.front().stage;
   std::lock_guard lock(mutex_);
   auto r = script(kAckAll, {key(stage), key(stage, "attempts"), key(stage, "leases")}, args);
-  return static_cast<std::size_t>(integer(r.get()));
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != jobs.size())
+    throw QueueError("Redis answered the ack of " + std::to_string(jobs.size()) +
+                     " jobs with something else");
+  std::vector<bool> held;
+  held.reserve(jobs.size());
+  for (std::size_t i = 0; i < r->elements; ++i) held.push_back(integer(r->element[i]) == 1);
+  return held;
 }
 
 std::string RedisQueue::key(const std::string& stage, std::string_view suffix) const {
@@ -372,7 +415,7 @@ bool RedisQueue::extend(const Job& job, std::chrono::milliseconds lease) {
 }
 
 bool RedisQueue::ack(const Job& job) {
-  return ack_all({job}) == 1;
+  return ack_all({job}).front();
 }
 
 void RedisQueue::release(const Job& job) {

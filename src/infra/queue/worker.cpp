@@ -2,8 +2,11 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
 
 #include "infra/queue/envelope.hpp"
 
@@ -44,6 +47,7 @@ Worker::Worker(boost::asio::io_context& io, async::BlockingPool& pool, Queue& qu
       logger_(logger),
       idle_(io),
       drained_(io),
+      heartbeat_(io),
       random_(std::random_device{}()) {}
 
 Worker::~Worker() = default;
@@ -51,7 +55,9 @@ Worker::~Worker() = default;
 void Worker::start() {
   running_ = true;
   loop_done_ = false;
+  heartbeat_done_ = false;
   boost::asio::co_spawn(io_, loop(), boost::asio::detached);
+  boost::asio::co_spawn(io_, keep_leases(), boost::asio::detached);
 }
 
 void Worker::wake() {
@@ -64,7 +70,9 @@ void Worker::wake() {
 awaitable<void> Worker::stop() {
   running_ = false;
   idle_.cancel();
-  while (!loop_done_ || in_flight_ > 0) co_await wait(drained_, std::chrono::seconds(1));
+  if (in_flight_ == 0) heartbeat_.cancel();
+  while (!loop_done_ || !heartbeat_done_ || in_flight_ > 0)
+    co_await wait(drained_, std::chrono::seconds(1));
 }
 
 awaitable<void> Worker::loop() {
@@ -94,32 +102,56 @@ awaitable<void> Worker::loop() {
   drained_.cancel();
 }
 
-awaitable<void> Worker::keep_alive(const Job& job, std::shared_ptr<bool> done,
-                                   std::shared_ptr<boost::asio::steady_timer> timer,
-                                   std::shared_ptr<std::atomic<std::int64_t>> last_alive) {
+awaitable<void> Worker::keep_leases() {
+  enum class Extended { kKept, kLost, kFailed };
   const auto every = std::max(settings_.lease / 3, std::chrono::milliseconds(1));
-  Job held = job;
-  for (;;) {
-    co_await wait(*timer, every);
-    if (*done) co_return;
-    if (clock_.now_ms() - last_alive->load() > settings_.stall.count()) {
-      logger_.warn("a job's handler stalled; its lease is let go for another worker",
-                   {{"stage", settings_.stage},
-                    {"jobId", held.id},
-                    {"silentMs", clock_.now_ms() - last_alive->load()}});
-      co_return;
-    }
-    try {
-      bool kept = co_await pool_.run([&] { return queue_.extend(held, settings_.lease); });
-      if (!kept) {
-        logger_.warn("a job's lease was lost; another worker has it",
-                     {{"stage", settings_.stage}, {"jobId", held.id}});
-        co_return;
+  // Until stop() and the last job's end (a stopping worker's jobs still
+  // hold their leases).
+  while (running_ || in_flight_ > 0) {
+    co_await wait(heartbeat_, every);
+    std::vector<Job> due;
+    const auto now = clock_.now_ms();
+    for (auto& r : running_jobs_) {
+      if (r.let_go) continue;
+      const auto silent = now - r.last_alive->load();
+      if (silent > settings_.stall.count()) {
+        r.let_go = true;
+        logger_.warn("a job's handler stalled; its lease is let go for another worker",
+                     {{"stage", settings_.stage}, {"jobId", r.job->id}, {"silentMs", silent}});
+        continue;
       }
-    } catch (const std::exception& e) {
-      logger_.warn("could not extend a lease", {{"stage", settings_.stage}, {"error", e.what()}});
+      due.push_back(*r.job);
+    }
+    if (due.empty()) continue;
+    std::vector<Extended> extended(due.size(), Extended::kFailed);
+    std::string error;
+    co_await pool_.run([&] {
+      for (std::size_t i = 0; i < due.size(); ++i) {
+        try {
+          extended[i] = queue_.extend(due[i], settings_.lease) ? Extended::kKept : Extended::kLost;
+        } catch (const std::exception& e) {
+          error = e.what();
+        }
+      }
+    });
+    for (std::size_t i = 0; i < due.size(); ++i) {
+      if (extended[i] == Extended::kKept) continue;
+      // Unless it finished meanwhile (then its ack, not the extension, counts).
+      auto it = std::find_if(running_jobs_.begin(), running_jobs_.end(), [&](const Running& r) {
+        return r.job->id == due[i].id && r.job->lease == due[i].lease;
+      });
+      if (it == running_jobs_.end()) continue;
+      if (extended[i] == Extended::kFailed) {
+        logger_.warn("could not extend a lease", {{"stage", settings_.stage}, {"error", error}});
+      } else {
+        it->let_go = true;
+        logger_.warn("a job's lease was lost; another worker has it",
+                     {{"stage", settings_.stage}, {"jobId", due[i].id}});
+      }
     }
   }
+  heartbeat_done_ = true;
+  drained_.cancel();
 }
 
 awaitable<void> Worker::run(Job job) {
@@ -133,11 +165,9 @@ awaitable<void> Worker::run(Job job) {
     error = "the worker stopped during each of " + std::to_string(job.attempt - 1) + " attempts";
     poison = true;
   } else {
-    auto done = std::make_shared<bool>(false);
-    auto timer = std::make_shared<boost::asio::steady_timer>(io_);
     auto last_alive = std::make_shared<std::atomic<std::int64_t>>(clock_.now_ms());
     job.alive = [last_alive, &clock = clock_] { last_alive->store(clock.now_ms()); };
-    boost::asio::co_spawn(io_, keep_alive(job, done, timer, last_alive), boost::asio::detached);
+    running_jobs_.push_back(Running{&job, last_alive});
     try {
       co_await handler_(job);
     } catch (const PermanentFailure& e) {
@@ -152,21 +182,25 @@ awaitable<void> Worker::run(Job job) {
       exception = std::current_exception();
       if (error.empty()) error = "unknown error";
     }
-    *done = true;
-    timer->cancel();
+    // No more heartbeats for it (the running jobs keep no order).
+    auto it = std::find_if(running_jobs_.begin(), running_jobs_.end(),
+                           [&](const Running& r) { return r.job == &job; });
+    *it = std::move(running_jobs_.back());
+    running_jobs_.pop_back();
   }
 
+  if (error.empty()) {
+    // Acked with the others that finish by the time the ack leaves; its
+    // place is freed then.
+    finished_.push_back(std::move(job));
+    if (!acking_) {
+      acking_ = true;
+      boost::asio::co_spawn(io_, ack_finished(), boost::asio::detached);
+    }
+    co_return;
+  }
   try {
-    if (error.empty()) {
-      if (co_await pool_.run([&] { return queue_.ack(job); })) {
-        ++processed_;
-      } else {
-        // Its lease ran out (it stalled): another worker has the job, and
-        // the processed-event record keeps the two from both applying it.
-        logger_.warn("a job finished after another worker took it over",
-                     {{"stage", settings_.stage}, {"jobId", job.id}});
-      }
-    } else if (handed_back) {
+    if (handed_back) {
       co_await pool_.run([&] { queue_.release(job); });
       logger_.info("a job was handed back",
                    {{"stage", settings_.stage}, {"jobId", job.id}, {"reason", error}});
@@ -196,10 +230,49 @@ awaitable<void> Worker::run(Job job) {
     // The lease runs out and the job comes back: at least once.
     logger_.warn("could not settle a job", {{"stage", settings_.stage}, {"error", e.what()}});
   }
-  --in_flight_;
+  settled(1);
+}
+
+awaitable<void> Worker::ack_finished() {
+  // One turn of the io first, no timer: co_spawn runs a coroutine at once,
+  // so a claim's fast jobs finish one after another inside the loop's
+  // co_spawn calls; they all join this ack.
+  co_await boost::asio::post(io_, boost::asio::use_awaitable);
+  while (!finished_.empty()) {
+    std::vector<Job> jobs;
+    jobs.swap(finished_);
+    std::vector<bool> held;
+    try {
+      held = co_await pool_.run([&] { return queue_.ack_all(jobs); });
+    } catch (const std::exception& e) {
+      // Their leases run out and the jobs come back: at least once.
+      logger_.warn("could not ack jobs", {{"stage", settings_.stage},
+                                          {"jobs", static_cast<std::int64_t>(jobs.size())},
+                                          {"error", e.what()}});
+    }
+    for (std::size_t i = 0; i < held.size(); ++i) {
+      if (held[i]) {
+        ++processed_;
+      } else {
+        // Its lease ran out (it stalled): another worker has the job, and
+        // the processed-event record keeps the two from both applying it.
+        logger_.warn("a job finished after another worker took it over",
+                     {{"stage", settings_.stage}, {"jobId", jobs[i].id}});
+      }
+    }
+    settled(jobs.size());
+  }
+  acking_ = false;
+}
+
+void Worker::settled(std::size_t jobs) {
+  in_flight_ -= jobs;
   woken_ = true;
   idle_.cancel();
-  if (!running_ && in_flight_ == 0) drained_.cancel();
+  if (!running_ && in_flight_ == 0) {
+    heartbeat_.cancel();
+    drained_.cancel();
+  }
 }
 
 }  // namespace companion::queue

@@ -5,6 +5,11 @@
 // backoff and full jitter, and after the last attempt moves the job to the
 // dead letters and tells `on_dead` (the module marks its interview failed).
 //
+// Successes are acked together (Queue::ack_all: one transaction or script):
+// one ack is on its way at a time, and the jobs that finish meanwhile go in
+// the next. Nothing waits for company: a lone job's ack leaves at once. A
+// job keeps its place in the stage's concurrency until it is acked.
+//
 // A job claimed again after more than `max_attempts` deliveries (its
 // worker kept dying on it: a poison job) is buried without running.
 #include <boost/asio/awaitable.hpp>
@@ -19,6 +24,7 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "infra/async/blocking_pool.hpp"
 #include "infra/clock/clock.hpp"
@@ -87,9 +93,10 @@ class Worker {
  private:
   boost::asio::awaitable<void> loop();
   boost::asio::awaitable<void> run(Job job);
-  boost::asio::awaitable<void> keep_alive(const Job& job, std::shared_ptr<bool> done,
-                                          std::shared_ptr<boost::asio::steady_timer> timer,
-                                          std::shared_ptr<std::atomic<std::int64_t>> last_alive);
+  boost::asio::awaitable<void> ack_finished();
+  // `jobs` left: their places are free.
+  void settled(std::size_t jobs);
+  boost::asio::awaitable<void> keep_leases();
 
   boost::asio::io_context& io_;
   async::BlockingPool& pool_;
@@ -99,13 +106,27 @@ class Worker {
   JobHandler handler_;
   DeadHandler on_dead_;
   log::Logger& logger_;
+  // A job whose handler runs (the Job lives in its run() frame).
+  struct Running {
+    const Job* job;
+    std::shared_ptr<std::atomic<std::int64_t>> last_alive;  // Job::alive's
+    bool let_go = false;  // stalled, or another worker has it: not extended
+  };
+
   boost::asio::steady_timer idle_;
   boost::asio::steady_timer drained_;
+  // One heartbeat for the worker, not a timer a job: every lease / 3 it
+  // extends the leases of the running jobs that showed progress.
+  boost::asio::steady_timer heartbeat_;
+  std::vector<Running> running_jobs_;
+  bool heartbeat_done_ = true;
   std::atomic<std::size_t> in_flight_{0};
   std::atomic<std::uint64_t> processed_{0};
   bool running_ = false;
   bool woken_ = false;  // a job finished or wake() came while the loop was busy
   bool loop_done_ = true;
+  std::vector<Job> finished_;  // succeeded, for the next ack
+  bool acking_ = false;        // an ack is on its way
   std::mt19937_64 random_;
 };
 
