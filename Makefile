@@ -42,8 +42,9 @@ fuzz: deps
 	@bash scripts/fuzz.sh build
 	@bash scripts/fuzz.sh run $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
+# Every comparison with its reference in the same run (bench/all.sh).
 bench: build
-	@bash bench/http.sh
+	@bash bench/all.sh
 
 format:
 	@find src tests bench fuzz -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i

@@ -22,8 +22,8 @@ APT_PACKAGES=(
   postgresql-15 postgresql-client-15 redis-server curl python3
   # test media: generated at test time
   ffmpeg sox espeak-ng flite
-  # benchmarks
-  wrk
+  # benchmarks: the load generator, the HTTP core's reference, the profiler
+  wrk nginx-light linux-perf
 )
 
 missing=()
@@ -41,7 +41,17 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; else SUDO=; fi
   $SUDO apt-get update -qq
+  # Packages with a service (nginx) must not start it: the benchmarks run
+  # their own on a free loopback port. policy-rc.d says so to invoke-rc.d
+  # for this install only, where the machine has none of its own.
+  own_policy=
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod 755 /usr/sbin/policy-rc.d
+    own_policy=1
+  fi
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if [[ -n "$own_policy" ]]; then $SUDO rm -f /usr/sbin/policy-rc.d; fi
 fi
 
 # Test-only tools from the npm registry, pinned in tests/tools/package.json.
