@@ -76,10 +76,7 @@ CONF
   "$NGINX" -c "$work/nginx/nginx.conf" -p "$work/nginx" &
   nginx_pid=$!
   nginx_base="http://127.0.0.1:$port"
-  for _ in $(seq 1 100); do curl -fsS -o /dev/null "$nginx_base/healthz" 2>/dev/null && return 0; sleep 0.1; done
-  echo "nginx did not start" >&2
-  cat "$work/nginx/error.log" >&2
-  return 1
+  wait_healthy "$nginx_base" "$work/nginx/error.log" nginx
 }
 cat >"$work/post.lua" <<'LUA'
 wrk.method = "POST"

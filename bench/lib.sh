@@ -7,6 +7,15 @@ json_field() { python3 -c "import sys,json;print(json.load(sys.stdin)$1)"; }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
 
+# wait_healthy BASE_URL LOG NAME: polls BASE_URL/healthz for up to 10 s;
+# prints LOG and fails when it never answers.
+wait_healthy() {
+  for _ in $(seq 1 100); do curl -fsS -o /dev/null "$1/healthz" 2>/dev/null && return 0; sleep 0.1; done
+  echo "$3 did not start:" >&2
+  cat "$2" >&2
+  return 1
+}
+
 # start_server DATA_DIR [extra serve flags...]
 start_server() {
   local data=$1 port
@@ -16,10 +25,7 @@ start_server() {
     --rate-limit-ip off --rate-limit-user off --rate-limit-auth off "$@" >"$data.log" 2>&1 &
   pid=$!
   base="http://127.0.0.1:$port"
-  for _ in $(seq 1 100); do curl -fsS -o /dev/null "$base/healthz" 2>/dev/null && return 0; sleep 0.1; done
-  echo "server did not start:" >&2
-  cat "$data.log" >&2
-  return 1
+  wait_healthy "$base" "$data.log" "the server"
 }
 
 # register_token EMAIL -> prints an access token
