@@ -6,6 +6,16 @@ free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0)
 json_field() { python3 -c "import sys,json;print(json.load(sys.stdin)$1)"; }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
+# utime + stime of a process, all its threads, in clock ticks (getconf CLK_TCK).
+cpu_ticks() { cut -d')' -f2- "/proc/$1/stat" | awk '{print $12 + $13}'; }
+# seconds_of COMMAND...: runs it, prints its wall time in seconds.
+seconds_of() {
+  local start end
+  start=$(date +%s.%N)
+  "$@" >/dev/null
+  end=$(date +%s.%N)
+  python3 -c "print($end-$start)"
+}
 
 # wait_healthy BASE_URL LOG NAME: polls BASE_URL/healthz for up to 10 s;
 # prints LOG and fails when it never answers.

@@ -2,6 +2,8 @@
 # N concurrent uploads (default 50 × 10 MiB WAV) to one server, first as
 # direct PUTs (curl), then with tus (tus-js-client, 2 MiB chunks): every one
 # must succeed; reports wall time, aggregate MB/s and RSS growth of each.
+# One user makes them all, so its limits on uploads streaming and open at
+# once are raised to N; the pipeline does not run (--workers none).
 #   bench/upload-concurrent.sh [N] [MIB_EACH]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +17,7 @@ trap cleanup EXIT
 source bench/lib.sh
 sox -n -r 48000 -c 2 -b 16 "$work/in.wav" synth $(( MIB * 1048576 / 192000 )) sine 440 2>/dev/null
 size=$(stat -c %s "$work/in.wav")
-start_server "$work/data"
+start_server "$work/data" --workers none --max-concurrent-uploads "$N" --max-open-uploads "$N"
 token=$(register_token bench@example.com)
 ids=()
 for i in $(seq 1 "$N"); do ids+=("$(new_interview "$token" "bench $i")"); done
@@ -36,7 +38,7 @@ kill "$pid"; wait "$pid" 2>/dev/null || true
 rm -rf "$work/data"
 
 # The same with tus, on a fresh server.
-start_server "$work/data"
+start_server "$work/data" --workers none --max-concurrent-uploads "$N" --max-open-uploads "$N"
 token=$(register_token bench@example.com)
 ids=()
 for i in $(seq 1 "$N"); do ids+=("$(new_interview "$token" "bench $i")"); done

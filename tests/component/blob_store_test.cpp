@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -87,6 +88,38 @@ TEST_P(BlobStoreContract, StreamedWriteIsInvisibleUntilCommitThenReadable) {
   EXPECT_EQ(read_all("recordings/u1/i1/r1"), data);
 }
 
+// What a sealed upload hands the store: whole blocks from block-aligned
+// memory (the filesystem store writes them from there, O_DIRECT), mixed
+// with writes that are not, and an odd tail.
+TEST_P(BlobStoreContract, AlignedBlocksMixedWithUnalignedWritesReadBackInOrder) {
+  constexpr std::size_t kBlock = 4096;
+  auto data = crypto::random_bytes(300'000);
+  auto* aligned = static_cast<char*>(std::aligned_alloc(kBlock, 64 * kBlock));
+  ASSERT_NE(aligned, nullptr);
+  std::unique_ptr<char, decltype(&std::free)> own(aligned, &std::free);
+  auto w = store_->create("blocks/1");
+  std::size_t at = 0;
+  auto from_aligned = [&](std::size_t n) {
+    std::memcpy(aligned, data.data() + at, n);
+    w->write({aligned, n});
+    at += n;
+  };
+  auto from_data = [&](std::size_t n) {
+    w->write({data.data() + at, n});
+    at += n;
+  };
+  from_aligned(32 * kBlock);  // whole blocks, nothing before them
+  from_aligned(5 * kBlock + 100);
+  from_data(3);              // now something is buffered
+  from_aligned(2 * kBlock);  // aligned, but behind buffered bytes
+  from_data(data.size() - at - 10 * kBlock);
+  from_aligned(10 * kBlock);
+  ASSERT_EQ(at, data.size());
+  w->commit();
+  EXPECT_EQ(w->written(), data.size());
+  EXPECT_EQ(read_all("blocks/1"), data);
+}
+
 TEST_P(BlobStoreContract, RangeReadsReturnTheExactBytes) {
   auto data = crypto::random_bytes(200'000);
   auto w = store_->create("a/b");
@@ -154,6 +187,24 @@ INSTANTIATE_TEST_SUITE_P(
                                    }},
                       StoreFactory{"s3", make_s3_store}),
     [](const auto& info) { return info.param.name; });
+
+// tmpfs refuses O_DIRECT: the writes are buffered (their writeback started
+// as they go) and read back all the same.
+TEST(FilesystemBlobStore, WritesWhereODirectIsRefused) {
+  const fs::path shm = "/dev/shm";
+  if (!fs::is_directory(shm)) GTEST_SKIP() << "no /dev/shm (tmpfs) on this machine";
+  auto root = shm / ("buffered-" + crypto::hex_encode(crypto::random_bytes(6)));
+  FilesystemBlobStore store(root);
+  auto data = crypto::random_bytes(1'000'003);
+  auto w = store.create("uploads/u/1/0-a");
+  for (std::size_t off = 0; off < data.size(); off += 65'537)
+    w->write({data.data() + off, std::min<std::size_t>(65'537, data.size() - off)});
+  w->commit();
+  std::string back(data.size(), '\0');
+  EXPECT_EQ(store.read("uploads/u/1/0-a", 0, back), data.size());
+  EXPECT_EQ(back, data);
+  fs::remove_all(root);
+}
 
 // What a killed process left mid-write (a temporary file nobody will
 // commit) goes once it is old enough; objects and live writes stay.

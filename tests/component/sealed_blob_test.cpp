@@ -3,8 +3,10 @@
 // truncated object is refused.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 #include "infra/crypto/encoding.hpp"
 #include "infra/storage/filesystem_blob_store.hpp"
@@ -100,6 +102,130 @@ TEST_F(SealedBlob, WrongKeyTamperingAndTruncationAreRefused) {
         r2.read(0, out);
       },
       StorageError);
+}
+
+// Records the writes a store gets, for the block-alignment the filesystem
+// store's O_DIRECT path needs; passes everything on to the real store.
+class WriteLog final : public BlobStore {
+ public:
+  struct Write {
+    std::uintptr_t address;
+    std::size_t size;
+  };
+  explicit WriteLog(BlobStore& inner) : inner_(inner) {}
+  std::unique_ptr<BlobWriter> create(const std::string& key) override {
+    class Writer final : public BlobWriter {
+     public:
+      Writer(std::unique_ptr<BlobWriter> inner, std::vector<Write>& log)
+          : inner_(std::move(inner)), log_(log) {}
+      void write(std::span<const char> data) override {
+        log_.push_back({reinterpret_cast<std::uintptr_t>(data.data()), data.size()});
+        inner_->write(data);
+      }
+      void commit() override { inner_->commit(); }
+      std::uint64_t written() const override { return inner_->written(); }
+
+     private:
+      std::unique_ptr<BlobWriter> inner_;
+      std::vector<Write>& log_;
+    };
+    writes.clear();
+    return std::make_unique<Writer>(inner_.create(key), writes);
+  }
+  void adopt(const std::string& key, const fs::path& file) override { inner_.adopt(key, file); }
+  std::size_t read(const std::string& key, std::uint64_t offset, std::span<char> out) override {
+    return inner_.read(key, offset, out);
+  }
+  std::optional<std::uint64_t> size(const std::string& key) override { return inner_.size(key); }
+  void remove(const std::string& key) override { inner_.remove(key); }
+  void check() override { inner_.check(); }
+  std::size_t remove_abandoned(std::chrono::seconds age) override {
+    return inner_.remove_abandoned(age);
+  }
+  std::vector<Write> writes;
+
+ private:
+  BlobStore& inner_;
+};
+
+// An upload's path: plaintext received straight into a batch (in pieces
+// that straddle chunks, a few spans at a time), sealed there and written
+// from there. It reads back exactly, and every write but the last is whole
+// blocks from block-aligned memory (what O_DIRECT takes without a copy).
+TEST_F(SealedBlob, BatchesFilledInPlaceReadBackAndAreWrittenInWholeBlocks) {
+  WriteLog log(*store_);
+  constexpr std::uint32_t kChunk = 4096;
+  constexpr std::size_t kChunks = 3;
+  for (std::size_t size : {0ul, 1ul, 4096ul, 3 * 4096ul, 2 * 3 * 4096ul + 5, 50'000ul}) {
+    auto data = crypto::random_bytes(size);
+    auto key = "batch/" + std::to_string(size);
+    SealedWriter writer(log, key, key_, kChunk);
+    SealedBatch batch(kChunk, kChunks);
+    batch.reset(writer.next_chunk());
+    std::size_t at = 0;
+    while (at < size) {
+      std::span<char> spans[2];
+      auto count = batch.space(spans);
+      ASSERT_GT(count, 0u);
+      // Up to 5000 bytes at a time, filling the spans in order.
+      std::size_t n = 0;
+      for (std::size_t i = 0; i < count && at + n < size && n < 5000; ++i) {
+        auto take = std::min({spans[i].size(), size - at - n, 5000 - n});
+        std::memcpy(spans[i].data(), data.data() + at + n, take);
+        n += take;
+      }
+      batch.commit(n);
+      at += n;
+      if (batch.full()) {
+        writer.write(batch);
+        batch.reset(writer.next_chunk());
+      }
+    }
+    writer.finish(batch);
+
+    SealedReader reader(*store_, key, key_);
+    ASSERT_EQ(reader.size(), size);
+    std::string back(size, '\0');
+    EXPECT_EQ(reader.read(0, back), size);
+    EXPECT_EQ(back, data) << size;
+    ASSERT_FALSE(log.writes.empty());
+    for (std::size_t i = 0; i + 1 < log.writes.size(); ++i) {
+      EXPECT_EQ(log.writes[i].size % SealedBatch::kBlock, 0u) << size << " write " << i;
+      EXPECT_EQ(log.writes[i].address % SealedBatch::kBlock, 0u) << size << " write " << i;
+    }
+  }
+}
+
+TEST_F(SealedBlob, ABatchMustContinueItsObject) {
+  SealedWriter writer(*store_, "batch/wrong", key_, 4096);
+  SealedBatch elsewhere(4096, 2);
+  elsewhere.reset(5);
+  EXPECT_THROW(writer.write(elsewhere), std::logic_error);
+  SealedBatch other_size(8192, 2);
+  other_size.reset(0);
+  EXPECT_THROW(writer.write(other_size), std::logic_error);
+  SealedBatch partial(4096, 2);
+  partial.reset(0);
+  partial.commit(100);  // only the final chunk may be partial
+  EXPECT_THROW(writer.write(partial), std::logic_error);
+  EXPECT_THROW(partial.commit(2 * 4096), std::logic_error);  // more than it holds
+}
+
+TEST(SealedBatchPool, ReusesBatchesKeepingAtMostSoManyIdle) {
+  SealedBatchPool pool(4096, 2, 1);
+  auto a = pool.take();
+  auto b = pool.take();
+  const auto* memory = a.get();
+  a->reset(3);
+  a->commit(100);
+  a.reset();
+  b.reset();
+  EXPECT_EQ(pool.idle(), 1u);  // b was one too many
+  auto c = pool.take();
+  EXPECT_EQ(c.get(), memory);
+  EXPECT_EQ(c->first_chunk(), 0u);  // empty again
+  EXPECT_EQ(c->plaintext_bytes(), 0u);
+  EXPECT_EQ(pool.idle(), 0u);
 }
 
 // A recording that arrived in pieces reads as one stream, across part

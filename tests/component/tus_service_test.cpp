@@ -77,7 +77,7 @@ TEST_P(TusServiceTest, TwoInstancesNeverInterleaveAnUploadsBytes) {
   auto other = make_service();
   auto data = std::make_shared<std::string>(wav_.substr(0, 6000));
   auto sent = std::make_shared<std::size_t>(0);
-  NextPiece a_pieces = [&, data, sent]() -> boost::asio::awaitable<std::string_view> {
+  test_support::NextPiece a_pieces = [&, data, sent]() -> boost::asio::awaitable<std::string_view> {
     if (*sent == 3000) {
       auto b_chunk = chunk(u, 0);
       auto b_pieces = pieces(wav_.substr(0, 4000));
@@ -88,7 +88,8 @@ TEST_P(TusServiceTest, TwoInstancesNeverInterleaveAnUploadsBytes) {
     *sent += n;
     co_return piece;
   };
-  EXPECT_THROW(run(tus_->append(chunk(u, 0), std::move(a_pieces))), Conflict);
+  EXPECT_THROW(run(tus_->append(chunk(u, 0), test_support::read_pieces(std::move(a_pieces)))),
+               Conflict);
   auto now = run(tus_->get(user_, u.id));
   EXPECT_EQ(now.offset, 4000u);
   EXPECT_EQ(count("upload_segments"), 1);
@@ -100,7 +101,7 @@ TEST_P(TusServiceTest, ASecondWriterOnOneInstanceIsRefusedAtOnce) {
   bool refused = false;
   auto data = std::make_shared<std::string>(wav_.substr(0, 2000));
   auto sent = std::make_shared<std::size_t>(0);
-  NextPiece a_pieces = [&, data, sent]() -> boost::asio::awaitable<std::string_view> {
+  test_support::NextPiece a_pieces = [&, data, sent]() -> boost::asio::awaitable<std::string_view> {
     if (*sent == 1000) {
       try {
         auto second = chunk(u, 0);
@@ -114,18 +115,20 @@ TEST_P(TusServiceTest, ASecondWriterOnOneInstanceIsRefusedAtOnce) {
     *sent += n;
     co_return piece;
   };
-  EXPECT_EQ(run(tus_->append(chunk(u, 0), std::move(a_pieces))).upload.offset, 2000u);
+  EXPECT_EQ(
+      run(tus_->append(chunk(u, 0), test_support::read_pieces(std::move(a_pieces)))).upload.offset,
+      2000u);
   EXPECT_TRUE(refused);
 }
 
-NextPiece breaking_after(std::string data) {
+ReadBody breaking_after(std::string data) {
   auto shared = std::make_shared<std::string>(std::move(data));
   auto sent = std::make_shared<bool>(false);
-  return [shared, sent]() -> boost::asio::awaitable<std::string_view> {
+  return test_support::read_pieces([shared, sent]() -> boost::asio::awaitable<std::string_view> {
     if (*sent) throw BadRequest("The request body ended early or is badly framed.");
     *sent = true;
     co_return std::string_view(*shared);
-  };
+  });
 }
 
 TEST_P(TusServiceTest, AnInterruptedChunkKeepsWhatArrivedUnlessItHadAChecksum) {

@@ -17,6 +17,7 @@
 #include "infra/storage/filesystem_blob_store.hpp"
 #include "infra/storage/sealed_blob.hpp"
 #include "modules/uploads/upload_stream.hpp"
+#include "support/body_pieces.hpp"
 #include "support/databases.hpp"
 
 namespace companion::uploads {
@@ -37,24 +38,25 @@ class UploadStreamTest : public ::testing::Test {
 
   // `data` in pieces of `size` bytes; counts the pieces taken; throws
   // BadRequest (a body that broke off) after `break_after` bytes.
-  NextPiece pieces(std::string data, std::size_t size = 1000,
-                   std::size_t break_after = std::string::npos) {
+  ReadBody pieces(std::string data, std::size_t size = 1000,
+                  std::size_t break_after = std::string::npos) {
     auto shared = std::make_shared<std::string>(std::move(data));
     auto offset = std::make_shared<std::size_t>(0);
-    return [this, shared, offset, size, break_after]() -> boost::asio::awaitable<std::string_view> {
-      if (*offset >= break_after) throw BadRequest("The request body ended early.");
-      auto n = std::min({size, shared->size() - *offset, break_after - *offset});
-      std::string_view piece(shared->data() + *offset, n);
-      *offset += n;
-      if (n > 0) ++pieces_taken_;
-      co_return piece;
-    };
+    return test_support::read_pieces(
+        [this, shared, offset, size, break_after]() -> boost::asio::awaitable<std::string_view> {
+          if (*offset >= break_after) throw BadRequest("The request body ended early.");
+          auto n = std::min({size, shared->size() - *offset, break_after - *offset});
+          std::string_view piece(shared->data() + *offset, n);
+          *offset += n;
+          if (n > 0) ++pieces_taken_;
+          co_return piece;
+        });
   }
 
   std::unique_ptr<UploadStream> stream(UploadStream::Options options) {
     if (options.key.empty()) options.key = "uploads/u/1";
     return std::make_unique<UploadStream>(
-        io_.get_executor(), pool_, store_,
+        io_.get_executor(), pool_, batches_, store_,
         [this]() -> boost::asio::awaitable<std::string> {
           ++keys_asked_;
           co_return data_key_;
@@ -72,6 +74,7 @@ class UploadStreamTest : public ::testing::Test {
   TempDir dir_;
   storage::FilesystemBlobStore store_{dir_.path() / "blobs"};
   async::BlockingPool pool_{2};
+  storage::SealedBatchPool batches_ = UploadStream::batch_pool(2);
   boost::asio::io_context io_;
   std::string data_key_ = crypto::random_bytes(32);
   std::string wav_;
@@ -80,14 +83,23 @@ class UploadStreamTest : public ::testing::Test {
 };
 
 TEST_F(UploadStreamTest, AWholeFileInSmallPiecesIsSealedAndReadsBackExactly) {
-  std::string body = wav_;
-  while (body.size() < 700'000) body += wav_;  // several 256 KiB batches and a tail
-  auto s = stream({});
-  EXPECT_EQ(run(io_, s->read(pieces(body, 999))), nullptr);
-  run(io_, s->finish(true));
-  EXPECT_EQ(s->bytes(), body.size());
-  EXPECT_EQ(keys_asked_, 1);
-  EXPECT_EQ(read_back("uploads/u/1"), body);
+  std::string wavs = wav_;
+  while (wavs.size() < 2'700'000) wavs += wav_;
+  // Less than a batch; exactly one, so the final chunk goes in the other;
+  // two of them; several and a tail.
+  const std::size_t batch = UploadStream::kBatchChunks * crypto::kDefaultChunkSize;
+  for (std::size_t size : {batch / 2 + 1, batch, 2 * batch, std::size_t{2'600'000}}) {
+    auto body = wavs.substr(0, size);
+    auto key = "uploads/u/" + std::to_string(size);
+    auto s = stream({.key = key});
+    keys_asked_ = 0;
+    EXPECT_EQ(run(io_, s->read(pieces(body, 99'999))), nullptr);
+    run(io_, s->finish(true));
+    EXPECT_EQ(s->bytes(), body.size());
+    EXPECT_EQ(keys_asked_, 1);
+    EXPECT_EQ(read_back(key), body) << size;
+  }
+  EXPECT_EQ(batches_.idle(), 2u);  // each stream took the last one's
 }
 
 TEST_F(UploadStreamTest, AnEmptyBodyStoresNothingAndNeedsNoKey) {

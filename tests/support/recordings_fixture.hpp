@@ -15,6 +15,7 @@
 #include "modules/uploads/recordings_service.hpp"
 #include "modules/users/data_keys.hpp"
 #include "modules/users/users_service.hpp"
+#include "support/body_pieces.hpp"
 #include "support/databases.hpp"
 
 namespace companion::test_support {
@@ -54,15 +55,16 @@ class RecordingsFixture : public DatabaseTest {
   }
 
   // Feeds `data` in pieces of 1000 bytes, as the HTTP layer would.
-  uploads::NextPiece pieces(std::string data, std::size_t size = 1000) {
+  uploads::ReadBody pieces(std::string data, std::size_t size = 1000) {
     auto shared = std::make_shared<std::string>(std::move(data));
     auto offset = std::make_shared<std::size_t>(0);
-    return [shared, offset, size]() -> boost::asio::awaitable<std::string_view> {
-      auto n = std::min<std::size_t>(size, shared->size() - *offset);
-      std::string_view piece(shared->data() + *offset, n);
-      *offset += n;
-      co_return piece;
-    };
+    return test_support::read_pieces(
+        [shared, offset, size]() -> boost::asio::awaitable<std::string_view> {
+          auto n = std::min<std::size_t>(size, shared->size() - *offset);
+          std::string_view piece(shared->data() + *offset, n);
+          *offset += n;
+          co_return piece;
+        });
   }
   TempDir dir_;
   ManualClock clock_{SystemClock().now_ms()};

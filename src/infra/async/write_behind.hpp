@@ -18,6 +18,7 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <utility>
 
 #include "infra/async/blocking_pool.hpp"
 
@@ -34,10 +35,11 @@ class WriteBehind {
   boost::asio::awaitable<void> submit(std::function<void()> piece) {
     co_await drain();
     state_->busy = true;
-    pool_.post([state = state_, piece = std::move(piece)] {
+    pool_.post([state = state_, piece = std::move(piece)]() mutable {
       std::exception_ptr error;
       try {
-        piece();
+        // Gone before the submitter hears of it: what it held is free then.
+        std::exchange(piece, nullptr)();
       } catch (...) {
         error = std::current_exception();
       }

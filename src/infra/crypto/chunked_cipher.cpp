@@ -1,8 +1,10 @@
 #include "infra/crypto/chunked_cipher.hpp"
 
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include <cstring>
+#include <memory>
 #include <stdexcept>
 
 #include "infra/crypto/encoding.hpp"
@@ -32,7 +34,11 @@ void init_sodium() {
 }  // namespace
 
 ChunkedCipher::ChunkedCipher(std::string key, std::string header, std::uint32_t chunk_size)
-    : key_(std::move(key)), header_(std::move(header)), chunk_size_(chunk_size) {}
+    : key_(std::move(key)), header_(std::move(header)), chunk_size_(chunk_size) {
+  static_assert(crypto_core_hchacha20_INPUTBYTES == 16);
+  crypto_core_hchacha20(subkey_.data(), reinterpret_cast<const unsigned char*>(header_.data()) + 12,
+                        reinterpret_cast<const unsigned char*>(key_.data()), nullptr);
+}
 
 ChunkedCipher ChunkedCipher::create(std::string_view key, std::uint32_t chunk_size) {
   init_sodium();
@@ -58,14 +64,15 @@ std::optional<ChunkedCipher> ChunkedCipher::from_header(std::string_view key,
 
 namespace {
 // nonce = file nonce | index; ad = header | index (u64 LE) | final
+constexpr std::size_t kAdBytes = kHeaderBytes + 9;
 void derive(const std::string& header, std::uint64_t index, bool final, unsigned char* nonce,
-            std::string& ad) {
+            unsigned char* ad) {
   if (index > 0xFFFFFFFFull) throw std::length_error("object too large for this format");
   std::memcpy(nonce, header.data() + 12, kFileNonceBytes);
   put_u32(reinterpret_cast<char*>(nonce) + kFileNonceBytes, static_cast<std::uint32_t>(index));
-  ad = header;
-  for (int i = 0; i < 8; ++i) ad += static_cast<char>(index >> (8 * i));
-  ad += final ? '\1' : '\0';
+  std::memcpy(ad, header.data(), kHeaderBytes);
+  for (int i = 0; i < 8; ++i) ad[kHeaderBytes + i] = static_cast<unsigned char>(index >> (8 * i));
+  ad[kHeaderBytes + 8] = final ? 1 : 0;
 }
 }  // namespace
 
@@ -73,32 +80,72 @@ std::string ChunkedCipher::seal(std::uint64_t index, std::string_view plaintext,
   if (plaintext.size() > chunk_size_ || (!final && plaintext.size() != chunk_size_))
     throw std::invalid_argument("chunk has the wrong size");
   unsigned char nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
-  std::string ad;
+  unsigned char ad[kAdBytes];
   derive(header_, index, final, nonce, ad);
   std::string out(plaintext.size() + kTagBytes, '\0');
   unsigned long long len = 0;
   crypto_aead_xchacha20poly1305_ietf_encrypt(
       reinterpret_cast<unsigned char*>(out.data()), &len,
-      reinterpret_cast<const unsigned char*>(plaintext.data()), plaintext.size(),
-      reinterpret_cast<const unsigned char*>(ad.data()), ad.size(), nullptr, nonce,
-      reinterpret_cast<const unsigned char*>(key_.data()));
+      reinterpret_cast<const unsigned char*>(plaintext.data()), plaintext.size(), ad, sizeof ad,
+      nullptr, nonce, reinterpret_cast<const unsigned char*>(key_.data()));
   out.resize(len);
   return out;
+}
+
+namespace {
+// OpenSSL's ChaCha20-Poly1305 (RFC 8439), and a context for it per thread,
+// reused for every chunk the thread seals.
+const EVP_CIPHER* chacha20_poly1305() {
+  static EVP_CIPHER* const cipher = EVP_CIPHER_fetch(nullptr, "ChaCha20-Poly1305", nullptr);
+  if (!cipher) throw std::runtime_error("OpenSSL has no ChaCha20-Poly1305");
+  return cipher;
+}
+EVP_CIPHER_CTX* thread_context() {
+  struct Free {
+    void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
+  };
+  thread_local const std::unique_ptr<EVP_CIPHER_CTX, Free> context(EVP_CIPHER_CTX_new());
+  if (!context) throw std::bad_alloc();
+  return context.get();
+}
+}  // namespace
+
+void ChunkedCipher::seal_in_place(std::uint64_t index, std::span<char> chunk, bool final) const {
+  if (chunk.size() < kTagBytes) throw std::invalid_argument("chunk has no room for its tag");
+  const auto size = chunk.size() - kTagBytes;
+  if (size > chunk_size_ || (!final && size != chunk_size_))
+    throw std::invalid_argument("chunk has the wrong size");
+  unsigned char nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
+  unsigned char ad[kAdBytes];
+  derive(header_, index, final, nonce, ad);
+  // XChaCha20-Poly1305 is ChaCha20-Poly1305 under the subkey, with the
+  // nonce's last 8 bytes behind 4 zero bytes.
+  unsigned char iv[12] = {};
+  std::memcpy(iv + 4, nonce + crypto_core_hchacha20_INPUTBYTES, 8);
+  auto* context = thread_context();
+  const EVP_CIPHER* cipher = EVP_CIPHER_CTX_get0_cipher(context) ? nullptr : chacha20_poly1305();
+  auto* text = reinterpret_cast<unsigned char*>(chunk.data());
+  int n = 0;
+  if (EVP_EncryptInit_ex2(context, cipher, subkey_.data(), iv, nullptr) != 1 ||
+      EVP_EncryptUpdate(context, nullptr, &n, ad, sizeof ad) != 1 ||
+      EVP_EncryptUpdate(context, text, &n, text, static_cast<int>(size)) != 1 ||
+      EVP_EncryptFinal_ex(context, text + n, &n) != 1 ||
+      EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_AEAD_GET_TAG, kTagBytes, text + size) != 1)
+    throw std::runtime_error("OpenSSL could not seal a chunk");
 }
 
 std::optional<std::string> ChunkedCipher::open(std::uint64_t index, std::string_view sealed,
                                                bool final) const {
   if (sealed.size() < kTagBytes || sealed.size() > chunk_size_ + kTagBytes) return std::nullopt;
   unsigned char nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
-  std::string ad;
+  unsigned char ad[kAdBytes];
   derive(header_, index, final, nonce, ad);
   std::string out(sealed.size() - kTagBytes, '\0');
   unsigned long long len = 0;
   if (crypto_aead_xchacha20poly1305_ietf_decrypt(
           reinterpret_cast<unsigned char*>(out.data()), &len, nullptr,
-          reinterpret_cast<const unsigned char*>(sealed.data()), sealed.size(),
-          reinterpret_cast<const unsigned char*>(ad.data()), ad.size(), nonce,
-          reinterpret_cast<const unsigned char*>(key_.data())) != 0)
+          reinterpret_cast<const unsigned char*>(sealed.data()), sealed.size(), ad, sizeof ad,
+          nonce, reinterpret_cast<const unsigned char*>(key_.data())) != 0)
     return std::nullopt;
   out.resize(len);
   return out;

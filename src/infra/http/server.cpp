@@ -131,9 +131,23 @@ net::awaitable<void> send_and_close(beast::tcp_stream& stream, Response res,
 
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
-// BodyReader over the connection: up to 256 KiB at a time into a fixed
-// buffer (fewer reads and timer updates per megabyte; measured in
-// docs/benchmarks.md).
+// BodyReader over the connection. A body of known length is read from the
+// socket straight into the caller's memory, as much as has arrived and fits
+// (its first bytes may already be in the connection's buffer, behind the
+// header), so an upload's bytes are copied once, by the kernel. A chunked
+// body goes through Beast's parser (a copy out of the connection's buffer).
+//
+// The socket wakes the reader only once kLowWater bytes have arrived
+// (SO_RCVLOWAT; less near the end of the body or of the caller's room), so
+// a wake-up brings a large read instead of the few kilobytes the client
+// sent since the last one.
+//
+// Each read has a deadline (read_deadline()). A watchdog ticking every
+// kTick checks it, instead of a timer set for every read (Beast's
+// tcp_stream: 68,000 timerfd_settime calls per GiB uploaded, 3 % of the
+// server's cycles; docs/benchmarks.md); past it the socket is closed, as
+// Beast does. A read still waiting at a tick has its low-water mark
+// dropped, so a client slower than kLowWater a tick is read as it sends.
 class SessionBodyReader final : public BodyReader {
  public:
   SessionBodyReader(beast::tcp_stream& stream, beast::flat_buffer& buffer,
@@ -145,11 +159,21 @@ class SessionBodyReader final : public BodyReader {
         parser_(parser),
         read_timeout_(read_timeout),
         write_timeout_(write_timeout),
-        min_rate_(min_rate) {}
+        min_rate_(min_rate),
+        direct_(parser.content_length().has_value()),
+        watch_(std::make_shared<Watch>(stream.get_executor(), stream.socket())) {}
+  ~SessionBodyReader() override {
+    watch_->socket = nullptr;
+    watch_->timer.cancel();
+    // What the next request's header is read with.
+    if (watch_->low_water != 1) set_low_water(stream_.socket(), 1);
+  }
+  SessionBodyReader(const SessionBodyReader&) = delete;
+  SessionBodyReader& operator=(const SessionBodyReader&) = delete;
 
-  net::awaitable<std::string_view> next() override {
+  net::awaitable<std::size_t> read(std::span<const std::span<char>> into) override {
     if (failed_) throw BadRequest("The request body could not be read.");
-    if (parser_.is_done()) co_return std::string_view{};
+    if (done()) co_return 0;
     if (!continued_) {
       // Asked for the body only now: a request refused before this point
       // (auth, validation) never makes the client send it.
@@ -161,34 +185,122 @@ class SessionBodyReader final : public BodyReader {
         if (wec) fail("The connection closed.");
       }
     }
-    for (;;) {
-      parser_.get().body().data = chunk_.data();
-      parser_.get().body().size = chunk_.size();
-      stream_.expires_at(read_deadline());
-      auto [ec, n] = co_await bhttp::async_read_some(stream_, buffer_, parser_, kTuple);
-      if (ec == bhttp::error::need_buffer) ec = {};
-      if (ec == bhttp::error::body_limit) {
-        failed_ = true;
-        throw TooLarge("The request body exceeds the limit for this route.");
-      }
-      if (ec)
-        fail(ec == beast::error::timeout ? "The request body stopped arriving in time."
-                                         : "The request body ended early or is badly framed.");
-      std::size_t got = chunk_.size() - parser_.get().body().size;
-      received_ += got;
-      if (got > 0) co_return std::string_view(chunk_.data(), got);
-      if (parser_.is_done()) co_return std::string_view{};
+    // Never past the body: what follows is the next request's.
+    const std::uint64_t left = direct_ ? *parser_.content_length() - received_ : ~0ull;
+    std::array<net::mutable_buffer, kMaxSpans> buffers;
+    std::size_t count = 0;
+    std::uint64_t room = 0;
+    for (auto span : into) {
+      if (count == buffers.size() || room == left) break;
+      auto n = static_cast<std::size_t>(std::min<std::uint64_t>(span.size(), left - room));
+      if (n == 0) continue;
+      buffers[count++] = net::buffer(span.data(), n);
+      room += n;
     }
+    if (room == 0) throw std::invalid_argument("no room to read a request body into");
+    if (!direct_) co_return co_await read_parsed(buffers[0]);
+    std::span<const net::mutable_buffer> targets(buffers.data(), count);
+    std::size_t n = 0;
+    if (buffer_.size() > 0) {
+      n = net::buffer_copy(targets, buffer_.data());
+      buffer_.consume(n);
+    } else {
+      arm(static_cast<std::size_t>(room));
+      auto [ec, got] = co_await stream_.socket().async_read_some(targets, kTuple);
+      watch_->deadline.reset();
+      if (ec) fail(watch_->expired ? kLate : kBroken);
+      n = got;
+    }
+    received_ += n;
+    co_return n;
   }
   std::optional<std::uint64_t> content_length() const override {
     auto n = parser_.content_length();
     return n ? std::optional<std::uint64_t>(*n) : std::nullopt;
   }
   std::uint64_t received() const override { return received_; }
-  bool done() const override { return parser_.is_done(); }
+  bool done() const override {
+    return direct_ ? received_ == *parser_.content_length() : parser_.is_done();
+  }
   bool failed() const { return failed_; }
 
  private:
+  static constexpr std::size_t kLowWater = 512 << 10;
+  static constexpr std::chrono::milliseconds kTick{250};
+  static constexpr const char* kLate = "The request body stopped arriving in time.";
+  static constexpr const char* kBroken = "The request body ended early or is badly framed.";
+
+  // Shared with the watchdog, which may run after the reader is gone (then
+  // `socket` is null). All on the connection's thread.
+  struct Watch {
+    Watch(net::any_io_executor e, tcp::socket& s) : timer(e), socket(&s) {}
+    net::steady_timer timer;
+    tcp::socket* socket;
+    bool ticking = false;
+    // The read in flight: its deadline and since when it waits.
+    std::optional<std::chrono::steady_clock::time_point> deadline;
+    std::chrono::steady_clock::time_point since;
+    bool expired = false;
+    std::size_t low_water = 1;  // the socket's SO_RCVLOWAT
+  };
+  static void set_low_water(tcp::socket& socket, std::size_t bytes) {
+    boost::system::error_code ignore;
+    socket.set_option(net::socket_base::receive_low_watermark(static_cast<int>(bytes)), ignore);
+  }
+  static void tick(const std::shared_ptr<Watch>& w) {
+    w->ticking = true;
+    w->timer.expires_after(kTick);
+    w->timer.async_wait([w](boost::system::error_code ec) {
+      w->ticking = false;
+      if (ec || !w->socket) return;  // the reader is gone
+      if (w->deadline) {
+        auto now = std::chrono::steady_clock::now();
+        if (now >= *w->deadline) {
+          w->expired = true;
+          boost::system::error_code ignore;
+          w->socket->close(ignore);  // the read ends with operation_aborted
+          return;
+        }
+        if (w->low_water > 1 && now - w->since >= kTick) {
+          set_low_water(*w->socket, 1);  // wakes the read if anything is there
+          w->low_water = 1;
+        }
+      }
+      tick(w);
+    });
+  }
+  // Before a read of at most `room` bytes: more would never wake it.
+  void arm(std::size_t room) {
+    auto low_water = std::clamp<std::size_t>(room, 1, kLowWater);
+    if (watch_->low_water != low_water) {
+      set_low_water(stream_.socket(), low_water);
+      watch_->low_water = low_water;
+    }
+    watch_->expired = false;
+    watch_->deadline = read_deadline();
+    watch_->since = std::chrono::steady_clock::now();
+    if (!watch_->ticking) tick(watch_);
+  }
+
+  net::awaitable<std::size_t> read_parsed(net::mutable_buffer into) {
+    for (;;) {
+      parser_.get().body().data = into.data();
+      parser_.get().body().size = into.size();
+      arm(1);  // the parser may need a few bytes of framing
+      auto [ec, n] = co_await bhttp::async_read_some(stream_.socket(), buffer_, parser_, kTuple);
+      watch_->deadline.reset();
+      if (ec == bhttp::error::need_buffer) ec = {};
+      if (ec == bhttp::error::body_limit) {
+        failed_ = true;
+        throw TooLarge("The request body exceeds the limit for this route.");
+      }
+      if (ec) fail(watch_->expired ? kLate : kBroken);
+      std::size_t got = into.size() - parser_.get().body().size;
+      received_ += got;
+      if (got > 0) co_return got;
+      if (parser_.is_done()) co_return 0;
+    }
+  }
   [[noreturn]] void fail(const char* why) {
     failed_ = true;
     throw BadRequest(why);
@@ -209,8 +321,9 @@ class SessionBodyReader final : public BodyReader {
   std::chrono::milliseconds read_timeout_;
   std::chrono::milliseconds write_timeout_;
   std::uint64_t min_rate_;
+  bool direct_;  // Content-Length: read past the parser
+  std::shared_ptr<Watch> watch_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
-  std::array<char, 256 * 1024> chunk_;
   std::uint64_t received_ = 0;
   bool continued_ = false;
   bool failed_ = false;
@@ -404,18 +517,23 @@ net::awaitable<void> Server::serve_connection(beast::tcp_stream& stream, Connect
       bhttp::request_parser<bhttp::buffer_body> parser(std::move(head));
       parser.body_limit(policy.limit);
       request.raw.base() = parser.get().base();
-      SessionBodyReader reader(stream, buffer, parser, settings_.body_timeout,
-                               settings_.write_timeout, settings_.body_min_rate);
-      request.body = &reader;
+      std::optional<SessionBodyReader> reader;
+      reader.emplace(stream, buffer, parser, settings_.body_timeout, settings_.write_timeout,
+                     settings_.body_min_rate);
+      request.body = &*reader;
       const bool client_keep_alive = request.raw.keep_alive();
       auto response = co_await pipeline_.handle(request);
       // A body the handler left unread cannot be skipped safely: close.
-      keep_alive = client_keep_alive && !draining_ && reader.done() && !reader.failed();
+      const bool body_done = reader->done();
+      keep_alive = client_keep_alive && !draining_ && body_done && !reader->failed();
+      // Its watchdog and low-water mark end with the handler.
+      request.body = nullptr;
+      reader.reset();
       response.keep_alive(keep_alive);
       if (co_await write_response(stream, response, response_head, settings_.write_timeout)) break;
       // Unread body bytes may still be on their way: let the client see the
       // response rather than a reset.
-      if (!reader.done()) co_await lingering_close(stream);
+      if (!body_done) co_await lingering_close(stream);
       continue;
     }
 

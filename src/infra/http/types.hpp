@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -42,16 +43,19 @@ class BodySource {
   virtual boost::asio::awaitable<std::string_view> next() = 0;
 };
 
-// A request body read piece by piece, for routes that stream (uploads).
-// Memory stays bounded by one piece; each read has the body deadline; the
+// A request body read piece by piece, for routes that stream (uploads),
+// straight into the caller's memory. Each read has the body deadline; the
 // route's body limit applies to the total.
 class BodyReader {
  public:
+  // Spans a read fills at most (more are left alone).
+  static constexpr std::size_t kMaxSpans = 64;
   virtual ~BodyReader() = default;
-  // The next piece, or an empty view once the body is complete. Throws
-  // TooLarge past the limit and BadRequest on bad framing, a timeout or a
-  // client that went away. The view is valid until the next call.
-  virtual boost::asio::awaitable<std::string_view> next() = 0;
+  // Reads the next bytes of the body into `into`, filling its spans in
+  // order: what has arrived, as much as fits (at least one byte), or 0 once
+  // the body is complete. Throws TooLarge past the limit and BadRequest on
+  // bad framing, a timeout or a client that went away.
+  virtual boost::asio::awaitable<std::size_t> read(std::span<const std::span<char>> into) = 0;
   virtual std::optional<std::uint64_t> content_length() const = 0;
   virtual std::uint64_t received() const = 0;
   virtual bool done() const = 0;

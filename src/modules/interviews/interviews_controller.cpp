@@ -116,10 +116,6 @@ constexpr http::StringRule kCompany{0, 200};
 constexpr http::StringRule kRole{0, 200};
 constexpr http::StringRule kJobDescription{0, 20000};
 
-boost::json::value nullable(const std::optional<std::string>& s) {
-  return s ? boost::json::value(*s) : boost::json::value(nullptr);
-}
-
 }  // namespace
 
 NewInterview parse_new_interview(const boost::json::value& body) {

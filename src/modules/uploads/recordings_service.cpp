@@ -26,10 +26,12 @@ RecordingsService::RecordingsService(db::Database& db, async::BlockingPool& stor
       clock_(clock),
       ids_(ids),
       logger_(logger),
-      slots_(concurrent_uploads_per_user) {}
+      slots_(concurrent_uploads_per_user),
+      // Two batches an upload: as many idle as four uploads use.
+      batches_(UploadStream::batch_pool(8)) {}
 
 boost::asio::awaitable<interviews::Interview> RecordingsService::store(NewRecording in,
-                                                                       NextPiece next) {
+                                                                       ReadBody read_body) {
   auto slot = upload_slot(in.user_id);
   auto previous = co_await interviews_.begin_upload(in.user_id, in.interview_id);
   StoredParts parts{in.user_id, in.interview_id, in.consent, clock_.now_ms(), in.filename,
@@ -41,13 +43,13 @@ boost::asio::awaitable<interviews::Interview> RecordingsService::store(NewRecord
   try {
     // Named first: GCC 12 destroys temporaries in a co_await expression twice.
     auto io = co_await boost::asio::this_coro::executor;
-    UploadStream stream(io, pool_, store_,
+    UploadStream stream(io, pool_, batches_, store_,
                         [&]() -> boost::asio::awaitable<std::string> {
                           co_return co_await keys_.key_for(in.user_id);
                         },
                         {.key = key_name});
     // A broken-off body keeps nothing.
-    if (auto broke_off = co_await stream.read(next)) {
+    if (auto broke_off = co_await stream.read(read_body)) {
       co_await stream.discard();
       std::rethrow_exception(broke_off);
     }

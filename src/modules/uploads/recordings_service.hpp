@@ -62,12 +62,14 @@ class RecordingsService {
   // A slot for one more body the user streams in (this and the tus
   // uploads); RateLimited when they have `concurrent_uploads_per_user`.
   UploadSlots::Slot upload_slot(const std::string& user_id) { return slots_.acquire(user_id); }
+  // The memory bodies are read into (UploadStream), shared with tus.
+  storage::SealedBatchPool& upload_batches() { return batches_; }
 
   // Stores the recording and returns the interview (status `uploaded`).
   // Refuses, with nothing kept: a body that is clearly not audio (415, as
   // soon as its first 4 KiB are in), an empty, truncated or corrupt file or
   // one without an audio stream (422, the reason in words).
-  boost::asio::awaitable<interviews::Interview> store(NewRecording input, NextPiece next);
+  boost::asio::awaitable<interviews::Interview> store(NewRecording input, ReadBody read_body);
 
   // Probes the stored parts and, in one transaction, makes them the
   // interview's recording (replacing any previous one, whose objects are
@@ -104,6 +106,7 @@ class RecordingsService {
   crypto::UuidV7Generator& ids_;
   log::Logger& logger_;
   UploadSlots slots_;
+  storage::SealedBatchPool batches_;
   RecordingsRepository repository_;
   GarbageRepository garbage_;
 };

@@ -62,9 +62,11 @@ void set_state(Response& res, const Upload& u) {
   if (!u.completed_at_ms) res.set("Upload-Expires", format_http_date(u.expires_at_ms));
 }
 
-NextPiece body_pieces(Request& req) {
+ReadBody read_body(Request& req) {
   auto* body = req.body;
-  return [body]() -> awaitable<std::string_view> { co_return co_await body->next(); };
+  return [body](std::span<const std::span<char>> into) -> awaitable<std::size_t> {
+    co_return co_await body->read(into);
+  };
 }
 
 awaitable<Response> patch(TusService& service, Request& req) {
@@ -81,8 +83,8 @@ awaitable<Response> patch(TusService& service, Request& req) {
   chunk.length = number_header(req, "Upload-Length");
   chunk.content_length = req.body->content_length();
   if (auto c = req.header("Upload-Checksum")) chunk.checksum = parse_checksum(*c);
-  auto next = body_pieces(req);
-  auto result = co_await service.append(std::move(chunk), std::move(next));
+  auto body = read_body(req);
+  auto result = co_await service.append(std::move(chunk), std::move(body));
   Response res{http::Status::no_content, 11};
   set_state(res, result.upload);
   co_return res;
@@ -152,8 +154,8 @@ void add_tus_routes(http::Router& router, TusService& service) {
                  chunk.offset = 0;
                  chunk.content_length = content_length;
                  chunk.checksum = checksum;
-                 auto next = body_pieces(req);
-                 auto result = co_await service.append(std::move(chunk), std::move(next));
+                 auto body = read_body(req);
+                 auto result = co_await service.append(std::move(chunk), std::move(body));
                  upload = std::move(result.upload);
                }
                set_state(res, upload);

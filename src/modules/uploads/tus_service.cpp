@@ -201,7 +201,7 @@ awaitable<Upload> TusService::get(std::string user_id, std::string id) {
   co_return std::move(*found);
 }
 
-awaitable<AppendResult> TusService::append(AppendChunk in, NextPiece next) {
+awaitable<AppendResult> TusService::append(AppendChunk in, ReadBody read_body) {
   Writing guard(*this, in.upload_id);
   auto slot = recordings_.upload_slot(in.user_id);
   auto u = co_await get(in.user_id, in.upload_id);
@@ -211,7 +211,7 @@ awaitable<AppendResult> TusService::append(AppendChunk in, NextPiece next) {
     throw Conflict("Upload-Offset is " + std::to_string(in.offset) + " but the upload is at " +
                    std::to_string(u.offset) + "; continue from there.");
   const auto room = co_await admit_chunk(in, u);
-  auto interrupted = co_await receive_chunk(in, u, room, std::move(next));
+  auto interrupted = co_await receive_chunk(in, u, room, std::move(read_body));
   if (interrupted) std::rethrow_exception(interrupted);
 
   AppendResult result{u, std::nullopt};
@@ -279,7 +279,7 @@ awaitable<std::uint64_t> TusService::admit_chunk(const AppendChunk& in, Upload& 
 }
 
 awaitable<std::exception_ptr> TusService::receive_chunk(const AppendChunk& in, Upload& u,
-                                                        std::uint64_t room, NextPiece next) {
+                                                        std::uint64_t room, ReadBody read_body) {
   const std::string segment_key = "uploads/" + u.user_id + "/" + u.id + "/" +
                                   std::to_string(u.offset) + "-" +
                                   crypto::hex_encode(crypto::random_bytes(6));
@@ -288,7 +288,7 @@ awaitable<std::exception_ptr> TusService::receive_chunk(const AppendChunk& in, U
   // Named first: GCC 12 destroys temporaries in a co_await expression twice.
   auto io = co_await boost::asio::this_coro::executor;
   UploadStream stream(
-      io, pool_, store_,
+      io, pool_, recordings_.upload_batches(), store_,
       [&]() -> awaitable<std::string> { co_return co_await keys_.key_for(u.user_id); },
       {.key = segment_key,
        // Only the start of a whole upload can be sniffed (a partial upload
@@ -306,7 +306,7 @@ awaitable<std::exception_ptr> TusService::receive_chunk(const AppendChunk& in, U
   std::exception_ptr interrupted;  // the client went away or the body broke off
   std::exception_ptr failure;      // nothing of this chunk is kept
   try {
-    interrupted = co_await stream.read(next);
+    interrupted = co_await stream.read(read_body);
     if (interrupted && digest) std::rethrow_exception(interrupted);  // unverifiable
     if (digest && digest->finish() != in.checksum->digest)
       throw ChecksumMismatch("The chunk does not match its Upload-Checksum; it was discarded.");

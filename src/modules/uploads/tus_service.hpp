@@ -92,7 +92,7 @@ class TusService {
   // The caller's upload; 404 for an unknown id or another user's.
   boost::asio::awaitable<Upload> get(std::string user_id, std::string id);
   // Appends the chunk the callback yields (see the class comment).
-  boost::asio::awaitable<AppendResult> append(AppendChunk in, NextPiece next);
+  boost::asio::awaitable<AppendResult> append(AppendChunk in, ReadBody read_body);
   // Termination: the upload and its bytes go (a finished upload only loses
   // its tus resource; the recording stays).
   boost::asio::awaitable<void> terminate(std::string user_id, std::string id);
@@ -118,7 +118,7 @@ class TusService {
   // Streams the chunk into a segment of its own and appends it, moving
   // the offset. Returns what broke the body off (what arrived is kept).
   boost::asio::awaitable<std::exception_ptr> receive_chunk(const AppendChunk& in, Upload& u,
-                                                           std::uint64_t room, NextPiece next);
+                                                           std::uint64_t room, ReadBody read_body);
   TooLarge too_large(std::uint64_t room) const;
   class Writing;  // the in-process "one writer per upload" guard
   // Refuses a new upload past the user's open-upload limits.

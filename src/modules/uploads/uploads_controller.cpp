@@ -113,10 +113,11 @@ void add_routes(http::Router& router, RecordingsService& service, std::uint64_t 
         // Named, not temporaries in the co_await expression: GCC 12 destroys
         // such temporaries twice.
         NewRecording input{req.user().user_id, id, *consent, filename, req.trace.traceparent()};
-        NextPiece next = [body]() -> awaitable<std::string_view> {
-          co_return co_await body->next();
+        ReadBody read_body =
+            [body](std::span<const std::span<char>> into) -> awaitable<std::size_t> {
+          co_return co_await body->read(into);
         };
-        auto interview = co_await service.store(std::move(input), std::move(next));
+        auto interview = co_await service.store(std::move(input), std::move(read_body));
         co_return http::json_response(http::Status::created, interviews::to_json(interview));
       });
 
