@@ -262,6 +262,75 @@ TEST_P(DbLayer, ReadersSeeCommittedWrites) {
   EXPECT_EQ(r->query("SELECT id FROM t").size(), 1u);
 }
 
+TEST_P(DbLayer, DeferredStatementsRunByTheNextStatementAndTheCommit) {
+  auto seen_inside = [](Connection& c) {
+    c.execute_deferred("INSERT INTO t (id, s) VALUES ($1, $2)", {1, "deferred"});
+    c.execute_deferred("INSERT INTO t (id, s) VALUES ($1, $2)", {2, "deferred"});
+    auto n = c.query_one("SELECT COUNT(*) FROM t")->int64(0);  // reads its own writes
+    c.execute_deferred("UPDATE t SET s = $1 WHERE id = $2", {"last", 2});
+    return n;
+  };
+  EXPECT_EQ(database().transact(seen_inside), 2);
+  auto row = reader()->query_one("SELECT s FROM t WHERE id = 2");
+  ASSERT_TRUE(row);
+  EXPECT_EQ(row->text(0), "last");
+  EXPECT_EQ(count("t"), 2);
+}
+
+TEST_P(DbLayer, ADeferredStatementThatFailsRollsTheTransactionBack) {
+  writer()->execute("INSERT INTO t (id, u) VALUES ($1, $2)", {1, "taken"});
+  auto clash = [](Connection& c) {
+    c.execute("INSERT INTO t (id, u) VALUES ($1, $2)", {2, "fresh"});
+    c.execute_deferred("INSERT INTO t (id, u) VALUES ($1, $2)", {3, "taken"});
+    // A statement never seen on this connection, prepared after the failure:
+    // the server skips its PREPARE, so it must be prepared again next time.
+    c.execute_deferred("UPDATE t SET s = $1 WHERE id = $2 AND n IS NULL", {"never", 2});
+  };
+  EXPECT_EQ(kind_of([&] { database().transact(clash); }), ErrorKind::kUniqueViolation);
+  EXPECT_EQ(count("t"), 1);
+  auto again = [](Connection& c) {
+    c.execute("INSERT INTO t (id, u) VALUES ($1, $2)", {2, "fresh"});
+    return c.execute("UPDATE t SET s = $1 WHERE id = $2 AND n IS NULL", {"now", 2});
+  };
+  EXPECT_EQ(database().transact(again), 1);
+  EXPECT_EQ(reader()->query_one("SELECT s FROM t WHERE id = 2")->text(0), "now");
+}
+
+TEST_P(DbLayer, OutsideATransactionADeferredStatementRunsAtOnce) {
+  writer()->execute_deferred("INSERT INTO t (id) VALUES ($1)", {1});
+  EXPECT_EQ(count("t"), 1);
+}
+
+TEST_P(DbLayer, PostgresSendsATransactionsTrailingWritesWithItsCommit) {
+  if (GetParam() == Dialect::kSqlite) GTEST_SKIP() << "SQLite has no round trips";
+  auto c = writer();
+  // Prepare the statements first: a statement's first use adds its PREPARE
+  // to the pipeline, not a round trip, but the counts below are about use.
+  c->execute("INSERT INTO t (id, s) VALUES ($1, $2)", {100, "warm"});
+  c->execute("UPDATE t SET s = $1 WHERE id = $2", {"warm", 100});
+  auto before = c->round_trips();
+  c->begin();
+  c->execute("INSERT INTO t (id, s) VALUES ($1, $2)", {1, "a"});  // with BEGIN
+  for (int id = 2; id <= 11; ++id)
+    c->execute_deferred("INSERT INTO t (id, s) VALUES ($1, $2)", {id, "b"});
+  c->execute_deferred("UPDATE t SET s = $1 WHERE id = $2", {"c", 1});
+  c->commit();  // with the eleven deferred writes
+  EXPECT_EQ(c->round_trips() - before, 2u);
+  EXPECT_EQ(count("t"), 12);
+
+  before = c->round_trips();
+  c->begin();
+  c->commit();
+  EXPECT_EQ(c->round_trips() - before, 0u) << "an empty transaction sends nothing";
+
+  before = c->round_trips();
+  c->begin();
+  c->execute_deferred("UPDATE t SET s = $1 WHERE id = $2", {"d", 1});
+  c->rollback();
+  EXPECT_EQ(c->round_trips() - before, 0u) << "nothing was sent, so nothing to roll back";
+  EXPECT_EQ(reader()->query_one("SELECT s FROM t WHERE id = 1")->text(0), "c");
+}
+
 INSTANTIATE_TEST_SUITE_P(Databases, DbLayer, test_support::BothDialects(),
                          test_support::DialectName);
 

@@ -99,15 +99,29 @@ class Connection {
   std::int64_t execute(std::string_view sql, std::initializer_list<Value> params = {}) {
     return execute(sql, params.begin(), params.size());
   }
+  // A statement whose result nobody reads (an outbox row, a mark): it runs
+  // no later than the next statement or the commit, and its error is thrown
+  // there. PostgreSQL sends it in one pipeline with what follows, so a
+  // transaction's trailing writes and its COMMIT cost one round trip; SQLite
+  // runs it at once. Outside a transaction it runs at once everywhere.
+  void execute_deferred(std::string_view sql, std::initializer_list<Value> params = {}) {
+    defer(sql, params.begin(), params.size());
+  }
   // Several statements, no parameters (migrations).
   virtual void execute_script(std::string_view sql) = 0;
   virtual void begin() = 0;
   virtual void commit() = 0;
   virtual void rollback() = 0;
+  // Round trips to the server so far on this connection (0 for SQLite,
+  // which has none): what pipelining saves is counted, not guessed.
+  virtual std::uint64_t round_trips() const { return 0; }
 
  protected:
   virtual Rows query(std::string_view sql, const Value* params, std::size_t n) = 0;
   virtual std::int64_t execute(std::string_view sql, const Value* params, std::size_t n) = 0;
+  virtual void defer(std::string_view sql, const Value* params, std::size_t n) {
+    execute(sql, params, n);
+  }
 };
 
 enum class Access { kRead, kWrite };

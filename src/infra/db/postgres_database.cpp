@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace companion::db {
@@ -50,12 +52,34 @@ class PostgresConnection final : public Connection {
 
   void execute_script(std::string_view sql) override {
     ensure_connected();
+    if (!pending_.empty()) run_pipeline();
+    ++round_trips_;
     ResultPtr r(PQexec(conn_, std::string(sql).c_str()));
     check(r.get());
   }
-  void begin() override { execute_script("BEGIN"); }
-  void commit() override { execute_script("COMMIT"); }
-  void rollback() override { execute_script("ROLLBACK"); }
+  // BEGIN waits to go out with the transaction's first statement, and
+  // COMMIT with its deferred ones: a transaction of one statement and an
+  // outbox row is two round trips, not four.
+  void begin() override {
+    in_transaction_ = true;
+    pending_.push_back(Pending{"BEGIN", {}, {}, false});
+  }
+  void commit() override {
+    in_transaction_ = false;
+    if (pending_.size() == 1 && pending_.front().sql == "BEGIN") {
+      pending_.clear();  // nothing was asked: nothing to send
+      return;
+    }
+    pending_.push_back(Pending{"COMMIT", {}, {}, false});
+    run_pipeline();
+  }
+  void rollback() override {
+    in_transaction_ = false;
+    const bool begun = pending_.empty() || pending_.front().sql != "BEGIN";
+    pending_.clear();
+    if (begun) execute_script("ROLLBACK");
+  }
+  std::uint64_t round_trips() const override { return round_trips_; }
 
  protected:
   Rows query(std::string_view sql, const Value* params, std::size_t n) override {
@@ -84,6 +108,14 @@ class PostgresConnection final : public Connection {
     return affected && *affected ? std::atoll(affected) : 0;
   }
 
+  void defer(std::string_view sql, const Value* params, std::size_t n) override {
+    if (!in_transaction_) {
+      execute(sql, params, n);
+      return;
+    }
+    pending_.push_back(pending(sql, params, n));
+  }
+
  private:
   // A connection that broke while idle (a server restart) is reset once
   // before use; the statements prepared on it are gone with it.
@@ -96,33 +128,142 @@ class PostgresConnection final : public Connection {
                   std::string("PostgreSQL unreachable: ") + PQerrorMessage(conn_));
   }
 
-  ResultPtr run(std::string_view sql, const Value* params, std::size_t n) {
-    ensure_connected();
-    std::string key(sql);
-    auto it = statements_.find(key);
-    if (it == statements_.end()) {
-      std::string name = "s" + std::to_string(statements_.size() + 1);
-      ResultPtr prep(PQprepare(conn_, name.c_str(), key.c_str(), 0, nullptr));
-      check(prep.get());
-      it = statements_.emplace(std::move(key), std::move(name)).first;
-    }
-    std::vector<std::string> text(n);
-    std::vector<const char*> values(n, nullptr);
+  // A statement waiting to be sent: its SQL and its parameters as text.
+  struct Pending {
+    std::string sql;
+    std::vector<std::string> text;
+    std::vector<char> is_null;
+    bool prepared = true;  // BEGIN and COMMIT go unprepared
+  };
+
+  static Pending pending(std::string_view sql, const Value* params, std::size_t n) {
+    Pending p{std::string(sql), std::vector<std::string>(n), std::vector<char>(n, 0), true};
     for (std::size_t i = 0; i < n; ++i) {
       const auto& v = params[i].get();
-      if (std::holds_alternative<std::monostate>(v)) continue;
-      if (auto* x = std::get_if<std::int64_t>(&v))
-        text[i] = std::to_string(*x);
+      if (std::holds_alternative<std::monostate>(v))
+        p.is_null[i] = 1;
+      else if (auto* x = std::get_if<std::int64_t>(&v))
+        p.text[i] = std::to_string(*x);
       else if (auto* d = std::get_if<double>(&v))
-        text[i] = format_double(*d);
+        p.text[i] = format_double(*d);
       else
-        text[i] = std::get<std::string>(v);
-      values[i] = text[i].c_str();
+        p.text[i] = std::get<std::string>(v);
     }
+    return p;
+  }
+
+  static std::vector<const char*> values_of(const Pending& p) {
+    std::vector<const char*> values(p.text.size(), nullptr);
+    for (std::size_t i = 0; i < values.size(); ++i)
+      if (!p.is_null[i]) values[i] = p.text[i].c_str();
+    return values;
+  }
+
+  ResultPtr run(std::string_view sql, const Value* params, std::size_t n) {
+    ensure_connected();
+    if (!pending_.empty()) {
+      pending_.push_back(pending(sql, params, n));
+      return run_pipeline();
+    }
+    auto it = statements_.find(sql);
+    if (it == statements_.end()) {
+      std::string name = "s" + std::to_string(++statement_names_);
+      ++round_trips_;
+      ResultPtr prep(PQprepare(conn_, name.c_str(), std::string(sql).c_str(), 0, nullptr));
+      check(prep.get());
+      it = statements_.emplace(std::string(sql), std::move(name)).first;
+    }
+    auto p = pending(sql, params, n);
+    auto values = values_of(p);
+    ++round_trips_;
     ResultPtr r(PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(n), values.data(),
                                nullptr, nullptr, 0));
     check(r.get());
     return r;
+  }
+
+  // Sends every pending statement in one pipeline (statements not prepared
+  // on this connection yet are prepared in it too), then reads every answer.
+  // Returns the last statement's result; throws the first failure. After a
+  // failure the server skips the rest of the pipeline, so nothing after it
+  // ran.
+  ResultPtr run_pipeline() {
+    auto batch = std::exchange(pending_, {});
+    if (!PQenterPipelineMode(conn_))
+      throw Error(ErrorKind::kOther,
+                  std::string("PostgreSQL: cannot enter pipeline mode: ") + PQerrorMessage(conn_));
+    struct Expected {
+      const std::string* prepares = nullptr;  // SQL whose PREPARE this answer is
+      std::string name;
+    };
+    std::vector<Expected> expected;
+    std::unordered_map<std::string_view, std::string> fresh;  // prepared in this pipeline
+    bool sent = true;
+    for (const auto& p : batch) {
+      if (!p.prepared) {
+        sent = PQsendQueryParams(conn_, p.sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0);
+        expected.push_back({});
+        if (!sent) break;
+        continue;
+      }
+      std::string name;
+      if (auto it = statements_.find(p.sql); it != statements_.end()) {
+        name = it->second;
+      } else if (auto f = fresh.find(p.sql); f != fresh.end()) {
+        name = f->second;
+      } else {
+        name = "s" + std::to_string(++statement_names_);
+        fresh.emplace(p.sql, name);
+        sent = PQsendPrepare(conn_, name.c_str(), p.sql.c_str(), 0, nullptr);
+        expected.push_back({&p.sql, name});
+        if (!sent) break;
+      }
+      auto values = values_of(p);
+      sent = PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(values.size()),
+                                 values.data(), nullptr, nullptr, 0);
+      expected.push_back({});
+      if (!sent) break;
+    }
+    if (sent) sent = PQpipelineSync(conn_);
+    ++round_trips_;
+
+    ResultPtr failure;  // the first statement that failed
+    ResultPtr last;
+    bool complete = sent;
+    for (const auto& e : expected) {
+      if (!complete) break;
+      ResultPtr answer;
+      while (PGresult* r = PQgetResult(conn_)) {  // each answer ends with a null
+        if (!answer)
+          answer.reset(r);
+        else
+          PQclear(r);
+      }
+      if (!answer) {  // the connection went away mid-pipeline
+        complete = false;
+        break;
+      }
+      auto status = PQresultStatus(answer.get());
+      bool ok = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+      if (e.prepares && ok) statements_.emplace(*e.prepares, e.name);
+      if (!ok && status != PGRES_PIPELINE_ABORTED && !failure)
+        failure = std::move(answer);
+      else
+        last = std::move(answer);
+    }
+    if (complete) {
+      ResultPtr sync(PQgetResult(conn_));
+      complete = sync && PQresultStatus(sync.get()) == PGRES_PIPELINE_SYNC;
+    }
+    if (!complete || !PQexitPipelineMode(conn_)) {
+      // Where the conversation stands is unknown: start it again.
+      std::string msg = PQerrorMessage(conn_);
+      statements_.clear();
+      PQreset(conn_);
+      throw Error(ErrorKind::kUnavailable, "PostgreSQL connection lost in a pipeline: " + msg);
+    }
+    if (failure) check(failure.get());
+    return last;
   }
 
   void check(PGresult* r) {
@@ -140,8 +281,17 @@ class PostgresConnection final : public Connection {
     throw Error(ErrorKind::kOther, "PostgreSQL: " + msg);
   }
 
+  // Statement names by SQL, with lookup by string_view.
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
   PGconn* conn_ = nullptr;
-  std::unordered_map<std::string, std::string> statements_;
+  std::unordered_map<std::string, std::string, Hash, std::equal_to<>> statements_;
+  std::uint64_t statement_names_ = 0;
+  std::vector<Pending> pending_;
+  bool in_transaction_ = false;
+  std::uint64_t round_trips_ = 0;
 };
 
 }  // namespace

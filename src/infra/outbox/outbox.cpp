@@ -19,7 +19,7 @@ std::string Outbox::append_in(db::Connection& c, const Event& event) {
     with_trace["traceparent"] = event.traceparent;
     payload = boost::json::serialize(with_trace);
   }
-  c.execute(kInsert, {id, event.topic, event.aggregate_id, payload, clock_.now_ms()});
+  c.execute_deferred(kInsert, {id, event.topic, event.aggregate_id, payload, clock_.now_ms()});
   return id;
 }
 

@@ -52,6 +52,10 @@ bool DbQueue::enqueue_in(db::Connection& c, const NewJob& job) {
   return c.execute(kEnqueue, {ids_.next(), job.stage, job.key, job.payload, clock_.now_ms()}) == 1;
 }
 
+void DbQueue::enqueue_deferred_in(db::Connection& c, const NewJob& job) {
+  c.execute_deferred(kEnqueue, {ids_.next(), job.stage, job.key, job.payload, clock_.now_ms()});
+}
+
 bool DbQueue::enqueue(const NewJob& job) {
   auto lease = db_.acquire(db::Access::kWrite);
   return enqueue_in(*lease, job);

@@ -30,6 +30,9 @@ class DbQueue final : public Queue {
   // The same enqueue inside the caller's transaction (the outbox relay
   // marks an event sent in the transaction that queues it).
   bool enqueue_in(db::Connection& c, const NewJob& job);
+  // The same without waiting for the answer: on PostgreSQL it goes out with
+  // the transaction's COMMIT in one pipeline (Connection::execute_deferred).
+  void enqueue_deferred_in(db::Connection& c, const NewJob& job);
 
  private:
   db::Database& db_;

@@ -53,12 +53,13 @@ std::size_t OutboxRelay::relay_once(std::size_t limit) {
           if (route.topic != topic) continue;
           NewJob j{route.stage, id, payload};
           if (same_database_)
-            same_database_->enqueue_in(c, j);
+            same_database_->enqueue_deferred_in(c, j);
           else
             jobs.push_back(std::move(j));
         }
       }
-      if (mark) c.execute(kPublished, {id, clock_.now_ms()});  // topics without a route are done
+      if (mark)
+        c.execute_deferred(kPublished, {id, clock_.now_ms()});  // topics without a route are done
       ids.push_back(std::move(id));
     }
     // Before the events are marked (or, on SQLite, before the mark's own
@@ -80,7 +81,7 @@ std::size_t OutboxRelay::relay_once(std::size_t limit) {
   if (ids.empty()) return 0;
   auto mark = [&](db::Connection& c) {
     auto now = clock_.now_ms();
-    for (const auto& id : ids) c.execute(kPublished, {id, now});
+    for (const auto& id : ids) c.execute_deferred(kPublished, {id, now});
   };
   db_.transact(mark);
   return ids.size();
