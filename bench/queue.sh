@@ -2,12 +2,13 @@
 # The queue on the product's path, end to end: 20,000 events committed to
 # the outbox, published by the real OutboxRelay (passes of 200) and run by
 # the real Worker (one, concurrency 16) with a no-op stage, until the last
-# ack (bench/queue_end_to_end.cpp); on the embedded queue (SQLite) and on
-# Redis Streams. BullMQ does the same work on the same Redis as the peer:
+# ack (bench/queue_end_to_end.cpp); on the embedded queue (SQLite), on
+# PostgreSQL (app database and queue in one) and on Redis Streams. BullMQ does the same work on the same Redis as the peer:
 # addBulk in batches of 200, one Worker of concurrency 16, three runs.
 # Redis runs with appendonly yes (fsync every second) for both, flushed
-# between. Starts its own redis-server on a free loopback port in a
-# temporary directory; every run is bounded in jobs and in time.
+# between. Starts its own redis-server and PostgreSQL cluster on free
+# loopback ports in a temporary directory; every run is bounded in jobs and
+# in time.
 #   bench/queue.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +18,7 @@ work=$(mktemp -d /tmp/companion-queue.XXXXXX)
 redis_pid=
 cleanup() {
   [[ -n "$redis_pid" ]] && kill "$redis_pid" 2>/dev/null
+  scripts/pg-test-cluster.sh stop "$work/pg" >/dev/null 2>&1 || true
   wait 2>/dev/null
   rm -rf "$work"
 }
@@ -30,7 +32,11 @@ redis_pid=$!
 for _ in $(seq 1 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
 [[ $(redis-cli -p "$port" config get appendonly | tail -n 1) == yes ]] || { echo "redis-server did not start" >&2; exit 1; }
 
-COMPANION_BENCH_REDIS_URL="redis://127.0.0.1:$port" timeout 300 "$BENCH" \
+pg_url=$(scripts/pg-test-cluster.sh start "$work/pg")
+psql -q "$pg_url" -c "CREATE DATABASE queue_bench" >/dev/null
+
+COMPANION_BENCH_REDIS_URL="redis://127.0.0.1:$port" COMPANION_BENCH_PG_URL="${pg_url%/*}/queue_bench" \
+  timeout 300 "$BENCH" \
   --benchmark_filter="QueueEndToEnd.*/workers:$WORKERS/concurrency:$CONCURRENCY/" \
   --benchmark_format=csv 2>/dev/null >"$work/ours.csv"
 bullmq=()
@@ -48,7 +54,8 @@ import csv, sys
 ours_file, version, *runs = sys.argv[1:]
 # Jobs over total time, as Google Benchmark's items_per_second is.
 bullmq = len(runs) / sum(1 / float(r) for r in runs)
-names = {"BM_QueueEndToEndSqlite": "embedded, SQLite", "BM_QueueEndToEndRedis": "Redis Streams"}
+names = {"BM_QueueEndToEndSqlite": "embedded, SQLite", "BM_QueueEndToEndPostgres": "PostgreSQL",
+         "BM_QueueEndToEndRedis": "Redis Streams"}
 print("| queue | jobs/s | × BullMQ | relay done after (s) |")
 print("|---|---:|---:|---:|")
 for row in csv.DictReader(l for l in open(ours_file) if not l.startswith(('Run', '-'))):

@@ -5,8 +5,9 @@
 // and the real Worker with a no-op stage (the handler opens the envelope,
 // as Processing's does, and does nothing else). Timed from the first relay
 // pass over the committed rows until the last ack. Args: workers and the
-// concurrency of each. The Redis variant needs COMPANION_BENCH_REDIS_URL
-// (bench/queue.sh starts a redis-server and runs BullMQ beside it):
+// concurrency of each. The Redis variant needs COMPANION_BENCH_REDIS_URL,
+// the PostgreSQL one COMPANION_BENCH_PG_URL (bench/queue.sh starts a
+// redis-server and a PostgreSQL cluster and runs BullMQ beside them):
 //   build/companion_bench --benchmark_filter=QueueEndToEnd
 //
 // BM_WorkerOwnCost is the Worker alone: the same stage on a queue in
@@ -222,6 +223,24 @@ void BM_QueueEndToEndRedis(benchmark::State& state) {
   run(state, *database, db_pool, queues);
 }
 
+// The app's database and the queue on PostgreSQL (no Redis): the relay
+// queues a pass's jobs and marks its events in one transaction, as on
+// SQLite, over the network. The database must be empty and the bench's own
+// (bench/queue.sh creates one).
+void BM_QueueEndToEndPostgres(benchmark::State& state) {
+  const char* url = std::getenv("COMPANION_BENCH_PG_URL");
+  if (!url) return state.SkipWithError("COMPANION_BENCH_PG_URL is not set (bench/queue.sh)");
+  SystemClock clock;
+  crypto::UuidV7Generator ids(clock);
+  async::BlockingPool db_pool(5);
+  db::DatabaseSettings settings;
+  settings.url = url;
+  auto database = db::open_database(settings, db_pool);
+  db::migrate(*database, db::migrations_for(database->dialect(), embedded::migrations()));
+  queue::DbQueue q(*database, clock, ids);
+  run(state, *database, db_pool, {&q, &q, {&q}});
+}
+
 // Hands out the next jobs on a claim and holds every ack.
 class MemoryQueue final : public queue::Queue {
  public:
@@ -307,6 +326,12 @@ void BM_WorkerOwnCost(benchmark::State& state) {
 }  // namespace
 
 BENCHMARK(BM_QueueEndToEndSqlite)
+    ->Args({1, 16})
+    ->ArgNames({"workers", "concurrency"})
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3)
+    ->UseRealTime();
+BENCHMARK(BM_QueueEndToEndPostgres)
     ->Args({1, 16})
     ->ArgNames({"workers", "concurrency"})
     ->Unit(benchmark::kMillisecond)

@@ -301,6 +301,25 @@ TEST_P(DbLayer, OutsideATransactionADeferredStatementRunsAtOnce) {
   EXPECT_EQ(count("t"), 1);
 }
 
+TEST_P(DbLayer, ExecuteManyRunsTheStatementForEachRowAndCountsEach) {
+  writer()->execute("INSERT INTO t (id, n) VALUES ($1, $2)", {1, 0});
+  writer()->execute("INSERT INTO t (id, n) VALUES ($1, $2)", {2, 0});
+  auto bump = [](Connection& c) {
+    return c.execute_many("UPDATE t SET n = n + 1 WHERE id = $1", {{1}, {3}, {2}, {1}});
+  };
+  EXPECT_EQ(database().transact(bump), (std::vector<std::int64_t>{1, 0, 1, 1}));
+  EXPECT_EQ(reader()->query_one("SELECT n FROM t WHERE id = 1")->int64(0), 2);
+  EXPECT_TRUE(run(database().write([](Connection& c) {
+                return c.execute_many("DELETE FROM t WHERE id = $1", {});
+              })).empty());
+
+  auto clash = [](Connection& c) {
+    c.execute_many("INSERT INTO t (id) VALUES ($1)", {{10}, {1}, {11}});
+  };
+  EXPECT_EQ(kind_of([&] { database().transact(clash); }), ErrorKind::kUniqueViolation);
+  EXPECT_EQ(count("t"), 2);
+}
+
 TEST_P(DbLayer, PostgresSendsATransactionsTrailingWritesWithItsCommit) {
   if (GetParam() == Dialect::kSqlite) GTEST_SKIP() << "SQLite has no round trips";
   auto c = writer();
@@ -329,6 +348,14 @@ TEST_P(DbLayer, PostgresSendsATransactionsTrailingWritesWithItsCommit) {
   c->rollback();
   EXPECT_EQ(c->round_trips() - before, 0u) << "nothing was sent, so nothing to roll back";
   EXPECT_EQ(reader()->query_one("SELECT s FROM t WHERE id = 1")->text(0), "c");
+
+  before = c->round_trips();
+  c->begin();
+  auto changed =
+      c->execute_many("UPDATE t SET s = $1 WHERE id = $2", {{"e", 1}, {"e", 2}, {"e", 3}});
+  c->commit();
+  EXPECT_EQ(changed, (std::vector<std::int64_t>{1, 1, 1}));
+  EXPECT_EQ(c->round_trips() - before, 2u) << "BEGIN with the updates, then COMMIT";
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, DbLayer, test_support::BothDialects(),

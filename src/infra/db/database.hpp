@@ -107,6 +107,18 @@ class Connection {
   void execute_deferred(std::string_view sql, std::initializer_list<Value> params = {}) {
     defer(sql, params.begin(), params.size());
   }
+  // One statement run once for each set of parameters, in order; returns
+  // the rows each changed. PostgreSQL sends them in one pipeline (with a
+  // transaction's pending BEGIN); the first failure is thrown and nothing
+  // after it runs. Meant for a transaction: outside one, PostgreSQL commits
+  // them together and SQLite one by one.
+  virtual std::vector<std::int64_t> execute_many(std::string_view sql,
+                                                 const std::vector<std::vector<Value>>& rows) {
+    std::vector<std::int64_t> changed;
+    changed.reserve(rows.size());
+    for (const auto& params : rows) changed.push_back(execute(sql, params.data(), params.size()));
+    return changed;
+  }
   // Several statements, no parameters (migrations).
   virtual void execute_script(std::string_view sql) = 0;
   virtual void begin() = 0;

@@ -108,6 +108,22 @@ class PostgresConnection final : public Connection {
     return affected && *affected ? std::atoll(affected) : 0;
   }
 
+  std::vector<std::int64_t> execute_many(std::string_view sql,
+                                         const std::vector<std::vector<Value>>& rows) override {
+    if (rows.empty()) return {};
+    ensure_connected();
+    for (const auto& params : rows) pending_.push_back(pending(sql, params.data(), params.size()));
+    auto results = run_pipeline();
+    std::vector<std::int64_t> changed;
+    changed.reserve(rows.size());
+    for (auto it = results.end() - static_cast<std::ptrdiff_t>(rows.size()); it != results.end();
+         ++it) {
+      const char* affected = PQcmdTuples(it->get());
+      changed.push_back(affected && *affected ? std::atoll(affected) : 0);
+    }
+    return changed;
+  }
+
   void defer(std::string_view sql, const Value* params, std::size_t n) override {
     if (!in_transaction_) {
       execute(sql, params, n);
@@ -163,7 +179,7 @@ class PostgresConnection final : public Connection {
     ensure_connected();
     if (!pending_.empty()) {
       pending_.push_back(pending(sql, params, n));
-      return run_pipeline();
+      return std::move(run_pipeline().back());
     }
     auto it = statements_.find(sql);
     if (it == statements_.end()) {
@@ -184,10 +200,10 @@ class PostgresConnection final : public Connection {
 
   // Sends every pending statement in one pipeline (statements not prepared
   // on this connection yet are prepared in it too), then reads every answer.
-  // Returns the last statement's result; throws the first failure. After a
+  // Returns each statement's result; throws the first failure. After a
   // failure the server skips the rest of the pipeline, so nothing after it
   // ran.
-  ResultPtr run_pipeline() {
+  std::vector<ResultPtr> run_pipeline() {
     auto batch = std::exchange(pending_, {});
     if (!PQenterPipelineMode(conn_))
       throw Error(ErrorKind::kOther,
@@ -228,7 +244,8 @@ class PostgresConnection final : public Connection {
     ++round_trips_;
 
     ResultPtr failure;  // the first statement that failed
-    ResultPtr last;
+    std::vector<ResultPtr> results;
+    results.reserve(batch.size());
     bool complete = sent;
     for (const auto& e : expected) {
       if (!complete) break;
@@ -248,8 +265,8 @@ class PostgresConnection final : public Connection {
       if (e.prepares && ok) statements_.emplace(*e.prepares, e.name);
       if (!ok && status != PGRES_PIPELINE_ABORTED && !failure)
         failure = std::move(answer);
-      else
-        last = std::move(answer);
+      else if (!e.prepares)
+        results.push_back(std::move(answer));
     }
     if (complete) {
       ResultPtr sync(PQgetResult(conn_));
@@ -263,7 +280,7 @@ class PostgresConnection final : public Connection {
       throw Error(ErrorKind::kUnavailable, "PostgreSQL connection lost in a pipeline: " + msg);
     }
     if (failure) check(failure.get());
-    return last;
+    return results;
   }
 
   void check(PGresult* r) {

@@ -95,9 +95,13 @@ std::size_t DbQueue::enqueue_all(const std::vector<NewJob>& jobs) {
 std::vector<bool> DbQueue::ack_all(const std::vector<Job>& jobs) {
   if (jobs.empty()) return {};
   auto finish = [&](db::Connection& c) {
+    std::vector<std::vector<db::Value>> keys;
+    keys.reserve(jobs.size());
+    for (const auto& j : jobs) keys.push_back({j.id, j.lease});
+    auto deleted = c.execute_many(kAck, keys);  // one round trip on PostgreSQL
     std::vector<bool> held;
     held.reserve(jobs.size());
-    for (const auto& j : jobs) held.push_back(c.execute(kAck, {j.id, j.lease}) == 1);
+    for (auto n : deleted) held.push_back(n == 1);
     return held;
   };
   return db_.transact(finish);
