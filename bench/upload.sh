@@ -47,15 +47,20 @@ py() { python3 -c "print($1)"; }
 mibs() { py "round($1/1048576/$2,1)"; }             # BYTES SECONDS
 cpu_per_gib() { py "round($1/$(getconf CLK_TCK)/($2/2**30),2)"; }  # TICKS BYTES
 stop_server() { kill "$pid"; wait "$pid" 2>/dev/null || true; pid=; rm -rf "$work/data"; }
+# A fresh server (its peak is its own) with a user and an interview; its
+# idle RSS and the CPU it has used so far.
+fresh_server() {
+  start_server "$work/data" --workers none
+  token=$(register_token bench@example.com)
+  id=$(new_interview "$token" bench)
+  idle_kb=$(rss_kb "$pid")
+  sync
+  cpu0=$(cpu_ticks "$pid")
+}
 meta() { printf '{"interviewId":"%s","consent":"self-only","filename":"in.wav"}' "$1"; }
 
 # tus to interview-companion.
-start_server "$work/data" --workers none
-token=$(register_token bench@example.com)
-id=$(new_interview "$token" bench)
-idle_kb=$(rss_kb "$pid")
-sync
-cpu0=$(cpu_ticks "$pid")
+fresh_server
 if [[ -n "${PROFILE:-}" ]]; then
   perf record -g -o "$PROFILE" -p "$pid" 2>/dev/null &
   perf_pid=$!
@@ -110,12 +115,7 @@ done
 stop_server
 
 # One direct PUT (a fresh server, so its peak is its own).
-start_server "$work/data" --workers none
-token=$(register_token bench@example.com)
-id=$(new_interview "$token" bench)
-idle_kb=$(rss_kb "$pid")
-sync
-cpu0=$(cpu_ticks "$pid")
+fresh_server
 put_s=$(seconds_of curl -fsS -o /dev/null -XPUT "$base/v1/interviews/$id/recording" \
   -H "Authorization: Bearer $token" -H 'Content-Type: audio/wav' -H 'Recording-Consent: self-only' \
   -T "$work/in.wav")

@@ -66,9 +66,10 @@ TEST(BlockingPool, RethrowsTheWorksExceptionInTheCaller) {
   EXPECT_EQ(pool.queued(), 0u);
 }
 
-TEST(BlockingPool, KeepsTheCallersIoContextRunningWhileTheWorkRuns) {
-  // Without the work counted, io.run() would return before the result came
-  // back and the coroutine would never finish.
+TEST(BlockingPool, ACoroutineAwaitingSlowWorkFinishesBeforeItsIoContextReturns) {
+  // io.run() returns once nothing is pending; the coroutine suspended on
+  // the pool must still be resumed before that. (co_spawn itself counts the
+  // coroutine as pending work, and the pool's hand-back counts too.)
   BlockingPool pool(1);
   bool finished = false;
   run_on_io([&]() -> awaitable<void> {
