@@ -95,6 +95,22 @@ TEST_P(OutboxRelayTest, EveryEventBecomesAJobPerRoutedStageOnce) {
   EXPECT_EQ(notify[0].key, ready);
 }
 
+TEST_P(OutboxRelayTest, APassQueuesAndMarksExactlyTheEventsItRead) {
+  std::vector<std::string> events;
+  for (int i = 0; i < 5; ++i)
+    events.push_back(append("recording.uploaded", "i" + std::to_string(i)));
+  auto r = relay();
+  EXPECT_EQ(r.relay_once(2), 2u);
+  EXPECT_EQ(unpublished(), 3);
+  auto first = queue().claim("transcribe", 10, 10s);
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[0].key, events[0]);
+  EXPECT_EQ(first[1].key, events[1]);
+  EXPECT_EQ(r.relay_once(10), 3u);
+  EXPECT_EQ(unpublished(), 0);
+  EXPECT_EQ(queue().claim("transcribe", 10, 10s).size(), 3u);
+}
+
 // Passes each call on to the queue, counting how the relay called it.
 class CountingQueue final : public Queue {
  public:

@@ -6,13 +6,19 @@ namespace companion::queue {
 namespace {
 
 constexpr const char* kPendingSqlite =
-    "SELECT id, topic, aggregate_id, payload FROM outbox_events WHERE published_at IS NULL "
-    "ORDER BY created_at, id LIMIT $1";
+    "SELECT id, topic, aggregate_id, payload, created_at FROM outbox_events "
+    "WHERE published_at IS NULL ORDER BY created_at, id LIMIT $1";
 constexpr const char* kPendingPostgres =
-    "SELECT id, topic, aggregate_id, payload FROM outbox_events WHERE published_at IS NULL "
-    "ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED";
+    "SELECT id, topic, aggregate_id, payload, created_at FROM outbox_events "
+    "WHERE published_at IS NULL ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED";
 constexpr const char* kPublished =
     "UPDATE outbox_events SET published_at = $2 WHERE id = $1 AND published_at IS NULL";
+// Every pending event up to and including the pass's last, in the pass's
+// order: exactly the events the pass read, when nothing can have written in
+// between (SQLite, in the one write transaction that read them).
+constexpr const char* kPublishedThrough =
+    "UPDATE outbox_events SET published_at = $3 WHERE published_at IS NULL "
+    "AND (created_at < $1 OR (created_at = $1 AND id <= $2))";
 
 }  // namespace
 
@@ -34,7 +40,13 @@ std::string OutboxRelay::job_payload(const db::Row& r) {
 }
 
 std::size_t OutboxRelay::relay_once(std::size_t limit) {
-  const bool sqlite_and_elsewhere = !same_database_ && db_.dialect() == db::Dialect::kSqlite;
+  const bool sqlite = db_.dialect() == db::Dialect::kSqlite;
+  const bool sqlite_and_elsewhere = !same_database_ && sqlite;
+  // SQLite with the queue in the same file: the pass reads, queues and
+  // marks in one write transaction, which no other writer can interleave
+  // with, so one statement marks what it read. PostgreSQL's relays skip
+  // each other's locked rows, so there each event is marked by its id.
+  const bool mark_through = sqlite && same_database_;
   auto publish = [&](db::Connection& c, bool mark) -> std::vector<std::string> {
     const char* sql = db_.dialect() == db::Dialect::kPostgres ? kPendingPostgres : kPendingSqlite;
     auto rows = c.query(sql, {static_cast<std::int64_t>(limit)});
@@ -58,10 +70,12 @@ std::size_t OutboxRelay::relay_once(std::size_t limit) {
             jobs.push_back(std::move(j));
         }
       }
-      if (mark)
-        c.execute_deferred(kPublished, {id, clock_.now_ms()});  // topics without a route are done
+      // Topics without a route are done too.
+      if (mark && !mark_through) c.execute_deferred(kPublished, {id, clock_.now_ms()});
       ids.push_back(std::move(id));
     }
+    if (mark && mark_through && !rows.empty())
+      c.execute(kPublishedThrough, {rows.back().int64(4), ids.back(), clock_.now_ms()});
     // Before the events are marked (or, on SQLite, before the mark's own
     // transaction): a failure leaves them pending for the next pass.
     if (!jobs.empty()) queue_.enqueue_all(jobs);
