@@ -3,6 +3,8 @@
 // chunk keeps what arrived, the sweeper finishes and expires uploads.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "infra/crypto/digest.hpp"
 #include "infra/errors/errors.hpp"
 #include "infra/storage/sealed_blob.hpp"
@@ -145,6 +147,54 @@ TEST_P(TusServiceTest, AnInterruptedChunkKeepsWhatArrivedUnlessItHadAChecksum) {
 
 // The process stopped between the last chunk and the recording: the sweeper
 // finishes the upload.
+// A client retries a concatenation whose answer it did not get. The first
+// attempt committed (the partial uploads are the final upload's now) and
+// then failed to finish: the store could not be read. The retry finds that
+// upload and finishes it; another retry answers it again; the same parts
+// under other metadata are still refused.
+TEST_P(TusServiceTest, ARetriedConcatenationFinishesTheUploadTheFirstAttemptMade) {
+  const auto half = wav_.size() / 2;
+  auto partial = [&](std::uint64_t offset, std::uint64_t length) {
+    CreateUpload in;
+    in.user_id = user_;
+    in.length = length;
+    in.concat = "partial";
+    auto u = run(tus_->create(std::move(in)));
+    run(tus_->append(chunk(u, 0), pieces(wav_.substr(offset, length))));
+    return u.id;
+  };
+  auto first = partial(0, half);
+  auto second = partial(half, wav_.size() - half);
+  auto final_upload = [&](std::string metadata) {
+    CreateUpload in;
+    in.user_id = user_;
+    in.concat = "final;/v1/uploads/" + first + " /v1/uploads/" + second;
+    in.metadata = std::move(metadata);
+    return run(tus_->create(std::move(in)));
+  };
+  const auto metadata = "interviewId " + crypto::base64_encode(interview_) + ",consent " +
+                        crypto::base64_encode("all-parties");
+
+  const auto blobs = dir_.path() / "blobs";
+  std::filesystem::rename(blobs, dir_.path() / "away");
+  EXPECT_ANY_THROW(final_upload(metadata));
+  std::filesystem::rename(dir_.path() / "away", blobs);
+  EXPECT_EQ(status(), interviews::Status::kUploading);
+
+  auto retried = final_upload(metadata);
+  EXPECT_TRUE(retried.completed_at_ms);
+  EXPECT_EQ(status(), interviews::Status::kUploaded);
+  auto playback = run(recordings_->open(user_, interview_));
+  std::string back(wav_.size(), '\0');
+  EXPECT_EQ(run(recordings_->read(playback, 0, back)), wav_.size());
+  EXPECT_EQ(back, wav_);
+
+  EXPECT_EQ(final_upload(metadata).id, retried.id);
+  EXPECT_EQ(status(), interviews::Status::kUploaded);
+  EXPECT_THROW(final_upload(metadata + ",filename " + crypto::base64_encode("other.wav")),
+               ValidationError);
+}
+
 TEST_P(TusServiceTest, TheSweeperFinishesAnUploadThatHasEveryByte) {
   auto u = create(wav_.size());
   auto key = run(keys_->key_for(user_));

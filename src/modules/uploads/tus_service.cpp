@@ -132,7 +132,17 @@ awaitable<Upload> TusService::create(CreateUpload in) {
   }
 
   // Final: the partial uploads' segments become this upload's, in order.
+  bool again = false;
   co_await db_.write([&](db::Connection& c) {
+    // The same request again (a client retries when the answer did not
+    // reach it, or when finishing failed after this commit): the upload it
+    // made, finished now if it was not.
+    if (auto earlier = repository_.find_final(c, u.user_id, *u.interview_id, part_ids);
+        earlier && earlier->metadata == u.metadata) {
+      u = std::move(*earlier);
+      again = true;
+      return;
+    }
     std::vector<Upload> parts;
     std::uint64_t total = 0;
     for (const auto& id : part_ids) {
@@ -166,6 +176,7 @@ awaitable<Upload> TusService::create(CreateUpload in) {
       shift += *p.length;
     }
   });
+  if (again && u.completed_at_ms) co_return u;
   Writing guard(*this, u.id);
   co_await finish(u, in.traceparent);
   u.completed_at_ms = clock_.now_ms();

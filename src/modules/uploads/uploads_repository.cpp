@@ -14,6 +14,8 @@ constexpr const char* kInsert =
     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
 constexpr const char* kFindForUser = " FROM uploads WHERE id = $1 AND user_id = $2";
 constexpr const char* kFindAny = " FROM uploads WHERE id = $1";
+constexpr const char* kFindFinal =
+    " FROM uploads WHERE interview_id = $3 AND user_id = $1 AND concat = 'final' AND parts = $2";
 constexpr const char* kSegments =
     "SELECT start_offset, size_bytes, storage_key FROM upload_segments WHERE upload_id = $1 "
     "ORDER BY start_offset";
@@ -90,15 +92,18 @@ std::vector<std::string> ids(db::Rows rows) {
   return out;
 }
 
+// How a final upload's parts are stored: a JSON array of upload ids.
+std::string parts_json(const std::vector<std::string>& parts) {
+  boost::json::array a;
+  for (const auto& p : parts) a.emplace_back(p);
+  return boost::json::serialize(a);
+}
+
 }  // namespace
 
 void UploadsRepository::insert(db::Connection& c, const Upload& u) {
   std::optional<std::string> parts;
-  if (!u.parts.empty()) {
-    boost::json::array a;
-    for (const auto& p : u.parts) a.emplace_back(p);
-    parts = boost::json::serialize(a);
-  }
+  if (!u.parts.empty()) parts = parts_json(u.parts);
   std::optional<std::string> consent;
   if (u.consent) consent = std::string(to_string(*u.consent));
   c.execute(kInsert,
@@ -116,6 +121,15 @@ std::optional<Upload> UploadsRepository::find(db::Connection& c, const std::stri
 
 std::optional<Upload> UploadsRepository::find_any(db::Connection& c, const std::string& id) {
   auto row = c.query_one(std::string("SELECT ") + kColumns + kFindAny, {id});
+  if (!row) return std::nullopt;
+  return from_row(*row);
+}
+
+std::optional<Upload> UploadsRepository::find_final(db::Connection& c, const std::string& user_id,
+                                                    const std::string& interview_id,
+                                                    const std::vector<std::string>& parts) {
+  auto row = c.query_one(std::string("SELECT ") + kColumns + kFindFinal,
+                         {user_id, parts_json(parts), interview_id});
   if (!row) return std::nullopt;
   return from_row(*row);
 }

@@ -20,6 +20,12 @@ class UploadsRepository {
   void insert(db::Connection& c, const Upload& u);
   std::optional<Upload> find(db::Connection& c, const std::string& user_id, const std::string& id);
   std::optional<Upload> find_any(db::Connection& c, const std::string& id);
+  // The user's final upload for the interview made of exactly these
+  // partial uploads, in this order: what a retried concatenation made the
+  // first time.
+  std::optional<Upload> find_final(db::Connection& c, const std::string& user_id,
+                                   const std::string& interview_id,
+                                   const std::vector<std::string>& parts);
   std::vector<UploadSegment> segments(db::Connection& c, const std::string& id);
   std::int64_t segment_count(db::Connection& c, const std::string& id);
   // Appends a committed segment if the upload is still at `expected`
