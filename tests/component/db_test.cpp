@@ -320,6 +320,20 @@ TEST_P(DbLayer, ExecuteManyRunsTheStatementForEachRowAndCountsEach) {
   EXPECT_EQ(count("t"), 2);
 }
 
+TEST_P(DbLayer, PostgresRefusesToCommitATransactionAFailedStatementAborted) {
+  if (GetParam() == Dialect::kSqlite) GTEST_SKIP() << "SQLite undoes just the failed statement";
+  auto c = writer();
+  c->begin();
+  c->execute("INSERT INTO t (id) VALUES ($1)", {1});
+  EXPECT_ANY_THROW(c->execute("INSERT INTO t (id, required) VALUES ($1, NULL)", {2}));
+  // A caller that swallowed the failure: PostgreSQL answers COMMIT with
+  // ROLLBACK, which must not pass for a commit.
+  EXPECT_EQ(kind_of([&] { c->commit(); }), ErrorKind::kOther);
+  c->rollback();
+  EXPECT_EQ(count("t"), 0);
+  EXPECT_EQ(c->execute("INSERT INTO t (id) VALUES ($1)", {3}), 1);
+}
+
 TEST_P(DbLayer, PostgresSendsATransactionsTrailingWritesWithItsCommit) {
   if (GetParam() == Dialect::kSqlite) GTEST_SKIP() << "SQLite has no round trips";
   auto c = writer();

@@ -65,17 +65,23 @@ class PostgresConnection final : public Connection {
     pending_.push_back(Pending{"BEGIN", {}, {}, false});
   }
   void commit() override {
-    in_transaction_ = false;
-    if (pending_.size() == 1 && pending_.front().sql == "BEGIN") {
+    if (pending_.size() == 1 && begin_pending()) {
+      in_transaction_ = false;
       pending_.clear();  // nothing was asked: nothing to send
       return;
     }
+    ensure_connected();
+    in_transaction_ = false;
     pending_.push_back(Pending{"COMMIT", {}, {}, false});
-    run_pipeline();
+    auto results = run_pipeline();
+    // COMMIT of a transaction that failed earlier answers "ROLLBACK".
+    if (std::strcmp(PQcmdStatus(results.back().get()), "COMMIT") != 0)
+      throw Error(ErrorKind::kOther, "PostgreSQL rolled the transaction back at COMMIT");
   }
+  bool begin_pending() const { return !pending_.empty() && pending_.front().sql == "BEGIN"; }
   void rollback() override {
     in_transaction_ = false;
-    const bool begun = pending_.empty() || pending_.front().sql != "BEGIN";
+    const bool begun = !begin_pending();
     pending_.clear();
     if (begun) execute_script("ROLLBACK");
   }
@@ -137,6 +143,10 @@ class PostgresConnection final : public Connection {
   // before use; the statements prepared on it are gone with it.
   void ensure_connected() {
     if (PQstatus(conn_) == CONNECTION_OK) return;
+    // Once BEGIN went out, a new connection would run the rest of the
+    // transaction outside it: the transaction is lost, and says so.
+    if (in_transaction_ && !begin_pending())
+      throw Error(ErrorKind::kUnavailable, "PostgreSQL connection lost in a transaction");
     statements_.clear();
     PQreset(conn_);
     if (PQstatus(conn_) != CONNECTION_OK)

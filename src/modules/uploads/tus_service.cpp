@@ -139,6 +139,8 @@ awaitable<Upload> TusService::create(CreateUpload in) {
     // made, finished now if it was not.
     if (auto earlier = repository_.find_final(c, u.user_id, *u.interview_id, part_ids);
         earlier && earlier->metadata == u.metadata) {
+      if (!earlier->completed_at_ms && earlier->expires_at_ms < now)
+        throw Gone("This upload expired; start a new one.");
       u = std::move(*earlier);
       again = true;
       return;
@@ -172,12 +174,23 @@ awaitable<Upload> TusService::create(CreateUpload in) {
     std::uint64_t shift = 0;
     for (const auto& p : parts) {
       repository_.move_segments(c, p.id, u.id, shift);
-      repository_.mark_completed(c, p.id, now);
+      // Another request joined it since it was read (PostgreSQL: the same
+      // POST sent twice at once): this one steps back; its retry finds the
+      // other's upload.
+      if (!repository_.mark_completed(c, p.id, now))
+        throw Conflict("These partial uploads are being joined by another request; try again.");
       shift += *p.length;
     }
   });
   if (again && u.completed_at_ms) co_return u;
   Writing guard(*this, u.id);
+  if (again) {
+    // The first attempt may have finished it while this one waited.
+    auto current =
+        co_await db_.read([&](db::Connection& c) { return repository_.find(c, u.user_id, u.id); });
+    if (!current) throw NotFound(kNotFound);
+    if (current->completed_at_ms) co_return std::move(*current);
+  }
   co_await finish(u, in.traceparent);
   u.completed_at_ms = clock_.now_ms();
   co_return u;
