@@ -199,8 +199,20 @@ class PostgresConnection final : public Connection {
       check(prep.get());
       it = statements_.emplace(std::string(sql), std::move(name)).first;
     }
-    auto p = pending(sql, params, n);
-    auto values = values_of(p);
+    // Text parameters point into the Values, alive for this call; numbers
+    // are written into `numbers` (reserved: its strings never move).
+    std::vector<std::string> numbers;
+    numbers.reserve(n);
+    std::vector<const char*> values(n, nullptr);
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto& v = params[i].get();
+      if (auto* text = std::get_if<std::string>(&v))
+        values[i] = text->c_str();
+      else if (auto* x = std::get_if<std::int64_t>(&v))
+        values[i] = numbers.emplace_back(std::to_string(*x)).c_str();
+      else if (auto* d = std::get_if<double>(&v))
+        values[i] = numbers.emplace_back(format_double(*d)).c_str();
+    }
     ++round_trips_;
     ResultPtr r(PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(n), values.data(),
                                nullptr, nullptr, 0));
