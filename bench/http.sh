@@ -84,8 +84,6 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.body = '{"title":"Benchmark interview","company":"Acme","role":"Backend engineer"}'
 LUA
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-
 # run_wrk LABEL SERVER PID URL [wrk args...]: one table line; sets rps and p99.
 run_wrk() {
   local label=$1 server=$2 target_pid=$3 url=$4

@@ -50,7 +50,7 @@ stop_server() { kill "$pid"; wait "$pid" 2>/dev/null || true; pid=; rm -rf "$wor
 # A fresh server (its peak is its own) with a user and an interview; its
 # idle RSS and the CPU it has used so far.
 fresh_server() {
-  start_server "$work/data" --workers none
+  start_server "$work/data" --workers none "$@"
   token=$(register_token bench@example.com)
   id=$(new_interview "$token" bench)
   idle_kb=$(rss_kb "$pid")
@@ -95,13 +95,11 @@ peer=
 rm -rf "$work/peer"
 sync  # the peer's unsynced bytes must not slow what follows
 
-# N concurrent tus uploads (one user; the per-user stream limit raised to N).
-start_server "$work/data" --workers none --max-concurrent-uploads "$N"
-token=$(register_token bench@example.com)
+# N concurrent tus uploads (one user; the per-user stream and open-upload
+# limits raised to N).
+fresh_server --max-concurrent-uploads "$N" --max-open-uploads "$N"
 ids=()
 for i in $(seq 1 "$N"); do ids+=("$(new_interview "$token" "bench $i")"); done
-idle_kb=$(rss_kb "$pid")
-cpu0=$(cpu_ticks "$pid")
 read -r conc_ok conc_s < <(node bench/tus-concurrent.mjs "$base/v1/uploads" "$token" "$work/conc.wav" "$CHUNK" "${ids[@]}")
 cpu1=$(cpu_ticks "$pid")
 conc_mibs=$(mibs $((N * conc_size)) "$conc_s")

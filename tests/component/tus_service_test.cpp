@@ -145,8 +145,6 @@ TEST_P(TusServiceTest, AnInterruptedChunkKeepsWhatArrivedUnlessItHadAChecksum) {
   EXPECT_EQ(stored_files(), 1u);
 }
 
-// The process stopped between the last chunk and the recording: the sweeper
-// finishes the upload.
 // A client retries a concatenation whose answer it did not get. The first
 // attempt committed (the partial uploads are the final upload's now) and
 // then failed to finish: the store could not be read. The retry finds that
@@ -195,6 +193,8 @@ TEST_P(TusServiceTest, ARetriedConcatenationFinishesTheUploadTheFirstAttemptMade
                ValidationError);
 }
 
+// The process stopped between the last chunk and the recording: the sweeper
+// finishes the upload.
 TEST_P(TusServiceTest, TheSweeperFinishesAnUploadThatHasEveryByte) {
   auto u = create(wav_.size());
   auto key = run(keys_->key_for(user_));

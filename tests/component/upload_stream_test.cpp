@@ -99,7 +99,7 @@ TEST_F(UploadStreamTest, AWholeFileInSmallPiecesIsSealedAndReadsBackExactly) {
     EXPECT_EQ(keys_asked_, 1);
     EXPECT_EQ(read_back(key), body) << size;
   }
-  EXPECT_EQ(batches_.idle(), 2u);  // each stream took the last one's
+  EXPECT_EQ(batches_.idle(), 2u);  // all back in the pool (reuse: SealedBatchPool tests)
 }
 
 TEST_F(UploadStreamTest, AnEmptyBodyStoresNothingAndNeedsNoKey) {

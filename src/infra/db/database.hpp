@@ -171,7 +171,8 @@ class Database {
   virtual Lease acquire(Access access) = 0;
   virtual PoolStats stats() const = 0;
 
-  // Runs fn(Connection&) on the blocking pool.
+  // Runs fn(Connection&) on a free inline reader on the calling thread, or
+  // else on the blocking pool (below).
   template <class F>
   boost::asio::awaitable<std::invoke_result_t<F&, Connection&>> read(F fn) {
     // Where the database answers reads from memory without waiting (SQLite

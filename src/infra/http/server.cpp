@@ -146,8 +146,9 @@ constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 // kTick checks it, instead of a timer set for every read (Beast's
 // tcp_stream: 68,000 timerfd_settime calls per GiB uploaded, 3 % of the
 // server's cycles; docs/benchmarks.md); past it the socket is closed, as
-// Beast does. A read still waiting at a tick has its low-water mark
-// dropped, so a client slower than kLowWater a tick is read as it sends.
+// Beast does, up to one tick late. A read still waiting at a tick has its
+// low-water mark dropped; the next read raises it again, so a client slower
+// than kLowWater a tick is read in bursts, one a tick.
 class SessionBodyReader final : public BodyReader {
  public:
   SessionBodyReader(beast::tcp_stream& stream, beast::flat_buffer& buffer,

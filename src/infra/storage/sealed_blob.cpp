@@ -10,6 +10,7 @@ namespace companion::storage {
 SealedBatch::SealedBatch(std::uint32_t chunk_size, std::size_t chunks)
     : chunk_size_(chunk_size), chunks_(chunks) {
   if (chunks == 0) throw std::invalid_argument("a sealed batch holds at least one chunk");
+  if (chunk_size == 0) throw std::invalid_argument("a sealed chunk holds at least one byte");
   // Room for the largest lead, then the chunks, in whole blocks.
   auto bytes = kBlock + chunks * (std::size_t{chunk_size} + crypto::kTagBytes);
   bytes = (bytes + kBlock - 1) / kBlock * kBlock;

@@ -143,7 +143,7 @@ InterviewPatch parse_interview_patch(const boost::json::value& body) {
 }
 
 boost::json::value to_json(const Interview& i, boost::json::storage_ptr storage) {
-  boost::json::object o(13, storage);
+  boost::json::object o(12, storage);
   auto text_or_null = [&](std::string_view key, const std::optional<std::string>& s) {
     if (s)
       o.emplace(key, *s);

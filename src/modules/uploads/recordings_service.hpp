@@ -1,7 +1,8 @@
 #pragma once
 // Recordings: storing an interview's audio (streamed, sniffed early,
 // encrypted with the user's data key, probed), and playing it back by range.
-// No HTTP types: the body arrives through a piece-by-piece callback.
+// No HTTP types: the body arrives through ReadBody, which fills the memory it
+// is given.
 #include <boost/asio/awaitable.hpp>
 
 #include <functional>
