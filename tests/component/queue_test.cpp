@@ -102,6 +102,64 @@ TEST_P(QueueSuite, ABatchAckSaysWhichJobsWereStillHeld) {
   EXPECT_EQ(queue_->pending("notify"), 0u);
 }
 
+// A worker's finished jobs and its next ones in one call: the acks count
+// as ack_all's, the claim as claim's (leases, attempts, order), and a job
+// just acked is not claimed again.
+TEST_P(QueueSuite, AcksAndClaimsTheNextJobsInOneCall) {
+  for (int i = 0; i < 5; ++i) queue_->enqueue({"notify", "n" + std::to_string(i), "{}"});
+  auto first = queue_->claim("notify", 2, 10s);
+  ASSERT_EQ(first.size(), 2u);
+  auto next = queue_->ack_all_and_claim(first, "notify", 2, 10s);
+  EXPECT_EQ(next.held, std::vector<bool>(2, true));
+  EXPECT_TRUE(next.claim_error.empty());
+  ASSERT_EQ(next.claimed.size(), 2u);
+  EXPECT_EQ(next.claimed[0].key, "n2");
+  EXPECT_EQ(next.claimed[1].key, "n3");
+  EXPECT_EQ(next.claimed[0].attempt, 1);
+  EXPECT_EQ(queue_->pending("notify"), 3u);
+  // Acked twice: refused, and the claim still runs.
+  auto again = queue_->ack_all_and_claim(first, "notify", 5, 10s);
+  EXPECT_EQ(again.held, std::vector<bool>(2, false));
+  ASSERT_EQ(again.claimed.size(), 1u);
+  EXPECT_EQ(again.claimed[0].key, "n4");
+  // The claimed jobs are leased like claim's: extended, acked, and another
+  // caller does not get them.
+  EXPECT_TRUE(queue_->extend(next.claimed[0], 10s));
+  EXPECT_TRUE(other_->claim("notify", 10, 10s).empty());
+  auto rest = next.claimed;
+  rest.push_back(again.claimed[0]);
+  auto last = queue_->ack_all_and_claim(rest, "notify", 4, 10s);
+  EXPECT_EQ(last.held, std::vector<bool>(3, true));
+  EXPECT_TRUE(last.claimed.empty());
+  EXPECT_EQ(queue_->pending("notify"), 0u);
+  // Nothing to ack, or nothing to claim: each half alone.
+  queue_->enqueue({"notify", "n5", "{}"});
+  auto only_claim = queue_->ack_all_and_claim({}, "notify", 3, 10s);
+  ASSERT_EQ(only_claim.claimed.size(), 1u);
+  auto only_ack = queue_->ack_all_and_claim(only_claim.claimed, "notify", 0, 10s);
+  EXPECT_EQ(only_ack.held, std::vector<bool>{true});
+  EXPECT_TRUE(only_ack.claimed.empty());
+}
+
+// A claim's lease runs out: the job comes back with its attempt counted,
+// through the combined call as through claim.
+TEST_P(QueueSuite, TheCombinedClaimTakesOverExpiredLeases) {
+  queue_->enqueue({"notify", "a", "{}"});
+  queue_->enqueue({"notify", "b", "{}"});
+  auto a = queue_->claim("notify", 1, 10s);
+  auto b = other_->claim("notify", 1, 1s);
+  ASSERT_EQ(a.size(), 1u);
+  ASSERT_EQ(b.size(), 1u);
+  clock_.advance(2s);
+  auto next = queue_->ack_all_and_claim(a, "notify", 5, 10s);
+  EXPECT_EQ(next.held, std::vector<bool>{true});
+  ASSERT_EQ(next.claimed.size(), 1u);
+  EXPECT_EQ(next.claimed[0].key, "b");
+  EXPECT_EQ(next.claimed[0].attempt, 2);
+  EXPECT_FALSE(other_->ack(b[0]));
+  EXPECT_TRUE(queue_->ack(next.claimed[0]));
+}
+
 TEST_P(QueueSuite, AKeyIsQueuedOnceWhilePending) {
   EXPECT_TRUE(queue_->enqueue({"notify", "same", "{\"a\":1}"}));
   EXPECT_FALSE(queue_->enqueue({"notify", "same", "{\"a\":2}"}));

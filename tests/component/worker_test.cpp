@@ -71,6 +71,20 @@ class ObservedQueue final : public Queue {
     }
     return inner_.ack_all(jobs);
   }
+  Settled ack_all_and_claim(const std::vector<Job>& done, const std::string& stage, std::size_t max,
+                            std::chrono::milliseconds lease) override {
+    {
+      std::unique_lock lock(mutex_);
+      ack_calls_.push_back(done.size());
+      ++acks_held_;
+      let_go_.wait(lock, [&] { return !holding_; });
+      --acks_held_;
+    }
+    auto settled = inner_.ack_all_and_claim(done, stage, max, lease);
+    std::lock_guard lock(mutex_);
+    claimed_with_acks_ += settled.claimed.size();
+    return settled;
+  }
   void release(const Job& job) override { inner_.release(job); }
   void fail(const Job& job, const std::string& error,
             std::optional<std::chrono::milliseconds> retry_after) override {
@@ -104,6 +118,11 @@ class ObservedQueue final : public Queue {
     std::lock_guard lock(mutex_);
     return ack_calls_;
   }
+  // How many jobs came with acks (Queue::ack_all_and_claim).
+  std::size_t claimed_with_acks() {
+    std::lock_guard lock(mutex_);
+    return claimed_with_acks_;
+  }
   int single_acks() {
     std::lock_guard lock(mutex_);
     return single_acks_;
@@ -126,6 +145,7 @@ class ObservedQueue final : public Queue {
   int acks_held_ = 0;
   std::vector<std::size_t> ack_calls_;
   int single_acks_ = 0;
+  std::size_t claimed_with_acks_ = 0;
 };
 
 class WorkerTest : public ::testing::TestWithParam<Backend> {
@@ -318,6 +338,20 @@ TEST_P(WorkerTest, AClaimsSuccessfulJobsAreAckedInOneCall) {
   wait_until([&] { return worker_->processed() == static_cast<std::uint64_t>(kJobs); });
   EXPECT_EQ(observed_->ack_calls(), (std::vector<std::size_t>{kJobs}));
   EXPECT_EQ(observed_->single_acks(), 0);
+  EXPECT_EQ(queue_->pending("transcribe"), 0u);
+}
+
+// A busy worker claims the places an ack frees in the same call: one trip
+// to the queue per batch, not an ack and then a claim.
+TEST_P(WorkerTest, AnAckClaimsTheNextJobsInTheSameCall) {
+  constexpr int kJobs = 12;
+  for (int i = 0; i < kJobs; ++i) queue_->enqueue({"transcribe", std::to_string(i), "{}"});
+  start({.concurrency = 4, .claim_batch = 4},
+        [](const Job&) -> net::awaitable<void> { co_return; });
+  wait_until([&] { return worker_->processed() == static_cast<std::uint64_t>(kJobs); });
+  // The loop's first claim takes 4; each ack brings the next 4.
+  EXPECT_EQ(observed_->ack_calls(), (std::vector<std::size_t>{4, 4, 4}));
+  EXPECT_EQ(observed_->claimed_with_acks(), 8u);
   EXPECT_EQ(queue_->pending("transcribe"), 0u);
 }
 

@@ -20,6 +20,9 @@ class DbQueue final : public Queue {
   bool ack(const Job& job) override;
   std::size_t enqueue_all(const std::vector<NewJob>& jobs) override;
   std::vector<bool> ack_all(const std::vector<Job>& jobs) override;
+  // On SQLite one transaction: the acks, then the claim.
+  Settled ack_all_and_claim(const std::vector<Job>& done, const std::string& stage, std::size_t max,
+                            std::chrono::milliseconds lease) override;
   void release(const Job& job) override;
   void fail(const Job& job, const std::string& error,
             std::optional<std::chrono::milliseconds> retry_after) override;
@@ -35,6 +38,10 @@ class DbQueue final : public Queue {
   void enqueue_deferred_in(db::Connection& c, const NewJob& job);
 
  private:
+  std::vector<Job> claim_in(db::Connection& c, const std::string& stage, std::size_t max,
+                            std::chrono::milliseconds lease);
+  std::vector<bool> ack_all_in(db::Connection& c, const std::vector<Job>& jobs);
+
   db::Database& db_;
   const Clock& clock_;
   crypto::UuidV7Generator& ids_;

@@ -10,6 +10,7 @@
 // blocks: run it on a blocking pool.
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <optional>
 #include <random>
@@ -75,6 +76,27 @@ class Queue {
     held.reserve(jobs.size());
     for (const auto& j : jobs) held.push_back(ack(j));
     return held;
+  }
+  // A worker's finished jobs and its next ones: acks `done` (as ack_all)
+  // and then claims up to `max` jobs of `stage` (as claim), in one round
+  // trip (or transaction) where the queue can. An exception means neither
+  // answer is known: the leases run out and the jobs come back. When the
+  // acks went through but the claim did not, `claim_error` says why.
+  struct Settled {
+    std::vector<bool> held;
+    std::vector<Job> claimed;
+    std::string claim_error;
+  };
+  virtual Settled ack_all_and_claim(const std::vector<Job>& done, const std::string& stage,
+                                    std::size_t max, std::chrono::milliseconds lease) {
+    Settled settled{ack_all(done), {}, {}};
+    if (max == 0) return settled;
+    try {
+      settled.claimed = claim(stage, max, lease);
+    } catch (const std::exception& e) {
+      settled.claim_error = e.what();
+    }
+    return settled;
   }
   // The attempt failed: the job is due again after `retry_after`, or, with
   // nullopt, moves to the dead letters with the error.

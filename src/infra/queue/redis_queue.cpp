@@ -53,13 +53,30 @@ if #entries < want then
     for _, e in ipairs(fresh[1][2]) do table.insert(entries, e) end
   end
 end
-local out = {}
+local out, ids, leases = {}, {}, {}
 for _, e in ipairs(entries) do
   local f = {}
   for i = 1, #e[2], 2 do f[e[2][i]] = e[2][i + 1] end
-  local n = redis.call('HINCRBY', KEYS[3], f.id, 1)
-  redis.call('ZADD', KEYS[4], ARGV[4], e[1])
-  table.insert(out, {e[1], f.id, f.key, f.payload, n})
+  table.insert(ids, f.id)
+  table.insert(leases, ARGV[4])
+  table.insert(leases, e[1])
+  table.insert(out, {e[1], f.id, f.key, f.payload, 0})
+end
+-- Each job's attempt counted and its lease deadline written, one call a
+-- structure for the claim, not one a job (in slices: unpack() is bounded
+-- by Lua's stack).
+for i = 1, #ids, 1000 do
+  local j = math.min(i + 999, #ids)
+  local counts = redis.call('HMGET', KEYS[3], unpack(ids, i, j))
+  local attempts = {}
+  for k = i, j do
+    local n = (tonumber(counts[k - i + 1]) or 0) + 1
+    out[k][5] = n
+    table.insert(attempts, ids[k])
+    table.insert(attempts, n)
+  end
+  redis.call('HSET', KEYS[3], unpack(attempts))
+  redis.call('ZADD', KEYS[4], unpack(leases, 2 * i - 1, 2 * j))
 end
 return out
 )lua";
@@ -200,41 +217,59 @@ void RedisQueue::connect() {
   if (database_ != 0) run({"SELECT", std::to_string(database_)});
 }
 
-RedisQueue::Reply RedisQueue::command(const std::vector<std::string>& args) {
-  std::vector<const char*> argv;
-  std::vector<size_t> lens;
-  for (const auto& a : args) {
-    argv.push_back(a.data());
-    lens.push_back(a.size());
-  }
+std::vector<RedisQueue::Reply> RedisQueue::round_trip(
+    const std::vector<std::vector<std::string>>& commands) {
   for (int attempt = 0;; ++attempt) {
     if (!ctx_) connect();
-    Reply r(static_cast<redisReply*>(
-        redisCommandArgv(ctx_, static_cast<int>(args.size()), argv.data(), lens.data())));
-    if (!r) {
-      // The connection broke (Redis restarted): once more on a new one. Not
-      // after a timeout: the command may have run, and a claim or a retry
-      // run twice would count attempts that never happened. The caller's
-      // next poll tries again.
+    for (const auto& args : commands) {
+      std::vector<const char*> argv;
+      std::vector<size_t> lens;
+      argv.reserve(args.size());
+      lens.reserve(args.size());
+      for (const auto& a : args) {
+        argv.push_back(a.data());
+        lens.push_back(a.size());
+      }
+      // Only buffered here: the write happens with the first read.
+      if (redisAppendCommandArgv(ctx_, static_cast<int>(args.size()), argv.data(), lens.data()) !=
+          REDIS_OK)
+        throw QueueError("Redis: out of memory");
+    }
+    std::vector<Reply> replies;
+    replies.reserve(commands.size());
+    while (replies.size() < commands.size()) {
+      void* raw = nullptr;
+      if (redisGetReply(ctx_, &raw) == REDIS_OK && raw) {
+        replies.emplace_back(static_cast<redisReply*>(raw));
+        continue;
+      }
+      // The connection broke (Redis restarted): once more on a new one,
+      // when nothing was answered yet. Not after a timeout: the commands
+      // may have run, and a claim or a retry run twice would count
+      // attempts that never happened. The caller's next poll tries again.
       const int err = errno;
       const bool timed_out =
           ctx_->err == REDIS_ERR_IO && (err == EAGAIN || err == EWOULDBLOCK || err == ETIMEDOUT);
       std::string why = ctx_->errstr;
       redisFree(ctx_);
       ctx_ = nullptr;
-      if (attempt == 0 && !timed_out) continue;
+      if (attempt == 0 && !timed_out && replies.empty()) break;
       throw QueueError("Redis is unreachable: " + why);
     }
-    if (r->type == REDIS_REPLY_ERROR) throw QueueError("Redis: " + text(r.get()));
-    return r;
+    if (replies.size() == commands.size()) return replies;
   }
 }
 
-// EVALSHA (the script is sent once per Redis, not with every call); EVAL
-// when Redis does not know it yet (first use, or after a restart).
-RedisQueue::Reply RedisQueue::script(const std::string& source,
-                                     const std::vector<std::string>& keys,
-                                     const std::vector<std::string>& args) {
+RedisQueue::Reply RedisQueue::command(const std::vector<std::string>& args) {
+  auto r = std::move(round_trip({args}).front());
+  if (r->type == REDIS_REPLY_ERROR) throw QueueError("Redis: " + text(r.get()));
+  return r;
+}
+
+// EVALSHA: the script is sent once per Redis, not with every call.
+std::vector<std::string> RedisQueue::evalsha(const std::string& source,
+                                             const std::vector<std::string>& keys,
+                                             const std::vector<std::string>& args) {
   auto& sha = shas_[source];
   if (sha.empty()) {
     crypto::Digest d(crypto::DigestAlgorithm::kSha1);
@@ -242,8 +277,18 @@ RedisQueue::Reply RedisQueue::script(const std::string& source,
     sha = crypto::hex_encode(d.finish());
   }
   std::vector<std::string> cmd{"EVALSHA", sha, std::to_string(keys.size())};
+  cmd.reserve(cmd.size() + keys.size() + args.size());
   cmd.insert(cmd.end(), keys.begin(), keys.end());
   cmd.insert(cmd.end(), args.begin(), args.end());
+  return cmd;
+}
+
+// EVAL when Redis does not know the script yet (first use, or after a
+// restart).
+RedisQueue::Reply RedisQueue::script(const std::string& source,
+                                     const std::vector<std::string>& keys,
+                                     const std::vector<std::string>& args) {
+  auto cmd = evalsha(source, keys, args);
   try {
     return command(cmd);
   } catch (const QueueError& e) {
@@ -252,6 +297,32 @@ RedisQueue::Reply RedisQueue::script(const std::string& source,
   cmd[0] = "EVAL";
   cmd[1] = source;
   return command(cmd);
+}
+
+std::vector<RedisQueue::ScriptAnswer> RedisQueue::scripts(const std::vector<ScriptCall>& calls) {
+  std::vector<std::vector<std::string>> commands;
+  commands.reserve(calls.size());
+  for (const auto& c : calls) commands.push_back(evalsha(c.source, c.keys, c.args));
+  auto replies = round_trip(commands);
+  std::vector<ScriptAnswer> answers(calls.size());
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    if (replies[i]->type != REDIS_REPLY_ERROR) {
+      answers[i].reply = std::move(replies[i]);
+      continue;
+    }
+    auto error = text(replies[i].get());
+    if (!error.starts_with("NOSCRIPT")) {
+      answers[i].error = "Redis: " + error;
+      continue;
+    }
+    // It did not run: again, with its source.
+    try {
+      answers[i].reply = script(calls[i].source, calls[i].keys, calls[i].args);
+    } catch (const QueueError& e) {
+      answers[i].error = e.what();
+    }
+  }
+  return answers;
 }
 
 // KEYS: stream. ARGV: (id, key, payload, dedup key) per job.
@@ -324,20 +395,28 @@ end
 return out
 )lua";
 
-std::vector<bool> RedisQueue::ack_all(const std::vector<Job>& jobs) {
-  if (jobs.empty()) return {};
+RedisQueue::ScriptCall RedisQueue::ack_call(const std::vector<Job>& jobs) const {
   std::string consumer;
   std::vector<std::string> args{kGroup, "", "", ""};
+  args.reserve(4 + 3 * jobs.size());
   std::string lowest, highest;
+  std::pair<std::uint64_t, std::uint64_t> lowest_order, highest_order;
   for (const auto& j : jobs) {
     if (j.stage != jobs.front().stage) throw QueueError("ack_all takes jobs of one stage");
     auto [c, entry] = split_lease(j.lease);
     if (!consumer.empty() && c != consumer)
       throw QueueError("ack_all takes the jobs of one consumer");
     consumer = c;
-    if (lowest.empty() || entry_order(entry) < entry_order(lowest)) lowest = entry;
-    if (highest.empty() || entry_order(highest) < entry_order(entry)) highest = entry;
-    args.push_back(entry);
+    const auto order = entry_order(entry);
+    if (lowest.empty() || order < lowest_order) {
+      lowest = entry;
+      lowest_order = order;
+    }
+    if (highest.empty() || highest_order < order) {
+      highest = entry;
+      highest_order = order;
+    }
+    args.push_back(std::move(entry));
     args.push_back(j.id);
     args.push_back(key(j.stage, "key:" + j.key));
   }
@@ -345,15 +424,49 @@ std::vector<bool> RedisQueue::ack_all(const std::vector<Job>& jobs) {
   args[2] = lowest;
   args[3] = highest;
   const auto& stage = jobs.front().stage;
-  std::lock_guard lock(mutex_);
-  auto r = script(kAckAll, {key(stage), key(stage, "attempts"), key(stage, "leases")}, args);
-  if (r->type != REDIS_REPLY_ARRAY || r->elements != jobs.size())
-    throw QueueError("Redis answered the ack of " + std::to_string(jobs.size()) +
+  return {kAckAll, {key(stage), key(stage, "attempts"), key(stage, "leases")}, std::move(args)};
+}
+
+namespace {
+// Per job, whether the ack found it held.
+std::vector<bool> acked(const redisReply* r, std::size_t jobs) {
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != jobs)
+    throw QueueError("Redis answered the ack of " + std::to_string(jobs) +
                      " jobs with something else");
   std::vector<bool> held;
-  held.reserve(jobs.size());
+  held.reserve(jobs);
   for (std::size_t i = 0; i < r->elements; ++i) held.push_back(integer(r->element[i]) == 1);
   return held;
+}
+}  // namespace
+
+std::vector<bool> RedisQueue::ack_all(const std::vector<Job>& jobs) {
+  if (jobs.empty()) return {};
+  auto call = ack_call(jobs);
+  std::lock_guard lock(mutex_);
+  auto r = script(call.source, call.keys, call.args);
+  return acked(r.get(), jobs.size());
+}
+
+Queue::Settled RedisQueue::ack_all_and_claim(const std::vector<Job>& done, const std::string& stage,
+                                             std::size_t max, std::chrono::milliseconds lease) {
+  if (done.empty()) return {{}, max > 0 ? claim(stage, max, lease) : std::vector<Job>{}, {}};
+  if (max == 0) return {ack_all(done), {}, {}};
+  auto ack = ack_call(done);
+  std::lock_guard lock(mutex_);
+  ensure_group(stage);
+  auto answers = scripts({std::move(ack), claim_call(stage, max, lease)});
+  if (!answers[0].error.empty()) throw QueueError(answers[0].error);
+  Settled settled;
+  settled.held = acked(answers[0].reply.get(), done.size());
+  if (answers[1].error.empty()) {
+    settled.claimed = claimed(answers[1].reply.get(), stage);
+  } else {
+    // The group is made again by the next claim (see claim()).
+    if (answers[1].error.find("NOGROUP") != std::string::npos) groups_.erase(stage);
+    settled.claim_error = answers[1].error;
+  }
+  return settled;
 }
 
 std::string RedisQueue::key(const std::string& stage, std::string_view suffix) const {
@@ -377,17 +490,35 @@ bool RedisQueue::enqueue(const NewJob& job) {
   return enqueue_all({job}) == 1;
 }
 
+RedisQueue::ScriptCall RedisQueue::claim_call(const std::string& stage, std::size_t max,
+                                              std::chrono::milliseconds lease) const {
+  const auto now = clock_.now_ms();
+  return {kClaim,
+          {key(stage), key(stage, "delayed"), key(stage, "attempts"), key(stage, "leases")},
+          {kGroup, consumer_, std::to_string(now), std::to_string(now + lease.count()),
+           std::to_string(max)}};
+}
+
+std::vector<Job> RedisQueue::claimed(const redisReply* r, const std::string& stage) const {
+  std::vector<Job> jobs;
+  jobs.reserve(r->elements);
+  for (std::size_t i = 0; i < r->elements; ++i) {
+    auto* e = r->element[i];
+    jobs.push_back({text(e->element[1]), stage, text(e->element[2]), text(e->element[3]),
+                    static_cast<int>(integer(e->element[4])),
+                    consumer_ + "|" + text(e->element[0])});
+  }
+  return jobs;
+}
+
 std::vector<Job> RedisQueue::claim(const std::string& stage, std::size_t max,
                                    std::chrono::milliseconds lease) {
   std::lock_guard lock(mutex_);
   ensure_group(stage);
   Reply r;
   try {
-    const auto now = clock_.now_ms();
-    r = script(kClaim,
-               {key(stage), key(stage, "delayed"), key(stage, "attempts"), key(stage, "leases")},
-               {kGroup, consumer_, std::to_string(now), std::to_string(now + lease.count()),
-                std::to_string(max)});
+    auto call = claim_call(stage, max, lease);
+    r = script(call.source, call.keys, call.args);
   } catch (const QueueError& e) {
     // A Redis that lost its data (restarted without persistence) lost the
     // group too: make it again.
@@ -396,14 +527,7 @@ std::vector<Job> RedisQueue::claim(const std::string& stage, std::size_t max,
     ensure_group(stage);
     return {};
   }
-  std::vector<Job> jobs;
-  for (std::size_t i = 0; i < r->elements; ++i) {
-    auto* e = r->element[i];
-    jobs.push_back({text(e->element[1]), stage, text(e->element[2]), text(e->element[3]),
-                    static_cast<int>(integer(e->element[4])),
-                    consumer_ + "|" + text(e->element[0])});
-  }
-  return jobs;
+  return claimed(r.get(), stage);
 }
 
 bool RedisQueue::extend(const Job& job, std::chrono::milliseconds lease) {

@@ -55,6 +55,9 @@ class RedisQueue final : public Queue {
   bool ack(const Job& job) override;
   std::size_t enqueue_all(const std::vector<NewJob>& jobs) override;
   std::vector<bool> ack_all(const std::vector<Job>& jobs) override;
+  // Both scripts in one write: one round trip.
+  Settled ack_all_and_claim(const std::vector<Job>& done, const std::string& stage, std::size_t max,
+                            std::chrono::milliseconds lease) override;
   void release(const Job& job) override;
   void fail(const Job& job, const std::string& error,
             std::optional<std::chrono::milliseconds> retry_after) override;
@@ -71,11 +74,35 @@ class RedisQueue final : public Queue {
   };
   using Reply = std::unique_ptr<redisReply, ReplyFree>;
 
-  // Runs one command; reconnects and retries once when the connection is
-  // broken. Throws QueueError on failure or an error reply.
+  // A script to run, with its keys and arguments.
+  struct ScriptCall {
+    const char* source;
+    std::vector<std::string> keys;
+    std::vector<std::string> args;
+  };
+  // A script's answer: its reply, or what went wrong.
+  struct ScriptAnswer {
+    Reply reply;
+    std::string error;
+  };
+
+  // Sends the commands in one write and reads their replies in order: one
+  // round trip. Reconnects and sends them again once when the connection
+  // is broken before any reply came. Error replies are returned, not
+  // thrown; a lost connection throws QueueError.
+  std::vector<Reply> round_trip(const std::vector<std::vector<std::string>>& commands);
+  // Runs one command; throws QueueError on failure or an error reply.
   Reply command(const std::vector<std::string>& args);
   Reply script(const std::string& source, const std::vector<std::string>& keys,
                const std::vector<std::string>& args);
+  // Several scripts in one round trip (EVAL for one Redis does not know yet).
+  std::vector<ScriptAnswer> scripts(const std::vector<ScriptCall>& calls);
+  std::vector<std::string> evalsha(const std::string& source, const std::vector<std::string>& keys,
+                                   const std::vector<std::string>& args);
+  ScriptCall ack_call(const std::vector<Job>& jobs) const;
+  ScriptCall claim_call(const std::string& stage, std::size_t max,
+                        std::chrono::milliseconds lease) const;
+  std::vector<Job> claimed(const redisReply* reply, const std::string& stage) const;
   void connect();
   void ensure_group(const std::string& stage);
   std::string key(const std::string& stage, std::string_view suffix = {}) const;

@@ -78,28 +78,40 @@ awaitable<void> Worker::stop() {
 awaitable<void> Worker::loop() {
   while (running_) {
     std::vector<Job> jobs;
-    auto free = settings_.concurrency - in_flight_.load();
-    if (free > 0) {
-      auto want = std::min(free, settings_.claim_batch);
+    if (const auto want = room(0); want > 0) {
+      claiming_ += want;
       try {
         jobs = co_await pool_.run(
             [&] { return queue_.claim(settings_.stage, want, settings_.lease); });
       } catch (const std::exception& e) {
         logger_.warn("could not claim jobs", {{"stage", settings_.stage}, {"error", e.what()}});
       }
+      claiming_ -= want;
     }
-    for (auto& job : jobs) {
-      ++in_flight_;
-      boost::asio::co_spawn(io_, run(std::move(job)), boost::asio::detached);
-    }
+    const bool claimed = !jobs.empty();
+    start_jobs(std::move(jobs));
     // Nothing due, or no room: wait for the poll interval, a wake(), or a
     // finished job.
-    if (running_ && !woken_ && (jobs.empty() || in_flight_ >= settings_.concurrency))
+    if (running_ && !woken_ && (!claimed || in_flight_ >= settings_.concurrency))
       co_await wait(idle_, settings_.idle_poll);
     woken_ = false;
   }
   loop_done_ = true;
   drained_.cancel();
+}
+
+std::size_t Worker::room(std::size_t leaving) const {
+  if (!running_) return 0;
+  const auto taken = in_flight_.load() - leaving + claiming_;
+  if (taken >= settings_.concurrency) return 0;
+  return std::min(settings_.concurrency - taken, settings_.claim_batch);
+}
+
+void Worker::start_jobs(std::vector<Job> jobs) {
+  for (auto& job : jobs) {
+    ++in_flight_;
+    boost::asio::co_spawn(io_, run(std::move(job)), boost::asio::detached);
+  }
 }
 
 awaitable<void> Worker::keep_leases() {
@@ -241,17 +253,25 @@ awaitable<void> Worker::ack_finished() {
   while (!finished_.empty()) {
     std::vector<Job> jobs;
     jobs.swap(finished_);
-    std::vector<bool> held;
+    // The places these jobs free are claimed again in the same round trip.
+    const auto want = room(jobs.size());
+    claiming_ += want;
+    Queue::Settled answer;
     try {
-      held = co_await pool_.run([&] { return queue_.ack_all(jobs); });
+      answer = co_await pool_.run(
+          [&] { return queue_.ack_all_and_claim(jobs, settings_.stage, want, settings_.lease); });
     } catch (const std::exception& e) {
       // Their leases run out and the jobs come back: at least once.
       logger_.warn("could not ack jobs", {{"stage", settings_.stage},
                                           {"jobs", static_cast<std::int64_t>(jobs.size())},
                                           {"error", e.what()}});
     }
-    for (std::size_t i = 0; i < held.size(); ++i) {
-      if (held[i]) {
+    claiming_ -= want;
+    if (!answer.claim_error.empty())
+      logger_.warn("could not claim jobs",
+                   {{"stage", settings_.stage}, {"error", answer.claim_error}});
+    for (std::size_t i = 0; i < answer.held.size(); ++i) {
+      if (answer.held[i]) {
         ++processed_;
       } else {
         // Its lease ran out (it stalled): another worker has the job, and
@@ -260,6 +280,9 @@ awaitable<void> Worker::ack_finished() {
                      {{"stage", settings_.stage}, {"jobId", jobs[i].id}});
       }
     }
+    // The new jobs first: the loop, woken by settled(), sees their places
+    // taken. Fast ones finish here and wait in finished_ for this loop.
+    start_jobs(std::move(answer.claimed));
     settled(jobs.size());
   }
   acking_ = false;

@@ -5,10 +5,13 @@
 // backoff and full jitter, and after the last attempt moves the job to the
 // dead letters and tells `on_dead` (the module marks its interview failed).
 //
-// Successes are acked together (Queue::ack_all: one transaction or script):
-// one ack is on its way at a time, and the jobs that finish meanwhile go in
-// the next. Nothing waits for company: a lone job's ack leaves at once. A
-// job keeps its place in the stage's concurrency until it is acked.
+// Successes are acked together: one ack is on its way at a time, and the
+// jobs that finish meanwhile go in the next. Nothing waits for company: a
+// lone job's ack leaves at once. A job keeps its place in the stage's
+// concurrency until it is acked, and the ack claims jobs for the places it
+// frees in the same round trip (Queue::ack_all_and_claim: one transaction,
+// or two scripts in one write), so a busy worker makes one trip to the
+// queue per batch, not two.
 //
 // A job claimed again after more than `max_attempts` deliveries (its
 // worker kept dying on it: a poison job) is buried without running.
@@ -94,6 +97,10 @@ class Worker {
   boost::asio::awaitable<void> loop();
   boost::asio::awaitable<void> run(Job job);
   boost::asio::awaitable<void> ack_finished();
+  // How many jobs may be claimed now, when `leaving` of those in flight
+  // are about to be acked: the free places, at most a claim's batch.
+  std::size_t room(std::size_t leaving) const;
+  void start_jobs(std::vector<Job> jobs);
   // `jobs` left: their places are free.
   void settled(std::size_t jobs);
   boost::asio::awaitable<void> keep_leases();
@@ -121,6 +128,7 @@ class Worker {
   std::vector<Running> running_jobs_;
   bool heartbeat_done_ = true;
   std::atomic<std::size_t> in_flight_{0};
+  std::size_t claiming_ = 0;  // places held for claims on their way
   std::atomic<std::uint64_t> processed_{0};
   bool running_ = false;
   bool woken_ = false;  // a job finished or wake() came while the loop was busy
