@@ -35,38 +35,50 @@ for _ in $(seq 1 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sl
 pg_url=$(scripts/pg-test-cluster.sh start "$work/pg")
 psql -q "$pg_url" -c "CREATE DATABASE queue_bench" >/dev/null
 
+# redis-server's CPU time (user + system, clock ticks): what each side's
+# jobs cost the one Redis thread they share.
+redis_ticks() { awk '{print $14 + $15}' "/proc/$redis_pid/stat"; }
+ticks0=$(redis_ticks)
 COMPANION_BENCH_REDIS_URL="redis://127.0.0.1:$port" COMPANION_BENCH_PG_URL="${pg_url%/*}/queue_bench" \
   timeout 300 "$BENCH" \
   --benchmark_filter="QueueEndToEnd.*/workers:$WORKERS/concurrency:$CONCURRENCY/" \
   --benchmark_format=csv 2>/dev/null >"$work/ours.csv"
+ours_ticks=$(($(redis_ticks) - ticks0))
 bullmq=()
+ticks0=$(redis_ticks)
 for _ in 1 2 3; do
   redis-cli -p "$port" flushall >/dev/null
   bullmq+=("$(timeout 180 node bench/bullmq-throughput.mjs "$port" "$JOBS" "$BATCH" "$WORKERS" "$CONCURRENCY")")
 done
+bullmq_ticks=$(($(redis_ticks) - ticks0))
 version=$(node -e "console.log(require('./tests/tools/node_modules/bullmq/package.json').version)")
 
 echo "Machine: $(nproc) cores, $(uname -m); $(date -u +%Y-%m-%d); $(redis-server --version | cut -d' ' -f3)"
 echo "$JOBS no-op jobs, relay passes and addBulk of $BATCH, $WORKERS worker of concurrency $CONCURRENCY"
 echo
-python3 - "$work/ours.csv" "$version" "${bullmq[@]}" <<'PY'
+python3 - "$work/ours.csv" "$version" "$(getconf CLK_TCK)" "$JOBS" "$ours_ticks" "$bullmq_ticks" "${bullmq[@]}" <<'PY'
 import csv, sys
-ours_file, version, *runs = sys.argv[1:]
+ours_file, version, hz, jobs, ours_ticks, bullmq_ticks, *runs = sys.argv[1:]
+def redis_us(ticks, n):
+    return f"{int(ticks) / int(hz) * 1e6 / n:.0f}"
 # Jobs over total time, as Google Benchmark's items_per_second is.
 bullmq = len(runs) / sum(1 / float(r) for r in runs)
 names = {"BM_QueueEndToEndSqlite": "embedded, SQLite", "BM_QueueEndToEndPostgres": "PostgreSQL",
          "BM_QueueEndToEndRedis": "Redis Streams"}
-print("| queue | jobs/s | × BullMQ | relay done after (s) |")
-print("|---|---:|---:|---:|")
+print("| queue | jobs/s | × BullMQ | relay done after (s) | process CPU a job (µs) | redis-server CPU a job (µs) |")
+print("|---|---:|---:|---:|---:|---:|")
 for row in csv.DictReader(l for l in open(ours_file) if not l.startswith(('Run', '-'))):
     name = row["name"].split("/")[0]
     if name not in names:
         continue
     if row.get("error_occurred") == "true" or not row.get("items_per_second"):
-        print(f"| {names[name]} | failed: {row.get('error_message', '')} | | |")
+        print(f"| {names[name]} | failed: {row.get('error_message', '')} | | | | |")
         continue
     rate = float(row["items_per_second"])
-    print(f"| {names[name]} | {rate:,.0f} | {rate / bullmq:.1f} | {float(row['relay_s']):.2f} |")
+    # Only the Redis variant uses the redis-server (its iterations' jobs).
+    on_redis = redis_us(ours_ticks, int(row["iterations"]) * int(jobs)) if "Redis" in name else ""
+    print(f"| {names[name]} | {rate:,.0f} | {rate / bullmq:.1f} | {float(row['relay_s']):.2f} "
+          f"| {float(row['cpu_us_per_job']):.0f} | {on_redis} |")
 print(f"| BullMQ {version}, same Redis | {bullmq:,.0f} ({', '.join(f'{float(r):,.0f}' for r in runs)}) "
-      f"| 1.0 | |")
+      f"| 1.0 | | | {redis_us(bullmq_ticks, len(runs) * int(jobs))} |")
 PY
