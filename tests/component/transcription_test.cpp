@@ -201,7 +201,8 @@ TEST_P(TranscriptionTest, GivingUpFailsTheInterviewWithAReadableReason) {
 
 TEST_P(TranscriptionTest, TheAnalysisCompletesTheInterview) {
   run(service_->transcribe(event("e1")));
-  analysis::AnalysisService analysis(database(), *interviews_, *service_, *outbox_, clock_,
+  async::BlockingPool cpu{1};
+  analysis::AnalysisService analysis(database(), cpu, *interviews_, *service_, *outbox_, clock_,
                                      logger_);
   queue::Envelope e = event("t1");
   e.topic = "transcript.ready";
@@ -214,6 +215,9 @@ TEST_P(TranscriptionTest, TheAnalysisCompletesTheInterview) {
   ASSERT_EQ(speakers.size(), 1u);
   EXPECT_GT(speakers[0].at("wordsPerMinute").as_double(), 60.0);
   EXPECT_NEAR(speakers[0].at("talkRatio").as_double(), 1.0, 1e-9);
+  EXPECT_EQ(body.at("version"), 2);
+  EXPECT_EQ(body.at("roles").at("candidate"), "S1");  // alone on the recording
+  EXPECT_TRUE(body.at("jobDescription").is_null());
   // Renamed speakers show up in the analysis too.
   run(service_->rename_speakers(user_, interview_, {{"S1", "Candidate"}}));
   EXPECT_EQ(run(analysis.get(user_, interview_)).at("speakers").as_array()[0].at("label"),

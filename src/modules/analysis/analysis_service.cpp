@@ -7,50 +7,69 @@
 
 namespace companion::analysis {
 
-AnalysisService::AnalysisService(db::Database& db, interviews::InterviewsService& interviews,
+AnalysisService::AnalysisService(db::Database& db, async::BlockingPool& cpu,
+                                 interviews::InterviewsService& interviews,
                                  transcription::TranscriptionService& transcripts,
-                                 outbox::Outbox& outbox, const Clock& clock, log::Logger& logger)
+                                 outbox::Outbox& outbox, const Clock& clock, log::Logger& logger,
+                                 AnalysisSettings settings)
     : db_(db),
+      cpu_(cpu),
       interviews_(interviews),
       transcripts_(transcripts),
       outbox_(outbox),
       clock_(clock),
-      logger_(logger) {}
+      logger_(logger),
+      settings_(std::move(settings)) {}
 
 boost::asio::awaitable<void> AnalysisService::analyze(queue::Envelope event) {
   const auto interview_id = event.field("interviewId");
   const auto user_id = event.field("userId");
   const auto run_id = event.field("runId");
   const auto span = event.trace();
-  // Measuring is quick: the whole stage is one transaction.
-  auto measured = co_await db_.write([&](db::Connection& c) -> std::optional<std::size_t> {
+  struct Input {
+    transcription::Transcript transcript;
+    std::string job_description;
+  };
+  auto input = co_await db_.write([&](db::Connection& c) -> std::optional<Input> {
     if (processed_.seen_in(c, modules::stage_name(kStage), event.event_id)) return std::nullopt;
-    auto now = clock_.now_ms();
-    if (!interviews_.begin_stage_in(c, interview_id, run_id, kStage)) {
+    auto interview = interviews_.begin_stage_in(c, interview_id, run_id, kStage);
+    if (!interview) {
       processed_.record_in(c, modules::stage_name(kStage), event.event_id,
-                           now);  // an earlier run's
+                           clock_.now_ms());  // an earlier run's
       return std::nullopt;
     }
-    // Another delivery of the same event may be in this very step (a lease
-    // ran out): whoever records the event first does the work.
-    if (!processed_.record_in(c, modules::stage_name(kStage), event.event_id, now))
-      return std::nullopt;
     auto transcript = transcripts_.find_in(c, interview_id);
     if (!transcript) throw queue::PermanentFailure("the interview has no transcript to analyse");
-    auto delivery = measure_delivery(*transcript);
-    repository_.save(
-        c, {interview_id, kAnalysisVersion, boost::json::serialize(to_json(delivery)), now});
+    return Input{std::move(*transcript), interview->job_description.value_or("")};
+  });
+  if (!input) co_return;
+
+  // Tens of milliseconds for an hour of talk: on the CPU pool, outside any
+  // transaction.
+  auto body = co_await cpu_.run([&] {
+    auto analysis = analyse(input->transcript, input->job_description, settings_);
+    return std::make_pair(boost::json::serialize(to_json(analysis)), analysis.questions.size());
+  });
+
+  auto saved = co_await db_.write([&](db::Connection& c) {
+    if (!interviews_.run_active_in(c, interview_id, run_id)) return false;
+    // Another delivery of the same event may have got here first (a lease
+    // ran out): whoever records the event first stores its analysis.
+    if (!processed_.record_in(c, modules::stage_name(kStage), event.event_id, clock_.now_ms()))
+      return false;
+    repository_.save(c, {interview_id, kEngineVersion, body.first, clock_.now_ms()});
     interviews_.finish_stage_in(c, interview_id, run_id, kStage);
     outbox_.append_in(c, {"analysis.ready",
                           interview_id,
                           {{"interviewId", interview_id}, {"userId", user_id}, {"runId", run_id}},
                           span.traceparent()});
-    return delivery.speakers.size();
+    return true;
   });
-  if (measured)
-    logger_.info(
-        "analysed",
-        {{"interviewId", interview_id}, {"speakers", *measured}, {"traceId", span.trace_id}});
+  if (saved)
+    logger_.info("analysed", {{"interviewId", interview_id},
+                              {"questions", body.second},
+                              {"jobDescription", !input->job_description.empty()},
+                              {"traceId", span.trace_id}});
 }
 
 boost::asio::awaitable<void> AnalysisService::give_up(queue::Envelope event, queue::Burial burial) {

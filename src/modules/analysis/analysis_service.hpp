@@ -1,11 +1,12 @@
 #pragma once
-// Analysis: the pipeline's `analyze` stage. It measures the transcript
-// (delivery metrics, version 1) and stores the result as the interview's
-// analysis; the interview is then completed. Built to grow: content
-// feedback and summaries become further sections of the same body.
+// Analysis: the pipeline's `analyze` stage. It reads the transcript and
+// the interview's job description, runs the engine (engine.hpp, version 2)
+// on the CPU pool, and stores the result as the interview's analysis; the
+// interview is then completed.
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 
+#include "infra/async/blocking_pool.hpp"
 #include "infra/clock/clock.hpp"
 #include "infra/db/database.hpp"
 #include "infra/log/logger.hpp"
@@ -13,7 +14,7 @@
 #include "infra/queue/envelope.hpp"
 #include "infra/queue/worker.hpp"
 #include "modules/analysis/analyses_repository.hpp"
-#include "modules/analysis/delivery.hpp"
+#include "modules/analysis/engine.hpp"
 #include "modules/interviews/interviews_service.hpp"
 #include "modules/stage.hpp"
 #include "modules/transcription/transcription_service.hpp"
@@ -22,9 +23,10 @@ namespace companion::analysis {
 
 class AnalysisService {
  public:
-  AnalysisService(db::Database& db, interviews::InterviewsService& interviews,
+  AnalysisService(db::Database& db, async::BlockingPool& cpu,
+                  interviews::InterviewsService& interviews,
                   transcription::TranscriptionService& transcripts, outbox::Outbox& outbox,
-                  const Clock& clock, log::Logger& logger);
+                  const Clock& clock, log::Logger& logger, AnalysisSettings settings = {});
 
   // The `analyze` stage: for transcript.ready and analysis.requested.
   boost::asio::awaitable<void> analyze(queue::Envelope event);
@@ -38,11 +40,13 @@ class AnalysisService {
 
  private:
   db::Database& db_;
+  async::BlockingPool& cpu_;
   interviews::InterviewsService& interviews_;
   transcription::TranscriptionService& transcripts_;
   outbox::Outbox& outbox_;
   const Clock& clock_;
   log::Logger& logger_;
+  AnalysisSettings settings_;
   AnalysesRepository repository_;
   queue::ProcessedEvents processed_;
 };
