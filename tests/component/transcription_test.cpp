@@ -228,6 +228,45 @@ TEST_P(TranscriptionTest, TheAnalysisCompletesTheInterview) {
   EXPECT_THROW(run(interviews_->cancel(user_, interview_)), Conflict);
 }
 
+// Reanalysis reads the stored transcript again, in a new run from the
+// analyze stage, with a new job description when one is given.
+TEST_P(TranscriptionTest, AnInterviewIsAnalysedAgainWithANewJobDescription) {
+  Patch<std::string> none;
+  // No transcript yet: nothing to analyse.
+  EXPECT_THROW(run(interviews_->reanalyze(user_, interview_, none)), Conflict);
+  run(service_->transcribe(event("e1")));
+  // Being processed (the analyze stage is next): not now.
+  EXPECT_THROW(run(interviews_->reanalyze(user_, interview_, none)), Conflict);
+  async::BlockingPool cpu{1};
+  analysis::AnalysisService analysis(database(), cpu, *interviews_, *service_, *outbox_, clock_,
+                                     logger_);
+  run(analysis.analyze(event("t1")));
+  EXPECT_TRUE(run(analysis.get(user_, interview_)).at("jobDescription").is_null());
+
+  Patch<std::string> jd{Patch<std::string>::State::kValue,
+                        "Speech recognition and audio processing engineer"};
+  auto again = run(interviews_->reanalyze(user_, interview_, jd));
+  EXPECT_EQ(again.status, interviews::Status::kAnalyzing);
+  EXPECT_EQ(again.job_description, jd.value);
+  ASSERT_TRUE(again.run_id);
+  EXPECT_NE(*again.run_id, run_id_);
+  // Twice while it runs: a conflict.
+  EXPECT_THROW(run(interviews_->reanalyze(user_, interview_, none)), Conflict);
+  // The old run's event is stale; the new one's analyses, without a new
+  // transcription.
+  run(analysis.analyze(event("t2")));
+  EXPECT_EQ(run(interviews_->get(user_, interview_)).status, interviews::Status::kAnalyzing);
+  run(analysis.analyze(event("a1", *again.run_id)));
+  EXPECT_EQ(run(interviews_->get(user_, interview_)).status, interviews::Status::kCompleted);
+  auto body = run(analysis.get(user_, interview_));
+  ASSERT_TRUE(body.at("jobDescription").is_object());
+  EXPECT_FALSE(body.at("jobDescription").at("terms").as_array().empty());
+  EXPECT_EQ(engine_.recognised.load(), 5);  // the five sentences, recognised once
+  // Null clears the job description.
+  Patch<std::string> clear{Patch<std::string>::State::kNull, {}};
+  EXPECT_FALSE(run(interviews_->reanalyze(user_, interview_, clear)).job_description);
+}
+
 INSTANTIATE_TEST_SUITE_P(Databases, TranscriptionTest, test_support::BothDialects(),
                          test_support::DialectName);
 

@@ -127,7 +127,13 @@ for (const setup of setups) {
 
       const a = await request(base, 'GET', `/v1/interviews/${id}/analysis`, { token: user.token });
       assert.equal(a.status, 200, a.text);
-      assert.equal(a.json.version, 1);
+      assert.equal(a.json.version, 2);
+      // Two speakers take turns: one interviews, the other answers.
+      assert.ok(a.json.roles.interviewer && a.json.roles.candidate, JSON.stringify(a.json.roles));
+      assert.notEqual(a.json.roles.interviewer, a.json.roles.candidate);
+      assert.equal(a.json.jobDescription, null);
+      assert.equal(a.json.summary.source, 'rules');
+      for (const key of ['questions', 'flags']) assert.ok(Array.isArray(a.json[key]), key);
       assert.equal(a.json.speakers.length, 2);
       const ratio = a.json.speakers.reduce((sum, s) => sum + s.talkRatio, 0);
       assert.ok(Math.abs(ratio - 1) < 0.01, `talk ratios sum to ${ratio}`);
@@ -153,13 +159,30 @@ for (const setup of setups) {
         checkProblem(assert, await request(base, 'PATCH', `/v1/interviews/${id}/speakers`, { token: user.token, body }), 400, JSON.stringify(body));
       }
 
+      // Analysed again with a job description, without transcribing again.
+      for (const body of [{ jobDescription: 5 }, { jobDescription: 'x'.repeat(20001) }, { other: 'x' }]) {
+        checkProblem(assert, await request(base, 'POST', `/v1/interviews/${id}/reanalyze`, { token: user.token, body }), 400, JSON.stringify(body));
+      }
+      const again = await request(base, 'POST', `/v1/interviews/${id}/reanalyze`, {
+        token: user.token, body: { jobDescription: 'An engineer who knows speech recognition, audio and transcripts.' },
+      });
+      assert.equal(again.status, 202, again.text);
+      assert.equal(again.json.status, 'analyzing');
+      assert.equal((await waitFor(base, user.token, id, ['completed', 'failed'])).status, 'completed');
+      const a3 = await request(base, 'GET', `/v1/interviews/${id}/analysis`, { token: user.token });
+      assert.ok(a3.json.jobDescription && a3.json.jobDescription.terms.length > 0, JSON.stringify(a3.json.jobDescription));
+      const plain = await request(base, 'POST', `/v1/interviews/${id}/reanalyze`, { token: user.token });
+      assert.equal(plain.status, 202, plain.text);
+      assert.equal(plain.json.jobDescription, 'An engineer who knows speech recognition, audio and transcripts.');
+      assert.equal((await waitFor(base, user.token, id, ['completed', 'failed'])).status, 'completed');
+
       // Nothing to cancel or retry once completed.
       checkProblem(assert, await request(base, 'POST', `/v1/interviews/${id}/cancel`, { token: user.token }), 409);
       checkProblem(assert, await request(base, 'POST', `/v1/interviews/${id}/retry`, { token: user.token }), 409);
 
       // Another user sees none of it.
       for (const [method, path, body] of [['GET', 'transcript'], ['GET', 'analysis'], ['POST', 'cancel'],
-        ['POST', 'retry'], ['PATCH', 'speakers', { speakers: [{ id: 'S1', label: 'x' }] }]]) {
+        ['POST', 'retry'], ['POST', 'reanalyze'], ['PATCH', 'speakers', { speakers: [{ id: 'S1', label: 'x' }] }]]) {
         checkProblem(assert, await request(base, method, `/v1/interviews/${id}/${path}`, { token: other.token, body }), 404, path);
       }
     });

@@ -301,7 +301,10 @@ boost::asio::awaitable<Response> Pipeline::dispatch(Request& request) {
       throw RateLimited("Too many requests for this account; slow down.", *wait);
   }
 
-  if (route.options.json_body) {
+  if (route.options.json_body && route.options.json_body_optional && request.raw.body().empty() &&
+      !request.header("Content-Type")) {
+    request.json = boost::json::object();
+  } else if (route.options.json_body) {
     auto ct = request.header("Content-Type");
     if (!ct || !is_json_media_type(*ct))
       throw UnsupportedMedia("The request body must be application/json.");

@@ -98,6 +98,19 @@ void add_routes(http::Router& router, InterviewsService& service) {
                co_return http::json_response(http::Status::ok, to_json(cancelled));
              });
 
+  router.add(http::Verb::post, "/v1/interviews/{id}/reanalyze",
+             {.json_body = true,
+              .json_body_optional = true,
+              .idempotent = true,
+              .summary = "Analyse the stored transcript again"},
+             [&service](Request& req) -> awaitable<Response> {
+               auto job_description = parse_reanalysis(req.json);
+               auto again =
+                   co_await service.reanalyze(req.user().user_id, interview_id(req),
+                                              std::move(job_description), req.trace.traceparent());
+               co_return http::json_response(http::Status::accepted, to_json(again));
+             });
+
   router.add(http::Verb::post, "/v1/interviews/{id}/retry",
              {.idempotent = true, .summary = "Process a failed or cancelled interview again"},
              [&service](Request& req) -> awaitable<Response> {
@@ -140,6 +153,13 @@ InterviewPatch parse_interview_patch(const boost::json::value& body) {
   p.scheduled_at_ms = r.patch_timestamp("scheduledAt");
   r.finish();
   return p;
+}
+
+Patch<std::string> parse_reanalysis(const boost::json::value& body) {
+  http::ObjectReader r(body);
+  auto job_description = r.patch_string("jobDescription", kJobDescription, true);
+  r.finish();
+  return job_description;
 }
 
 boost::json::value to_json(const Interview& i, boost::json::storage_ptr storage) {

@@ -14,6 +14,8 @@ void add_routes(http::Router& router, InterviewsService& service);
 // the uploads and transcription controllers answer with to_json too.
 NewInterview parse_new_interview(const boost::json::value& body);
 InterviewPatch parse_interview_patch(const boost::json::value& body);
+// POST …/reanalyze: {"jobDescription"?}; absent keeps it, null clears it.
+Patch<std::string> parse_reanalysis(const boost::json::value& body);
 // `storage` holds the value (a response's arena: one allocation for the
 // whole answer instead of one per field).
 boost::json::value to_json(const Interview& i, boost::json::storage_ptr storage = {});

@@ -244,6 +244,36 @@ boost::asio::awaitable<Interview> InterviewsService::retry(std::string user_id, 
   co_return *result;
 }
 
+boost::asio::awaitable<Interview> InterviewsService::reanalyze(std::string user_id, std::string id,
+                                                               Patch<std::string> job_description,
+                                                               std::string traceparent) {
+  auto now = clock_.now_ms();
+  auto result = co_await db_.write([&](db::Connection& c) -> std::optional<Interview> {
+    auto i = repository_.find(c, user_id, id, Lock::kForUpdate);
+    if (!i) return std::nullopt;
+    if (i->status != Status::kCompleted && i->status != Status::kFailed &&
+        i->status != Status::kCancelled)
+      throw Conflict("The interview is being processed (" + std::string(to_string(i->status)) +
+                     "); analyse it again once it is done.");
+    if (!i->finished_stage)
+      throw Conflict("The interview has no transcript yet; retry it to transcribe it first.");
+    if (job_description.present()) i->job_description = job_description.as_optional();
+    i->status = Status::kAnalyzing;
+    i->run_id = ids_.next();
+    i->failure_json.reset();
+    i->progress_json.reset();
+    i->updated_at_ms = std::max(now, i->updated_at_ms);
+    repository_.update(c, *i);
+    outbox_.append_in(c, {"analysis.requested",
+                          i->id,
+                          {{"interviewId", i->id}, {"userId", i->user_id}, {"runId", *i->run_id}},
+                          traceparent});
+    return i;
+  });
+  if (!result) throw NotFound(kNotFound);
+  co_return *result;
+}
+
 std::optional<Interview> InterviewsService::begin_stage_in(db::Connection& c, const std::string& id,
                                                            const std::string& run_id,
                                                            modules::Stage stage) {

@@ -75,6 +75,13 @@ class InterviewsService {
                                            std::string traceparent = {});
   boost::asio::awaitable<Interview> retry(std::string user_id, std::string id,
                                           std::string traceparent = {});
+  // Analyses the stored transcript again (a new run from the analyze
+  // stage), with a new job description when one is given (null clears it).
+  // 409 while the interview is being processed, or before it has a
+  // transcript.
+  boost::asio::awaitable<Interview> reanalyze(std::string user_id, std::string id,
+                                              Patch<std::string> job_description,
+                                              std::string traceparent = {});
 
   // Processing, for the stage workers (by id alone: they act for the
   // owner). A stage starts only for the interview's current run while it is
