@@ -22,6 +22,8 @@ APT_PACKAGES=(
   postgresql-15 postgresql-client-15 redis-server curl python3
   # test media: generated at test time
   ffmpeg sox espeak-ng flite
+  # the report page is rendered by a real browser in the end-to-end tests
+  chromium
   # benchmarks: the load generator, the HTTP core's reference, the profiler
   wrk nginx-light linux-perf
 )

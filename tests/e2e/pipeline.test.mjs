@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, request, registerUser, checkProblem, BINARY, until } from './support.mjs';
 import { testMedia } from './recording-support.mjs';
+import { renderInChromium } from './browser-support.mjs';
 import {
   startRedis, newInterview, putRecording, getInterview, waitFor, wer, repeatWav, startFakeTranscriptions,
   jsonLines, makeDialog, QUESTION, ANSWER, DIALOG_SECONDS,
@@ -171,6 +172,18 @@ for (const setup of setups) {
       assert.equal((await waitFor(base, user.token, id, ['completed', 'failed'])).status, 'completed');
       const a3 = await request(base, 'GET', `/v1/interviews/${id}/analysis`, { token: user.token });
       assert.ok(a3.json.jobDescription && a3.json.jobDescription.terms.length > 0, JSON.stringify(a3.json.jobDescription));
+      // The report page: one self-contained document a browser renders.
+      const page = await request(base, 'GET', `/v1/interviews/${id}/report.html`, { token: user.token });
+      assert.equal(page.status, 200, page.text);
+      assert.match(page.headers['content-type'], /^text\/html; charset=utf-8/);
+      assert.match(page.headers['content-security-policy'], /default-src 'none'/);
+      assert.doesNotMatch(page.text, /<script|src=|href=|https?:\/\//);
+      const shown = await renderInChromium(page.text, `report-${setup.name.replace(/[^a-z0-9]+/gi, '-')}`);
+      // Talk time, pace and the questions (this short recording has no fillers to chart).
+      assert.equal((shown.dom.match(/<svg/g) ?? []).length, 3, 'three charts in the rendered DOM');
+      assert.match(shown.dom, /Who talks when/);
+      assert.equal(shown.bytes.subarray(1, 4).toString(), 'PNG');
+      assert.ok(shown.bytes.length > 20000, `screenshot of ${shown.bytes.length} bytes: ${shown.png}`);
       const plain = await request(base, 'POST', `/v1/interviews/${id}/reanalyze`, { token: user.token });
       assert.equal(plain.status, 202, plain.text);
       assert.equal(plain.json.jobDescription, 'An engineer who knows speech recognition, audio and transcripts.');
@@ -182,7 +195,7 @@ for (const setup of setups) {
 
       // Another user sees none of it.
       for (const [method, path, body] of [['GET', 'transcript'], ['GET', 'analysis'], ['POST', 'cancel'],
-        ['POST', 'retry'], ['POST', 'reanalyze'], ['PATCH', 'speakers', { speakers: [{ id: 'S1', label: 'x' }] }]]) {
+        ['POST', 'retry'], ['POST', 'reanalyze'], ['GET', 'report.html'], ['PATCH', 'speakers', { speakers: [{ id: 'S1', label: 'x' }] }]]) {
         checkProblem(assert, await request(base, method, `/v1/interviews/${id}/${path}`, { token: other.token, body }), 404, path);
       }
     });

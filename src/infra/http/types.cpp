@@ -38,6 +38,14 @@ Response json_response(Status status, const boost::json::value& body) {
   return res;
 }
 
+Response text_response(Status status, std::string body, std::string_view content_type) {
+  Response res{status, 11};
+  res.set(bhttp::field::content_type, content_type);
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
 Response empty_response(Status status) {
   Response res{status, 11};
   res.prepare_payload();

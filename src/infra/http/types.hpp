@@ -91,5 +91,7 @@ using Handler = std::function<boost::asio::awaitable<Response>(Request&)>;
 // Response helpers.
 Response json_response(Status status, const boost::json::value& body);
 Response empty_response(Status status);
+// A text body of the given media type (with its charset).
+Response text_response(Status status, std::string body, std::string_view content_type);
 
 }  // namespace companion::http

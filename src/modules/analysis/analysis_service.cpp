@@ -4,6 +4,7 @@
 
 #include "infra/clock/rfc3339.hpp"
 #include "infra/errors/errors.hpp"
+#include "modules/analysis/report_page.hpp"
 
 namespace companion::analysis {
 
@@ -95,6 +96,29 @@ boost::asio::awaitable<boost::json::object> AnalysisService::get(std::string use
   });
   if (!found) throw NotFound("This interview has no analysis yet.");
   co_return std::move(*found);
+}
+
+boost::asio::awaitable<std::string> AnalysisService::report(std::string user_id,
+                                                            std::string interview_id) {
+  auto interview = co_await interviews_.get(user_id, interview_id);  // 404 for another's
+  struct Stored {
+    transcription::Transcript transcript;
+    boost::json::object analysis;
+    std::int64_t created_at_ms = 0;
+  };
+  auto stored = co_await db_.read([&](db::Connection& c) -> std::optional<Stored> {
+    auto analysis = repository_.find(c, interview_id);
+    auto transcript = transcripts_.find_in(c, interview_id);
+    if (!analysis || !transcript) return std::nullopt;
+    auto body = boost::json::parse(analysis->body);
+    if (!body.is_object()) return std::nullopt;
+    return Stored{std::move(*transcript), std::move(body.as_object()), analysis->created_at_ms};
+  });
+  if (!stored) throw NotFound("This interview has no analysis yet.");
+  co_return co_await cpu_.run([&] {
+    return render_report({interview.title, format_rfc3339(stored->created_at_ms),
+                          stored->transcript, stored->analysis});
+  });
 }
 
 }  // namespace companion::analysis

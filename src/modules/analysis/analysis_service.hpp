@@ -35,6 +35,9 @@ class AnalysisService {
   // For the user: 404 until an analysis exists. Speaker labels are the
   // transcript's current ones.
   boost::asio::awaitable<boost::json::object> get(std::string user_id, std::string interview_id);
+  // The report page (report_page.hpp), rendered on the CPU pool; 404 until
+  // an analysis exists.
+  boost::asio::awaitable<std::string> report(std::string user_id, std::string interview_id);
 
   static constexpr modules::Stage kStage = modules::Stage::kAnalyze;
 

@@ -16,14 +16,6 @@ using http::Response;
 constexpr http::StringRule kSpeakerId{1, 16};
 constexpr http::StringRule kLabel{1, 100};
 
-Response text_response(std::string body, const char* content_type) {
-  Response res{http::Status::ok, 11};
-  res.set(http::bhttp::field::content_type, content_type);
-  res.body() = std::move(body);
-  res.prepare_payload();
-  return res;
-}
-
 std::vector<SpeakerLabel> parse_labels(const boost::json::value& body) {
   http::ObjectReader r(body);
   std::vector<SpeakerLabel> labels;
@@ -47,22 +39,24 @@ boost::json::value speakers_body(const Transcript& t) {
 }  // namespace
 
 void add_routes(http::Router& router, TranscriptionService& service) {
-  router.add(http::Verb::get, "/v1/interviews/{id}/transcript",
-             {.query = {"format"}, .summary = "Read an interview's transcript"},
-             [&service](Request& req) -> awaitable<Response> {
-               auto id = interviews::interview_id(req);
-               auto format = std::string(req.query_param("format").value_or("json"));
-               if (format != "json" && format != "vtt" && format != "srt" && format != "txt")
-                 throw ValidationError("format", "must be json, vtt, srt or txt");
-               auto t = co_await service.get(req.user().user_id, id);
-               if (format == "vtt")
-                 co_return text_response(to_webvtt(t), "text/vtt; charset=utf-8");
-               if (format == "srt")
-                 co_return text_response(to_subrip(t), "application/x-subrip; charset=utf-8");
-               if (format == "txt")
-                 co_return text_response(to_text(t), "text/plain; charset=utf-8");
-               co_return http::json_response(http::Status::ok, to_json(t));
-             });
+  router.add(
+      http::Verb::get, "/v1/interviews/{id}/transcript",
+      {.query = {"format"}, .summary = "Read an interview's transcript"},
+      [&service](Request& req) -> awaitable<Response> {
+        auto id = interviews::interview_id(req);
+        auto format = std::string(req.query_param("format").value_or("json"));
+        if (format != "json" && format != "vtt" && format != "srt" && format != "txt")
+          throw ValidationError("format", "must be json, vtt, srt or txt");
+        auto t = co_await service.get(req.user().user_id, id);
+        if (format == "vtt")
+          co_return http::text_response(http::Status::ok, to_webvtt(t), "text/vtt; charset=utf-8");
+        if (format == "srt")
+          co_return http::text_response(http::Status::ok, to_subrip(t),
+                                        "application/x-subrip; charset=utf-8");
+        if (format == "txt")
+          co_return http::text_response(http::Status::ok, to_text(t), "text/plain; charset=utf-8");
+        co_return http::json_response(http::Status::ok, to_json(t));
+      });
 
   router.add(http::Verb::patch, "/v1/interviews/{id}/speakers",
              {.json_body = true, .summary = "Rename the speakers of a transcript"},
