@@ -1,9 +1,10 @@
 #pragma once
 // `interview-companion analyze FILE`: the whole pipeline's work on one
 // local recording, without a database, a queue or a server: decode,
-// transcribe (speakers per channel, or diarized), measure delivery, print
-// the report (text for people, --format json for tools). The quickest way
-// to see what the product does.
+// transcribe (speakers per channel, or diarized), analyse (with
+// --job-description FILE), and print the report: text for people, json for
+// tools, html for the report page; to stdout or --out FILE. A progress bar
+// on a terminal. The quickest way to see what the product does.
 #include "app/settings.hpp"
 
 namespace companion::app {

@@ -162,8 +162,13 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
       "analyze", "transcribe and analyse one local recording, print the report and exit");
   analyze->add_option("file", s.analyze_file, "the recording (any format FFmpeg reads)")
       ->required();
-  analyze->add_option("--format", s.analyze_format, "text (default) or json")
-      ->check(CLI::IsMember({"text", "json"}));
+  analyze
+      ->add_option("--format", s.analyze_format,
+                   "text (default), json (transcript and analysis) or html (the report page)")
+      ->check(CLI::IsMember({"text", "json", "html"}));
+  analyze->add_option("--job-description", s.analyze_job_description,
+                      "a text file with the job description to measure the answers against");
+  analyze->add_option("--out", s.analyze_out, "write the report to this file, not to stdout");
   cli.add_subcommand("version", "print the version and exit");
 
   // Unknown IC_ variables are mistakes (a typo silently ignored is worse).

@@ -47,7 +47,9 @@ struct PipelineSettings {
 struct Settings {
   std::string command;                  // serve, worker, migrate, analyze, version
   std::string analyze_file;             // analyze: the recording
-  std::string analyze_format = "text";  // analyze: text or json
+  std::string analyze_format = "text";  // analyze: text, json or html
+  std::string analyze_job_description;  // analyze: a file with the job description
+  std::string analyze_out;              // analyze: write the report here, not to stdout
   std::string data_dir = "./data";
   http::ServerSettings server;
   // `worker` serves /healthz, /readyz and /metrics on `server` only when

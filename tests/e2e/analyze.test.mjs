@@ -3,7 +3,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BINARY } from './support.mjs';
@@ -25,7 +25,9 @@ test('a call comes back as a transcript per speaker with delivery metrics (json)
   const said = (id) => t.segments.filter((s) => s.speaker === id).map((s) => s.text).join(' ');
   assert.ok(wer(QUESTION, said('S1')) <= 0.25, said('S1'));
   assert.ok(wer(ANSWER, said('S2')) <= 0.25, said('S2'));
-  assert.equal(report.analysis.version, 1);
+  assert.equal(report.analysis.version, 2);
+  assert.deepEqual(report.analysis.roles, { interviewer: 'S1', candidate: 'S2' });
+  assert.equal(report.analysis.jobDescription, null);
   assert.equal(report.analysis.speakers.length, 2);
   const ratio = report.analysis.speakers.reduce((sum, s) => sum + s.talkRatio, 0);
   assert.ok(Math.abs(ratio - 1) < 0.01, `talk ratios sum to ${ratio}`);
@@ -36,7 +38,40 @@ test('the text report is for people', () => {
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^Recording: 0:0\d, speech 0:0\d, 2 speakers \(pocketsphinx, en\)\n/);
   assert.match(r.stdout, /Speaker 1 \(S1\): talks 0:0\d \(\d+ %\), \d+ words, \d+ words a minute/);
+  assert.match(r.stdout, /\nInterviewer: Speaker 1\. Candidate: Speaker 2\.\n/);
+  assert.match(r.stdout, /\nQuestions\n  q1 0:0\d Speaker 1: ".+"\n     answered by Speaker 2 in 0:0\d, \d+ words/);
   assert.match(r.stdout, /\nTranscript\n\nSpeaker 1: .+\n\nSpeaker 2: .+\n$/);
+});
+
+test('with a job description, the answers are measured against it', () => {
+  const jd = join(dir, 'job.txt');
+  writeFileSync(jd, 'We need someone who solves hard problems with the team, fast.');
+  const r = analyze(call, '--format', 'json', '--job-description', jd);
+  assert.equal(r.status, 0, r.stderr);
+  const { jobDescription } = JSON.parse(r.stdout).analysis;
+  assert.ok(jobDescription.terms.some((t) => t.term === 'problems' && t.covered), JSON.stringify(jobDescription));
+  assert.ok(jobDescription.coverage > 0 && jobDescription.coverage <= 1);
+  const text = analyze(call, '--job-description', jd);
+  assert.match(text.stdout, /\nJob description: \d+ % of its key terms covered\n  covered: .*problems/);
+  writeFileSync(jd, 'x'.repeat(20001));
+  const long = analyze(call, '--job-description', jd);
+  assert.equal(long.status, 1);
+  assert.match(long.stderr, /job\.txt is over 20,000 characters/);
+  const none = analyze(call, '--job-description', join(dir, 'nothing.txt'));
+  assert.equal(none.status, 1);
+  assert.match(none.stderr, /cannot read the job description/);
+});
+
+test('the report page goes to a file, whole', () => {
+  const out = join(dir, 'report.html');
+  const r = analyze(call, '--format', 'html', '--out', out);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, '');
+  const page = readFileSync(out, 'utf8');
+  assert.match(page, /^<!doctype html>/);
+  assert.match(page, /<title>dialog\.wav · Interview report<\/title>/);
+  assert.match(page, /Who talks when/);
+  assert.ok(!existsSync(`${out}.partial`));
 });
 
 test('what is not a recording gets a reason and exit status 1', () => {

@@ -65,6 +65,7 @@ Evidence closing_of(const WordStream& s, const std::vector<std::size_t>& tokens)
 std::string seconds_text(double seconds) {
   const auto total = static_cast<long>(std::lround(seconds));
   if (total < 60) return std::to_string(total) + " s";
+  if (total % 60 == 0) return std::to_string(total / 60) + " min";
   return std::to_string(total / 60) + " min " + std::to_string(total % 60) + " s";
 }
 

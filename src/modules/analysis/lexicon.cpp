@@ -87,7 +87,12 @@ std::vector<std::string> imperative_questions() {
 }
 
 std::vector<std::string> behavioural_cues() {
+  // "the time" too: the recogniser often hears "a time" as "the time".
   return {"tell me about a time",
+          "tell me about the time",
+          "tell us about the time",
+          "the time when",
+          "the time you",
           "tell us about a time",
           "a time when",
           "a time you",
@@ -117,21 +122,46 @@ std::vector<std::string> behavioural_cues() {
 }
 
 std::vector<std::string> situation_cues() {
-  return {"when i was",       "at my previous",
-          "at my last",       "in my previous",
-          "in my last",       "in my current",
-          "at my current",    "i was working",
-          "i was working at", "we were",
-          "there was a",      "the situation",
-          "the context",      "back in",
-          "a few years ago",  "last year",
-          "at the time",      "in my role as",
-          "i worked at",      "while working",
-          "i was a",          "i was the",
-          "we had a",         "our team was",
-          "the company was",  "a couple of years ago",
-          "years ago",        "one time",
-          "at a previous",    "at one point"};
+  // Without their preposition too: the recogniser mishears short words
+  // ("at my previous job" as "and my previous job").
+  return {"my previous job",
+          "my last job",
+          "my previous role",
+          "my last role",
+          "my previous company",
+          "my last company",
+          "my current job",
+          "my current role",
+          "when i was",
+          "at my previous",
+          "at my last",
+          "in my previous",
+          "in my last",
+          "in my current",
+          "at my current",
+          "i was working",
+          "i was working at",
+          "we were",
+          "there was a",
+          "the situation",
+          "the context",
+          "back in",
+          "a few years ago",
+          "last year",
+          "at the time",
+          "in my role as",
+          "i worked at",
+          "while working",
+          "i was a",
+          "i was the",
+          "we had a",
+          "our team was",
+          "the company was",
+          "a couple of years ago",
+          "years ago",
+          "one time",
+          "at a previous",
+          "at one point"};
 }
 
 std::vector<std::string> task_cues() {
