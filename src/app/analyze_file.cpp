@@ -14,9 +14,11 @@
 #include "app/components.hpp"
 #include "infra/asr/transcriber.hpp"
 #include "infra/clock/rfc3339.hpp"
+#include "infra/llm/chat_model.hpp"
 #include "infra/media/decoder.hpp"
 #include "infra/media/probe.hpp"
 #include "modules/analysis/engine.hpp"
+#include "modules/analysis/llm_feedback.hpp"
 #include "modules/analysis/report_page.hpp"
 #include "modules/transcription/transcript.hpp"
 
@@ -195,7 +197,18 @@ int run_analyze(const Settings& s) {
     auto transcript = transcription::build_transcript(recognised);
     transcript.engine = engine->name();
     transcript.language = engine->language();
-    const auto a = analysis::analyse(transcript, job_description);
+    auto a = analysis::analyse(transcript, job_description);
+    if (!s.processing.llm_url.empty()) {
+      llm::ChatCompletions model({.url = s.processing.llm_url,
+                                  .api_key = s.processing.llm_api_key,
+                                  .model = s.processing.llm_model,
+                                  .timeout = s.processing.llm_timeout},
+                                 clock);
+      auto outcome = analysis::add_llm_feedback(a, transcript, job_description, model);
+      if (!outcome.used && outcome.requests > 0)
+        std::cerr << "interview-companion: the language model's feedback is not used ("
+                  << outcome.why << "); the rules' summary stands\n";
+    }
     if (s.analyze_format == "json") {
       boost::json::object report{{"transcript", transcription::to_json(transcript)},
                                  {"analysis", analysis::to_json(a)}};

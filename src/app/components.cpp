@@ -81,6 +81,9 @@ void warn_about_plain_http(const Settings& s, log::Logger& logger) {
   if (p.asr_engine == "remote" && config::plain_http_off_this_host(p.asr_url))
     logger.warn("the speech recognition service is reached over plain http to another host",
                 {{"host", host(p.asr_url)}});
+  if (config::plain_http_off_this_host(p.llm_url))
+    logger.warn("the language model is reached over plain http to another host",
+                {{"host", host(p.llm_url)}});
   if (s.storage.url.rfind("s3://", 0) == 0) {
     auto endpoint = storage::parse_s3_url(s.storage).endpoint;
     if (config::plain_http_off_this_host(endpoint))
@@ -172,10 +175,17 @@ Components::Components(const Settings& s, log::Logger& log)
       queue(open_queue(s, *database, clock, ids, logger)),
       embedded_queue(dynamic_cast<queue::DbQueue*>(queue.get())),
       asr(open_asr_engine(s.processing, clock)),
+      llm(s.processing.llm_url.empty() ? nullptr
+                                       : std::make_unique<llm::ChatCompletions>(
+                                             llm::ChatSettings{.url = s.processing.llm_url,
+                                                               .api_key = s.processing.llm_api_key,
+                                                               .model = s.processing.llm_model,
+                                                               .timeout = s.processing.llm_timeout},
+                                             clock)),
       transcription({.threads = s.processing.asr_threads,
                      .checkpoint_interval = s.processing.checkpoint_interval},
                     *database, transcribe_pool, recordings, interviews, *asr, outbox, clock, log),
-      analysis(*database, cpu_pool, interviews, transcription, outbox, clock, log),
+      analysis(*database, cpu_pool, interviews, transcription, outbox, clock, log, {}, llm.get()),
       notifications(*database, clock, ids, log) {
   warn_about_plain_http(s, logger);
   metrics.add([this](std::string& out) {

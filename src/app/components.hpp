@@ -15,6 +15,7 @@
 #include "infra/db/database.hpp"
 #include "infra/http/pipeline.hpp"
 #include "infra/idempotency/db_idempotency_store.hpp"
+#include "infra/llm/chat_model.hpp"
 #include "infra/log/logger.hpp"
 #include "infra/metrics/registry.hpp"
 #include "infra/outbox/outbox.hpp"
@@ -69,6 +70,7 @@ class Components {
   std::unique_ptr<queue::Queue> queue;
   queue::DbQueue* embedded_queue = nullptr;  // `queue` when it lives in the database
   std::unique_ptr<asr::Engine> asr;
+  std::unique_ptr<llm::ChatModel> llm;  // null unless --llm-url
   transcription::TranscriptionService transcription;
   analysis::AnalysisService analysis;
   notifications::NotificationsService notifications;

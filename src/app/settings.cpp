@@ -135,6 +135,12 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
   add("asr-url", "", "remote engine: base URL of the transcriptions API (key in IC_ASR_API_KEY)");
   add("asr-model", "whisper-1", "remote engine: the model to ask for");
   add("asr-timeout", "60s", "remote engine: deadline of one request");
+  add("llm-url", "",
+      "answer feedback from a language model: base URL of an OpenAI-compatible chat "
+      "completions API (key in IC_LLM_API_KEY); none when empty, and then no transcript text "
+      "leaves the machine");
+  add("llm-model", "gpt-4o-mini", "the language model to ask for");
+  add("llm-timeout", "60s", "deadline of one language model request");
   add("job-attempts", "5", "attempts of a pipeline job before it fails for good");
   add("job-lease", "30s", "a job's lease; a worker that stops renewing it loses the job");
   add("job-stall", "10m",
@@ -188,6 +194,8 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
       s.master_key = value;
     } else if (name == "IC_ASR_API_KEY") {
       s.processing.asr_api_key = value;
+    } else if (name == "IC_LLM_API_KEY") {
+      s.processing.llm_api_key = value;
     } else if (auto it = by_env.find(name); it != by_env.end()) {
       it->second->value = value;
       it->second->set = true;
@@ -399,6 +407,12 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
     p.asr_url = o["asr-url"].value;
     p.asr_model = o["asr-model"].value;
     p.asr_timeout = convert(o["asr-timeout"], config::parse_duration);
+    p.llm_url = o["llm-url"].value;
+    p.llm_model = o["llm-model"].value;
+    p.llm_timeout = convert(o["llm-timeout"], config::parse_duration);
+    if (!p.llm_url.empty() && p.llm_url.rfind("http://", 0) != 0 &&
+        p.llm_url.rfind("https://", 0) != 0)
+      throw ConfigError("--llm-url / IC_LLM_URL must be http(s)://host[:port][/path]");
     check(o["asr-engine"], CLI::IsMember({"pocketsphinx", "remote"}));
     if (p.asr_engine == "remote" && p.asr_url.rfind("http://", 0) != 0 &&
         p.asr_url.rfind("https://", 0) != 0)

@@ -36,6 +36,12 @@ struct PipelineSettings {
   std::string asr_model = "whisper-1";
   std::string asr_api_key;  // IC_ASR_API_KEY (environment only)
   std::chrono::milliseconds asr_timeout{60'000};
+  // Optional feedback from a language model (OpenAI-compatible chat
+  // completions); none unless llm_url is set.
+  std::string llm_url;
+  std::string llm_model = "gpt-4o-mini";
+  std::string llm_api_key;  // IC_LLM_API_KEY (environment only)
+  std::chrono::milliseconds llm_timeout{60'000};
   int job_attempts = 5;
   std::chrono::milliseconds job_lease{30'000};
   std::chrono::milliseconds job_stall{600'000};

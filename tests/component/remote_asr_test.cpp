@@ -4,10 +4,6 @@
 // retries on 5xx, the deadline, refusals, and the circuit breaker.
 #include <gtest/gtest.h>
 
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <boost/json.hpp>
 
 #include <atomic>
@@ -19,55 +15,12 @@
 
 #include "infra/asr/remote_engine.hpp"
 #include "infra/media/decoder.hpp"
-#include "support/repository.hpp"
+#include "support/fake_service.hpp"
 
 namespace companion::asr {
 namespace {
 
 using namespace std::chrono_literals;
-
-// Runs the fake service; its first line says the port.
-class FakeService {
- public:
-  FakeService() {
-    auto script = test_support::repository_root() / "tests/fakes/transcriptions_server.py";
-    int out[2];
-    if (::pipe(out) != 0) throw std::runtime_error("pipe");
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      ::dup2(out[1], STDOUT_FILENO);
-      ::close(out[0]);
-      ::execlp("python3", "python3", script.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    FILE* f = ::fdopen(out[0], "r");
-    char line[64] = {};
-    if (!std::fgets(line, sizeof line, f) || std::sscanf(line, "PORT %d", &port_) != 1)
-      throw std::runtime_error("the fake transcription service did not start");
-    std::fclose(f);
-  }
-  ~FakeService() {
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  // How many requests for `model` have reached the service (GET /stats).
-  int requests(const std::string& model) const {
-    std::unique_ptr<FILE, decltype(&::pclose)> p(
-        ::popen(("curl -fsS " + url() + "/stats").c_str(), "r"), ::pclose);
-    std::string body;
-    char buf[512];
-    while (p && std::fgets(buf, sizeof buf, p.get())) body += buf;
-    const auto* counts = boost::json::parse(body).at("requests").as_object().if_contains(model);
-    return counts ? static_cast<int>(counts->as_int64()) : 0;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int port_ = 0;
-};
 
 std::vector<std::int16_t> tone(double seconds) {
   std::vector<std::int16_t> pcm(static_cast<std::size_t>(seconds * 16000));
@@ -88,7 +41,7 @@ class RemoteAsr : public ::testing::Test {
             .breaker_failures = 2,
             .breaker_cooldown = 60s};
   }
-  FakeService fake_;
+  test_support::FakeService fake_{"transcriptions_server.py"};
   SystemClock clock_;
 };
 

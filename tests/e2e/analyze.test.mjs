@@ -2,11 +2,12 @@
 // whole pipeline's work, report printed; no server, database or queue.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BINARY } from './support.mjs';
+import { ROOT } from './recording-support.mjs';
 import { wer, makeDialog, QUESTION, ANSWER } from './pipeline-support.mjs';
 
 const dir = mkdtempSync(join(tmpdir(), 'companion-analyze-'));
@@ -15,6 +16,17 @@ const call = makeDialog(dir);
 
 const analyze = (...args) => spawnSync(BINARY, ['analyze', ...args],
   { env: { PATH: process.env.PATH }, encoding: 'utf8', timeout: 60000 });
+
+// The fake chat completions service (tests/fakes/chat_completions_server.py).
+async function startFakeChat() {
+  const child = spawn('python3', [join(ROOT, 'tests/fakes/chat_completions_server.py')],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise((resolve, reject) => {
+    child.stdout.once('data', (d) => resolve(Number(/PORT (\d+)/.exec(d.toString())[1])));
+    child.once('exit', () => reject(new Error('the fake chat service did not start')));
+  });
+  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGKILL') };
+}
 
 test('a call comes back as a transcript per speaker with delivery metrics (json)', () => {
   const r = analyze(call, '--format', 'json');
@@ -89,4 +101,25 @@ test('what is not a recording gets a reason and exit status 1', () => {
   const usage = analyze();
   assert.notEqual(usage.status, 0);
   assert.match(usage.stderr + usage.stdout, /file is required/);
+});
+
+test('with --llm-url, a language model writes the summary; without a working one, the rules do', async () => {
+  const chat = await startFakeChat();
+  try {
+    const withModel = (model, key = 'test-key') => spawnSync(BINARY,
+      ['analyze', call, '--format', 'json', '--llm-url', chat.url, '--llm-model', model, '--llm-timeout', '2s'],
+      { env: { PATH: process.env.PATH, IC_LLM_API_KEY: key }, encoding: 'utf8', timeout: 60000 });
+    const r = withModel('ok');
+    assert.equal(r.status, 0, r.stderr);
+    const { analysis } = JSON.parse(r.stdout);
+    assert.equal(analysis.summary.source, 'llm');
+    assert.equal(analysis.summary.strengths[0].evidence[0].speaker, 'S1');
+    assert.ok(analysis.questions[0].answer.findings.some((f) => f.kind === 'llm-feedback'));
+    const refused = withModel('ok', 'wrong-key');
+    assert.equal(refused.status, 0, refused.stderr);
+    assert.equal(JSON.parse(refused.stdout).analysis.summary.source, 'rules');
+    assert.match(refused.stderr, /language model's feedback is not used \(the language model answered 401\)/);
+  } finally {
+    chat.stop();
+  }
 });

@@ -4,6 +4,7 @@
 
 #include "infra/clock/rfc3339.hpp"
 #include "infra/errors/errors.hpp"
+#include "modules/analysis/llm_feedback.hpp"
 #include "modules/analysis/report_page.hpp"
 
 namespace companion::analysis {
@@ -12,7 +13,7 @@ AnalysisService::AnalysisService(db::Database& db, async::BlockingPool& cpu,
                                  interviews::InterviewsService& interviews,
                                  transcription::TranscriptionService& transcripts,
                                  outbox::Outbox& outbox, const Clock& clock, log::Logger& logger,
-                                 AnalysisSettings settings)
+                                 AnalysisSettings settings, llm::ChatModel* llm)
     : db_(db),
       cpu_(cpu),
       interviews_(interviews),
@@ -20,7 +21,8 @@ AnalysisService::AnalysisService(db::Database& db, async::BlockingPool& cpu,
       outbox_(outbox),
       clock_(clock),
       logger_(logger),
-      settings_(std::move(settings)) {}
+      settings_(std::move(settings)),
+      llm_(llm) {}
 
 boost::asio::awaitable<void> AnalysisService::analyze(queue::Envelope event) {
   const auto interview_id = event.field("interviewId");
@@ -46,9 +48,19 @@ boost::asio::awaitable<void> AnalysisService::analyze(queue::Envelope event) {
   if (!input) co_return;
 
   // Tens of milliseconds for an hour of talk: on the CPU pool, outside any
-  // transaction.
+  // transaction. The language model, when there is one, is asked there too
+  // (its deadline bounds the wait).
   auto body = co_await cpu_.run([&] {
     auto analysis = analyse(input->transcript, input->job_description, settings_);
+    if (llm_) {
+      auto outcome = add_llm_feedback(analysis, input->transcript, input->job_description, *llm_);
+      if (!outcome.used && outcome.requests > 0)
+        logger_.warn("the language model's feedback is not used; the rules' summary stands",
+                     {{"interviewId", interview_id},
+                      {"requests", outcome.requests},
+                      {"reason", outcome.why},
+                      {"traceId", span.trace_id}});
+    }
     return std::make_pair(boost::json::serialize(to_json(analysis)), analysis.questions.size());
   });
 

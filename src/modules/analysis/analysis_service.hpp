@@ -9,6 +9,7 @@
 #include "infra/async/blocking_pool.hpp"
 #include "infra/clock/clock.hpp"
 #include "infra/db/database.hpp"
+#include "infra/llm/chat_model.hpp"
 #include "infra/log/logger.hpp"
 #include "infra/outbox/outbox.hpp"
 #include "infra/queue/envelope.hpp"
@@ -26,7 +27,8 @@ class AnalysisService {
   AnalysisService(db::Database& db, async::BlockingPool& cpu,
                   interviews::InterviewsService& interviews,
                   transcription::TranscriptionService& transcripts, outbox::Outbox& outbox,
-                  const Clock& clock, log::Logger& logger, AnalysisSettings settings = {});
+                  const Clock& clock, log::Logger& logger, AnalysisSettings settings = {},
+                  llm::ChatModel* llm = nullptr);
 
   // The `analyze` stage: for transcript.ready and analysis.requested.
   boost::asio::awaitable<void> analyze(queue::Envelope event);
@@ -50,6 +52,7 @@ class AnalysisService {
   const Clock& clock_;
   log::Logger& logger_;
   AnalysisSettings settings_;
+  llm::ChatModel* llm_;  // optional feedback from a language model (llm_feedback.hpp)
   AnalysesRepository repository_;
   queue::ProcessedEvents processed_;
 };
