@@ -401,6 +401,29 @@ TEST(AnalysisEngineProperties, OverlappingSpeech) {
   to_json(a);
 }
 
+// One speaker's segments overlapping (a recogniser's chunks): every range
+// still runs forwards and covers the words it quotes (found by fuzzing).
+TEST(AnalysisEngineProperties, OneSpeakersSegmentsOverlap) {
+  Script script{
+      {{"S1", "so tell me about a time you had a conflict with a colleague at work", true},
+       {"S2", "at my previous job we were late so i decided to act as a result we won", false}}};
+  auto t = fixtures::build(script);
+  // The candidate's second segment starts 3 s before the first ends.
+  auto& second = t.segments.back();
+  for (auto& w : second.words) {
+    w.start -= 3;
+    w.end -= 3;
+  }
+  second.start -= 3;
+  second.end -= 3;
+  const auto a = analyse(t, "");
+  each_evidence(to_json(a), [&](const boost::json::object& e) {
+    EXPECT_LE(e.at("start").to_number<double>(), e.at("end").to_number<double>());
+  });
+  ASSERT_TRUE(a.questions.at(0).answer);
+  EXPECT_LE(a.questions[0].answer->start, a.questions[0].answer->end);
+}
+
 TEST(AnalysisEngineProperties, AFourHourTranscript) {
   auto script = fixtures::behavioural_interview();
   Script long_one{{}, script.seconds_per_word};

@@ -79,6 +79,10 @@ Evidence evidence_of(const WordStream& stream, std::size_t first, std::size_t la
       segment = token.segment;
       next = token.word;
     }
+    // A speaker's segments can overlap (a recogniser's chunks): the range
+    // covers every word quoted.
+    e.start = std::min(e.start, token.start);
+    e.end = std::max(e.end, token.end);
     // Words normalised away (a lone dash) inside the range are quoted too.
     for (; next <= token.word; ++next) {
       if (!e.quote.empty()) e.quote += ' ';
