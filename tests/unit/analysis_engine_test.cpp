@@ -203,6 +203,16 @@ TEST(AnalysisEngine, CountsFillersAndHedgesWhereTheyCarryNoMeaning) {
   EXPECT_DOUBLE_EQ(fillers.items[0].end, 1.12);
 }
 
+// pocketsphinx writes a spoken "um" as "am": a filler, except the verb.
+TEST(AnalysisEngine, TheRecognisersAmIsAFillerUnlessItIsTheVerb) {
+  Script script{{{"S1", "we were am working on it and i am sure am i right am", false}}};
+  const auto a = analyse(fixtures::build(script), "");
+  std::vector<double> at;
+  for (const auto& o : a.speakers[0].fillers.items) at.push_back(o.start);
+  // "were am" and the last "am"; not "i am" nor "am i".
+  EXPECT_EQ(at, (std::vector<double>{0.8 + 2 * 0.4, 0.8 + 13 * 0.4}));
+}
+
 TEST(AnalysisEngine, TheLexiconIsConfigurable) {
   Script script{{{"S1", "well basically the thing is right we shipped it right", false}}};
   AnalysisSettings settings;

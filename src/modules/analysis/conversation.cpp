@@ -32,6 +32,10 @@ bool used_as_filler(const WordStream& s, std::size_t at, const std::vector<std::
     if (std::find(meaning.begin(), meaning.end(), before) != meaning.end()) return false;
     if (after == "to" || after == "this" || after == "that") return false;
   }
+  if (phrase.size() == 1 && phrase[0] == "am") {
+    // The recogniser's "um", unless it is the verb: "I am", "am I".
+    if (before == "i" || after == "i") return false;
+  }
   if (phrase.size() == 2 && (phrase[0] == "kind" || phrase[0] == "sort")) {
     static const std::vector<std::string_view> determiners{
         "what", "which", "this",  "that",  "the",   "a",         "any",   "some", "every",

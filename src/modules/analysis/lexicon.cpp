@@ -15,10 +15,13 @@ bool in(const WordSet& set, std::string_view w) {
 
 }  // namespace
 
+// "am": pocketsphinx writes a spoken "um" or "erm" as "am" (measured:
+// docs/analysis.md); conversation.cpp counts it only where it cannot be
+// the verb ("I am").
 std::vector<std::string> default_fillers() {
-  return {"um",      "uh",       "er",      "erm",       "ah",       "hmm",
-          "like",    "you know", "i mean",  "basically", "actually", "literally",
-          "sort of", "kind of",  "you see", "so yeah"};
+  return {"um",        "am",      "uh",       "er",      "erm",       "ah",
+          "hmm",       "like",    "you know", "i mean",  "basically", "actually",
+          "literally", "sort of", "kind of",  "you see", "so yeah"};
 }
 
 std::vector<std::string> default_hedges() {
