@@ -29,11 +29,24 @@ const SCRIPT = [
   ['S2', 'Yes. In my last role the estimates for a reporting feature were too optimistic. I started by splitting the work into smaller pieces, and I talked to the product manager about what could wait.', false],
   ['S1', 'How do you handle feedback on your code?', true],
   ['S2', 'I take it as information, not as criticism. I ask questions until I understand the point, and then I decide what to change.', false],
+  ['S1', 'Walk me through how you would design a service that shortens links.', true],
+  ['S2', 'I would start with the API. A post endpoint takes a long link and returns a short code, and a get endpoint redirects. I would store the mapping in a database with a cache in front for the popular links, and I would generate the codes from a counter.', false],
+  ['S1', 'Could you give me an example of a project you led?', true],
+  ['S2', 'We built a new alerting pipeline. We wanted fewer false alarms, so we grouped the alerts by service, we added runbooks, and we trained the people on call. Our pages went down a lot, and we were very happy with it.', false],
+  ['S1', 'Thanks. Let me tell you a bit about the team. We are eight engineers, and we ship every day.', false],
+  ['S1', 'Are you married, and do you have children?', true],
+  ['S2', 'I would rather keep the focus on the role, if that is okay.', false],
+  ['S1', 'Of course. Why do you want to leave your current job?', true],
+  ['S2', 'Um, I think I have learned a lot there, but, you know, I want to work on larger systems, and basically I am looking for a team that cares about reliability as much as I do.', false],
+  ['S1', 'What would you say is your greatest weakness?', true],
+  ['S2', 'I used to take on too much myself instead of asking for help. Now I share my plan early with the team, so that problems come up while they are still small.', false],
+  ['S1', 'Where do you see yourself in five years?', true],
+  ['S2', 'Leading a small platform team, still writing code, and helping newer engineers grow the way my mentors helped me.', false],
   ['S1', 'Do you have any questions for us?', true],
   ['S2', 'Yes. What does a typical day look like for the team?', true],
   ['S1', 'Most days start with a short standup, and then there is time for focused work.', false],
 ];
-const GAP = 0.8;  // seconds between lines
+const GAP = 1.0;  // seconds between lines
 const RATE = 16000;
 
 const sh = (cmd) => execFileSync('bash', ['-c', `set -e; cd ${dir}; ${cmd}`], { encoding: 'utf8' });
@@ -136,6 +149,12 @@ test('a stereo interview: pace, talk ratio, questions and evidence through the r
   console.log(`# stereo: ${lines_.join('; ')}`);
   assert.ok(precision >= 0.8 && recall >= 0.8, analysis.questions.map((q) => q.text).join(' | '));
   assert.ok(checkEvidence(report) > 10);
+  // About four minutes, and what the content rules find through the recogniser.
+  assert.ok(total >= 180, `${total} s`);
+  assert.ok(analysis.flags.some((f) => f.kind === 'protected-topic'), JSON.stringify(analysis.flags));
+  const conflict = analysis.questions.find((q) => /conflict/.test(q.text));
+  assert.ok(conflict?.behavioural && conflict.answer, JSON.stringify(conflict));
+  console.log(`# stereo: conflict story missing [${conflict.answer.missing}]; candidate fillers ${measured.S2.fillers.count}`);
 });
 
 test('the same interview as a mono mix', () => {
