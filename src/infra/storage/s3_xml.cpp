@@ -2,31 +2,10 @@
 
 #include <utility>
 
+#include "infra/text/markup.hpp"
+
 namespace companion::storage::s3 {
 namespace {
-
-std::string xml_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 std::string xml_unescape(std::string_view s) {
   static constexpr std::pair<std::string_view, char> kEntities[] = {
@@ -80,7 +59,7 @@ std::string complete_upload_document(const std::vector<std::string>& etags) {
   std::string xml = "<CompleteMultipartUpload>";
   for (std::size_t i = 0; i < etags.size(); ++i)
     xml += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" +
-           xml_escape(etags[i]) + "</ETag></Part>";
+           text::escape_markup(etags[i]) + "</ETag></Part>";
   xml += "</CompleteMultipartUpload>";
   return xml;
 }

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <map>
 
+#include "infra/text/markup.hpp"
+
 namespace companion::analysis {
 namespace {
 
@@ -427,31 +429,8 @@ class Page {
 
 }  // namespace
 
-std::string html_escape(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  for (char c : in) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
+std::string html_escape(std::string_view text) {
+  return text::escape_markup(text);
 }
 
 std::string render_report(const ReportInput& input) {

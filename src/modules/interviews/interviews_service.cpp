@@ -227,17 +227,10 @@ boost::asio::awaitable<Interview> InterviewsService::retry(std::string user_id, 
     if (!i->recording_json)
       throw Conflict("The interview has no recording to process; upload one instead.");
     // The stage after the last one finished (notifying never fails a run).
-    const bool transcribed = i->finished_stage.has_value();
-    i->status = transcribed ? Status::kAnalyzing : Status::kUploaded;
-    i->run_id = ids_.next();
-    i->failure_json.reset();
-    i->progress_json.reset();
-    i->updated_at_ms = std::max(now, i->updated_at_ms);
-    repository_.update(c, *i);
-    outbox_.append_in(c, {transcribed ? "analysis.requested" : "transcription.requested",
-                          i->id,
-                          {{"interviewId", i->id}, {"userId", i->user_id}, {"runId", *i->run_id}},
-                          traceparent});
+    if (i->finished_stage)
+      start_run_in(c, *i, Status::kAnalyzing, "analysis.requested", now, traceparent);
+    else
+      start_run_in(c, *i, Status::kUploaded, "transcription.requested", now, traceparent);
     return i;
   });
   if (!result) throw NotFound(kNotFound);
@@ -258,20 +251,26 @@ boost::asio::awaitable<Interview> InterviewsService::reanalyze(std::string user_
     if (!i->finished_stage)
       throw Conflict("The interview has no transcript yet; retry it to transcribe it first.");
     if (job_description.present()) i->job_description = job_description.as_optional();
-    i->status = Status::kAnalyzing;
-    i->run_id = ids_.next();
-    i->failure_json.reset();
-    i->progress_json.reset();
-    i->updated_at_ms = std::max(now, i->updated_at_ms);
-    repository_.update(c, *i);
-    outbox_.append_in(c, {"analysis.requested",
-                          i->id,
-                          {{"interviewId", i->id}, {"userId", i->user_id}, {"runId", *i->run_id}},
-                          traceparent});
+    start_run_in(c, *i, Status::kAnalyzing, "analysis.requested", now, traceparent);
     return i;
   });
   if (!result) throw NotFound(kNotFound);
   co_return *result;
+}
+
+void InterviewsService::start_run_in(db::Connection& c, Interview& i, Status status,
+                                     const char* topic, std::int64_t now,
+                                     const std::string& traceparent) {
+  i.status = status;
+  i.run_id = ids_.next();
+  i.failure_json.reset();
+  i.progress_json.reset();
+  i.updated_at_ms = std::max(now, i.updated_at_ms);
+  repository_.update(c, i);
+  outbox_.append_in(c, {topic,
+                        i.id,
+                        {{"interviewId", i.id}, {"userId", i.user_id}, {"runId", *i.run_id}},
+                        traceparent});
 }
 
 std::optional<Interview> InterviewsService::begin_stage_in(db::Connection& c, const std::string& id,

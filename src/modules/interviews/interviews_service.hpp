@@ -114,6 +114,11 @@ class InterviewsService {
   bool run_active_in(db::Connection& c, const std::string& id, const std::string& run_id);
 
  private:
+  // A new processing run from `status`, announced by `topic` in the same
+  // transaction (retry, reanalyze).
+  void start_run_in(db::Connection& c, Interview& i, Status status, const char* topic,
+                    std::int64_t now, const std::string& traceparent);
+
   db::Database& db_;
   const Clock& clock_;
   crypto::UuidV7Generator& ids_;
