@@ -182,10 +182,12 @@ Components::Components(const Settings& s, log::Logger& log)
                                                                .model = s.processing.llm_model,
                                                                .timeout = s.processing.llm_timeout},
                                              clock)),
+      llm_pool(s.processing.llm_url.empty() ? 1 : std::max<std::size_t>(1, s.cpu_threads)),
       transcription({.threads = s.processing.asr_threads,
                      .checkpoint_interval = s.processing.checkpoint_interval},
                     *database, transcribe_pool, recordings, interviews, *asr, outbox, clock, log),
-      analysis(*database, cpu_pool, interviews, transcription, outbox, clock, log, {}, llm.get()),
+      analysis(*database, cpu_pool, interviews, transcription, outbox, clock, log, {}, llm.get(),
+               &llm_pool),
       notifications(*database, clock, ids, log) {
   warn_about_plain_http(s, logger);
   metrics.add([this](std::string& out) {
@@ -244,6 +246,7 @@ void register_modules(Components& c, modules::Registry& registry) {
 Components::~Components() {
   db_pool.join();
   cpu_pool.join();
+  llm_pool.join();
   storage_pool.join();
   probe_pool.join();
   queue_pool.join();

@@ -71,6 +71,7 @@ class Components {
   queue::DbQueue* embedded_queue = nullptr;  // `queue` when it lives in the database
   std::unique_ptr<asr::Engine> asr;
   std::unique_ptr<llm::ChatModel> llm;  // null unless --llm-url
+  async::BlockingPool llm_pool;         // waits for the model, apart from the CPU pool
   transcription::TranscriptionService transcription;
   analysis::AnalysisService analysis;
   notifications::NotificationsService notifications;

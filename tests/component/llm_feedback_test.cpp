@@ -85,7 +85,8 @@ TEST_F(LlmFeedback, MalformedJsonIsAskedForOnceMore) {
 
 TEST_F(LlmFeedback, TheRulesStandWhenTheModelFails) {
   const auto rules = analyse(transcript_, fixtures::backend_job_description());
-  for (const char* model : {"malformed", "wrong-shape", "unknown-id", "broken", "slow"}) {
+  for (const char* model :
+       {"malformed", "wrong-shape", "unknown-id", "no-points", "broken", "slow"}) {
     auto [a, outcome] = ask(model);
     EXPECT_FALSE(outcome.used) << model;
     EXPECT_FALSE(outcome.why.empty()) << model;

@@ -15,6 +15,7 @@ Behaviour for tests, chosen by the `model` field:
   malformed-once  not JSON the first time, then ok
   wrong-shape     JSON that does not follow the schema
   unknown-id      follows the schema but names a question that was not asked
+  no-points       follows the schema with no strengths and no improvements
   slow            waits 5 s before answering (past the client's deadline)
   limited-N       429 to the first N requests of this model, then ok
   broken          always 500
@@ -112,6 +113,8 @@ class Handler(BaseHTTPRequestHandler):
         content = feedback(ids)
         if model == "unknown-id":
             content["strengths"][0]["questionId"] = "q999"
+        if model == "no-points":
+            content["strengths"], content["improvements"] = [], []
         return self.reply(200, completion(model, json.dumps(content)))
 
 

@@ -434,6 +434,39 @@ TEST(AnalysisEngineProperties, OneSpeakersSegmentsOverlap) {
   EXPECT_LE(a.questions[0].answer->start, a.questions[0].answer->end);
 }
 
+// Practising alone, the whole recording is one turn: an answer's evidence
+// stops where the next question starts.
+TEST(AnalysisEngineProperties, EvidenceNeverRunsIntoTheNextQuestion) {
+  Script script{
+      {{"S1", "tell me about a time you failed", true},
+       {"S1", "i missed a deadline once", false, 2.0},
+       {"S1", "why do you want this job", true, 2.0},
+       {"S1", "because the team builds things i care about and as a result i grow", false, 2.0}}};
+  const auto a = analyse(fixtures::build(script), "");
+  ASSERT_EQ(a.questions.size(), 2u);
+  ASSERT_TRUE(a.questions[0].answer);
+  for (const auto& f : a.questions[0].answer->findings)
+    for (const auto& e : f.evidence) {
+      EXPECT_EQ(e.quote.find("why"), std::string::npos) << f.kind << ": " << e.quote;
+      EXPECT_EQ(e.quote.find("tell me"), std::string::npos) << f.kind << ": " << e.quote;
+    }
+}
+
+// A recogniser that punctuates with typographic marks.
+TEST(AnalysisEngineProperties, TypographicPunctuationIsPunctuation) {
+  Script script{{{"S1", "“Tell me about a time… you led a team”", true},
+                 {"S2", "At my last job — we shipped it. “Basically” I decided…", false}}};
+  const auto a = analyse(fixtures::build(script), "");
+  ASSERT_EQ(a.questions.size(), 1u);
+  EXPECT_TRUE(a.questions[0].behavioural);
+  ASSERT_TRUE(a.questions[0].answer);
+  EXPECT_EQ(a.questions[0].answer->words, 10u);  // the dash is not a word
+  EXPECT_EQ(a.speakers[1].fillers.count, 1u);    // “Basically”
+  EXPECT_EQ(normalise("“tell"), "tell");
+  EXPECT_EQ(normalise("time…"), "time");
+  EXPECT_EQ(normalise("—"), "");
+}
+
 TEST(AnalysisEngineProperties, AFourHourTranscript) {
   auto script = fixtures::behavioural_interview();
   Script long_one{{}, script.seconds_per_word};

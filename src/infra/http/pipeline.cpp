@@ -301,8 +301,7 @@ boost::asio::awaitable<Response> Pipeline::dispatch(Request& request) {
       throw RateLimited("Too many requests for this account; slow down.", *wait);
   }
 
-  if (route.options.json_body && route.options.json_body_optional && request.raw.body().empty() &&
-      !request.header("Content-Type")) {
+  if (route.options.json_body && route.options.json_body_optional && request.raw.body().empty()) {
     request.json = boost::json::object();
   } else if (route.options.json_body) {
     auto ct = request.header("Content-Type");

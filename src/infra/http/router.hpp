@@ -15,7 +15,7 @@ struct RouteOptions {
   bool auth = true;  // bearer token required
   std::uint64_t body_limit = 256 * 1024;
   bool json_body = false;           // body must be application/json
-  bool json_body_optional = false;  // with json_body: no body at all reads as {}
+  bool json_body_optional = false;  // with json_body: an empty body reads as {}
   bool idempotent = false;          // honours Idempotency-Key
   bool streaming_body = false;      // the handler reads the body (Request::body)
   std::vector<std::string> query;   // accepted query parameters; others -> 400

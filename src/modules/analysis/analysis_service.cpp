@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include <stdexcept>
+
 #include "infra/clock/rfc3339.hpp"
 #include "infra/errors/errors.hpp"
 #include "modules/analysis/llm_feedback.hpp"
@@ -13,7 +15,8 @@ AnalysisService::AnalysisService(db::Database& db, async::BlockingPool& cpu,
                                  interviews::InterviewsService& interviews,
                                  transcription::TranscriptionService& transcripts,
                                  outbox::Outbox& outbox, const Clock& clock, log::Logger& logger,
-                                 AnalysisSettings settings, llm::ChatModel* llm)
+                                 AnalysisSettings settings, llm::ChatModel* llm,
+                                 async::BlockingPool* llm_pool)
     : db_(db),
       cpu_(cpu),
       interviews_(interviews),
@@ -22,7 +25,10 @@ AnalysisService::AnalysisService(db::Database& db, async::BlockingPool& cpu,
       clock_(clock),
       logger_(logger),
       settings_(std::move(settings)),
-      llm_(llm) {}
+      llm_(llm),
+      llm_pool_(llm_pool) {
+  if (llm_ && !llm_pool_) throw std::invalid_argument("a language model needs its own pool");
+}
 
 boost::asio::awaitable<void> AnalysisService::analyze(queue::Envelope event) {
   const auto interview_id = event.field("interviewId");
@@ -48,19 +54,21 @@ boost::asio::awaitable<void> AnalysisService::analyze(queue::Envelope event) {
   if (!input) co_return;
 
   // Tens of milliseconds for an hour of talk: on the CPU pool, outside any
-  // transaction. The language model, when there is one, is asked there too
-  // (its deadline bounds the wait).
+  // transaction.
+  auto analysis = co_await cpu_.run(
+      [&] { return analyse(input->transcript, input->job_description, settings_); });
+  if (llm_) {
+    auto outcome = co_await llm_pool_->run([&] {
+      return add_llm_feedback(analysis, input->transcript, input->job_description, *llm_);
+    });
+    if (!outcome.used && outcome.requests > 0)
+      logger_.warn("the language model's feedback is not used; the rules' summary stands",
+                   {{"interviewId", interview_id},
+                    {"requests", outcome.requests},
+                    {"reason", outcome.why},
+                    {"traceId", span.trace_id}});
+  }
   auto body = co_await cpu_.run([&] {
-    auto analysis = analyse(input->transcript, input->job_description, settings_);
-    if (llm_) {
-      auto outcome = add_llm_feedback(analysis, input->transcript, input->job_description, *llm_);
-      if (!outcome.used && outcome.requests > 0)
-        logger_.warn("the language model's feedback is not used; the rules' summary stands",
-                     {{"interviewId", interview_id},
-                      {"requests", outcome.requests},
-                      {"reason", outcome.why},
-                      {"traceId", span.trace_id}});
-    }
     return std::make_pair(boost::json::serialize(to_json(analysis)), analysis.questions.size());
   });
 

@@ -28,7 +28,7 @@ class AnalysisService {
                   interviews::InterviewsService& interviews,
                   transcription::TranscriptionService& transcripts, outbox::Outbox& outbox,
                   const Clock& clock, log::Logger& logger, AnalysisSettings settings = {},
-                  llm::ChatModel* llm = nullptr);
+                  llm::ChatModel* llm = nullptr, async::BlockingPool* llm_pool = nullptr);
 
   // The `analyze` stage: for transcript.ready and analysis.requested.
   boost::asio::awaitable<void> analyze(queue::Envelope event);
@@ -53,6 +53,9 @@ class AnalysisService {
   log::Logger& logger_;
   AnalysisSettings settings_;
   llm::ChatModel* llm_;  // optional feedback from a language model (llm_feedback.hpp)
+  // Where the model is waited for: its own threads, so a slow model holds
+  // neither the CPU pool (password hashing, analyses) nor an I/O thread.
+  async::BlockingPool* llm_pool_;
   AnalysesRepository repository_;
   queue::ProcessedEvents processed_;
 };

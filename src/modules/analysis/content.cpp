@@ -36,29 +36,38 @@ bool question_cue(const WordStream& s, std::size_t k, const PhraseList& imperati
 
 // The first match of any phrase of `list` among `tokens`, as evidence of
 // the phrase and the words after it in its turn.
-std::optional<Evidence> first_match(const WordStream& s, const std::vector<std::size_t>& tokens,
+// An answer's words (`tokens`, ascending) and the last word it may quote:
+// evidence never runs into the next question.
+struct AnswerWords {
+  const std::vector<std::size_t>& tokens;
+  std::size_t limit;
+};
+
+// The first match of any phrase of `list` among the answer's words, as
+// evidence of the phrase and the words after it in its turn.
+std::optional<Evidence> first_match(const WordStream& s, const AnswerWords& answer,
                                     const PhraseList& list) {
-  for (auto k : tokens) {
+  for (auto k : answer.tokens) {
     auto [length, which] = list.match(s, k);
-    if (length == 0) continue;
+    if (length == 0 || k + length - 1 > answer.limit) continue;
     const auto& turn = s.turns[s.turn_of[k]];
-    return evidence_of(s, k, std::min(turn.last, k + length - 1 + kEvidenceTail));
+    return evidence_of(s, k, std::min({turn.last, k + length - 1 + kEvidenceTail, answer.limit}));
   }
   return std::nullopt;
 }
 
-// The words [from, from + n) of `tokens` that lie in the first one's turn,
-// or the last n of the last one's turn.
-Evidence opening_of(const WordStream& s, const std::vector<std::size_t>& tokens) {
-  const auto first = tokens.front();
+// The answer's first words in its first turn, or its last in its last.
+Evidence opening_of(const WordStream& s, const AnswerWords& answer) {
+  const auto first = answer.tokens.front();
   const auto& turn = s.turns[s.turn_of[first]];
-  return evidence_of(s, first, std::min(turn.last, first + kOpening - 1));
+  return evidence_of(s, first, std::min({turn.last, first + kOpening - 1, answer.limit}));
 }
 
-Evidence closing_of(const WordStream& s, const std::vector<std::size_t>& tokens) {
-  const auto last = tokens.back();
+Evidence closing_of(const WordStream& s, const AnswerWords& answer) {
+  const auto last = answer.tokens.back();
   const auto& turn = s.turns[s.turn_of[last]];
-  const auto from = last >= turn.first + kOpening - 1 ? last - (kOpening - 1) : turn.first;
+  auto from = last >= turn.first + kOpening - 1 ? last - (kOpening - 1) : turn.first;
+  from = std::max(from, answer.tokens.front());  // not the question's words
   return evidence_of(s, from, last);
 }
 
@@ -189,6 +198,7 @@ void answer_questions(const WordStream& s, const Roles& roles, const AnalysisSet
     std::vector<std::size_t> tokens;
     for (auto k = q.last + 1; k < until; ++k)
       if (s.speaker(k) == speaker) tokens.push_back(k);
+    const AnswerWords words{tokens, until - 1};
     Answer a;
     a.speaker = speaker;
     a.start = s.tokens[tokens.front()].start;
@@ -200,10 +210,10 @@ void answer_questions(const WordStream& s, const Roles& roles, const AnalysisSet
       a.first_person_singular += lexicon::is_first_person_singular(s.tokens[k].text);
       a.first_person_plural += lexicon::is_first_person_plural(s.tokens[k].text);
     }
-    a.star.situation = first_match(s, tokens, situation);
-    a.star.task = first_match(s, tokens, task);
-    a.star.action = first_match(s, tokens, action);
-    a.star.result = first_match(s, tokens, result);
+    a.star.situation = first_match(s, words, situation);
+    a.star.task = first_match(s, words, task);
+    a.star.action = first_match(s, words, action);
+    a.star.result = first_match(s, words, result);
 
     if (q.behavioural) {
       if (!a.star.situation) a.missing.push_back("situation");
@@ -215,8 +225,8 @@ void answer_questions(const WordStream& s, const Roles& roles, const AnalysisSet
                   "This story has no clear " + join(a.missing) +
                       ": a full answer sets the scene, says what you had to do, what you did "
                       "and what came of it.",
-                  {opening_of(s, tokens)}};
-        if (tokens.size() > kOpening) f.evidence.push_back(closing_of(s, tokens));
+                  {opening_of(s, words)}};
+        if (tokens.size() > kOpening) f.evidence.push_back(closing_of(s, words));
         a.findings.push_back(std::move(f));
       }
       if (a.first_person_plural >= 3 && a.first_person_plural > a.first_person_singular) {
@@ -228,7 +238,7 @@ void answer_questions(const WordStream& s, const Roles& roles, const AnalysisSet
           if (f.evidence.size() == 3) break;
           if (!lexicon::is_first_person_plural(s.tokens[k].text)) continue;
           const auto& turn = s.turns[s.turn_of[k]];
-          f.evidence.push_back(evidence_of(s, k, std::min(turn.last, k + 5)));
+          f.evidence.push_back(evidence_of(s, k, std::min({turn.last, k + 5, words.limit})));
         }
         a.findings.push_back(std::move(f));
       }
@@ -244,19 +254,19 @@ void answer_questions(const WordStream& s, const Roles& roles, const AnalysisSet
                                 "a story: " +
                                 seconds_text(low) + " to " + seconds_text(high) +
                                 " gives room for the whole of it.",
-                            {opening_of(s, tokens)}});
+                            {opening_of(s, words)}});
     } else if (a.seconds > high) {
       a.findings.push_back({"answer-long",
                             "A " + seconds_text(a.seconds) + " answer: under " +
                                 seconds_text(high) + " keeps the listener with you.",
-                            {opening_of(s, tokens), closing_of(s, tokens)}});
+                            {opening_of(s, words), closing_of(s, words)}});
     }
     if (a.response_delay >= settings.long_response_delay) {
       a.findings.push_back({"slow-start",
                             seconds_text(a.response_delay) +
                                 " of silence before the answer: a short bridge (\"Let me think "
                                 "of a good example\") keeps the conversation going.",
-                            {opening_of(s, tokens)}});
+                            {opening_of(s, words)}});
     }
     q.answer = std::move(a);
   }
@@ -270,7 +280,8 @@ std::vector<Finding> protected_topic_flags(const WordStream& s, const Roles& rol
     for (const auto& q : questions) {
       if (roles.interviewer && q.speaker != *roles.interviewer) continue;
       for (auto k = q.first; k <= q.last; ++k) {
-        if (phrases.match(s, k).first == 0) continue;
+        const auto length = phrases.match(s, k).first;
+        if (length == 0 || k + length - 1 > q.last) continue;
         flags.push_back({"protected-topic",
                          "A question about " + topic.name +
                              ": in many places an interviewer may not ask it, and a candidate "

@@ -176,7 +176,8 @@ std::vector<SpeakerReport> measure_conversation(const transcription::Transcript&
   std::vector<std::vector<std::size_t>> counts(reports.size(),
                                                std::vector<std::size_t>(windows, 0));
   for (std::size_t k = 0; k < s.tokens.size() && windows > 0; ++k) {
-    auto w = std::min(windows - 1, static_cast<std::size_t>(s.tokens[k].start / window));
+    auto w =
+        std::min(windows - 1, static_cast<std::size_t>(std::max(0.0, s.tokens[k].start) / window));
     ++counts[index.at(s.speaker(k))][w];
   }
   for (std::size_t r = 0; r < reports.size(); ++r) {

@@ -102,6 +102,8 @@ std::optional<Reply> read_reply(const std::string& content, const std::set<std::
       if (list->size() < kKept) list->emplace_back(*id, *text);
     }
   }
+  // Nothing to say about the interview as a whole is not a summary.
+  if (reply.strengths.empty() && reply.improvements.empty()) return std::nullopt;
   return reply;
 }
 

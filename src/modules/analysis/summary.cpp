@@ -183,7 +183,7 @@ Summary summarise(const Analysis& a, const WordStream& s, const AnalysisSettings
   }
 
   // Delivery.
-  if (delivery->talk_seconds >= kEnoughTalk) {
+  if (delivery->talk_seconds >= kEnoughTalk && !report->words_per_minute_over_time.empty()) {
     const double pace = delivery->words_per_minute;
     const auto* fastest = &report->words_per_minute_over_time.front();
     const auto* slowest = fastest;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <utility>
 
 namespace companion::analysis {
 namespace {
@@ -10,18 +11,38 @@ bool word_char(unsigned char c) {
   return std::isalnum(c) || c >= 0x80;  // letters of other scripts stay
 }
 
+// Punctuation outside ASCII, read as ASCII punctuation: quotation marks,
+// the ellipsis, dashes, Spanish-style marks, the full-width question mark.
+constexpr std::pair<std::string_view, char> kPunctuation[] = {
+    {"\xE2\x80\x99", '\''}, {"\xE2\x80\x9C", '"'}, {"\xE2\x80\x9D", '"'}, {"\xE2\x80\x98", '\''},
+    {"\xE2\x80\xA6", '.'},  {"\xE2\x80\x94", '-'}, {"\xE2\x80\x93", '-'}, {"\xC2\xAB", '"'},
+    {"\xC2\xBB", '"'},      {"\xC2\xBF", '?'},     {"\xC2\xA1", '!'},     {"\xEF\xBC\x9F", '?'}};
+
 }  // namespace
 
-std::string normalise(std::string_view word) {
+std::string plain_punctuation(std::string_view word) {
   std::string out;
   out.reserve(word.size());
   for (std::size_t i = 0; i < word.size(); ++i) {
-    // A typographic apostrophe (U+2019) is an apostrophe.
-    if (word.substr(i, 3) == "\xE2\x80\x99") {
-      out += '\'';
-      i += 2;
-      continue;
+    bool replaced = false;
+    for (const auto& [from, to] : kPunctuation) {
+      if (word.substr(i, from.size()) != from) continue;
+      out += to;
+      i += from.size() - 1;
+      replaced = true;
+      break;
     }
+    if (!replaced) out += word[i];
+  }
+  return out;
+}
+
+std::string normalise(std::string_view original) {
+  const auto plain = plain_punctuation(original);
+  const std::string_view word = plain;
+  std::string out;
+  out.reserve(word.size());
+  for (std::size_t i = 0; i < word.size(); ++i) {
     out += static_cast<char>(std::tolower(static_cast<unsigned char>(word[i])));
   }
   auto first = std::find_if(out.begin(), out.end(),
@@ -50,9 +71,10 @@ WordStream make_word_stream(const transcription::Transcript& t) {
       const auto& w = s->words[i];
       auto text = normalise(w.word);
       if (text.empty()) continue;  // punctuation alone
-      const bool question = w.word.find('?') != std::string::npos;
+      const auto plain = plain_punctuation(w.word);
+      const bool question = plain.find('?') != std::string::npos;
       const bool stop =
-          question || (!w.word.empty() && (w.word.back() == '.' || w.word.back() == '!'));
+          question || (!plain.empty() && (plain.back() == '.' || plain.back() == '!'));
       stream.tokens.push_back({std::move(text), s, i, w.start, w.end, question, stop});
       stream.turn_of.push_back(stream.turns.size() - 1);
       turn.end = std::max(turn.end, w.end);

@@ -48,6 +48,9 @@ WordStream make_word_stream(const transcription::Transcript& t);
 // Lower case ASCII, surrounding punctuation removed; inner apostrophes and
 // hyphens kept ("don't", "follow-up").
 std::string normalise(std::string_view word);
+// The word with non-ASCII punctuation (curly quotes, the ellipsis, dashes)
+// read as its ASCII counterpart.
+std::string plain_punctuation(std::string_view word);
 
 // Where a finding comes from: a moment of the recording and the words
 // spoken in it. `quote` is exactly the speaker's words from `start` to
