@@ -340,3 +340,30 @@ TEST_F(HttpClientTest, ClientErrorsAndCancelsDoNotOpenTheBreaker) {
 
 }  // namespace
 }  // namespace companion::http_client
+
+namespace companion::http_client {
+namespace {
+
+// What an operator writes as a service's URL, and the endpoint called.
+TEST(ApiEndpoint, CompletesABaseUrlOrKeepsAFullOne) {
+  EXPECT_EQ(api_endpoint("https://api.example.com", "chat/completions", "LLM"),
+            "https://api.example.com/v1/chat/completions");
+  EXPECT_EQ(api_endpoint("https://api.example.com/v1/", "chat/completions", "LLM"),
+            "https://api.example.com/v1/chat/completions");
+  EXPECT_EQ(
+      api_endpoint("http://127.0.0.1:8080/openai/v1/chat/completions", "chat/completions", "LLM"),
+      "http://127.0.0.1:8080/openai/v1/chat/completions");
+  EXPECT_EQ(api_endpoint("http://asr:9000", "audio/transcriptions", "ASR"),
+            "http://asr:9000/v1/audio/transcriptions");
+  for (const char* bad : {"", "ftp://x", "api.example.com", "file:///etc/passwd"}) {
+    try {
+      api_endpoint(bad, "chat/completions", "LLM");
+      ADD_FAILURE() << bad;
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("the LLM URL must be http(s)"), std::string::npos);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace companion::http_client

@@ -109,13 +109,7 @@ RemoteEngine::RemoteEngine(RemoteSettings settings, const Clock& clock)
                .breaker = http_client::BreakerSettings{.failures = settings_.breaker_failures,
                                                        .cooldown = settings_.breaker_cooldown}},
               clock) {
-  auto parsed = boost::urls::parse_uri(settings_.url);
-  if (!parsed || (parsed->scheme() != "http" && parsed->scheme() != "https"))
-    throw std::invalid_argument("the ASR URL must be http(s)://host[:port][/path]");
-  endpoint_ = settings_.url;
-  while (!endpoint_.empty() && endpoint_.back() == '/') endpoint_.pop_back();
-  if (endpoint_.find("/audio/transcriptions") == std::string::npos)
-    endpoint_ += endpoint_.ends_with("/v1") ? "/audio/transcriptions" : "/v1/audio/transcriptions";
+  endpoint_ = http_client::api_endpoint(settings_.url, "audio/transcriptions", "ASR");
 }
 
 std::unique_ptr<Recognizer> RemoteEngine::recognizer() {

@@ -1,5 +1,7 @@
 #include "infra/http_client/http_client.hpp"
 
+#include <boost/url/parse.hpp>
+
 #include <curl/curl.h>
 
 #include <algorithm>
@@ -406,6 +408,18 @@ ClientCounters HttpClient::counters() const {
   return {.requests = requests_.load(std::memory_order_relaxed),
           .retries = retries_.load(std::memory_order_relaxed),
           .refused = refused_.load(std::memory_order_relaxed)};
+}
+
+std::string api_endpoint(const std::string& url, std::string_view path, std::string_view what) {
+  auto parsed = boost::urls::parse_uri(url);
+  if (!parsed || (parsed->scheme() != "http" && parsed->scheme() != "https"))
+    throw std::invalid_argument("the " + std::string(what) +
+                                " URL must be http(s)://host[:port][/path]");
+  auto endpoint = url;
+  while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
+  if (endpoint.find("/" + std::string(path)) == std::string::npos)
+    endpoint += (endpoint.ends_with("/v1") ? "/" : "/v1/") + std::string(path);
+  return endpoint;
 }
 
 }  // namespace companion::http_client

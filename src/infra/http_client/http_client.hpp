@@ -47,6 +47,12 @@ struct RetryPolicy {
   bool retry_timeouts = true;
 };
 
+// The endpoint of an OpenAI-style API from what an operator configured:
+// the base URL ("https://api.example.com", with or without "/v1") or the
+// full endpoint, completed with `path` ("chat/completions"). Throws
+// std::invalid_argument, naming `what`, for a URL that is not http(s).
+std::string api_endpoint(const std::string& url, std::string_view path, std::string_view what);
+
 // The upper bound of the wait before retry `retry` (1-based).
 std::chrono::milliseconds backoff_ceiling(const RetryPolicy& policy, int retry);
 // 408, 429 and 5xx but 501 (Not Implemented stays so).

@@ -1,5 +1,4 @@
 #include <boost/json.hpp>
-#include <boost/url/parse.hpp>
 
 #include <stdexcept>
 
@@ -15,15 +14,8 @@ ChatCompletions::ChatCompletions(ChatSettings settings, const Clock& clock)
                          .retry_timeouts = false},  // a slow model is not asked twice at once
                .breaker = http_client::BreakerSettings{.failures = settings_.breaker_failures,
                                                        .cooldown = settings_.breaker_cooldown}},
-              clock) {
-  auto parsed = boost::urls::parse_uri(settings_.url);
-  if (!parsed || (parsed->scheme() != "http" && parsed->scheme() != "https"))
-    throw std::invalid_argument("the LLM URL must be http(s)://host[:port][/path]");
-  endpoint_ = settings_.url;
-  while (!endpoint_.empty() && endpoint_.back() == '/') endpoint_.pop_back();
-  if (endpoint_.find("/chat/completions") == std::string::npos)
-    endpoint_ += endpoint_.ends_with("/v1") ? "/chat/completions" : "/v1/chat/completions";
-}
+              clock),
+      endpoint_(http_client::api_endpoint(settings_.url, "chat/completions", "LLM")) {}
 
 ChatReply ChatCompletions::complete(const std::string& system, const std::string& user,
                                     const std::string& schema_name,

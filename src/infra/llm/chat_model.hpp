@@ -54,8 +54,8 @@ class ChatCompletions final : public ChatModel {
 
  private:
   ChatSettings settings_;
-  std::string endpoint_;
   http_client::HttpClient client_;
+  std::string endpoint_;
 };
 
 // The content of a chat.completion answer, or why it has none (a refusal,
