@@ -197,7 +197,7 @@ int run_analyze(const Settings& s) {
     auto transcript = transcription::build_transcript(recognised);
     transcript.engine = engine->name();
     transcript.language = engine->language();
-    auto a = analysis::analyse(transcript, job_description);
+    auto a = analysis::analyse(transcript, job_description, s.analysis);
     if (!s.processing.llm_url.empty()) {
       llm::ChatCompletions model({.url = s.processing.llm_url,
                                   .api_key = s.processing.llm_api_key,

@@ -186,8 +186,8 @@ Components::Components(const Settings& s, log::Logger& log)
       transcription({.threads = s.processing.asr_threads,
                      .checkpoint_interval = s.processing.checkpoint_interval},
                     *database, transcribe_pool, recordings, interviews, *asr, outbox, clock, log),
-      analysis(*database, cpu_pool, interviews, transcription, outbox, clock, log, {}, llm.get(),
-               &llm_pool),
+      analysis(*database, cpu_pool, interviews, transcription, outbox, clock, log, s.analysis,
+               llm.get(), &llm_pool),
       notifications(*database, clock, ids, log) {
   warn_about_plain_http(s, logger);
   metrics.add([this](std::string& out) {

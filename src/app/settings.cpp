@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <set>
@@ -135,6 +136,9 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
   add("asr-url", "", "remote engine: base URL of the transcriptions API (key in IC_ASR_API_KEY)");
   add("asr-model", "whisper-1", "remote engine: the model to ask for");
   add("asr-timeout", "60s", "remote engine: deadline of one request");
+  add("analysis-settings", "",
+      "a JSON file of analysis settings: filler and hedge lexicons, ideal answer lengths, "
+      "thresholds (docs/analysis.md)");
   add("llm-url", "",
       "answer feedback from a language model: base URL of an OpenAI-compatible chat "
       "completions API (key in IC_LLM_API_KEY); none when empty, and then no transcript text "
@@ -407,6 +411,21 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
     p.asr_url = o["asr-url"].value;
     p.asr_model = o["asr-model"].value;
     p.asr_timeout = convert(o["asr-timeout"], config::parse_duration);
+    if (const auto& file = o["analysis-settings"].value; !file.empty()) {
+      std::ifstream in(file, std::ios::binary);
+      if (!in) throw ConfigError("--analysis-settings / IC_ANALYSIS_SETTINGS: cannot read " + file);
+      std::string text(64 * 1024 + 1, '\0');
+      in.read(text.data(), static_cast<std::streamsize>(text.size()));
+      text.resize(static_cast<std::size_t>(in.gcount()));
+      if (text.size() > 64 * 1024)
+        throw ConfigError("--analysis-settings / IC_ANALYSIS_SETTINGS: " + file +
+                          " is over 64 KiB");
+      try {
+        s.analysis = analysis::parse_analysis_settings(text);
+      } catch (const std::invalid_argument& e) {
+        throw ConfigError("--analysis-settings / IC_ANALYSIS_SETTINGS: " + file + ": " + e.what());
+      }
+    }
     p.llm_url = o["llm-url"].value;
     p.llm_model = o["llm-model"].value;
     p.llm_timeout = convert(o["llm-timeout"], config::parse_duration);

@@ -14,6 +14,7 @@
 #include "infra/http/server.hpp"
 #include "infra/log/logger.hpp"
 #include "infra/storage/blob_store.hpp"
+#include "modules/analysis/engine.hpp"
 #include "modules/auth/auth_service.hpp"
 #include "modules/stage.hpp"
 
@@ -56,6 +57,7 @@ struct Settings {
   std::string analyze_format = "text";  // analyze: text, json or html
   std::string analyze_job_description;  // analyze: a file with the job description
   std::string analyze_out;              // analyze: write the report here, not to stdout
+  analysis::AnalysisSettings analysis;  // --analysis-settings FILE, or the defaults
   std::string data_dir = "./data";
   http::ServerSettings server;
   // `worker` serves /healthz, /readyz and /metrics on `server` only when

@@ -123,3 +123,18 @@ test('with --llm-url, a language model writes the summary; without a working one
     chat.stop();
   }
 });
+
+test('an operator\'s analysis settings file sets the lexicon; a bad one stops with the reason', () => {
+  const file = join(dir, 'analysis.json');
+  writeFileSync(file, JSON.stringify({ fillers: ['the'], answerSeconds: { min: 1, max: 2 } }));
+  const r = analyze(call, '--format', 'json', '--analysis-settings', file);
+  assert.equal(r.status, 0, r.stderr);
+  const { analysis } = JSON.parse(r.stdout);
+  const the = analysis.speakers.reduce((n, s) => n + s.fillers.count, 0);
+  assert.ok(the >= 2, `"the" counted ${the} times`);
+  assert.ok(analysis.speakers.every((s) => s.fillers.items.every((i) => i.word === 'the')));
+  writeFileSync(file, JSON.stringify({ filler: ['um'] }));
+  const bad = analyze(call, '--analysis-settings', file);
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /--analysis-settings \/ IC_ANALYSIS_SETTINGS: .*analysis\.json: unknown setting "filler"/);
+});

@@ -499,3 +499,48 @@ TEST(AnalysisEngineProperties, AJobDescriptionOfNoWords) {
 
 }  // namespace
 }  // namespace companion::analysis
+
+namespace companion::analysis {
+namespace {
+
+TEST(AnalysisSettingsFile, ReadsWhatAnOperatorSets) {
+  auto s = parse_analysis_settings(R"({"fillers": ["right", "the thing is"], "hedges": ["kinda"],
+      "answerSeconds": {"min": 10, "max": 90}, "storySeconds": {"min": 30, "max": 150},
+      "pauseSeconds": 0.5, "longPauseSeconds": 2, "longResponseDelaySeconds": 8,
+      "longMonologueSeconds": 240, "jobTerms": 12})");
+  EXPECT_EQ(s.fillers, (std::vector<std::string>{"right", "the thing is"}));
+  EXPECT_EQ(s.hedges, (std::vector<std::string>{"kinda"}));
+  EXPECT_EQ(s.answer_min_seconds, 10);
+  EXPECT_EQ(s.answer_max_seconds, 90);
+  EXPECT_EQ(s.behavioural_min_seconds, 30);
+  EXPECT_EQ(s.behavioural_max_seconds, 150);
+  EXPECT_EQ(s.delivery.pause, 0.5);
+  EXPECT_EQ(s.delivery.long_pause, 2);
+  EXPECT_EQ(s.long_response_delay, 8);
+  EXPECT_EQ(s.long_monologue, 240);
+  EXPECT_EQ(s.job_terms, 12u);
+  // Nothing set: the defaults.
+  auto d = parse_analysis_settings("{}");
+  EXPECT_TRUE(d.fillers.empty());
+  EXPECT_EQ(d.job_terms, 20u);
+}
+
+TEST(AnalysisSettingsFile, RefusesWhatItCannotUse) {
+  for (const char* bad :
+       {"", "[]", "{", R"({"filler": ["um"]})", R"({"fillers": []})", R"({"fillers": "um"})",
+        R"({"fillers": [""]})", R"({"fillers": [1]})", R"({"answerSeconds": 30})",
+        R"({"answerSeconds": {"min": 90, "max": 30}})", R"({"answerSeconds": {"min": 10}})",
+        R"({"answerSeconds": {"min": 10, "max": 20, "ideal": 15}})", R"({"jobTerms": 0})",
+        R"({"jobTerms": 2.5})", R"({"pauseSeconds": -1})", R"({"pauseSeconds": "1"})",
+        R"({"pauseSeconds": 2, "longPauseSeconds": 1})"}) {
+    EXPECT_THROW(parse_analysis_settings(bad), std::invalid_argument) << bad;
+  }
+  try {
+    parse_analysis_settings(R"({"filler": ["um"]})");
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "unknown setting \"filler\"");
+  }
+}
+
+}  // namespace
+}  // namespace companion::analysis

@@ -43,6 +43,12 @@ struct AnalysisSettings {
   std::size_t job_terms = 20;      // key terms taken from a job description
 };
 
+// An operator's settings file (docs/analysis.md, "Settings"): JSON with
+// any of fillers, hedges, answerSeconds, storySeconds, pauseSeconds,
+// longPauseSeconds, longResponseDelaySeconds, longMonologueSeconds,
+// jobTerms. Throws std::invalid_argument saying what is wrong.
+AnalysisSettings parse_analysis_settings(std::string_view json);
+
 struct Finding {
   std::string kind;  // "star-missing", "fillers", "protected-topic", …
   std::string text;  // for a person
