@@ -58,8 +58,8 @@ BENCHMARK(BM_AnalysisOfAnHour)->Unit(benchmark::kMillisecond);
 
 void BM_ReportPageOfAnHour(benchmark::State& state) {
   const auto t = an_hour();
-  const auto body = analysis::to_json(
-      analysis::analyse(t, analysis::fixtures::backend_job_description()));
+  const auto body =
+      analysis::to_json(analysis::analyse(t, analysis::fixtures::backend_job_description()));
   std::size_t bytes = 0;
   for (auto _ : state) {
     auto html = analysis::render_report({"An hour", "2026-12-03T10:00:00.000Z", t, body});
