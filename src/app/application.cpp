@@ -158,6 +158,10 @@ int run_serve(const Settings& s, log::Logger& logger) {
         },
         boost::asio::detached);
   };
+  every(std::chrono::hours(1), "realtime events", [&]() -> boost::asio::awaitable<void> {
+    auto removed = co_await c.realtime.prune();
+    if (removed > 0) logger.info("pruned realtime events", {{"events", removed}});
+  });
   every(std::chrono::hours(1), "idempotency sweep",
         [&]() -> boost::asio::awaitable<void> { co_await idempotency.sweep(); });
   // Temporary files of writes that a killed process never finished.
@@ -206,6 +210,9 @@ int run_serve(const Settings& s, log::Logger& logger) {
     for (auto& t : timers) t->cancel();
   });
   stop_processing(processing, server.io_context());
+  // Streams close with 1001 (going away); clients reconnect elsewhere and
+  // resume.
+  if (c.hub) c.hub->close_all();
   server.drain();
   logger.info("stopped");
   return 0;

@@ -12,6 +12,8 @@
 #include "infra/db/migrations.hpp"
 #include "infra/embedded/embedded_files.hpp"
 #include "infra/files/private_files.hpp"
+#include "infra/pubsub/in_process_pubsub.hpp"
+#include "infra/pubsub/redis_pubsub.hpp"
 #include "infra/queue/redis_queue.hpp"
 #include "infra/storage/s3_blob_store.hpp"
 #include "modules/analysis/analysis_module.hpp"
@@ -19,6 +21,7 @@
 #include "modules/interviews/interviews_module.hpp"
 #include "modules/notifications/notifications_module.hpp"
 #include "modules/ops/ops_module.hpp"
+#include "modules/realtime/realtime_module.hpp"
 #include "modules/transcription/transcription_module.hpp"
 #include "modules/uploads/uploads_module.hpp"
 #include "modules/users/users_module.hpp"
@@ -92,6 +95,18 @@ void warn_about_plain_http(const Settings& s, log::Logger& logger) {
   }
 }
 
+// Realtime fan-out: Redis when a URL is given (or the queue is on Redis),
+// else within this process.
+std::unique_ptr<pubsub::PubSub> open_pubsub(const Settings& s) {
+  auto url = !s.pubsub_url.empty() ? s.pubsub_url : s.processing.queue_url;
+  if (url.empty()) return std::make_unique<pubsub::InProcessPubSub>();
+  try {
+    return std::make_unique<pubsub::RedisPubSub>(pubsub::RedisPubSubSettings{.url = url});
+  } catch (const redis::RedisError& e) {
+    throw ConfigError(std::string("--pubsub-url: ") + e.what());
+  }
+}
+
 std::string master_key(const Settings& s, db::Database& database) {
   auto any = [](db::Connection& c) { return users::DataKeys::any_stored_in(c); };
   try {
@@ -158,7 +173,10 @@ Components::Components(const Settings& s, log::Logger& log)
       users(*database, clock, ids),
       auth(s.auth, *database, cpu_pool, clock, ids, jwt, hasher, users, log),
       outbox(clock, ids),
-      interviews(*database, clock, ids, outbox, log),
+      pubsub(open_pubsub(s)),
+      realtime(s.realtime, *database, *pubsub, clock),
+      hub(s.command == "serve" ? std::make_unique<realtime::Hub>(*pubsub) : nullptr),
+      interviews(*database, clock, ids, outbox, realtime, log),
       idempotency(*database, clock),
       blobs(storage::open_blob_store(s.storage)),
       data_keys(*database, master_key(s, *database), clock),
@@ -188,8 +206,24 @@ Components::Components(const Settings& s, log::Logger& log)
                     *database, transcribe_pool, recordings, interviews, *asr, outbox, clock, log),
       analysis(*database, cpu_pool, interviews, transcription, outbox, clock, log, s.analysis,
                llm.get(), &llm_pool),
-      notifications(*database, clock, ids, log) {
+      notifications(*database, clock, ids, interviews, realtime, log) {
   warn_about_plain_http(s, logger);
+  pubsub->start();
+  // A session that ends closes its streams, on every `serve`.
+  auth.on_session_ended([this](const auth::Session& session) {
+    realtime.disconnect(session.user_id, session.session_id);
+  });
+  if (hub) {
+    metrics.add([this](std::string& out) {
+      out +=
+          "# HELP realtime_streams Open WebSocket and SSE streams.\n"
+          "# TYPE realtime_streams gauge\nrealtime_streams " +
+          std::to_string(hub->streams()) +
+          "\n# HELP realtime_events_delivered_total Events handed to streams.\n"
+          "# TYPE realtime_events_delivered_total counter\nrealtime_events_delivered_total " +
+          std::to_string(hub->delivered()) + "\n";
+    });
+  }
   metrics.add([this](std::string& out) {
     auto st = database->stats();
     out +=
@@ -241,9 +275,16 @@ void register_modules(Components& c, modules::Registry& registry) {
   transcription::add_to(registry, c.transcription, s.processing.transcribe_concurrency);
   analysis::add_to(registry, c.analysis, std::max<std::size_t>(1, s.cpu_threads));
   notifications::add_to(registry, c.notifications);
+  if (c.hub)
+    realtime::add_to(registry, {.hub = *c.hub,
+                                .service = c.realtime,
+                                .transport = s.realtime_transport,
+                                .allowed_origins = s.allowed_origins});
 }
 
 Components::~Components() {
+  // No message reaches the hub once it starts going away.
+  pubsub->stop();
   db_pool.join();
   cpu_pool.join();
   llm_pool.join();

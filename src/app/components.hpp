@@ -19,6 +19,7 @@
 #include "infra/log/logger.hpp"
 #include "infra/metrics/registry.hpp"
 #include "infra/outbox/outbox.hpp"
+#include "infra/pubsub/pubsub.hpp"
 #include "infra/queue/db_queue.hpp"
 #include "infra/queue/queue.hpp"
 #include "infra/storage/blob_store.hpp"
@@ -29,6 +30,8 @@
 #include "modules/module.hpp"
 #include "modules/notifications/notifications_service.hpp"
 #include "modules/ops/readiness.hpp"
+#include "modules/realtime/hub.hpp"
+#include "modules/realtime/realtime_service.hpp"
 #include "modules/transcription/transcription_service.hpp"
 #include "modules/uploads/recordings_service.hpp"
 #include "modules/uploads/tus_service.hpp"
@@ -58,6 +61,9 @@ class Components {
   users::UsersService users;
   auth::AuthService auth;
   outbox::Outbox outbox;
+  std::unique_ptr<pubsub::PubSub> pubsub;  // in-process, or Redis in a cluster
+  realtime::RealtimeService realtime;
+  std::unique_ptr<realtime::Hub> hub;  // `serve` only: the streams it holds
   interviews::InterviewsService interviews;
   idempotency::DbIdempotencyStore idempotency;
   std::unique_ptr<storage::BlobStore> blobs;

@@ -124,6 +124,21 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
       "origins allowed to call the API from a browser: * or a comma-separated list, or none");
   add("queue-url", "",
       "job queue: empty for the embedded one in the database, or redis://HOST:PORT[/DB]");
+  add("pubsub-url", "",
+      "realtime fan-out between processes: redis://HOST:PORT[/DB]; empty: the --queue-url's "
+      "Redis, or in-process when the queue is embedded");
+  add("allowed-origins", "",
+      "browser origins that may open a WebSocket or event stream: * or a comma-separated "
+      "list (default: as --cors-origins)");
+  add("event-retention", "168h",
+      "stored realtime events are kept this long; a client resuming from before is told to "
+      "resync");
+  add("ws-idle-timeout", "60s",
+      "a WebSocket that sends nothing is pinged after half of this and closed after all of it");
+  add("ws-max-message", "16384", "largest WebSocket message a client may send, in bytes");
+  add("stream-send-queue", "1024",
+      "events queued for one slow stream at most; beyond, it is closed (code 4008) to resume");
+  add("stream-send-timeout", "10s", "a stream write the client does not take in this long ends it");
   add("workers", "all",
       "serve: pipeline stages run in-process: all, none, or a list of transcribe,analyze,notify");
   add("stages", "transcribe,analyze,notify", "worker: the pipeline stages this process runs");
@@ -370,6 +385,36 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
         s.pipeline.cors_origins.push_back(item);
       }
     }
+  }
+  {
+    s.pubsub_url = o["pubsub-url"].value;
+    if (!s.pubsub_url.empty() && s.pubsub_url.rfind("redis://", 0) != 0)
+      throw ConfigError("invalid value for --pubsub-url / IC_PUBSUB_URL: redis://HOST:PORT");
+    const auto& origins = o["allowed-origins"].value;
+    if (origins.empty()) {
+      s.allowed_origins = s.pipeline.cors_origins;
+    } else {
+      for (const auto& item : split_list(origins)) {
+        if (item != "*" && item.rfind("http://", 0) != 0 && item.rfind("https://", 0) != 0)
+          throw ConfigError(
+              "invalid value for --allowed-origins / IC_ALLOWED_ORIGINS: each origin is * or "
+              "starts with http:// or https://");
+        s.allowed_origins.push_back(item);
+      }
+    }
+    s.realtime.event_retention = convert(o["event-retention"], config::parse_duration);
+    auto& t = s.realtime_transport;
+    t.idle_timeout = convert(o["ws-idle-timeout"], config::parse_duration);
+    if (t.idle_timeout.count() < 1000)
+      throw ConfigError("invalid value for --ws-idle-timeout / IC_WS_IDLE_TIMEOUT: at least 1s");
+    t.send_timeout = convert(o["stream-send-timeout"], config::parse_duration);
+    auto positive = [](const std::string& text) {
+      auto n = config::parse_count(text);
+      if (n == 0) throw std::invalid_argument("must be at least 1");
+      return n;
+    };
+    t.max_message = convert(o["ws-max-message"], positive);
+    t.limits.max_queued = convert(o["stream-send-queue"], positive);
   }
   {
     auto& p = s.processing;

@@ -16,6 +16,8 @@
 #include "infra/storage/blob_store.hpp"
 #include "modules/analysis/engine.hpp"
 #include "modules/auth/auth_service.hpp"
+#include "modules/realtime/realtime_service.hpp"
+#include "modules/realtime/transports.hpp"
 #include "modules/stage.hpp"
 
 namespace companion::app {
@@ -87,6 +89,13 @@ struct Settings {
   auth::AuthSettings auth;
   std::size_t cpu_threads = 2;
   PipelineSettings processing;
+  // Realtime: pub/sub between processes (empty: in-process, or the
+  // queue's Redis when the queue is on Redis), the streams' limits, and
+  // the browser origins that may open one.
+  std::string pubsub_url;
+  realtime::RealtimeSettings realtime;
+  realtime::TransportSettings realtime_transport;
+  std::vector<std::string> allowed_origins;
 };
 
 // argv as main() has it; env as `environ`. Throws ConfigError; returns an

@@ -12,6 +12,7 @@
 #include "infra/clock/clock.hpp"
 #include "infra/crypto/uuid.hpp"
 #include "infra/errors/errors.hpp"
+#include "infra/pubsub/in_process_pubsub.hpp"
 #include "modules/interviews/interviews_repository.hpp"
 #include "modules/interviews/interviews_service.hpp"
 #include "modules/users/users_repository.hpp"
@@ -300,7 +301,10 @@ class InterviewsServiceTest : public Interviews {
   void SetUp() override {
     Interviews::SetUp();
     if (HasFatalFailure()) return;
-    service = std::make_unique<InterviewsService>(database(), clock, ids, outbox, logger);
+    realtime = std::make_unique<realtime::RealtimeService>(realtime::RealtimeSettings{}, database(),
+                                                           pubsub, clock);
+    service =
+        std::make_unique<InterviewsService>(database(), clock, ids, outbox, *realtime, logger);
   }
   void TearDown() override {
     service.reset();
@@ -308,6 +312,8 @@ class InterviewsServiceTest : public Interviews {
   }
   outbox::Outbox outbox{clock, ids};
   log::Logger logger{log::Level::kOff, log::Format::kJson};
+  pubsub::InProcessPubSub pubsub;
+  std::unique_ptr<realtime::RealtimeService> realtime;
   std::unique_ptr<InterviewsService> service;
 };
 

@@ -10,6 +10,7 @@
 
 #include "infra/crypto/encoding.hpp"
 #include "infra/log/logger.hpp"
+#include "infra/pubsub/in_process_pubsub.hpp"
 #include "infra/storage/filesystem_blob_store.hpp"
 #include "modules/interviews/interviews_service.hpp"
 #include "modules/uploads/recordings_service.hpp"
@@ -30,8 +31,10 @@ class RecordingsFixture : public DatabaseTest {
     users_ = std::make_unique<users::UsersService>(database(), clock_, ids_);
     keys_ = std::make_unique<users::DataKeys>(database(), crypto::random_bytes(32), clock_);
     outbox_ = std::make_unique<outbox::Outbox>(clock_, ids_);
+    realtime_ = std::make_unique<realtime::RealtimeService>(realtime::RealtimeSettings{},
+                                                            database(), pubsub_, clock_);
     interviews_ = std::make_unique<interviews::InterviewsService>(database(), clock_, ids_,
-                                                                  *outbox_, logger_);
+                                                                  *outbox_, *realtime_, logger_);
     recordings_ = std::make_unique<uploads::RecordingsService>(
         database(), storage_pool_, *store_, *keys_, *interviews_, *outbox_, clock_, ids_, logger_);
     auto make_user = [&](db::Connection& c) {
@@ -74,6 +77,8 @@ class RecordingsFixture : public DatabaseTest {
   std::unique_ptr<storage::FilesystemBlobStore> store_;
   std::unique_ptr<users::UsersService> users_;
   std::unique_ptr<users::DataKeys> keys_;
+  pubsub::InProcessPubSub pubsub_;
+  std::unique_ptr<realtime::RealtimeService> realtime_;
   std::unique_ptr<interviews::InterviewsService> interviews_;
   std::unique_ptr<outbox::Outbox> outbox_;
   std::unique_ptr<uploads::RecordingsService> recordings_;

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <optional>
@@ -128,12 +129,23 @@ class Connection {
   // which has none): what pipelining saves is counted, not guessed.
   virtual std::uint64_t round_trips() const { return 0; }
 
+  // Runs `hook` after the transaction in hand commits (Database::transact);
+  // a rollback drops it. For what must not happen before the change is
+  // durable: telling other processes about it. A hook must not throw.
+  void after_commit(std::function<void()> hook) { after_commit_.push_back(std::move(hook)); }
+  std::vector<std::function<void()>> take_after_commit() {
+    return std::exchange(after_commit_, {});
+  }
+
  protected:
   virtual Rows query(std::string_view sql, const Value* params, std::size_t n) = 0;
   virtual std::int64_t execute(std::string_view sql, const Value* params, std::size_t n) = 0;
   virtual void defer(std::string_view sql, const Value* params, std::size_t n) {
     execute(sql, params, n);
   }
+
+ private:
+  std::vector<std::function<void()>> after_commit_;
 };
 
 enum class Access { kRead, kWrite };
@@ -211,17 +223,21 @@ class Database {
   template <class F>
   std::invoke_result_t<F&, Connection&> transact(F& fn) {
     auto lease = acquire(Access::kWrite);
+    lease->take_after_commit();
     lease->begin();
     try {
       if constexpr (std::is_void_v<std::invoke_result_t<F&, Connection&>>) {
         fn(*lease);
         lease->commit();
+        run_hooks(lease->take_after_commit());
       } else {
         auto result = fn(*lease);
         lease->commit();
+        run_hooks(lease->take_after_commit());
         return result;
       }
     } catch (...) {
+      lease->take_after_commit();
       try {
         lease->rollback();
       } catch (...) {
@@ -234,6 +250,15 @@ class Database {
   // allows it and one is free at once; it gives up on a lock at once
   // (ErrorKind::kUnavailable) rather than wait.
   virtual std::optional<Lease> inline_reader() { return std::nullopt; }
+
+  static void run_hooks(std::vector<std::function<void()>> hooks) noexcept {
+    for (auto& hook : hooks) {
+      try {
+        hook();
+      } catch (...) {
+      }
+    }
+  }
 
   // Cheap round trip, for readiness.
   void ping() { acquire(Access::kRead)->query("SELECT 1"); }

@@ -288,17 +288,19 @@ boost::asio::awaitable<Response> Pipeline::dispatch(Request& request) {
     }
   if (!unknown.empty()) throw ValidationError(std::move(unknown), "Unknown query parameters.");
 
-  if (route.options.auth) {
+  if (route.options.auth || route.options.bearer_optional) {
     auto header = request.header("Authorization");
     std::string_view token;
     if (header && header->size() > 7 &&
         (header->substr(0, 7) == "Bearer " || header->substr(0, 7) == "bearer "))
       token = header->substr(7);
-    if (token.empty()) throw Unauthorized("A bearer token is required.");
-    request.caller = co_await auth_.authenticate(token);
-    if (!request.caller) throw Unauthorized("The access token is invalid or has expired.");
-    if (auto wait = user_limiter_.take(request.caller->user_id))
-      throw RateLimited("Too many requests for this account; slow down.", *wait);
+    if (token.empty() && route.options.auth) throw Unauthorized("A bearer token is required.");
+    if (!token.empty()) {
+      request.caller = co_await auth_.authenticate(token);
+      if (!request.caller) throw Unauthorized("The access token is invalid or has expired.");
+      if (auto wait = user_limiter_.take(request.caller->user_id))
+        throw RateLimited("Too many requests for this account; slow down.", *wait);
+    }
   }
 
   if (route.options.json_body && route.options.json_body_optional && request.raw.body().empty()) {

@@ -13,6 +13,9 @@ enum class RateClass { kDefault, kAuth, kNone };
 
 struct RouteOptions {
   bool auth = true;  // bearer token required
+  // With auth false: a bearer token, when sent, is checked (401 if bad) and
+  // sets the caller; without one the handler authenticates (a ticket).
+  bool bearer_optional = false;
   std::uint64_t body_limit = 256 * 1024;
   bool json_body = false;           // body must be application/json
   bool json_body_optional = false;  // with json_body: an empty body reads as {}

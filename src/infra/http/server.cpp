@@ -570,6 +570,13 @@ net::awaitable<void> Server::serve_connection(beast::tcp_stream& stream, Connect
     request.raw = parser.release();
     const bool client_keep_alive = request.raw.keep_alive();
     auto response = co_await pipeline_.handle(request);
+    if (request.takeover &&
+        (response.result() == Status::switching_protocols || response.result() == Status::ok)) {
+      // The connection is the handler's now (drain() leaves it alone: the
+      // handler closes it when the server shuts down).
+      co_await request.takeover->run(stream, buffer, request, response);
+      break;
+    }
     keep_alive = client_keep_alive && !draining_;
     response.keep_alive(keep_alive);
     if (request.response_body) {

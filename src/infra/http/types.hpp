@@ -2,6 +2,8 @@
 // What a controller sees of HTTP: the request with its route, parameters,
 // caller and parsed body, and a Beast response.
 #include <boost/asio/awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json/value.hpp>
 
@@ -61,6 +63,22 @@ class BodyReader {
   virtual bool done() const = 0;
 };
 
+class Request;
+
+// A handler that takes the connection over once its request is accepted
+// (a WebSocket, a Server-Sent Events stream): the handler sets it on the
+// request and returns the response the pipeline decorated (101 or 200); the
+// server then runs it instead of writing that response, and closes the
+// connection when it returns. `buffer` holds bytes the client sent after the
+// request.
+class Takeover {
+ public:
+  virtual ~Takeover() = default;
+  virtual boost::asio::awaitable<void> run(boost::beast::tcp_stream& stream,
+                                           boost::beast::flat_buffer& buffer, Request& request,
+                                           Response& response) = 0;
+};
+
 class Request {
  public:
   RawRequest raw;
@@ -78,6 +96,7 @@ class Request {
   boost::json::value json;                    // the parsed body, on routes that take JSON
   BodyReader* body = nullptr;                 // the unread body, on routes that stream it
   std::unique_ptr<BodySource> response_body;  // set by a handler that streams its answer
+  std::unique_ptr<Takeover> takeover;         // set by a handler that keeps the connection
 
   std::string_view path_param(std::string_view name) const;
   std::optional<std::string_view> query_param(std::string_view name) const;

@@ -1,7 +1,5 @@
 #include "infra/queue/redis_queue.hpp"
 
-#include <boost/url/parse.hpp>
-
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -170,14 +168,11 @@ RedisQueue::RedisQueue(RedisSettings settings, const Clock& clock, crypto::UuidV
       clock_(clock),
       ids_(ids),
       consumer_("c-" + crypto::hex_encode(crypto::random_bytes(8))) {
-  auto url = boost::urls::parse_uri(settings_.url);
-  if (!url || (url->scheme() != "redis"))
-    throw QueueError("the queue URL must be redis://[:password@]host:port[/db]");
-  host_ = url->host();
-  if (url->has_port()) port_ = url->port_number();
-  if (url->has_password()) password_ = url->password();
-  auto path = std::string(url->path());
-  if (path.size() > 1) database_ = std::stoi(path.substr(1));
+  try {
+    address_ = redis::parse_url(settings_.url);
+  } catch (const redis::RedisError& e) {
+    throw QueueError(std::string("the queue URL: ") + e.what());
+  }
   std::lock_guard lock(mutex_);
   connect();
 }
@@ -189,32 +184,12 @@ RedisQueue::~RedisQueue() {
 void RedisQueue::connect() {
   if (ctx_) redisFree(ctx_);
   ctx_ = nullptr;
-  timeval tv{static_cast<time_t>(settings_.timeout.count() / 1000),
-             static_cast<suseconds_t>(settings_.timeout.count() % 1000 * 1000)};
-  auto* c = redisConnectWithTimeout(host_.c_str(), port_, tv);
-  if (!c || c->err) {
-    std::string why = c ? c->errstr : "out of memory";
-    if (c) redisFree(c);
-    throw QueueError("cannot connect to Redis at " + host_ + ":" + std::to_string(port_) + ": " +
-                     why);
+  try {
+    ctx_ = redis::connect(address_, settings_.timeout).release();
+  } catch (const redis::RedisError& e) {
+    throw QueueError(e.what());
   }
-  redisSetTimeout(c, tv);
-  ctx_ = c;
   groups_.clear();
-  auto run = [&](const std::vector<std::string>& args) {
-    std::vector<const char*> argv;
-    std::vector<size_t> lens;
-    for (const auto& a : args) {
-      argv.push_back(a.data());
-      lens.push_back(a.size());
-    }
-    Reply r(static_cast<redisReply*>(
-        redisCommandArgv(ctx_, static_cast<int>(args.size()), argv.data(), lens.data())));
-    if (!r || r->type == REDIS_REPLY_ERROR)
-      throw QueueError("Redis refused the connection setup: " + (r ? text(r.get()) : ctx_->errstr));
-  };
-  if (!password_.empty()) run({"AUTH", password_});
-  if (database_ != 0) run({"SELECT", std::to_string(database_)});
 }
 
 std::vector<RedisQueue::Reply> RedisQueue::round_trip(

@@ -28,6 +28,7 @@
 #include "infra/clock/clock.hpp"
 #include "infra/crypto/uuid.hpp"
 #include "infra/queue/queue.hpp"
+#include "infra/redis/redis_connection.hpp"
 
 namespace companion::queue {
 
@@ -110,10 +111,7 @@ class RedisQueue final : public Queue {
   RedisSettings settings_;
   const Clock& clock_;
   crypto::UuidV7Generator& ids_;
-  std::string host_;
-  int port_ = 6379;
-  std::string password_;
-  int database_ = 0;
+  redis::Address address_;
   std::string consumer_;
   std::mutex mutex_;
   redisContext* ctx_ = nullptr;

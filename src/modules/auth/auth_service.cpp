@@ -89,6 +89,7 @@ boost::asio::awaitable<TokenPair> AuthService::refresh(std::string refresh_token
   auto hash = hash_token(refresh_token);
   TokenPair pair;
   std::string revoked_family;
+  std::string revoked_user;
   std::string expired_family;
   auto outcome = co_await db_.write([&](db::Connection& c) {
     auto now = clock_.now_ms();
@@ -105,6 +106,7 @@ boost::asio::awaitable<TokenPair> AuthService::refresh(std::string refresh_token
       // A spent token came back: it was stolen or replayed. End the session.
       repository_.revoke_family(c, record->family_id, now);
       revoked_family = record->family_id;
+      revoked_user = record->user_id;
       return RefreshOutcome::kReused;
     }
     pair = issue_in(c, record->user_id, record->family_id, record->family_created_at_ms);
@@ -112,6 +114,7 @@ boost::asio::awaitable<TokenPair> AuthService::refresh(std::string refresh_token
   });
   if (!revoked_family.empty()) {
     forget_session(revoked_family);
+    session_ended({revoked_user, revoked_family});
     logger_.warn("refresh token reused; session revoked", {{"sessionId", revoked_family}});
   }
   if (!expired_family.empty())
@@ -125,6 +128,11 @@ boost::asio::awaitable<void> AuthService::logout(Session caller) {
   co_await db_.write_single(
       [&](db::Connection& c) { repository_.revoke_family(c, caller.session_id, clock_.now_ms()); });
   forget_session(caller.session_id);
+  session_ended(caller);
+}
+
+void AuthService::session_ended(const Session& session) {
+  for (const auto& hook : session_ended_) hook(session);
 }
 
 boost::asio::awaitable<std::optional<Session>> AuthService::authenticate(std::string_view token) {

@@ -5,10 +5,12 @@
 
 #include <array>
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "infra/async/blocking_pool.hpp"
 #include "infra/clock/clock.hpp"
@@ -76,7 +78,14 @@ class AuthService {
   // The session of a valid access token; nullopt for any other token.
   boost::asio::awaitable<std::optional<Session>> authenticate(std::string_view token);
 
+  // Told when a session ends (logout, a reused refresh token): the
+  // realtime streams of that session close. Register while composing.
+  using SessionEnded = std::function<void(const Session&)>;
+  void on_session_ended(SessionEnded hook) { session_ended_.push_back(std::move(hook)); }
+
  private:
+  void session_ended(const Session& session);
+  std::vector<SessionEnded> session_ended_;
   // A new pair in the family; the refresh token expires after the idle
   // lifetime, but never after the family's absolute one.
   TokenPair issue_in(db::Connection& c, const std::string& user_id, const std::string& family_id,

@@ -8,6 +8,7 @@
 #include "infra/crypto/uuid.hpp"
 #include "infra/errors/errors.hpp"
 #include "infra/http/json_body.hpp"
+#include "infra/http/paging.hpp"
 
 namespace companion::interviews {
 namespace {
@@ -15,16 +16,6 @@ namespace {
 using boost::asio::awaitable;
 using http::Request;
 using http::Response;
-
-int parse_limit(const Request& req) {
-  auto text = req.query_param("limit");
-  if (!text) return 20;
-  int limit = 0;
-  auto [p, ec] = std::from_chars(text->data(), text->data() + text->size(), limit);
-  if (ec != std::errc() || p != text->data() + text->size() || limit < 1 || limit > 100)
-    throw ValidationError("limit", "must be a whole number from 1 to 100");
-  return limit;
-}
 
 std::optional<Cursor> parse_cursor(const Request& req) {
   auto text = req.query_param("cursor");
@@ -54,7 +45,7 @@ void add_routes(http::Router& router, InterviewsService& service) {
 
   router.add(http::Verb::get, "/v1/interviews", {.query = {"limit", "cursor"}},
              [&service](Request& req) -> awaitable<Response> {
-               int limit = parse_limit(req);
+               int limit = http::list_limit(req);
                auto cursor = parse_cursor(req);
                auto page = co_await service.list(req.user().user_id, cursor, limit);
                boost::json::monotonic_resource arena;

@@ -35,7 +35,8 @@ constexpr const char* kUpdate =
 // A progress tick: only while the run is current and in the stage's status
 // (a cancelled or superseded run sees 0 rows and stops).
 constexpr const char* kProgress =
-    "UPDATE interviews SET progress = $4 WHERE id = $1 AND run_id = $2 AND status = $3";
+    "UPDATE interviews SET progress = $4 WHERE id = $1 AND run_id = $2 AND status = $3 "
+    "RETURNING user_id";
 constexpr const char* kDelete = "DELETE FROM interviews WHERE id = $1 AND user_id = $2";
 
 #undef INTERVIEW_COLUMNS
@@ -104,10 +105,14 @@ std::optional<Interview> InterviewsRepository::find_by_id(db::Connection& c, con
   return from_row(*row);
 }
 
-bool InterviewsRepository::update_progress(db::Connection& c, const std::string& id,
-                                           const std::string& run_id, Status status,
-                                           const std::string& progress_json) {
-  return c.execute(kProgress, {id, run_id, to_string(status), progress_json}) == 1;
+std::optional<std::string> InterviewsRepository::update_progress(db::Connection& c,
+                                                                 const std::string& id,
+                                                                 const std::string& run_id,
+                                                                 Status status,
+                                                                 const std::string& progress_json) {
+  auto row = c.query_one(kProgress, {id, run_id, to_string(status), progress_json});
+  if (!row) return std::nullopt;
+  return row->text(0);
 }
 
 bool InterviewsRepository::remove(db::Connection& c, const std::string& user_id,

@@ -24,8 +24,10 @@ class InterviewsRepository {
   std::optional<Interview> find_by_id(db::Connection& c, const std::string& id,
                                       Lock lock = Lock::kNone);
   // False when the run is no longer current or no longer in `status`.
-  bool update_progress(db::Connection& c, const std::string& id, const std::string& run_id,
-                       Status status, const std::string& progress_json);
+  // The owner's id, or nullopt when the run is no longer current.
+  std::optional<std::string> update_progress(db::Connection& c, const std::string& id,
+                                             const std::string& run_id, Status status,
+                                             const std::string& progress_json);
   bool remove(db::Connection& c, const std::string& user_id, const std::string& id);
 };
 

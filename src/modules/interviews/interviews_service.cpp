@@ -48,8 +48,36 @@ void apply_patch(const Patch<T>& patch, std::optional<T>& field) {
 
 InterviewsService::InterviewsService(db::Database& db, const Clock& clock,
                                      crypto::UuidV7Generator& ids, outbox::Outbox& outbox,
-                                     log::Logger& logger)
-    : db_(db), clock_(clock), ids_(ids), outbox_(outbox), logger_(logger) {}
+                                     realtime::RealtimeService& realtime, log::Logger& logger)
+    : db_(db), clock_(clock), ids_(ids), outbox_(outbox), realtime_(realtime), logger_(logger) {}
+
+void InterviewsService::save_in(db::Connection& c, const Interview& i, Status before) {
+  repository_.update(c, i);
+  if (i.status == before) return;
+  realtime_.append_in(c,
+                      {.user_id = i.user_id,
+                       .type = std::string(realtime::kInterviewStatus),
+                       .interview_id = i.id,
+                       .data = {{"status", to_string(i.status)}, {"previous", to_string(before)}}});
+  if (i.status == Status::kCompleted) {
+    realtime_.append_in(c, {.user_id = i.user_id,
+                            .type = std::string(realtime::kInterviewCompleted),
+                            .interview_id = i.id,
+                            .data = {{"title", i.title}}});
+  } else if (i.status == Status::kFailed) {
+    boost::json::object data{{"stage", nullptr}, {"reason", nullptr}};
+    boost::system::error_code ec;
+    auto failure = boost::json::parse(i.failure_json.value_or("{}"), ec);
+    if (!ec && failure.is_object()) {
+      if (auto* stage = failure.get_object().if_contains("stage")) data["stage"] = *stage;
+      if (auto* reason = failure.get_object().if_contains("reason")) data["reason"] = *reason;
+    }
+    realtime_.append_in(c, {.user_id = i.user_id,
+                            .type = std::string(realtime::kInterviewFailed),
+                            .interview_id = i.id,
+                            .data = std::move(data)});
+  }
+}
 
 boost::asio::awaitable<Interview> InterviewsService::create(std::string user_id, NewInterview in) {
   Interview i;
@@ -127,7 +155,7 @@ std::optional<Status> InterviewsService::begin_upload_in(db::Connection& c,
   if (before != Status::kUploading) {
     i->status = Status::kUploading;
     i->updated_at_ms = std::max(clock_.now_ms(), i->updated_at_ms);
-    repository_.update(c, *i);
+    save_in(c, *i, before);
   }
   return before;
 }
@@ -143,7 +171,7 @@ void InterviewsService::restore_status_in(db::Connection& c, const std::string& 
   if (!i || i->status != Status::kUploading) return;
   i->status = status;
   i->updated_at_ms = std::max(clock_.now_ms(), i->updated_at_ms);
-  repository_.update(c, *i);
+  save_in(c, *i, Status::kUploading);
 }
 
 void InterviewsService::reject_upload_in(db::Connection& c, const std::string& user_id,
@@ -159,7 +187,7 @@ void InterviewsService::reject_upload_in(db::Connection& c, const std::string& u
     i->failure_json = boost::json::serialize(failure);
   }
   i->updated_at_ms = std::max(clock_.now_ms(), i->updated_at_ms);
-  repository_.update(c, *i);
+  save_in(c, *i, Status::kUploading);
 }
 
 boost::asio::awaitable<void> InterviewsService::reject_upload(std::string user_id, std::string id,
@@ -180,6 +208,7 @@ Interview InterviewsService::attach_recording_in(db::Connection& c, const std::s
                                                  const std::string& recording_json) {
   auto i = repository_.find(c, user_id, id, Lock::kForUpdate);
   if (!i) throw NotFound(kNotFound);
+  const auto before = i->status;
   i->recording_json = recording_json;
   i->failure_json.reset();
   i->status = Status::kUploaded;
@@ -187,7 +216,7 @@ Interview InterviewsService::attach_recording_in(db::Connection& c, const std::s
   i->finished_stage.reset();
   i->progress_json.reset();
   i->updated_at_ms = std::max(clock_.now_ms(), i->updated_at_ms);
-  repository_.update(c, *i);
+  save_in(c, *i, before);
   return *i;
 }
 
@@ -201,10 +230,11 @@ boost::asio::awaitable<Interview> InterviewsService::cancel(std::string user_id,
     if (!processing(i->status) || !i->run_id)
       throw Conflict("Only an interview being processed can be cancelled; this one is " +
                      std::string(to_string(i->status)) + ".");
+    const auto before = i->status;
     i->status = Status::kCancelled;
     i->progress_json.reset();
     i->updated_at_ms = std::max(now, i->updated_at_ms);
-    repository_.update(c, *i);
+    save_in(c, *i, before);
     outbox_.append_in(c, {"interview.cancelled",
                           i->id,
                           {{"interviewId", i->id}, {"userId", i->user_id}, {"runId", *i->run_id}},
@@ -261,12 +291,13 @@ boost::asio::awaitable<Interview> InterviewsService::reanalyze(std::string user_
 void InterviewsService::start_run_in(db::Connection& c, Interview& i, Status status,
                                      const char* topic, std::int64_t now,
                                      const std::string& traceparent) {
+  const auto before = i.status;
   i.status = status;
   i.run_id = ids_.next();
   i.failure_json.reset();
   i.progress_json.reset();
   i.updated_at_ms = std::max(now, i.updated_at_ms);
-  repository_.update(c, i);
+  save_in(c, i, before);
   outbox_.append_in(c, {topic,
                         i.id,
                         {{"interviewId", i.id}, {"userId", i.user_id}, {"runId", *i.run_id}},
@@ -282,10 +313,11 @@ std::optional<Interview> InterviewsService::begin_stage_in(db::Connection& c, co
   auto status = status_of_stage(stage);
   if (!status) return i;
   auto now = clock_.now_ms();
+  const auto before = i->status;
   i->status = *status;
   i->progress_json = progress_json(stage, 0, now);
   i->updated_at_ms = std::max(now, i->updated_at_ms);
-  repository_.update(c, *i);
+  save_in(c, *i, before);
   return i;
 }
 
@@ -297,7 +329,10 @@ bool InterviewsService::report_progress(const std::string& id, const std::string
   auto tick = [&](db::Connection& c) {
     return repository_.update_progress(c, id, run_id, *status, json);
   };
-  return db_.transact(tick);
+  auto owner = db_.transact(tick);
+  if (!owner) return false;
+  realtime_.publish_progress(*owner, id, modules::stage_name(stage), std::clamp(percent, 0, 100));
+  return true;
 }
 
 void InterviewsService::finish_stage_in(db::Connection& c, const std::string& id,
@@ -305,6 +340,7 @@ void InterviewsService::finish_stage_in(db::Connection& c, const std::string& id
   auto i = repository_.find_by_id(c, id, Lock::kForUpdate);
   if (!i || i->run_id != run_id) return;
   auto now = clock_.now_ms();
+  const auto before = i->status;
   if (status_of_stage(stage)) i->finished_stage = std::string(modules::stage_name(stage));
   if (stage == modules::Stage::kAnalyze) {
     i->status = Status::kCompleted;
@@ -313,7 +349,7 @@ void InterviewsService::finish_stage_in(db::Connection& c, const std::string& id
     i->progress_json = progress_json(stage, 100, now);
   }
   i->updated_at_ms = std::max(now, i->updated_at_ms);
-  repository_.update(c, *i);
+  save_in(c, *i, before);
 }
 
 void InterviewsService::fail_stage_in(db::Connection& c, const std::string& id,
@@ -322,6 +358,7 @@ void InterviewsService::fail_stage_in(db::Connection& c, const std::string& id,
                                       const std::string& traceparent) {
   auto i = repository_.find_by_id(c, id, Lock::kForUpdate);
   if (!i || i->run_id != run_id || i->status == Status::kCancelled) return;
+  const auto before = i->status;
   const auto reason = describe(why);
   boost::json::object failure{
       {"stage", modules::stage_name(stage)}, {"reason", reason}, {"attempts", attempts}};
@@ -329,7 +366,7 @@ void InterviewsService::fail_stage_in(db::Connection& c, const std::string& id,
   i->failure_json = boost::json::serialize(failure);
   i->progress_json.reset();
   i->updated_at_ms = std::max(clock_.now_ms(), i->updated_at_ms);
-  repository_.update(c, *i);
+  save_in(c, *i, before);
   outbox_.append_in(c, {"interview.failed",
                         i->id,
                         {{"interviewId", i->id},

@@ -16,14 +16,19 @@
 #include "modules/interviews/failure.hpp"
 #include "modules/interviews/interview.hpp"
 #include "modules/interviews/interviews_repository.hpp"
+#include "modules/realtime/realtime_service.hpp"
 #include "modules/stage.hpp"
 
 namespace companion::interviews {
 
 class InterviewsService {
  public:
+  // Every status change is announced to the owner (realtime) in the
+  // transaction that makes it: interview.status, and interview.completed or
+  // interview.failed where it ends.
   InterviewsService(db::Database& db, const Clock& clock, crypto::UuidV7Generator& ids,
-                    outbox::Outbox& outbox, log::Logger& logger);
+                    outbox::Outbox& outbox, realtime::RealtimeService& realtime,
+                    log::Logger& logger);
 
   boost::asio::awaitable<Interview> create(std::string user_id, NewInterview input);
   boost::asio::awaitable<Interview> get(std::string user_id, std::string id);
@@ -118,11 +123,15 @@ class InterviewsService {
   // transaction (retry, reanalyze).
   void start_run_in(db::Connection& c, Interview& i, Status status, const char* topic,
                     std::int64_t now, const std::string& traceparent);
+  // Stores the changed interview; when its status differs from `before`,
+  // the change is announced in the same transaction.
+  void save_in(db::Connection& c, const Interview& i, Status before);
 
   db::Database& db_;
   const Clock& clock_;
   crypto::UuidV7Generator& ids_;
   outbox::Outbox& outbox_;
+  realtime::RealtimeService& realtime_;
   log::Logger& logger_;
   InterviewsRepository repository_;
   std::vector<RemoveHook> remove_hooks_;

@@ -1,8 +1,11 @@
 #include "modules/notifications/notifications_module.hpp"
 
+#include "modules/notifications/notifications_controller.hpp"
+
 namespace companion::notifications {
 
 void add_to(modules::Registry& registry, NotificationsService& service) {
+  if (auto* router = registry.router()) add_routes(*router, service);
   // A notification that cannot be delivered does not fail the interview:
   // no give_up.
   registry.add_stage({.stage = NotificationsService::kStage,

@@ -5,7 +5,8 @@
 
 namespace companion::notifications {
 
-// No routes yet. Stage: notify, for analysis.ready and interview.failed.
+// Routes: the notification list and settings. Stage: notify, for
+// analysis.ready and interview.failed.
 void add_to(modules::Registry& registry, NotificationsService& service);
 
 }  // namespace companion::notifications

@@ -2,48 +2,114 @@
 
 #include <boost/json.hpp>
 
+#include "infra/errors/errors.hpp"
+
 namespace companion::notifications {
 namespace {
 
-constexpr const char* kInsert =
-    "INSERT INTO notifications (id, user_id, kind, interview_id, body, created_at) "
-    "SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM users WHERE id = $2)";
-constexpr const char* kCount = "SELECT COUNT(*) FROM notifications WHERE user_id = $1";
+EmailSettings with_defaults(const std::map<std::string, bool>& changed) {
+  EmailSettings out;
+  for (const auto& t : kTypes) {
+    auto it = changed.find(std::string(t.type));
+    out[std::string(t.type)] = it == changed.end() ? t.email_by_default : it->second;
+  }
+  return out;
+}
 
 }  // namespace
 
 NotificationsService::NotificationsService(db::Database& db, const Clock& clock,
-                                           crypto::UuidV7Generator& ids, log::Logger& logger)
-    : db_(db), clock_(clock), ids_(ids), logger_(logger) {}
+                                           crypto::UuidV7Generator& ids,
+                                           interviews::InterviewsService& interviews,
+                                           realtime::RealtimeService& realtime, log::Logger& logger)
+    : db_(db),
+      clock_(clock),
+      ids_(ids),
+      interviews_(interviews),
+      realtime_(realtime),
+      logger_(logger) {}
 
 boost::asio::awaitable<void> NotificationsService::notify(queue::Envelope event) {
   const auto interview_id = event.field("interviewId");
   const auto user_id = event.field("userId");
-  std::string kind;
-  boost::json::object body{{"interviewId", interview_id}};
+  Notification n{.id = ids_.next(), .user_id = user_id, .interview_id = interview_id};
+  std::string title;
+  try {
+    title = (co_await interviews_.get(user_id, interview_id)).title;
+  } catch (const NotFound&) {
+    co_return;  // deleted meanwhile: nobody to tell about it
+  }
   if (event.topic == "analysis.ready") {
-    kind = "interview.completed";
+    n.type = "interview.completed";
+    n.title = "Your feedback on \xE2\x80\x9C" + title + "\xE2\x80\x9D is ready";
+    n.body = "The transcript, delivery metrics and feedback on each answer are ready to read.";
   } else if (event.topic == "interview.failed") {
-    kind = "interview.failed";
-    if (auto it = event.payload.find("reason"); it != event.payload.end())
-      body["reason"] = it->value();
+    n.type = "interview.failed";
+    n.title = "\xE2\x80\x9C" + title + "\xE2\x80\x9D could not be processed";
+    auto reason = event.payload.if_contains("reason");
+    n.body = reason && reason->is_string() ? std::string(reason->get_string())
+                                           : std::string("Processing stopped.");
+    n.body += " You can retry it from the interview.";
   } else {
     co_return;  // not ours
   }
-  auto now = clock_.now_ms();
-  auto id = ids_.next();
-  auto text = boost::json::serialize(body);
+  n.created_at_ms = clock_.now_ms();
   co_await db_.write([&](db::Connection& c) {
-    if (!processed_.record_in(c, modules::stage_name(kStage), event.event_id, now)) return;
-    c.execute(kInsert, {id, user_id, kind, interview_id, text, now});
+    if (!processed_.record_in(c, modules::stage_name(kStage), event.event_id, n.created_at_ms))
+      return;
+    if (!repository_.insert(c, n)) return;
+    realtime_.append_in(c, {.user_id = n.user_id,
+                            .type = std::string(realtime::kNotificationCreated),
+                            .interview_id = n.interview_id,
+                            .data = to_json(n)});
   });
   logger_.debug("notified",
-                {{"userId", user_id}, {"kind", kind}, {"traceId", event.trace().trace_id}});
+                {{"userId", user_id}, {"type", n.type}, {"traceId", event.trace().trace_id}});
 }
 
-boost::asio::awaitable<std::size_t> NotificationsService::count(std::string user_id) {
+boost::asio::awaitable<Page> NotificationsService::list(std::string user_id,
+                                                        std::optional<std::string> after,
+                                                        bool unread_only, int limit) {
   co_return co_await db_.read([&](db::Connection& c) {
-    return static_cast<std::size_t>(c.query_one(kCount, {user_id})->int64(0));
+    Page page;
+    page.items = repository_.list(c, user_id, after, unread_only, limit + 1);
+    if (static_cast<int>(page.items.size()) > limit) {
+      page.items.pop_back();
+      page.next_cursor = page.items.back().id;
+    }
+    page.unread_count = repository_.unread_count(c, user_id);
+    return page;
+  });
+}
+
+boost::asio::awaitable<Notification> NotificationsService::mark_read(std::string user_id,
+                                                                     std::string id) {
+  auto now = clock_.now_ms();
+  auto n = co_await db_.write_single(
+      [&](db::Connection& c) { return repository_.mark_read(c, user_id, id, now); });
+  if (!n) throw NotFound("No notification with this id exists.");
+  co_return *n;
+}
+
+boost::asio::awaitable<void> NotificationsService::mark_all_read(std::string user_id) {
+  auto now = clock_.now_ms();
+  co_await db_.write_single(
+      [&](db::Connection& c) { return repository_.mark_all_read(c, user_id, now); });
+}
+
+boost::asio::awaitable<EmailSettings> NotificationsService::email_settings(std::string user_id) {
+  co_return co_await db_.read(
+      [&](db::Connection& c) { return with_defaults(repository_.email_preferences(c, user_id)); });
+}
+
+boost::asio::awaitable<EmailSettings> NotificationsService::update_email_settings(
+    std::string user_id, EmailSettings changes) {
+  for (const auto& [type, on] : changes)
+    if (!is_notification_type(type))
+      throw ValidationError("email." + type, "is not a notification type");
+  co_return co_await db_.write([&](db::Connection& c) {
+    for (const auto& [type, on] : changes) repository_.set_email_preference(c, user_id, type, on);
+    return with_defaults(repository_.email_preferences(c, user_id));
   });
 }
 

@@ -1,7 +1,9 @@
 #pragma once
-// Notifications: the pipeline's `notify` stage. Each finished or failed
-// interview leaves the user an in-app notification (stored; the realtime
-// and e-mail channels read from here as they arrive). Idempotent per event.
+// Notifications: the pipeline's `notify` stage leaves the user an in-app
+// notification for each finished or failed interview (idempotent per
+// event) and announces it (realtime `notification.created`) in the same
+// transaction; the user lists them, marks them read and chooses which
+// types also come by e-mail.
 #include <boost/asio/awaitable.hpp>
 
 #include "infra/clock/clock.hpp"
@@ -9,6 +11,10 @@
 #include "infra/db/database.hpp"
 #include "infra/log/logger.hpp"
 #include "infra/queue/envelope.hpp"
+#include "modules/interviews/interviews_service.hpp"
+#include "modules/notifications/notification.hpp"
+#include "modules/notifications/notifications_repository.hpp"
+#include "modules/realtime/realtime_service.hpp"
 #include "modules/stage.hpp"
 
 namespace companion::notifications {
@@ -16,13 +22,23 @@ namespace companion::notifications {
 class NotificationsService {
  public:
   NotificationsService(db::Database& db, const Clock& clock, crypto::UuidV7Generator& ids,
-                       log::Logger& logger);
+                       interviews::InterviewsService& interviews,
+                       realtime::RealtimeService& realtime, log::Logger& logger);
 
   // The `notify` stage: for analysis.ready and interview.failed.
   boost::asio::awaitable<void> notify(queue::Envelope event);
 
-  // How many notifications the user has (for tests and the coming API).
-  boost::asio::awaitable<std::size_t> count(std::string user_id);
+  // Newest first; `after` is the previous page's nextCursor.
+  boost::asio::awaitable<Page> list(std::string user_id, std::optional<std::string> after,
+                                    bool unread_only, int limit);
+  // 404 for an unknown id or another user's.
+  boost::asio::awaitable<Notification> mark_read(std::string user_id, std::string id);
+  boost::asio::awaitable<void> mark_all_read(std::string user_id);
+
+  boost::asio::awaitable<EmailSettings> email_settings(std::string user_id);
+  // Only the types named change; an unknown type is a ValidationError.
+  boost::asio::awaitable<EmailSettings> update_email_settings(std::string user_id,
+                                                              EmailSettings changes);
 
   static constexpr modules::Stage kStage = modules::Stage::kNotify;
 
@@ -30,7 +46,10 @@ class NotificationsService {
   db::Database& db_;
   const Clock& clock_;
   crypto::UuidV7Generator& ids_;
+  interviews::InterviewsService& interviews_;
+  realtime::RealtimeService& realtime_;
   log::Logger& logger_;
+  NotificationsRepository repository_;
   queue::ProcessedEvents processed_;
 };
 

@@ -1,0 +1,56 @@
+-- Realtime updates and notifications.
+
+-- Each user's durable event log: every status change, failure, completion
+-- and notification, numbered per user (`seq` 1, 2, …), written in the
+-- transaction of the change it announces. `user_event_heads` hands out the
+-- numbers (its row is the per-user lock on PostgreSQL, so a user's events
+-- commit in `seq` order) and remembers up to which `seq` old events were
+-- pruned, so a client resuming from before that is told to resync instead
+-- of missing them silently.
+CREATE TABLE user_event_heads (
+  user_id    TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+  last_seq   BIGINT NOT NULL,
+  pruned_seq BIGINT NOT NULL DEFAULT 0
+);
+
+CREATE TABLE user_events (
+  user_id      TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  seq          BIGINT NOT NULL,
+  type         TEXT NOT NULL,
+  interview_id TEXT,
+  data         TEXT NOT NULL,
+  created_at   BIGINT NOT NULL,
+  PRIMARY KEY (user_id, seq)
+);
+-- The pruner's scan, oldest first.
+CREATE INDEX user_events_created ON user_events (created_at);
+
+-- Single-use WebSocket/SSE tickets (a browser cannot set a header on a
+-- WebSocket). Only the SHA-256 of a ticket is stored; redeeming deletes it.
+CREATE TABLE realtime_tickets (
+  ticket_hash TEXT PRIMARY KEY,
+  user_id     TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  session_id  TEXT NOT NULL,
+  expires_at  BIGINT NOT NULL
+);
+CREATE INDEX realtime_tickets_expiry ON realtime_tickets (expires_at);
+
+-- Notifications get the contract's title and body (text a person reads);
+-- rows written before this carried a JSON body.
+ALTER TABLE notifications ADD COLUMN title TEXT NOT NULL DEFAULT '';
+UPDATE notifications SET title = CASE kind
+    WHEN 'interview.completed' THEN 'Your interview analysis is ready'
+    WHEN 'interview.failed' THEN 'Your interview could not be processed'
+    ELSE 'Notification' END,
+  body = '';
+-- Listing newest first (ids are time-ordered UUIDv7) and counting unread.
+CREATE INDEX notifications_user_id ON notifications (user_id, id);
+CREATE INDEX notifications_unread ON notifications (user_id) WHERE read_at IS NULL;
+
+-- E-mail per notification type, where the user changed the default.
+CREATE TABLE notification_preferences (
+  user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  type    TEXT NOT NULL,
+  email   INTEGER NOT NULL,
+  PRIMARY KEY (user_id, type)
+);

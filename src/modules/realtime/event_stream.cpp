@@ -1,0 +1,215 @@
+#include "modules/realtime/event_stream.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace companion::realtime {
+namespace net = boost::asio;
+
+namespace {
+// Stored events read from the database in one query, at most.
+constexpr std::size_t kPage = 500;
+}  // namespace
+
+EventStream::EventStream(Hub& hub, RealtimeService& service, net::any_io_executor executor,
+                         std::string user_id, std::string session_id, StreamLimits limits)
+    : service_(service),
+      user_id_(std::move(user_id)),
+      session_id_(std::move(session_id)),
+      limits_(limits),
+      inbox_(std::make_shared<Inbox>(executor)),
+      attachment_(hub.attach(user_id_, *this)) {
+  if (!attachment_) inbox_->close = Close{kCloseGoingAway, "the server is shutting down"};
+}
+
+EventStream::~EventStream() {
+  // Detached first: the hub calls this listener no more.
+  attachment_.reset();
+}
+
+void EventStream::signal() {
+  // Under the inbox's lock. One wake-up in flight is enough: next() takes
+  // everything queued when it runs.
+  if (inbox_->signalled) return;
+  inbox_->signalled = true;
+  net::post(inbox_->wake.get_executor(), [inbox = inbox_] { inbox->wake.cancel(); });
+}
+
+void EventStream::push(Item item) {
+  std::lock_guard lock(inbox_->mutex);
+  if (inbox_->close) return;
+  if (++inbox_->queued > limits_.max_queued) {
+    inbox_->items.clear();
+    inbox_->close = Close{kCloseSlowConsumer,
+                          "events arrived faster than they were read; reconnect and resume from "
+                          "the last seq received"};
+  } else {
+    inbox_->items.push_back(std::move(item));
+  }
+  signal();
+}
+
+void EventStream::on_event(std::shared_ptr<const Event> event) {
+  push(std::move(event));
+}
+
+void EventStream::on_gap() {
+  std::lock_guard lock(inbox_->mutex);
+  inbox_->gap = true;
+  signal();
+}
+
+void EventStream::on_close(int code, std::string reason) {
+  std::lock_guard lock(inbox_->mutex);
+  if (inbox_->close) return;
+  inbox_->close = Close{code, std::move(reason)};
+  signal();
+}
+
+void EventStream::subscribe(std::optional<std::string> interview_id,
+                            std::optional<std::int64_t> resume_from) {
+  push(Command{true, std::move(interview_id), resume_from});
+}
+
+void EventStream::unsubscribe(std::optional<std::string> interview_id) {
+  push(Command{false, std::move(interview_id), std::nullopt});
+}
+
+void EventStream::report(Failure failure) {
+  push(std::move(failure));
+}
+
+void EventStream::end() {
+  on_close(0, {});
+}
+
+bool EventStream::matches(const Event& e) const {
+  return all_ || (e.interview_id && interviews_.contains(*e.interview_id));
+}
+
+net::awaitable<std::vector<Outgoing>> EventStream::next(
+    std::chrono::steady_clock::time_point until) {
+  std::vector<Outgoing> out;
+  if (closed_) co_return out;
+  for (;;) {
+    std::deque<Item> items;
+    bool gap = false;
+    {
+      std::lock_guard lock(inbox_->mutex);
+      if (inbox_->close) {
+        closed_ = true;
+        out.clear();
+        out.push_back(*inbox_->close);
+        co_return out;
+      }
+      items.swap(inbox_->items);
+      inbox_->queued = 0;
+      gap = std::exchange(inbox_->gap, false);
+      inbox_->signalled = false;
+    }
+    if (gap && position_) {
+      auto head = co_await service_.head(user_id_);
+      co_await catch_up(head.last_seq, out);
+    }
+    for (auto& item : items) {
+      if (auto* command = std::get_if<Command>(&item))
+        co_await handle(std::move(*command), out);
+      else if (auto* failure = std::get_if<Failure>(&item))
+        out.push_back(std::move(*failure));
+      else
+        co_await take(std::move(std::get<std::shared_ptr<const Event>>(item)), out);
+    }
+    if (!out.empty()) co_return out;
+    {
+      // Nothing came in while this ran (the wake-up runs on this executor,
+      // so it cannot slip in between the check and the wait)?
+      std::lock_guard lock(inbox_->mutex);
+      if (!inbox_->items.empty() || inbox_->gap || inbox_->close) continue;
+    }
+    if (std::chrono::steady_clock::now() >= until) co_return out;
+    inbox_->wake.expires_at(until);
+    co_await inbox_->wake.async_wait(net::as_tuple(net::use_awaitable));
+  }
+}
+
+net::awaitable<void> EventStream::take(std::shared_ptr<const Event> e, std::vector<Outgoing>& out) {
+  if (!position_) co_return;  // nothing subscribed yet
+  if (!e->seq) {
+    if (matches(*e)) out.push_back(std::move(e));
+    co_return;
+  }
+  const auto seq = *e->seq;
+  if (seq <= *position_) co_return;  // had it
+  if (seq > *position_ + 1) {
+    // Committed elsewhere in between, or lost on the way: read those first.
+    if (!co_await catch_up(seq - 1, out) && seq <= *position_) co_return;
+  }
+  position_ = seq;
+  if (matches(*e)) out.push_back(std::move(e));
+}
+
+net::awaitable<bool> EventStream::catch_up(std::int64_t up_to, std::vector<Outgoing>& out) {
+  while (*position_ < up_to) {
+    auto events = co_await service_.between(user_id_, *position_, up_to, kPage);
+    if (events.empty() || *events.front().seq != *position_ + 1) {
+      // Pruned (or never stored): never a silent gap.
+      auto head = co_await service_.head(user_id_);
+      out.push_back(Resync{head.last_seq, head.pruned_seq});
+      position_ = head.last_seq;
+      co_return false;
+    }
+    for (auto& e : events) {
+      position_ = *e.seq;
+      if (matches(e)) out.push_back(std::make_shared<const Event>(std::move(e)));
+    }
+  }
+  co_return true;
+}
+
+net::awaitable<void> EventStream::handle(Command command, std::vector<Outgoing>& out) {
+  if (!command.subscribe) {
+    if (!command.interview_id) {
+      all_ = false;
+      interviews_.clear();
+    } else {
+      interviews_.erase(*command.interview_id);
+    }
+    co_return;
+  }
+  if (command.interview_id) {
+    if (interviews_.size() >= limits_.max_subscriptions &&
+        !interviews_.contains(*command.interview_id)) {
+      out.push_back(Failure{"too-many-subscriptions",
+                            "A connection follows at most " +
+                                std::to_string(limits_.max_subscriptions) +
+                                " interviews; subscribe to all of them with interviewId null."});
+      co_return;
+    }
+    interviews_.insert(*command.interview_id);
+  } else {
+    all_ = true;
+  }
+  if (position_) {
+    // The connection's position is set by its first subscription; a later
+    // one joins it there (its resumeFrom is not used).
+    out.push_back(Subscribed{command.interview_id, *position_});
+    co_return;
+  }
+  auto head = co_await service_.head(user_id_);
+  out.push_back(Subscribed{command.interview_id, head.last_seq});
+  const auto from = command.resume_from;
+  if (!from || *from == head.last_seq) {
+    position_ = head.last_seq;
+  } else if (*from < head.pruned_seq || *from > head.last_seq || *from < 0) {
+    // From before what is kept, or from a sequence this server never
+    // issued: the client must read the current state again.
+    out.push_back(Resync{head.last_seq, head.pruned_seq});
+    position_ = head.last_seq;
+  } else {
+    position_ = *from;
+    co_await catch_up(head.last_seq, out);
+  }
+}
+
+}  // namespace companion::realtime

@@ -1,0 +1,127 @@
+#pragma once
+// One client's stream of events (a WebSocket or an SSE connection), the
+// same for both: its subscriptions, its position in the user's sequence,
+// and a bounded inbox the hub fills from other threads.
+//
+// The stream's coroutine (next()) is the only one that decides what is
+// sent, on the connection's executor. Stored events go out in increasing
+// `seq` without gap or duplicate: one that arrives ahead of the position
+// (another process committed in between, or pub/sub lost a message) makes
+// the stream read the missing ones from the database first; one at or
+// below the position is dropped. Progress ticks are sent as they come.
+//
+// The inbox holds at most `max_queued` events: a client that reads slower
+// than its events arrive is closed (kCloseSlowConsumer) and resumes from
+// the last seq it received.
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "modules/realtime/hub.hpp"
+#include "modules/realtime/realtime_service.hpp"
+
+namespace companion::realtime {
+
+struct StreamLimits {
+  std::size_t max_queued = 1024;  // events waiting for the client, at most
+  std::size_t max_subscriptions = 256;
+};
+
+// What the stream asks its connection to send.
+struct Subscribed {
+  std::optional<std::string> interview_id;
+  std::int64_t seq;  // the user's latest
+};
+struct Resync {
+  std::int64_t seq;     // the user's latest: read the current state, resume from here
+  std::int64_t oldest;  // the oldest seq still stored, minus one
+};
+struct Failure {
+  std::string code;
+  std::string message;
+};
+struct Close {
+  int code;
+  std::string reason;
+};
+using Outgoing = std::variant<std::shared_ptr<const Event>, Subscribed, Resync, Failure, Close>;
+
+class EventStream final : public Listener {
+ public:
+  EventStream(Hub& hub, RealtimeService& service, boost::asio::any_io_executor executor,
+              std::string user_id, std::string session_id, StreamLimits limits);
+  ~EventStream() override;
+  EventStream(const EventStream&) = delete;
+  EventStream& operator=(const EventStream&) = delete;
+
+  // A client's request, queued behind the events already in the inbox.
+  // `interview_id` none: all of the user's interviews.
+  void subscribe(std::optional<std::string> interview_id, std::optional<std::int64_t> resume_from);
+  void unsubscribe(std::optional<std::string> interview_id);
+  // A client message that was refused: sent to it as an error, in order.
+  void report(Failure failure);
+  // The client went away: next() ends.
+  void end();
+
+  // What to send next, in order; a Close is the last thing it returns.
+  // Empty when `until` passed with nothing to send.
+  boost::asio::awaitable<std::vector<Outgoing>> next(
+      std::chrono::steady_clock::time_point until = std::chrono::steady_clock::time_point::max());
+
+  // Listener (any thread).
+  const std::string& session_id() const override { return session_id_; }
+  void on_event(std::shared_ptr<const Event> event) override;
+  void on_gap() override;
+  void on_close(int code, std::string reason) override;
+
+ private:
+  struct Command {
+    bool subscribe;
+    std::optional<std::string> interview_id;
+    std::optional<std::int64_t> resume_from;
+  };
+  using Item = std::variant<std::shared_ptr<const Event>, Command, Failure>;
+  // Shared with the wake-ups posted to the executor, which may run after
+  // the stream is gone.
+  struct Inbox {
+    explicit Inbox(boost::asio::any_io_executor e) : wake(e) {}
+    std::mutex mutex;
+    std::deque<Item> items;
+    std::size_t queued = 0;
+    bool gap = false;
+    std::optional<Close> close;
+    bool signalled = false;
+    boost::asio::steady_timer wake;
+  };
+  void push(Item item);
+  void signal();
+  bool matches(const Event& e) const;
+  boost::asio::awaitable<void> handle(Command command, std::vector<Outgoing>& out);
+  boost::asio::awaitable<void> take(std::shared_ptr<const Event> e, std::vector<Outgoing>& out);
+  // Reads stored events after the position up to `up_to` into `out`;
+  // false when some were pruned (a Resync went out instead).
+  boost::asio::awaitable<bool> catch_up(std::int64_t up_to, std::vector<Outgoing>& out);
+
+  RealtimeService& service_;
+  std::string user_id_;
+  std::string session_id_;
+  StreamLimits limits_;
+  std::shared_ptr<Inbox> inbox_;
+  std::optional<Hub::Attachment> attachment_;
+  // Touched only by next() and what it calls.
+  std::optional<std::int64_t> position_;  // none until the first subscribe
+  bool all_ = false;
+  std::set<std::string> interviews_;
+  bool closed_ = false;
+};
+
+}  // namespace companion::realtime

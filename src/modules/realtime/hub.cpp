@@ -1,0 +1,70 @@
+#include "modules/realtime/hub.hpp"
+
+#include <algorithm>
+#include <mutex>
+
+namespace companion::realtime {
+
+Hub::Hub(pubsub::PubSub& pubsub) {
+  pubsub.subscribe([this](std::string_view message) { dispatch(message); }, [this] { gap(); });
+}
+
+Hub::~Hub() = default;
+
+std::optional<Hub::Attachment> Hub::attach(const std::string& user_id, Listener& listener) {
+  std::unique_lock lock(mutex_);
+  if (closing_) return std::nullopt;
+  by_user_[user_id].push_back(&listener);
+  ++streams_;
+  return Attachment(this, user_id, &listener);
+}
+
+void Hub::detach(const std::string& user_id, Listener* listener) {
+  std::unique_lock lock(mutex_);
+  auto it = by_user_.find(user_id);
+  if (it == by_user_.end()) return;
+  auto& v = it->second;
+  auto pos = std::find(v.begin(), v.end(), listener);
+  if (pos == v.end()) return;
+  v.erase(pos);
+  --streams_;
+  if (v.empty()) by_user_.erase(it);
+}
+
+void Hub::dispatch(std::string_view text) {
+  auto message = decode_message(text);
+  if (!message) return;
+  if (message->event) {
+    auto event = std::make_shared<const Event>(std::move(*message->event));
+    std::shared_lock lock(mutex_);
+    auto it = by_user_.find(event->user_id);
+    if (it == by_user_.end()) return;
+    for (auto* l : it->second) l->on_event(event);
+    delivered_ += it->second.size();
+    return;
+  }
+  if (message->disconnect) {
+    const auto& d = *message->disconnect;
+    std::shared_lock lock(mutex_);
+    auto it = by_user_.find(d.user_id);
+    if (it == by_user_.end()) return;
+    for (auto* l : it->second)
+      if (!d.session_id || *d.session_id == l->session_id())
+        l->on_close(kCloseSignedOut, "signed out");
+  }
+}
+
+void Hub::gap() {
+  std::shared_lock lock(mutex_);
+  for (auto& [user, listeners] : by_user_)
+    for (auto* l : listeners) l->on_gap();
+}
+
+void Hub::close_all() {
+  std::unique_lock lock(mutex_);
+  closing_ = true;
+  for (auto& [user, listeners] : by_user_)
+    for (auto* l : listeners) l->on_close(kCloseGoingAway, "the server is shutting down");
+}
+
+}  // namespace companion::realtime

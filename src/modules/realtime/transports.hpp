@@ -1,0 +1,45 @@
+#pragma once
+// The two ways a client follows its events, over one EventStream each:
+// a WebSocket (websocket_transport.cpp) and Server-Sent Events
+// (sse_transport.cpp). Each is an http::Takeover: the route's handler has
+// authenticated the caller, the server hands over the connection.
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "infra/http/types.hpp"
+#include "modules/realtime/event_stream.hpp"
+
+namespace companion::realtime {
+
+struct TransportSettings {
+  // WebSocket: with nothing received for this long, the server pings at
+  // half of it and closes at all of it: a client that answers pings stays.
+  std::chrono::milliseconds idle_timeout{60'000};
+  std::size_t max_message = 16 * 1024;  // a client message, at most
+  // A write the client does not take in this long ends the connection.
+  std::chrono::milliseconds send_timeout{10'000};
+  // SSE: a comment line this often keeps proxies from closing the stream.
+  std::chrono::milliseconds heartbeat{15'000};
+  StreamLimits limits;
+};
+
+struct StreamOwner {
+  std::string user_id;
+  std::string session_id;
+};
+
+std::unique_ptr<http::Takeover> websocket_takeover(Hub& hub, RealtimeService& service,
+                                                   StreamOwner owner,
+                                                   const TransportSettings& settings);
+std::unique_ptr<http::Takeover> sse_takeover(Hub& hub, RealtimeService& service, StreamOwner owner,
+                                             const TransportSettings& settings,
+                                             std::optional<std::string> interview_id,
+                                             std::optional<std::int64_t> resume_from);
+
+// The WebSocket protocol's server messages (also the SSE `data:` of the
+// control events).
+boost::json::object to_message(const Outgoing& out);
+
+}  // namespace companion::realtime
