@@ -139,6 +139,8 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
   add("stream-send-queue", "1024",
       "events queued for one slow stream at most; beyond, it is closed (code 4008) to resume");
   add("stream-send-timeout", "10s", "a stream write the client does not take in this long ends it");
+  add("stream-ticket-ttl", "60s",
+      "how long a WebSocket/SSE ticket (POST /v1/realtime/tickets) stays usable, at most 60s");
   add("workers", "all",
       "serve: pipeline stages run in-process: all, none, or a list of transcribe,analyze,notify");
   add("stages", "transcribe,analyze,notify", "worker: the pipeline stages this process runs");
@@ -403,6 +405,10 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
       }
     }
     s.realtime.event_retention = convert(o["event-retention"], config::parse_duration);
+    s.realtime.ticket_ttl = convert(o["stream-ticket-ttl"], config::parse_duration);
+    if (s.realtime.ticket_ttl.count() < 1 || s.realtime.ticket_ttl > std::chrono::seconds(60))
+      throw ConfigError(
+          "invalid value for --stream-ticket-ttl / IC_STREAM_TICKET_TTL: 1ms to 60s");
     auto& t = s.realtime_transport;
     t.idle_timeout = convert(o["ws-idle-timeout"], config::parse_duration);
     if (t.idle_timeout.count() < 1000)

@@ -58,6 +58,9 @@ class SseTakeover final : public http::Takeover {
     head.erase(http::bhttp::field::content_length);
     head.keep_alive(false);
     http::bhttp::response_serializer<http::bhttp::empty_body> serializer(head);
+    boost::system::error_code ignore;
+    tcp.socket().set_option(net::socket_base::send_buffer_size(settings_.socket_send_buffer),
+                            ignore);
     tcp.expires_after(settings_.send_timeout);
     auto [hec, hn] = co_await http::bhttp::async_write_header(tcp, serializer, kTuple);
     if (hec) co_return;

@@ -22,6 +22,10 @@ struct TransportSettings {
   std::chrono::milliseconds send_timeout{10'000};
   // SSE: a comment line this often keeps proxies from closing the stream.
   std::chrono::milliseconds heartbeat{15'000};
+  // The kernel's send buffer of a stream's socket: a fixed size instead of
+  // one that grows to megabytes, so 10,000 streams cost little memory and
+  // a client that stops reading is noticed after little data.
+  int socket_send_buffer = 64 * 1024;
   StreamLimits limits;
 };
 

@@ -69,6 +69,9 @@ class WebSocketTakeover final : public http::Takeover {
                            http::Response& response) override {
     Socket ws(std::move(tcp));
     beast::get_lowest_layer(ws).expires_never();
+    boost::system::error_code ignore;
+    beast::get_lowest_layer(ws).socket().set_option(
+        net::socket_base::send_buffer_size(settings_.socket_send_buffer), ignore);
     websocket::stream_base::timeout timeouts{};
     timeouts.handshake_timeout = std::chrono::seconds(10);
     timeouts.idle_timeout = settings_.idle_timeout;
