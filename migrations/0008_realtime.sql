@@ -38,6 +38,10 @@ CREATE INDEX realtime_tickets_expiry ON realtime_tickets (expires_at);
 -- Notifications get the contract's title and body (text a person reads);
 -- rows written before this carried a JSON body.
 ALTER TABLE notifications ADD COLUMN title TEXT NOT NULL DEFAULT '';
+-- The event that caused it (its e-mail is found again on a redelivery),
+-- and its e-mail: NULL (none), 'pending', 'sent' or 'failed'.
+ALTER TABLE notifications ADD COLUMN source_event TEXT;
+ALTER TABLE notifications ADD COLUMN email_status TEXT;
 UPDATE notifications SET title = CASE kind
     WHEN 'interview.completed' THEN 'Your interview analysis is ready'
     WHEN 'interview.failed' THEN 'Your interview could not be processed'
@@ -46,6 +50,7 @@ UPDATE notifications SET title = CASE kind
 -- Listing newest first (ids are time-ordered UUIDv7) and counting unread.
 CREATE INDEX notifications_user_id ON notifications (user_id, id);
 CREATE INDEX notifications_unread ON notifications (user_id) WHERE read_at IS NULL;
+CREATE INDEX notifications_source ON notifications (source_event);
 
 -- E-mail per notification type, where the user changed the default.
 CREATE TABLE notification_preferences (

@@ -20,6 +20,8 @@ APT_PACKAGES=(
   libhiredis-dev libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us libstemmer-dev
   # real parts started by the tests, and the tools that drive them
   postgresql-15 postgresql-client-15 redis-server curl python3
+  # the SMTP sink the e-mail tests send to (run with Debian's /usr/bin/python3)
+  python3-aiosmtpd
   # test media: generated at test time
   ffmpeg sox espeak-ng flite
   # the report page is rendered by a real browser in the end-to-end tests

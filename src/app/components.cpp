@@ -107,6 +107,15 @@ std::unique_ptr<pubsub::PubSub> open_pubsub(const Settings& s) {
   }
 }
 
+std::unique_ptr<mail::Mailer> open_mailer(const Settings& s, const Clock& clock) {
+  if (s.smtp.url.empty()) return nullptr;
+  try {
+    return std::make_unique<mail::SmtpMailer>(s.smtp, clock);
+  } catch (const mail::MailError& e) {
+    throw ConfigError(std::string("--smtp-url / --smtp-from: ") + e.what());
+  }
+}
+
 std::string master_key(const Settings& s, db::Database& database) {
   auto any = [](db::Connection& c) { return users::DataKeys::any_stored_in(c); };
   try {
@@ -206,7 +215,10 @@ Components::Components(const Settings& s, log::Logger& log)
                     *database, transcribe_pool, recordings, interviews, *asr, outbox, clock, log),
       analysis(*database, cpu_pool, interviews, transcription, outbox, clock, log, s.analysis,
                llm.get(), &llm_pool),
-      notifications(*database, clock, ids, interviews, realtime, log) {
+      mailer(open_mailer(s, clock)),
+      mail_pool(2),
+      notifications(*database, clock, ids, interviews, users, realtime,
+                    {.mailer = mailer.get(), .pool = &mail_pool, .public_url = s.public_url}, log) {
   warn_about_plain_http(s, logger);
   pubsub->start();
   // A session that ends closes its streams, on every `serve`.
@@ -288,6 +300,7 @@ Components::~Components() {
   db_pool.join();
   cpu_pool.join();
   llm_pool.join();
+  mail_pool.join();
   storage_pool.join();
   probe_pool.join();
   queue_pool.join();

@@ -17,6 +17,7 @@
 #include "infra/idempotency/db_idempotency_store.hpp"
 #include "infra/llm/chat_model.hpp"
 #include "infra/log/logger.hpp"
+#include "infra/mail/mailer.hpp"
 #include "infra/metrics/registry.hpp"
 #include "infra/outbox/outbox.hpp"
 #include "infra/pubsub/pubsub.hpp"
@@ -80,6 +81,8 @@ class Components {
   async::BlockingPool llm_pool;         // waits for the model, apart from the CPU pool
   transcription::TranscriptionService transcription;
   analysis::AnalysisService analysis;
+  std::unique_ptr<mail::Mailer> mailer;  // null unless --smtp-url
+  async::BlockingPool mail_pool;         // sending e-mail waits here
   notifications::NotificationsService notifications;
   ops::Readiness readiness;
   auth::BearerAuthenticator authenticator{auth};

@@ -139,6 +139,12 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
   add("stream-send-queue", "1024",
       "events queued for one slow stream at most; beyond, it is closed (code 4008) to resume");
   add("stream-send-timeout", "10s", "a stream write the client does not take in this long ends it");
+  add("smtp-url", "",
+      "e-mail notifications: smtp://HOST:PORT (STARTTLS when offered) or smtps://HOST:PORT; "
+      "credentials in the URL or IC_SMTP_USER / IC_SMTP_PASSWORD; none when empty");
+  add("smtp-from", "Interview Companion <noreply@localhost>", "the sender of e-mails");
+  add("public-url", "",
+      "where the web app is (https://app.example.com): e-mails link to interviews there");
   add("stream-ticket-ttl", "60s",
       "how long a WebSocket/SSE ticket (POST /v1/realtime/tickets) stays usable, at most 60s");
   add("workers", "all",
@@ -217,6 +223,10 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
       s.processing.asr_api_key = value;
     } else if (name == "IC_LLM_API_KEY") {
       s.processing.llm_api_key = value;
+    } else if (name == "IC_SMTP_USER") {
+      s.smtp.user = value;
+    } else if (name == "IC_SMTP_PASSWORD") {
+      s.smtp.password = value;
     } else if (auto it = by_env.find(name); it != by_env.end()) {
       it->second->value = value;
       it->second->set = true;
@@ -405,10 +415,15 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
       }
     }
     s.realtime.event_retention = convert(o["event-retention"], config::parse_duration);
+    s.smtp.url = o["smtp-url"].value;
+    s.smtp.from = o["smtp-from"].value;
+    s.public_url = o["public-url"].value;
+    if (!s.public_url.empty() && s.public_url.rfind("http://", 0) != 0 &&
+        s.public_url.rfind("https://", 0) != 0)
+      throw ConfigError("invalid value for --public-url / IC_PUBLIC_URL: an http(s) URL");
     s.realtime.ticket_ttl = convert(o["stream-ticket-ttl"], config::parse_duration);
     if (s.realtime.ticket_ttl.count() < 1 || s.realtime.ticket_ttl > std::chrono::seconds(60))
-      throw ConfigError(
-          "invalid value for --stream-ticket-ttl / IC_STREAM_TICKET_TTL: 1ms to 60s");
+      throw ConfigError("invalid value for --stream-ticket-ttl / IC_STREAM_TICKET_TTL: 1ms to 60s");
     auto& t = s.realtime_transport;
     t.idle_timeout = convert(o["ws-idle-timeout"], config::parse_duration);
     if (t.idle_timeout.count() < 1000)

@@ -13,6 +13,7 @@
 #include "infra/http/pipeline.hpp"
 #include "infra/http/server.hpp"
 #include "infra/log/logger.hpp"
+#include "infra/mail/smtp_mailer.hpp"
 #include "infra/storage/blob_store.hpp"
 #include "modules/analysis/engine.hpp"
 #include "modules/auth/auth_service.hpp"
@@ -96,6 +97,9 @@ struct Settings {
   realtime::RealtimeSettings realtime;
   realtime::TransportSettings realtime_transport;
   std::vector<std::string> allowed_origins;
+  // E-mail (none unless smtp.url is set) and where links in it point.
+  mail::SmtpSettings smtp;
+  std::string public_url;
 };
 
 // argv as main() has it; env as `environ`. Throws ConfigError; returns an

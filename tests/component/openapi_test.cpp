@@ -69,6 +69,7 @@ class OpenApi : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = make_temp_dir();
+    settings_.command = "serve";  // the routes `serve` has
     settings_.data_dir = dir_.string();
     settings_.database.url = "sqlite:" + (dir_ / "t.db").string();
     settings_.storage.url = "file:" + (dir_ / "blobs").string();

@@ -30,6 +30,10 @@ struct Notification {
   std::string body;
   std::optional<std::int64_t> read_at_ms;
   std::int64_t created_at_ms = 0;
+  // Not shown to the user: the event that caused it, and its e-mail
+  // (none, "pending", "sent", "failed").
+  std::string source_event;
+  std::optional<std::string> email_status;
 };
 
 // The contract's Notification.

@@ -3,11 +3,12 @@
 namespace companion::notifications {
 namespace {
 
-#define NOTIFICATION_COLUMNS "id, user_id, kind, interview_id, title, body, read_at, created_at"
+#define NOTIFICATION_COLUMNS \
+  "id, user_id, kind, interview_id, title, body, read_at, created_at, source_event, email_status"
 
-constexpr const char* kInsert =
-    "INSERT INTO notifications (" NOTIFICATION_COLUMNS
-    ") SELECT $1, $2, $3, $4, $5, $6, NULL, $7 WHERE EXISTS (SELECT 1 FROM users WHERE id = $2)";
+constexpr const char* kInsert = "INSERT INTO notifications (" NOTIFICATION_COLUMNS
+                                ") SELECT $1, $2, $3, $4, $5, $6, NULL, $7, $8, $9 "
+                                "WHERE EXISTS (SELECT 1 FROM users WHERE id = $2)";
 constexpr const char* kFirstPage = "SELECT " NOTIFICATION_COLUMNS
                                    " FROM notifications WHERE user_id = $1 "
                                    "ORDER BY id DESC LIMIT $2";
@@ -28,6 +29,10 @@ constexpr const char* kMarkRead =
     "RETURNING " NOTIFICATION_COLUMNS;
 constexpr const char* kMarkAllRead =
     "UPDATE notifications SET read_at = $2 WHERE user_id = $1 AND read_at IS NULL";
+constexpr const char* kPendingEmail = "SELECT " NOTIFICATION_COLUMNS
+                                      " FROM notifications WHERE source_event = $1 "
+                                      "AND email_status = 'pending'";
+constexpr const char* kSetEmailStatus = "UPDATE notifications SET email_status = $2 WHERE id = $1";
 constexpr const char* kPreferences =
     "SELECT type, email FROM notification_preferences WHERE user_id = $1";
 constexpr const char* kSetPreference =
@@ -44,14 +49,16 @@ Notification from_row(const db::Row& r) {
           .title = r.text(4),
           .body = r.text(5),
           .read_at_ms = r.optional_int64(6),
-          .created_at_ms = r.int64(7)};
+          .created_at_ms = r.int64(7),
+          .source_event = r.optional_text(8).value_or(""),
+          .email_status = r.optional_text(9)};
 }
 
 }  // namespace
 
 bool NotificationsRepository::insert(db::Connection& c, const Notification& n) {
   return c.execute(kInsert, {n.id, n.user_id, n.type, n.interview_id, n.title, n.body,
-                             n.created_at_ms}) == 1;
+                             n.created_at_ms, n.source_event, n.email_status}) == 1;
 }
 
 std::vector<Notification> NotificationsRepository::list(db::Connection& c,
@@ -85,6 +92,18 @@ std::optional<Notification> NotificationsRepository::mark_read(db::Connection& c
 std::int64_t NotificationsRepository::mark_all_read(db::Connection& c, const std::string& user_id,
                                                     std::int64_t now_ms) {
   return c.execute(kMarkAllRead, {user_id, now_ms});
+}
+
+std::optional<Notification> NotificationsRepository::pending_email(db::Connection& c,
+                                                                   const std::string& event_id) {
+  auto row = c.query_one(kPendingEmail, {event_id});
+  if (!row) return std::nullopt;
+  return from_row(*row);
+}
+
+void NotificationsRepository::set_email_status(db::Connection& c, const std::string& id,
+                                               const std::string& status) {
+  c.execute(kSetEmailStatus, {id, status});
 }
 
 std::map<std::string, bool> NotificationsRepository::email_preferences(db::Connection& c,

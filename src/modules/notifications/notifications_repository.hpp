@@ -22,6 +22,9 @@ class NotificationsRepository {
   std::optional<Notification> mark_read(db::Connection& c, const std::string& user_id,
                                         const std::string& id, std::int64_t now_ms);
   std::int64_t mark_all_read(db::Connection& c, const std::string& user_id, std::int64_t now_ms);
+  // The notification an event caused whose e-mail is still to be sent.
+  std::optional<Notification> pending_email(db::Connection& c, const std::string& event_id);
+  void set_email_status(db::Connection& c, const std::string& id, const std::string& status);
 
   // Only the types the user changed.
   std::map<std::string, bool> email_preferences(db::Connection& c, const std::string& user_id);

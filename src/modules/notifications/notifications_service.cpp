@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "infra/errors/errors.hpp"
+#include "modules/notifications/notification_email.hpp"
 
 namespace companion::notifications {
 namespace {
@@ -21,12 +22,16 @@ EmailSettings with_defaults(const std::map<std::string, bool>& changed) {
 NotificationsService::NotificationsService(db::Database& db, const Clock& clock,
                                            crypto::UuidV7Generator& ids,
                                            interviews::InterviewsService& interviews,
-                                           realtime::RealtimeService& realtime, log::Logger& logger)
+                                           users::UsersService& users,
+                                           realtime::RealtimeService& realtime, EmailDelivery email,
+                                           log::Logger& logger)
     : db_(db),
       clock_(clock),
       ids_(ids),
       interviews_(interviews),
+      users_(users),
       realtime_(realtime),
+      email_(std::move(email)),
       logger_(logger) {}
 
 boost::asio::awaitable<void> NotificationsService::notify(queue::Envelope event) {
@@ -54,9 +59,12 @@ boost::asio::awaitable<void> NotificationsService::notify(queue::Envelope event)
     co_return;  // not ours
   }
   n.created_at_ms = clock_.now_ms();
+  n.source_event = event.event_id;
   co_await db_.write([&](db::Connection& c) {
     if (!processed_.record_in(c, modules::stage_name(kStage), event.event_id, n.created_at_ms))
       return;
+    if (email_.mailer && with_defaults(repository_.email_preferences(c, n.user_id))[n.type])
+      n.email_status = "pending";
     if (!repository_.insert(c, n)) return;
     realtime_.append_in(c, {.user_id = n.user_id,
                             .type = std::string(realtime::kNotificationCreated),
@@ -65,6 +73,28 @@ boost::asio::awaitable<void> NotificationsService::notify(queue::Envelope event)
   });
   logger_.debug("notified",
                 {{"userId", user_id}, {"type", n.type}, {"traceId", event.trace().trace_id}});
+  if (email_.mailer) co_await send_email(event.event_id);
+}
+
+boost::asio::awaitable<void> NotificationsService::send_email(const std::string& event_id) {
+  auto pending =
+      co_await db_.read([&](db::Connection& c) { return repository_.pending_email(c, event_id); });
+  if (!pending) co_return;  // none wanted, or sent already
+  auto user = co_await users_.find_by_id(pending->user_id);
+  if (!user) co_return;
+  auto mail = email_for(*pending, user->email, email_.public_url);
+  co_await email_.pool->run([&] { email_.mailer->send(mail); });
+  co_await db_.write_single(
+      [&](db::Connection& c) { repository_.set_email_status(c, pending->id, "sent"); });
+  logger_.info("notification e-mailed", {{"notificationId", pending->id}, {"type", pending->type}});
+}
+
+boost::asio::awaitable<void> NotificationsService::give_up(queue::Envelope event) {
+  co_await db_.write([&](db::Connection& c) {
+    if (auto pending = repository_.pending_email(c, event.event_id))
+      repository_.set_email_status(c, pending->id, "failed");
+  });
+  logger_.warn("a notification e-mail could not be sent", {{"eventId", event.event_id}});
 }
 
 boost::asio::awaitable<Page> NotificationsService::list(std::string user_id,

@@ -6,27 +6,44 @@
 // types also come by e-mail.
 #include <boost/asio/awaitable.hpp>
 
+#include "infra/async/blocking_pool.hpp"
 #include "infra/clock/clock.hpp"
 #include "infra/crypto/uuid.hpp"
 #include "infra/db/database.hpp"
 #include "infra/log/logger.hpp"
+#include "infra/mail/mailer.hpp"
 #include "infra/queue/envelope.hpp"
 #include "modules/interviews/interviews_service.hpp"
 #include "modules/notifications/notification.hpp"
 #include "modules/notifications/notifications_repository.hpp"
 #include "modules/realtime/realtime_service.hpp"
 #include "modules/stage.hpp"
+#include "modules/users/users_service.hpp"
 
 namespace companion::notifications {
+
+// E-mail: sent when a mailer is configured and the user has the type on;
+// the link points into the web app at `public_url`.
+struct EmailDelivery {
+  mail::Mailer* mailer = nullptr;       // none: no e-mail
+  async::BlockingPool* pool = nullptr;  // where sending blocks
+  std::string public_url;
+};
 
 class NotificationsService {
  public:
   NotificationsService(db::Database& db, const Clock& clock, crypto::UuidV7Generator& ids,
-                       interviews::InterviewsService& interviews,
-                       realtime::RealtimeService& realtime, log::Logger& logger);
+                       interviews::InterviewsService& interviews, users::UsersService& users,
+                       realtime::RealtimeService& realtime, EmailDelivery email,
+                       log::Logger& logger);
 
-  // The `notify` stage: for analysis.ready and interview.failed.
+  // The `notify` stage: for analysis.ready and interview.failed. The
+  // notification is stored once per event; its e-mail is sent after, and
+  // a failure to send throws, so the queue retries the job (with backoff)
+  // and only the e-mail is tried again.
   boost::asio::awaitable<void> notify(queue::Envelope event);
+  // The job's attempts are spent: its e-mail is marked failed.
+  boost::asio::awaitable<void> give_up(queue::Envelope event);
 
   // Newest first; `after` is the previous page's nextCursor.
   boost::asio::awaitable<Page> list(std::string user_id, std::optional<std::string> after,
@@ -43,11 +60,15 @@ class NotificationsService {
   static constexpr modules::Stage kStage = modules::Stage::kNotify;
 
  private:
+  boost::asio::awaitable<void> send_email(const std::string& event_id);
+
   db::Database& db_;
   const Clock& clock_;
   crypto::UuidV7Generator& ids_;
   interviews::InterviewsService& interviews_;
+  users::UsersService& users_;
   realtime::RealtimeService& realtime_;
+  EmailDelivery email_;
   log::Logger& logger_;
   NotificationsRepository repository_;
   queue::ProcessedEvents processed_;
