@@ -59,3 +59,41 @@ CREATE TABLE notification_preferences (
   email   INTEGER NOT NULL,
   PRIMARY KEY (user_id, type)
 );
+
+-- Outgoing webhooks: endpoints a user registered, with the event types
+-- they want. The signing secret is sealed with the user's data key.
+CREATE TABLE webhooks (
+  id                   TEXT PRIMARY KEY,
+  user_id              TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  url                  TEXT NOT NULL,
+  events               TEXT NOT NULL,
+  description          TEXT NOT NULL DEFAULT '',
+  secret               TEXT NOT NULL,
+  consecutive_failures INTEGER NOT NULL DEFAULT 0,
+  disabled_at          BIGINT,
+  created_at           BIGINT NOT NULL,
+  updated_at           BIGINT NOT NULL
+);
+CREATE INDEX webhooks_user ON webhooks (user_id, id);
+
+-- One message to one endpoint: queued in the transaction of the event it
+-- carries, tried until it succeeds or its retry window ends. `id` is the
+-- message's (the `webhook-id` header), the same for every endpoint.
+CREATE TABLE webhook_deliveries (
+  webhook_id      TEXT NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
+  id              TEXT NOT NULL,
+  user_id         TEXT NOT NULL,
+  type            TEXT NOT NULL,
+  body            TEXT NOT NULL,
+  status          TEXT NOT NULL,
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  response_status INTEGER,
+  last_error      TEXT,
+  next_attempt_at BIGINT NOT NULL,
+  last_attempt_at BIGINT,
+  created_at      BIGINT NOT NULL,
+  PRIMARY KEY (webhook_id, id)
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at)
+  WHERE status = 'pending';
+CREATE INDEX webhook_deliveries_list ON webhook_deliveries (webhook_id, created_at, id);

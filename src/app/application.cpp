@@ -158,6 +158,9 @@ int run_serve(const Settings& s, log::Logger& logger) {
         },
         boost::asio::detached);
   };
+  // Webhook deliveries due now start here (each runs on its own).
+  every(std::chrono::milliseconds(200), "webhook deliveries",
+        [&]() -> boost::asio::awaitable<void> { co_await c.webhooks.dispatch_due(); });
   every(std::chrono::hours(1), "realtime events", [&]() -> boost::asio::awaitable<void> {
     auto removed = co_await c.realtime.prune();
     if (removed > 0) logger.info("pruned realtime events", {{"events", removed}});

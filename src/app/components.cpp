@@ -25,6 +25,7 @@
 #include "modules/transcription/transcription_module.hpp"
 #include "modules/uploads/uploads_module.hpp"
 #include "modules/users/users_module.hpp"
+#include "modules/webhooks/webhooks_module.hpp"
 
 namespace companion::app {
 namespace {
@@ -113,6 +114,14 @@ std::unique_ptr<mail::Mailer> open_mailer(const Settings& s, const Clock& clock)
     return std::make_unique<mail::SmtpMailer>(s.smtp, clock);
   } catch (const mail::MailError& e) {
     throw ConfigError(std::string("--smtp-url / --smtp-from: ") + e.what());
+  }
+}
+
+http_client::AddressGuard webhook_guard(const Settings& s) {
+  try {
+    return http_client::AddressGuard(s.webhook_allow_hosts);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(std::string("invalid value for --webhook-allow-hosts: ") + e.what());
   }
 }
 
@@ -218,8 +227,15 @@ Components::Components(const Settings& s, log::Logger& log)
       mailer(open_mailer(s, clock)),
       mail_pool(2),
       notifications(*database, clock, ids, interviews, users, realtime,
-                    {.mailer = mailer.get(), .pool = &mail_pool, .public_url = s.public_url}, log) {
+                    {.mailer = mailer.get(), .pool = &mail_pool, .public_url = s.public_url}, log),
+      webhook_guard(app::webhook_guard(s)),
+      webhook_client({.retry = {.max_attempts = 1}, .idle_handles = 16}, clock),
+      webhook_pool(s.webhooks.concurrency),
+      webhooks(s.webhooks, *database, clock, ids, data_keys, notifications, webhook_client,
+               webhook_guard, webhook_pool, log) {
   warn_about_plain_http(s, logger);
+  realtime.on_append(
+      [this](db::Connection& c, const realtime::Event& e) { webhooks.enqueue_in(c, e); });
   pubsub->start();
   // A session that ends closes its streams, on every `serve`.
   auth.on_session_ended([this](const auth::Session& session) {
@@ -287,6 +303,7 @@ void register_modules(Components& c, modules::Registry& registry) {
   transcription::add_to(registry, c.transcription, s.processing.transcribe_concurrency);
   analysis::add_to(registry, c.analysis, std::max<std::size_t>(1, s.cpu_threads));
   notifications::add_to(registry, c.notifications);
+  webhooks::add_to(registry, c.webhooks);
   if (c.hub)
     realtime::add_to(registry, {.hub = *c.hub,
                                 .service = c.realtime,
@@ -301,6 +318,7 @@ Components::~Components() {
   cpu_pool.join();
   llm_pool.join();
   mail_pool.join();
+  webhook_pool.join();
   storage_pool.join();
   probe_pool.join();
   queue_pool.join();

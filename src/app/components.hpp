@@ -14,6 +14,8 @@
 #include "infra/crypto/uuid.hpp"
 #include "infra/db/database.hpp"
 #include "infra/http/pipeline.hpp"
+#include "infra/http_client/address_guard.hpp"
+#include "infra/http_client/http_client.hpp"
 #include "infra/idempotency/db_idempotency_store.hpp"
 #include "infra/llm/chat_model.hpp"
 #include "infra/log/logger.hpp"
@@ -38,6 +40,7 @@
 #include "modules/uploads/tus_service.hpp"
 #include "modules/users/data_keys.hpp"
 #include "modules/users/users_service.hpp"
+#include "modules/webhooks/webhooks_service.hpp"
 
 namespace companion::app {
 
@@ -84,6 +87,12 @@ class Components {
   std::unique_ptr<mail::Mailer> mailer;  // null unless --smtp-url
   async::BlockingPool mail_pool;         // sending e-mail waits here
   notifications::NotificationsService notifications;
+  // Webhooks: their own client (destinations pinned after the guard's
+  // check), and the pool their attempts block on.
+  http_client::AddressGuard webhook_guard;
+  http_client::HttpClient webhook_client;
+  async::BlockingPool webhook_pool;
+  webhooks::WebhooksService webhooks;
   ops::Readiness readiness;
   auth::BearerAuthenticator authenticator{auth};
 

@@ -145,6 +145,15 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
   add("smtp-from", "Interview Companion <noreply@localhost>", "the sender of e-mails");
   add("public-url", "",
       "where the web app is (https://app.example.com): e-mails link to interviews there");
+  add("webhook-allow-hosts", "",
+      "hosts or address ranges webhooks may reach although internal (private, loopback, "
+      "link-local), e.g. hooks.internal,10.2.0.0/16");
+  add("webhook-timeout", "10s", "one webhook attempt, connecting included");
+  add("webhook-retry-base", "5s",
+      "the first webhook retry's delay; it doubles per attempt up to 2h");
+  add("webhook-retry-window", "24h", "a webhook delivery is retried this long, then failed");
+  add("webhook-max-failures", "15",
+      "consecutive failed attempts after which a webhook is disabled and its owner told");
   add("stream-ticket-ttl", "60s",
       "how long a WebSocket/SSE ticket (POST /v1/realtime/tickets) stays usable, at most 60s");
   add("workers", "all",
@@ -421,6 +430,19 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
     if (!s.public_url.empty() && s.public_url.rfind("http://", 0) != 0 &&
         s.public_url.rfind("https://", 0) != 0)
       throw ConfigError("invalid value for --public-url / IC_PUBLIC_URL: an http(s) URL");
+    s.webhook_allow_hosts = split_list(o["webhook-allow-hosts"].value);
+    s.webhooks.timeout = convert(o["webhook-timeout"], config::parse_duration);
+    s.webhooks.retry_base = convert(o["webhook-retry-base"], config::parse_duration);
+    s.webhooks.retry_window = convert(o["webhook-retry-window"], config::parse_duration);
+    s.webhooks.max_failures =
+        static_cast<int>(convert(o["webhook-max-failures"], [](const std::string& t) {
+          auto n = config::parse_count(t);
+          if (n == 0 || n > 1000) throw std::invalid_argument("must be 1..1000");
+          return n;
+        }));
+    if (s.webhooks.timeout.count() < 100 || s.webhooks.retry_base.count() < 1)
+      throw ConfigError(
+          "invalid value for --webhook-timeout (at least 100ms) or --webhook-retry-base");
     s.realtime.ticket_ttl = convert(o["stream-ticket-ttl"], config::parse_duration);
     if (s.realtime.ticket_ttl.count() < 1 || s.realtime.ticket_ttl > std::chrono::seconds(60))
       throw ConfigError("invalid value for --stream-ticket-ttl / IC_STREAM_TICKET_TTL: 1ms to 60s");

@@ -20,6 +20,7 @@
 #include "modules/realtime/realtime_service.hpp"
 #include "modules/realtime/transports.hpp"
 #include "modules/stage.hpp"
+#include "modules/webhooks/webhooks_service.hpp"
 
 namespace companion::app {
 
@@ -100,6 +101,10 @@ struct Settings {
   // E-mail (none unless smtp.url is set) and where links in it point.
   mail::SmtpSettings smtp;
   std::string public_url;
+  // Outgoing webhooks, and the hosts or ranges they may reach although
+  // internal.
+  webhooks::WebhookSettings webhooks;
+  std::vector<std::string> webhook_allow_hosts;
 };
 
 // argv as main() has it; env as `environ`. Throws ConfigError; returns an

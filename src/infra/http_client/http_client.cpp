@@ -309,6 +309,16 @@ Response HttpClient::attempt(const Request& request) {
     headers.reset(next);
   }
 
+  std::unique_ptr<curl_slist, SlistFree> pins;
+  for (const auto& line : request.resolve) {
+    auto* next = curl_slist_append(pins.get(), line.c_str());
+    if (!next) throw std::runtime_error("out of memory building an HTTP request");
+    pins.release();
+    pins.reset(next);
+  }
+  // Set (or cleared) on every use: the handle is pooled, and a pin left
+  // from another request must not hold.
+  curl_easy_setopt(c, CURLOPT_RESOLVE, pins.get());
   curl_easy_setopt(c, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);

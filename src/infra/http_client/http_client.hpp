@@ -106,6 +106,9 @@ struct Request {
   Deadline deadline;
   std::optional<int> max_attempts;  // instead of the client's policy
   std::optional<AwsSigV4> aws_sigv4;
+  // "HOST:PORT:ADDRESS" entries: connect there instead of resolving HOST
+  // (an address checked beforehand, so a second lookup cannot change it).
+  std::vector<std::string> resolve;
   // The most of a response body kept in Response::body; a longer one ends
   // the call with Failure::kTooLarge. Bodies given to on_body do not count.
   std::size_t body_limit = 1 << 20;

@@ -18,7 +18,8 @@ struct TypeInfo {
   bool email_by_default;
 };
 inline constexpr std::array kTypes{TypeInfo{"interview.completed", true},
-                                   TypeInfo{"interview.failed", true}};
+                                   TypeInfo{"interview.failed", true},
+                                   TypeInfo{"webhook.disabled", false}};
 bool is_notification_type(std::string_view type);
 
 struct Notification {

@@ -59,26 +59,34 @@ boost::asio::awaitable<void> NotificationsService::notify(queue::Envelope event)
     co_return;  // not ours
   }
   n.created_at_ms = clock_.now_ms();
-  n.source_event = event.event_id;
   co_await db_.write([&](db::Connection& c) {
     if (!processed_.record_in(c, modules::stage_name(kStage), event.event_id, n.created_at_ms))
       return;
-    if (email_.mailer && with_defaults(repository_.email_preferences(c, n.user_id))[n.type])
-      n.email_status = "pending";
-    if (!repository_.insert(c, n)) return;
-    realtime_.append_in(c, {.user_id = n.user_id,
-                            .type = std::string(realtime::kNotificationCreated),
-                            .interview_id = n.interview_id,
-                            .data = to_json(n)});
+    notify_in(c, n, event.event_id);
   });
   logger_.debug("notified",
                 {{"userId", user_id}, {"type", n.type}, {"traceId", event.trace().trace_id}});
-  if (email_.mailer) co_await send_email(event.event_id);
+  if (email_.mailer) co_await deliver_email(event.event_id);
 }
 
-boost::asio::awaitable<void> NotificationsService::send_email(const std::string& event_id) {
+bool NotificationsService::notify_in(db::Connection& c, Notification n, const std::string& source) {
+  if (n.id.empty()) n.id = ids_.next();
+  if (n.created_at_ms == 0) n.created_at_ms = clock_.now_ms();
+  n.source_event = source;
+  if (email_.mailer && with_defaults(repository_.email_preferences(c, n.user_id))[n.type])
+    n.email_status = "pending";
+  if (!repository_.insert(c, n)) return false;
+  realtime_.append_in(c, {.user_id = n.user_id,
+                          .type = std::string(realtime::kNotificationCreated),
+                          .interview_id = n.interview_id,
+                          .data = to_json(n)});
+  return true;
+}
+
+boost::asio::awaitable<void> NotificationsService::deliver_email(std::string source) {
+  if (!email_.mailer) co_return;
   auto pending =
-      co_await db_.read([&](db::Connection& c) { return repository_.pending_email(c, event_id); });
+      co_await db_.read([&](db::Connection& c) { return repository_.pending_email(c, source); });
   if (!pending) co_return;  // none wanted, or sent already
   auto user = co_await users_.find_by_id(pending->user_id);
   if (!user) co_return;

@@ -45,6 +45,15 @@ class NotificationsService {
   // The job's attempts are spent: its e-mail is marked failed.
   boost::asio::awaitable<void> give_up(queue::Envelope event);
 
+  // For other modules, in their transaction: stores a notification for
+  // `n.user_id` (id and time filled in here) and announces it; its e-mail
+  // is pending when the user has the type on. `source` names what caused
+  // it, for deliver_email afterwards. False when the user is gone.
+  bool notify_in(db::Connection& c, Notification n, const std::string& source);
+  // Sends the pending e-mail of the notification `source` caused (after
+  // its transaction committed); throws mail::MailError when it fails.
+  boost::asio::awaitable<void> deliver_email(std::string source);
+
   // Newest first; `after` is the previous page's nextCursor.
   boost::asio::awaitable<Page> list(std::string user_id, std::optional<std::string> after,
                                     bool unread_only, int limit);
@@ -60,8 +69,6 @@ class NotificationsService {
   static constexpr modules::Stage kStage = modules::Stage::kNotify;
 
  private:
-  boost::asio::awaitable<void> send_email(const std::string& event_id);
-
   db::Database& db_;
   const Clock& clock_;
   crypto::UuidV7Generator& ids_;

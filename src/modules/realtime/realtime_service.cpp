@@ -18,6 +18,7 @@ std::optional<std::int64_t> RealtimeService::append_in(db::Connection& c, NewEve
           .data = std::move(input.data),
           .at_ms = clock_.now_ms()};
   repository_.insert(c, e);
+  for (const auto& hook : append_hooks_) hook(c, e);
   c.after_commit(
       [this, message = encode_message(e)]() mutable { pubsub_.publish(std::move(message)); });
   return seq;

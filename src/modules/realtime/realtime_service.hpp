@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -49,6 +50,10 @@ class RealtimeService {
   // and publishes it after the commit. Returns the seq (nullopt when the
   // user no longer exists: nothing is stored).
   std::optional<std::int64_t> append_in(db::Connection& c, NewEvent event);
+  // Runs in the transaction of every stored event, after it is written
+  // (webhooks queue their deliveries here). Register while composing.
+  using AppendHook = std::function<void(db::Connection&, const Event&)>;
+  void on_append(AppendHook hook) { append_hooks_.push_back(std::move(hook)); }
   // A progress tick, published only (never stored); dropped when the
   // interview had one less than progress_interval ago, unless it is 100.
   void publish_progress(const std::string& user_id, const std::string& interview_id,
@@ -80,6 +85,7 @@ class RealtimeService {
   pubsub::PubSub& pubsub_;
   const Clock& clock_;
   RealtimeRepository repository_;
+  std::vector<AppendHook> append_hooks_;
   std::mutex progress_mutex_;
   std::map<std::string, std::int64_t> last_progress_;  // interview -> when (ms)
 };
