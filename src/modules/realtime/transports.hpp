@@ -42,6 +42,17 @@ std::unique_ptr<http::Takeover> sse_takeover(Hub& hub, RealtimeService& service,
                                              std::optional<std::string> interview_id,
                                              std::optional<std::int64_t> resume_from);
 
+// A WebSocket client message: {"type": "subscribe", "interviewId": id |
+// null, "resumeFrom": seq?} or {"type": "unsubscribe", "interviewId": id |
+// null}; anything else is refused with the reason (`error`).
+struct ClientMessage {
+  bool subscribe = false;
+  std::optional<std::string> interview_id;  // normalised; none: all
+  std::optional<std::int64_t> resume_from;
+  std::string error;  // set: the message was refused
+};
+ClientMessage parse_client_message(std::string_view text);
+
 // The WebSocket protocol's server messages (also the SSE `data:` of the
 // control events).
 boost::json::object to_message(const Outgoing& out);

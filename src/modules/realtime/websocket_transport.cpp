@@ -19,44 +19,14 @@ namespace websocket = beast::websocket;
 constexpr auto kTuple = net::as_tuple(net::use_awaitable);
 using Socket = websocket::stream<beast::tcp_stream>;
 
-// A client message: {"type": "subscribe", "interviewId": id | null,
-// "resumeFrom": seq?} or {"type": "unsubscribe", "interviewId": id | null}.
 void apply(std::string_view text, EventStream& stream) {
-  auto refuse = [&](std::string message) {
-    stream.report(Failure{"invalid-message", std::move(message)});
-  };
-  boost::system::error_code ec;
-  auto value = boost::json::parse(text, ec);
-  if (ec || !value.is_object()) return refuse("A message is a JSON object.");
-  const auto& o = value.get_object();
-  auto* type = o.if_contains("type");
-  if (!type || !type->is_string())
-    return refuse("A message needs a \"type\": subscribe or unsubscribe.");
-  const bool subscribe = type->get_string() == "subscribe";
-  if (!subscribe && type->get_string() != "unsubscribe")
-    return refuse("Unknown message type; use subscribe or unsubscribe.");
-  std::optional<std::string> interview;
-  std::optional<std::int64_t> resume_from;
-  for (const auto& [key, v] : o) {
-    if (key == "type") continue;
-    if (key == "interviewId") {
-      if (v.is_null()) continue;
-      if (!v.is_string() || !crypto::is_uuid(v.get_string()))
-        return refuse("\"interviewId\" is an interview's id, or null for all of them.");
-      interview = crypto::normalize_uuid(v.get_string());
-    } else if (key == "resumeFrom" && subscribe) {
-      if (v.is_null()) continue;
-      if (!v.is_int64() || v.get_int64() < 0)
-        return refuse("\"resumeFrom\" is the last seq received (0 for everything kept).");
-      resume_from = v.get_int64();
-    } else {
-      return refuse("Unknown field \"" + std::string(key) + "\".");
-    }
-  }
-  if (subscribe)
-    stream.subscribe(std::move(interview), resume_from);
+  auto m = parse_client_message(text);
+  if (!m.error.empty())
+    stream.report(Failure{"invalid-message", std::move(m.error)});
+  else if (m.subscribe)
+    stream.subscribe(std::move(m.interview_id), m.resume_from);
   else
-    stream.unsubscribe(std::move(interview));
+    stream.unsubscribe(std::move(m.interview_id));
 }
 
 class WebSocketTakeover final : public http::Takeover {
@@ -179,6 +149,44 @@ class WebSocketTakeover final : public http::Takeover {
 };
 
 }  // namespace
+
+ClientMessage parse_client_message(std::string_view text) {
+  ClientMessage m;
+  auto refuse = [&](std::string message) {
+    m.error = std::move(message);
+    return m;
+  };
+  boost::system::error_code ec;
+  auto value = boost::json::parse(text, ec);
+  if (ec || !value.is_object()) return refuse("A message is a JSON object.");
+  const auto& o = value.get_object();
+  auto* type = o.if_contains("type");
+  if (!type || !type->is_string())
+    return refuse("A message needs a \"type\": subscribe or unsubscribe.");
+  m.subscribe = type->get_string() == "subscribe";
+  if (!m.subscribe && type->get_string() != "unsubscribe")
+    return refuse("Unknown message type; use subscribe or unsubscribe.");
+  for (const auto& [key, v] : o) {
+    if (key == "type") continue;
+    if (key == "interviewId") {
+      if (v.is_null()) continue;
+      if (!v.is_string() || !crypto::is_uuid(v.get_string()))
+        return refuse("\"interviewId\" is an interview's id, or null for all of them.");
+      m.interview_id = crypto::normalize_uuid(v.get_string());
+    } else if (key == "resumeFrom" && m.subscribe) {
+      if (v.is_null()) continue;
+      if (!v.is_int64() || v.get_int64() < 0) {
+        if (!(v.is_uint64()))
+          return refuse("\"resumeFrom\" is the last seq received (0 for everything kept).");
+        return refuse("\"resumeFrom\" is larger than any seq.");
+      }
+      m.resume_from = v.get_int64();
+    } else {
+      return refuse("Unknown field \"" + std::string(key) + "\".");
+    }
+  }
+  return m;
+}
 
 boost::json::object to_message(const Outgoing& out) {
   return std::visit(
