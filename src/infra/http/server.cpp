@@ -21,6 +21,12 @@ struct Server::Connection {
   net::any_io_executor executor;
 };
 
+struct Server::Handoff {
+  Request request;
+  Response response;
+  beast::flat_buffer buffer;  // what the client sent after the request
+};
+
 Server::Server(ServerSettings settings, Pipeline& pipeline, log::Logger& logger)
     : settings_(std::move(settings)), pipeline_(pipeline), logger_(logger) {
   if (settings_.threads == 0) settings_.threads = 1;
@@ -381,8 +387,12 @@ net::awaitable<void> Server::session(tcp::socket socket) {
           RawRequest{}, peer,
           RateLimited("Too many open connections from this address; reuse or close some.", 1));
       co_await send_and_close(stream, std::move(res), settings_.write_timeout, true);
-    } else {
-      co_await serve_connection(stream, conn, peer);
+    } else if (auto handoff = co_await serve_connection(stream, conn, peer)) {
+      // A handler took the connection over: it runs here, after the
+      // request loop's frame (its parser, buffers and request) is gone, so
+      // a long-lived stream keeps only what it needs.
+      co_await handoff->request.takeover->run(stream, handoff->buffer, handoff->request,
+                                              handoff->response);
     }
   } catch (const std::exception& e) {
     logger_.error("connection failed", {{"error", e.what()}, {"clientIp", peer}});
@@ -391,8 +401,8 @@ net::awaitable<void> Server::session(tcp::socket socket) {
   stream.close();
 }
 
-net::awaitable<void> Server::serve_connection(beast::tcp_stream& stream, Connection& conn,
-                                              const std::string& peer) {
+net::awaitable<std::unique_ptr<Server::Handoff>> Server::serve_connection(
+    beast::tcp_stream& stream, Connection& conn, const std::string& peer) {
   // Until a request's header names the client (trusted proxies), the peer.
   std::string client_ip = peer;
   // Holds one request header (at most header_limit, checked below) and what
@@ -574,8 +584,15 @@ net::awaitable<void> Server::serve_connection(beast::tcp_stream& stream, Connect
         (response.result() == Status::switching_protocols || response.result() == Status::ok)) {
       // The connection is the handler's now (drain() leaves it alone: the
       // handler closes it when the server shuts down).
-      co_await request.takeover->run(stream, buffer, request, response);
-      break;
+      auto handoff = std::make_unique<Handoff>();
+      if (buffer.size() > 0) {
+        auto n = buffer.size();
+        net::buffer_copy(handoff->buffer.prepare(n), buffer.data());
+        handoff->buffer.commit(n);
+      }
+      handoff->request = std::move(request);
+      handoff->response = std::move(response);
+      co_return handoff;
     }
     keep_alive = client_keep_alive && !draining_;
     response.keep_alive(keep_alive);
@@ -585,6 +602,7 @@ net::awaitable<void> Server::serve_connection(beast::tcp_stream& stream, Connect
     }
     if (co_await write_response(stream, response, response_head, settings_.write_timeout)) break;
   }
+  co_return nullptr;
 }
 
 net::awaitable<bool> Server::write_streamed(beast::tcp_stream& stream, Response& response,

@@ -65,8 +65,11 @@ class Server {
   // cannot be reused (error, short body, or Connection: close).
   boost::asio::awaitable<bool> write_streamed(boost::beast::tcp_stream& stream, Response& response,
                                               BodySource& source);
-  boost::asio::awaitable<void> serve_connection(boost::beast::tcp_stream& stream, Connection& conn,
-                                                const std::string& peer);
+  // Serves requests until the connection ends; returns a connection a
+  // handler took over (Request::takeover), for session() to run.
+  struct Handoff;
+  boost::asio::awaitable<std::unique_ptr<Handoff>> serve_connection(
+      boost::beast::tcp_stream& stream, Connection& conn, const std::string& peer);
 
   ServerSettings settings_;
   Pipeline& pipeline_;

@@ -93,7 +93,7 @@ net::awaitable<std::vector<Outgoing>> EventStream::next(
   std::vector<Outgoing> out;
   if (closed_) co_return out;
   for (;;) {
-    std::deque<Item> items;
+    std::vector<Item> items;
     bool gap = false;
     {
       std::lock_guard lock(inbox_->mutex);

@@ -17,7 +17,6 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -95,7 +94,7 @@ class EventStream final : public Listener {
   struct Inbox {
     explicit Inbox(boost::asio::any_io_executor e) : wake(e) {}
     std::mutex mutex;
-    std::deque<Item> items;
+    std::vector<Item> items;  // (a deque allocates even when empty)
     std::size_t queued = 0;
     bool gap = false;
     std::optional<Close> close;

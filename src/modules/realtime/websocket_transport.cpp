@@ -17,7 +17,9 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 constexpr auto kTuple = net::as_tuple(net::use_awaitable);
-using Socket = websocket::stream<beast::tcp_stream>;
+// Without permessage-deflate (events are small; its state would cost each
+// connection memory).
+using Socket = websocket::stream<beast::tcp_stream, false>;
 
 void apply(std::string_view text, EventStream& stream) {
   auto m = parse_client_message(text);
@@ -59,6 +61,10 @@ class WebSocketTakeover final : public http::Takeover {
     }));
     auto [aec] = co_await ws.async_accept(request.raw, kTuple);
     if (aec) co_return;
+    // The handshake is done: its request and answer are not needed again.
+    ws.set_option(websocket::stream_base::decorator([](websocket::response_type&) {}));
+    request.raw = {};
+    response = {};
 
     auto executor = co_await net::this_coro::executor;
     EventStream stream(hub_, service_, executor, owner_.user_id, owner_.session_id,
@@ -88,8 +94,12 @@ class WebSocketTakeover final : public http::Takeover {
   net::awaitable<void> read_loop(Socket& ws, EventStream& stream) {
     beast::flat_buffer buffer;
     for (;;) {
-      auto [ec, n] = co_await ws.async_read(buffer, kTuple);
+      // A message is read a little at a time: an idle connection keeps a
+      // small buffer, not one sized for the largest frame. (The size
+      // limit holds for the whole message.)
+      auto [ec, n] = co_await ws.async_read_some(buffer, 512, kTuple);
       if (ec) break;
+      if (!ws.is_message_done()) continue;
       if (!ws.got_text())
         stream.report(Failure{"invalid-message", "Messages are JSON text frames."});
       else

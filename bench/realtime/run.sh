@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Realtime fan-out against its peers, same client, same workload
+# (docs/benchmarks.md, "Realtime"): the product's `serve`, a Socket.IO 4.8
+# server and a bare `ws` 8 server, each following one Redis pub/sub
+# channel. For each: USERS users with PER_USER authenticated WebSocket
+# connections each (10,000 by default) — resident memory idle and with
+# them open — then RATE progress events a second for SECONDS, each to one
+# user's connections (RATE × PER_USER deliveries a second), with
+# publish-to-receipt latency. Bounded in connections and time; loopback
+# only; starts its own redis-server.
+#   bench/realtime/run.sh                      # 100 users × 100, 600 events/s, 10 s
+#   USERS=1 PER_USER=1000 RATE=10 bench/realtime/run.sh   # one user's 1,000 tabs
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BIN=${COMPANION_BINARY:-$PWD/build/interview-companion}
+USERS=${USERS:-100} PER_USER=${PER_USER:-100} RATE=${RATE:-600} DURATION=${DURATION:-10}
+TARGETS=${TARGETS:-"ours ws socketio"}
+(( USERS * PER_USER <= 20000 )) || { echo "at most 20,000 connections" >&2; exit 2; }
+ulimit -n "$(ulimit -Hn)"  # 10,000 sockets a side fit in the usual 20,000
+work=$(mktemp -d /tmp/companion-realtime.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+source bench/lib.sh
+
+rport=$(free_port)
+redis-server --port "$rport" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" \
+  --loglevel warning >/dev/null 2>&1 &
+pids+=($!)
+redis="redis://127.0.0.1:$rport"
+for _ in $(seq 1 100); do redis-cli -p "$rport" ping >/dev/null 2>&1 && break; sleep 0.1; done
+
+export IC_JWT_SECRET
+IC_JWT_SECRET=$(python3 -c 'import secrets;print(secrets.token_urlsafe(48))')
+start_server "$work/data" --pubsub-url "$redis" --workers none --max-connections 100000 \
+  --max-connections-per-address 0
+pids+=("$pid")
+ours_pid=$pid
+ours_url="ws://${base#http://}/v1/ws"
+
+# The users, with their ids and tokens (the peers check the same tokens).
+python3 - "$base" "$USERS" >"$work/tokens.json" <<'PY'
+import json, sys, urllib.request
+base, n = sys.argv[1], int(sys.argv[2])
+out = []
+for i in range(n):
+    body = json.dumps({"email": f"rt{i}@bench.example", "password": "correct horse battery",
+                       "displayName": "Bench"}).encode()
+    req = urllib.request.Request(base + "/v1/auth/register", body, {"Content-Type": "application/json"})
+    r = json.load(urllib.request.urlopen(req))
+    out.append({"user": r["user"]["id"], "token": r["accessToken"]})
+print(json.dumps(out))
+PY
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $USERS users x $PER_USER connections, $RATE events/s for ${DURATION}s"
+for target in $TARGETS; do
+  if [[ "$target" == ours ]]; then
+    server_pid=$ours_pid url=$ours_url
+  else
+    port=$(free_port)
+    node bench/realtime/peer-server.mjs "$target" "$port" "$redis" "$IC_JWT_SECRET" >"$work/$target.log" 2>&1 &
+    server_pid=$!
+    pids+=("$server_pid")
+    for _ in $(seq 1 100); do grep -q READY "$work/$target.log" && break; sleep 0.1; done
+    url="ws://127.0.0.1:$port"
+    [[ "$target" == socketio ]] && url="http://127.0.0.1:$port"
+  fi
+  node bench/realtime/load.mjs "$target" "$url" "$work/tokens.json" "$PER_USER" "$server_pid" \
+    "$redis" "$RATE" "$DURATION"
+  [[ "$target" != ours ]] && kill "$server_pid" 2>/dev/null || true
+done
