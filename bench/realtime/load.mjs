@@ -19,6 +19,11 @@ const [target, url, tokensFile, perUserText, pidText, redisUrl, rateText, second
 const users = JSON.parse(readFileSync(tokensFile, 'utf8'));  // [{ user, token }]
 const perUser = Number(perUserText), pid = Number(pidText), rate = Number(rateText), seconds = Number(secondsText);
 const now = () => performance.timeOrigin + performance.now();
+// utime + stime of the server, in clock ticks (100 a second).
+const cpuTicks = () => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(')')[1].trim().split(' ');
+  return Number(f[11]) + Number(f[12]);
+};
 const rssKb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -70,6 +75,7 @@ const connected = rssKb();
 const redis = new Redis(redisUrl, { enableAutoPipelining: true });
 const total = rate * seconds;
 let sent = 0, maxRss = connected;
+const cpuBefore = cpuTicks();
 const begin = now();
 while (sent < total) {
   const due = Math.min(total, Math.floor(((now() - begin) / 1000) * rate));
@@ -90,6 +96,7 @@ while (received < expected && Date.now() < deadline) {
   await sleep(20);
 }
 const after = rssKb();
+const cpuSeconds = (cpuTicks() - cpuBefore) / 100;
 latencies.sort((a, b) => a - b);
 const q = (p) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] : null);
 console.log(JSON.stringify({
@@ -99,6 +106,7 @@ console.log(JSON.stringify({
   ratePerSecond: rate * perUser, expected, received,
   p50ms: q(0.5) && +q(0.5).toFixed(2), p99ms: q(0.99) && +q(0.99).toFixed(2), maxMs: q(1) && +q(1).toFixed(2),
   peakRssMiB: +(maxRss / 1024).toFixed(1), afterRssMiB: +(after / 1024).toFixed(1),
+  serverCpuSeconds: cpuSeconds, cpuMicrosPerDelivery: +((cpuSeconds * 1e6) / Math.max(received, 1)).toFixed(2),
 }));
 for (const s of sockets) (s.disconnect ?? s.terminate).call(s);
 redis.disconnect();

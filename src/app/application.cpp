@@ -161,6 +161,11 @@ int run_serve(const Settings& s, log::Logger& logger) {
   // Webhook deliveries due now start here (each runs on its own).
   every(std::chrono::milliseconds(200), "webhook deliveries",
         [&]() -> boost::asio::awaitable<void> { co_await c.webhooks.dispatch_due(); });
+  if (c.hub)
+    every(std::chrono::seconds(1), "stalled streams", [&]() -> boost::asio::awaitable<void> {
+      c.hub->sweep_stalled(s.realtime_transport.send_timeout);
+      co_return;
+    });
   every(std::chrono::hours(1), "realtime events", [&]() -> boost::asio::awaitable<void> {
     auto removed = co_await c.realtime.prune();
     if (removed > 0) logger.info("pruned realtime events", {{"events", removed}});

@@ -30,6 +30,10 @@ boost::json::object to_json(const Event& e) {
   return o;
 }
 
+std::string json_text(const Event& e) {
+  return e.json.empty() ? boost::json::serialize(to_json(e)) : e.json;
+}
+
 std::string encode_message(const Event& e) {
   boost::json::object o{{"k", "e"}, {"u", e.user_id}, {"t", e.type}, {"d", e.data}, {"a", e.at_ms}};
   if (e.seq) o["s"] = *e.seq;

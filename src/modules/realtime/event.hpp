@@ -25,10 +25,15 @@ struct Event {
   std::optional<std::string> interview_id;
   boost::json::object data;
   std::int64_t at_ms = 0;
+  // to_json(*this) serialised, when the hub made it once for every stream
+  // of the user (empty otherwise: json_text() makes it).
+  std::string json;
 };
 
 // The contract's Event: {"seq", "type", "interviewId", "data", "at"}.
 boost::json::object to_json(const Event& e);
+// The same as text: the cached `json`, or made now.
+std::string json_text(const Event& e);
 
 // What travels between processes on the pub/sub channel: an event, or an
 // order to close a user's streams (one session's: logout; all: erasure).

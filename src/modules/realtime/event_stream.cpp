@@ -26,6 +26,25 @@ EventStream::EventStream(Hub& hub, RealtimeService& service, net::any_io_executo
 EventStream::~EventStream() {
   // Detached first: the hub calls this listener no more.
   attachment_.reset();
+  inbox_->stalled = nullptr;
+}
+
+void EventStream::writing(bool busy) {
+  inbox_->writing_since =
+      busy ? std::chrono::steady_clock::now().time_since_epoch().count() : std::int64_t{0};
+}
+
+void EventStream::on_stalled(std::function<void()> stalled) {
+  inbox_->stalled = std::move(stalled);
+}
+
+void EventStream::check_stalled(std::chrono::steady_clock::time_point deadline) {
+  const auto since = inbox_->writing_since.load();
+  if (since == 0 || since > deadline.time_since_epoch().count()) return;
+  if (inbox_->stall_posted.exchange(true)) return;
+  net::post(inbox_->wake.get_executor(), [inbox = inbox_] {
+    if (inbox->stalled) inbox->stalled();
+  });
 }
 
 void EventStream::signal() {

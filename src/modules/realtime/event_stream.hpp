@@ -17,6 +17,8 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -68,6 +70,11 @@ class EventStream final : public Listener {
   void unsubscribe(std::optional<std::string> interview_id);
   // A client message that was refused: sent to it as an error, in order.
   void report(Failure failure);
+  // The connection's writer marks each write (on the executor); one that
+  // waits too long runs `stalled` there (Hub::sweep_stalled), which ends
+  // the connection.
+  void writing(bool busy);
+  void on_stalled(std::function<void()> stalled);
   // The client went away: next() ends.
   void end();
 
@@ -81,6 +88,7 @@ class EventStream final : public Listener {
   void on_event(std::shared_ptr<const Event> event) override;
   void on_gap() override;
   void on_close(int code, std::string reason) override;
+  void check_stalled(std::chrono::steady_clock::time_point deadline) override;
 
  private:
   struct Command {
@@ -100,6 +108,10 @@ class EventStream final : public Listener {
     std::optional<Close> close;
     bool signalled = false;
     boost::asio::steady_timer wake;
+    // Since when the current write waits (steady clock, ns); 0: none.
+    std::atomic<std::int64_t> writing_since{0};
+    std::atomic<bool> stall_posted{false};
+    std::function<void()> stalled;  // on the executor only
   };
   void push(Item item);
   void signal();

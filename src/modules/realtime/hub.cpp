@@ -1,5 +1,7 @@
 #include "modules/realtime/hub.hpp"
 
+#include <boost/json/serialize.hpp>
+
 #include <algorithm>
 #include <mutex>
 
@@ -35,6 +37,12 @@ void Hub::dispatch(std::string_view text) {
   auto message = decode_message(text);
   if (!message) return;
   if (message->event) {
+    {
+      std::shared_lock lock(mutex_);
+      if (!by_user_.contains(message->event->user_id)) return;  // nobody here follows them
+    }
+    // Serialised once for all of the user's streams.
+    message->event->json = boost::json::serialize(to_json(*message->event));
     auto event = std::make_shared<const Event>(std::move(*message->event));
     std::shared_lock lock(mutex_);
     auto it = by_user_.find(event->user_id);
@@ -58,6 +66,13 @@ void Hub::gap() {
   std::shared_lock lock(mutex_);
   for (auto& [user, listeners] : by_user_)
     for (auto* l : listeners) l->on_gap();
+}
+
+void Hub::sweep_stalled(std::chrono::milliseconds send_timeout) {
+  const auto deadline = std::chrono::steady_clock::now() - send_timeout;
+  std::shared_lock lock(mutex_);
+  for (auto& [user, listeners] : by_user_)
+    for (auto* l : listeners) l->check_stalled(deadline);
 }
 
 void Hub::close_all() {

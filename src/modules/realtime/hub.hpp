@@ -3,6 +3,7 @@
 // the pub/sub channel. Every message is decoded once and handed to that
 // user's streams; a stream's inbox is its own (event_stream.hpp).
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <shared_mutex>
 #include <string>
@@ -25,6 +26,9 @@ class Listener {
   virtual void on_gap() = 0;
   // Close with this WebSocket close code and reason.
   virtual void on_close(int code, std::string reason) = 0;
+  // A write that has waited for the client since before `deadline` ends
+  // the connection.
+  virtual void check_stalled(std::chrono::steady_clock::time_point deadline) = 0;
 };
 
 // Close codes (documented in docs/realtime.md).
@@ -65,6 +69,10 @@ class Hub {
 
   // Every stream closes with 1001 (SIGTERM), and no new one is taken.
   void close_all();
+  // Ends the connections whose current write has waited longer than
+  // `send_timeout` for the client (run every second or so: one look per
+  // stream instead of a timer per write).
+  void sweep_stalled(std::chrono::milliseconds send_timeout);
   std::size_t streams() const { return streams_.load(); }
   std::uint64_t delivered() const { return delivered_.load(); }
 

@@ -24,7 +24,7 @@ void append_frame(std::string& out, const Outgoing& item) {
     const auto& e = **event;
     if (e.seq) out += "id: " + std::to_string(*e.seq) + "\n";
     out += "event: " + e.type + "\ndata: ";
-    out += boost::json::serialize(to_json(e));
+    out += json_text(e);
     out += "\n\n";
     return;
   }
@@ -69,11 +69,15 @@ class SseTakeover final : public http::Takeover {
     EventStream stream(hub_, service_, executor, owner_.user_id, owner_.session_id,
                        settings_.limits);
     stream.subscribe(interview_id_, resume_from_);
+    // A write the client does not take in time ends it (Hub::sweep_stalled).
+    tcp.expires_never();
+    stream.on_stalled([&tcp] { tcp.close(); });
     std::string out = "retry: 2000\n\n";
     for (;;) {
       if (!out.empty()) {
-        tcp.expires_after(settings_.send_timeout);
+        stream.writing(true);
         auto [ec, n] = co_await net::async_write(tcp, net::buffer(out), kTuple);
+        stream.writing(false);
         if (ec) co_return;
         out.clear();
       }
@@ -83,8 +87,9 @@ class SseTakeover final : public http::Takeover {
         if (auto* close = std::get_if<Close>(&item)) {
           if (close->code != 0) {
             append_frame(out, item);
-            tcp.expires_after(settings_.send_timeout);
+            stream.writing(true);
             co_await net::async_write(tcp, net::buffer(out), kTuple);
+            stream.writing(false);
           }
           co_return;
         }

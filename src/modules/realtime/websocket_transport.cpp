@@ -111,20 +111,19 @@ class WebSocketTakeover final : public http::Takeover {
   }
 
   // A write the client does not take within the send timeout closes the
-  // socket (the client can resume).
-  net::awaitable<bool> send(Socket& ws, const std::string& text) {
-    net::steady_timer guard(co_await net::this_coro::executor, settings_.send_timeout);
-    guard.async_wait([&ws](boost::system::error_code ec) {
-      if (ec) return;
-      boost::system::error_code ignore;
-      beast::get_lowest_layer(ws).socket().close(ignore);
-    });
+  // socket (Hub::sweep_stalled; the client can resume).
+  static net::awaitable<bool> send(Socket& ws, EventStream& stream, const std::string& text) {
+    stream.writing(true);
     auto [ec, n] = co_await ws.async_write(net::buffer(text), kTuple);
-    guard.cancel();
+    stream.writing(false);
     co_return !ec;
   }
 
   net::awaitable<void> write_loop(Socket& ws, EventStream& stream) {
+    stream.on_stalled([&ws] {
+      boost::system::error_code ignore;
+      beast::get_lowest_layer(ws).socket().close(ignore);
+    });
     std::string text;
     for (;;) {
       auto batch = co_await stream.next();
@@ -143,8 +142,15 @@ class WebSocketTakeover final : public http::Takeover {
           guard.cancel();
           co_return;
         }
-        text = boost::json::serialize(to_message(out));
-        if (!co_await send(ws, text)) {
+        if (auto* event = std::get_if<std::shared_ptr<const Event>>(&out)) {
+          // {"type":"event","event":Event}, around the event's own text.
+          text.assign(R"({"type":"event","event":)");
+          text += json_text(**event);
+          text += '}';
+        } else {
+          text = boost::json::serialize(to_message(out));
+        }
+        if (!co_await send(ws, stream, text)) {
           stream.end();
           co_return;
         }
