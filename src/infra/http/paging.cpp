@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "infra/crypto/encoding.hpp"
+#include "infra/crypto/uuid.hpp"
 #include "infra/errors/errors.hpp"
 
 namespace companion::http {
@@ -14,6 +16,19 @@ int list_limit(const Request& req) {
   if (ec != std::errc() || p != text->data() + text->size() || limit < 1 || limit > 100)
     throw ValidationError("limit", "must be a whole number from 1 to 100");
   return limit;
+}
+
+std::optional<std::string> id_cursor(const Request& req) {
+  auto text = req.query_param("cursor");
+  if (!text || text->empty()) return std::nullopt;
+  auto id = crypto::base64url_decode(*text);
+  if (!id || !crypto::is_uuid(*id))
+    throw ValidationError("cursor", "is not a cursor this service issued");
+  return *id;
+}
+
+std::string encode_id_cursor(std::string_view id) {
+  return crypto::base64url_encode(id);
 }
 
 }  // namespace companion::http

@@ -14,15 +14,6 @@ using boost::asio::awaitable;
 using http::Request;
 using http::Response;
 
-std::optional<std::string> parse_cursor(const Request& req) {
-  auto text = req.query_param("cursor");
-  if (!text || text->empty()) return std::nullopt;
-  auto id = crypto::base64url_decode(*text);
-  if (!id || !crypto::is_uuid(*id))
-    throw ValidationError("cursor", "is not a cursor this service issued");
-  return *id;
-}
-
 bool parse_unread(const Request& req) {
   auto text = req.query_param("unread");
   if (!text) return false;
@@ -72,14 +63,14 @@ void add_routes(http::Router& router, NotificationsService& service) {
       {.query = {"limit", "cursor", "unread"}, .summary = "List notifications"},
       [&service](Request& req) -> awaitable<Response> {
         int limit = http::list_limit(req);
-        auto cursor = parse_cursor(req);
+        auto cursor = http::id_cursor(req);
         bool unread = parse_unread(req);
         auto page = co_await service.list(req.user().user_id, cursor, unread, limit);
         boost::json::array items;
         for (const auto& n : page.items) items.push_back(to_json(n));
         boost::json::object body{{"items", std::move(items)}, {"unreadCount", page.unread_count}};
         if (page.next_cursor)
-          body["nextCursor"] = crypto::base64url_encode(*page.next_cursor);
+          body["nextCursor"] = http::encode_id_cursor(*page.next_cursor);
         else
           body["nextCursor"] = nullptr;
         co_return http::json_response(http::Status::ok, body);

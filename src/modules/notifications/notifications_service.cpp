@@ -112,7 +112,7 @@ boost::asio::awaitable<Page> NotificationsService::list(std::string user_id,
     Page page;
     page.items = repository_.list(c, user_id, after, unread_only, limit + 1);
     if (static_cast<int>(page.items.size()) > limit) {
-      page.items.pop_back();
+      page.items.resize(static_cast<std::size_t>(limit));
       page.next_cursor = page.items.back().id;
     }
     page.unread_count = repository_.unread_count(c, user_id);

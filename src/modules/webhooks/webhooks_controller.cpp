@@ -20,15 +20,6 @@ std::string id_param(const Request& req, std::string_view name, const char* not_
   return crypto::normalize_uuid(id);
 }
 
-std::optional<std::string> parse_cursor(const Request& req) {
-  auto text = req.query_param("cursor");
-  if (!text || text->empty()) return std::nullopt;
-  auto id = crypto::base64url_decode(*text);
-  if (!id || !crypto::is_uuid(*id))
-    throw ValidationError("cursor", "is not a cursor this service issued");
-  return *id;
-}
-
 // The fields of a create or a patch; `creating` requires url and events.
 struct Fields {
   std::optional<std::string> url;
@@ -85,7 +76,7 @@ Fields parse_fields(const boost::json::value& body, bool creating) {
 boost::json::object page_json(boost::json::array items, std::optional<std::string> next) {
   boost::json::object o{{"items", std::move(items)}};
   if (next)
-    o["nextCursor"] = crypto::base64url_encode(*next);
+    o["nextCursor"] = http::encode_id_cursor(*next);
   else
     o["nextCursor"] = nullptr;
   return o;
@@ -116,13 +107,9 @@ void add_routes(http::Router& router, WebhooksService& service) {
              {.query = {"limit", "cursor"}, .summary = "List webhooks"},
              [&service](Request& req) -> awaitable<Response> {
                int limit = http::list_limit(req);
-               auto cursor = parse_cursor(req);
+               auto cursor = http::id_cursor(req);
                auto items = co_await service.list(req.user().user_id, cursor, limit + 1);
-               std::optional<std::string> next;
-               if (static_cast<int>(items.size()) > limit) {
-                 items.pop_back();
-                 next = items.back().id;
-               }
+               auto next = http::page_cursor(items, limit);
                boost::json::array out;
                for (const auto& w : items) out.push_back(to_json(w));
                co_return http::json_response(http::Status::ok, page_json(std::move(out), next));
@@ -156,13 +143,9 @@ void add_routes(http::Router& router, WebhooksService& service) {
              [&service](Request& req) -> awaitable<Response> {
                int limit = http::list_limit(req);
                auto id = id_param(req, "id", kNoWebhook);
-               auto cursor = parse_cursor(req);
+               auto cursor = http::id_cursor(req);
                auto items = co_await service.deliveries(req.user().user_id, id, cursor, limit + 1);
-               std::optional<std::string> next;
-               if (static_cast<int>(items.size()) > limit) {
-                 items.pop_back();
-                 next = items.back().id;
-               }
+               auto next = http::page_cursor(items, limit);
                boost::json::array out;
                for (const auto& d : items) out.push_back(to_json(d));
                co_return http::json_response(http::Status::ok, page_json(std::move(out), next));
