@@ -8,11 +8,13 @@
 #   3. the job queue through the real relay and worker against BullMQ on the
 #      same Redis (bench/queue.sh);
 #   4. the per-request micro-benchmarks with their references
-#      (build/companion_bench: JWT, router, JSON, UUID, traces).
+#      (build/companion_bench: JWT, router, JSON, UUID, traces);
+#   5. realtime fan-out against Socket.IO and ws with the same client
+#      (bench/realtime/run.sh).
 # Bounded: about 10 minutes on 2 cores. BENCH_ONLY="http queue" runs some.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ONLY=${BENCH_ONLY:-http upload queue micro}
+ONLY=${BENCH_ONLY:-http upload queue micro realtime}
 for part in $ONLY; do
   echo
   echo "## $part"
@@ -20,11 +22,12 @@ for part in $ONLY; do
     http) bash bench/http.sh both ;;
     upload) bash bench/upload.sh ;;
     queue) bash bench/queue.sh ;;
+    realtime) bash bench/realtime/run.sh ;;
     micro)
       build/companion_bench \
         --benchmark_filter='Jwt|Uuid|Router|Interview|Trace|JsonText|BoostSerialize' \
         --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
       ;;
-    *) echo "unknown part: $part (http, upload, queue, micro)" >&2; exit 1 ;;
+    *) echo "unknown part: $part (http, upload, queue, micro, realtime)" >&2; exit 1 ;;
   esac
 done
