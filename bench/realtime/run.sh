@@ -10,6 +10,7 @@
 # only; starts its own redis-server.
 #   bench/realtime/run.sh                      # 100 users × 100, 600 events/s, 10 s
 #   USERS=1 PER_USER=1000 RATE=10 bench/realtime/run.sh   # one user's 1,000 tabs
+#   DURABLE=1 bench/realtime/run.sh    # stored events committed through the API
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${COMPANION_BINARY:-$PWD/build/interview-companion}
@@ -56,6 +57,13 @@ for i in range(n):
 print(json.dumps(out))
 PY
 
+if [[ "${DURABLE:-0}" == 1 ]]; then
+  # Durable events through the API instead (bench/realtime/durable.mjs).
+  sox -n -r 16000 -c 1 "$work/tone.wav" synth 1 sine 300
+  node bench/realtime/durable.mjs "$base" "${DURABLE_USERS:-10}" "${DURABLE_INTERVIEWS:-20}" \
+    "${DURABLE_CONCURRENCY:-32}" "$DURATION" "$work/tone.wav"
+  exit 0
+fi
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $USERS users x $PER_USER connections, $RATE events/s for ${DURATION}s"
 for target in $TARGETS; do
   if [[ "$target" == ours ]]; then
