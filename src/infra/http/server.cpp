@@ -401,8 +401,9 @@ net::awaitable<void> Server::session(tcp::socket socket) {
   stream.close();
 }
 
-net::awaitable<std::unique_ptr<Server::Handoff>> Server::serve_connection(
-    beast::tcp_stream& stream, Connection& conn, const std::string& peer) {
+net::awaitable<std::unique_ptr<Server::Handoff>> Server::serve_connection(beast::tcp_stream& stream,
+                                                                          Connection& conn,
+                                                                          const std::string& peer) {
   // Until a request's header names the client (trusted proxies), the peer.
   std::string client_ip = peer;
   // Holds one request header (at most header_limit, checked below) and what

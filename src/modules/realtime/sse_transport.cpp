@@ -9,7 +9,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 
-#include "modules/realtime/transports.hpp"
+#include "modules/realtime/realtime_controller.hpp"
 
 namespace companion::realtime {
 namespace {

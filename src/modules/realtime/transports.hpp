@@ -1,14 +1,12 @@
 #pragma once
-// The two ways a client follows its events, over one EventStream each:
-// a WebSocket (websocket_transport.cpp) and Server-Sent Events
-// (sse_transport.cpp). Each is an http::Takeover: the route's handler has
-// authenticated the caller, the server hands over the connection.
+// What the two ways a client follows its events share: their limits, the
+// client's messages and the server's. The transports themselves (HTTP
+// takeovers) are declared with the routes, in realtime_controller.hpp.
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
 
-#include "infra/http/types.hpp"
 #include "modules/realtime/event_stream.hpp"
 
 namespace companion::realtime {
@@ -28,19 +26,6 @@ struct TransportSettings {
   int socket_send_buffer = 64 * 1024;
   StreamLimits limits;
 };
-
-struct StreamOwner {
-  std::string user_id;
-  std::string session_id;
-};
-
-std::unique_ptr<http::Takeover> websocket_takeover(Hub& hub, RealtimeService& service,
-                                                   StreamOwner owner,
-                                                   const TransportSettings& settings);
-std::unique_ptr<http::Takeover> sse_takeover(Hub& hub, RealtimeService& service, StreamOwner owner,
-                                             const TransportSettings& settings,
-                                             std::optional<std::string> interview_id,
-                                             std::optional<std::int64_t> resume_from);
 
 // A WebSocket client message: {"type": "subscribe", "interviewId": id |
 // null, "resumeFrom": seq?} or {"type": "unsubscribe", "interviewId": id |

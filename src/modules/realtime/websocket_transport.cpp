@@ -8,7 +8,7 @@
 #include <boost/json.hpp>
 
 #include "infra/crypto/uuid.hpp"
-#include "modules/realtime/transports.hpp"
+#include "modules/realtime/realtime_controller.hpp"
 
 namespace companion::realtime {
 namespace {
