@@ -332,6 +332,35 @@ describe('realtime across restarts and slow clients', () => {
     }
   });
 
+  test('a client that drops mid-way and resumes from its last seq misses nothing and sees nothing twice', async () => {
+    const server = await startServer({ args: [...FAST, ...OPEN] });
+    try {
+      const user = await registerUser(server.url, 'dropped');
+      const first = await connect(server, user.token);
+      first.send({ type: 'subscribe', interviewId: null, resumeFrom: 0 });
+      await first.until('subscribed', (c) => c.messages.length >= 1);
+      const id = await newInterview(server.url, user.token, 'Dropped midway');
+      assert.equal((await putRecording(server.url, user.token, id, recording)).status, 201);
+      await first.until('transcribing', (c) => c.stored().some((e) => e.data.status === 'transcribing'));
+      first.ws.terminate();
+      await first.closed;
+      const before = first.stored();
+      const last = before.at(-1).seq;
+      const back = await connect(server, user.token);
+      back.send({ type: 'subscribe', interviewId: null, resumeFrom: last });
+      // (Should the run have ended before the drop, there is nothing to replay.)
+      await back.until('completed', (c) => completed(c) || completed(first));
+      const all = [...before, ...back.stored()];
+      assertContiguous(all);
+      const statuses = all.filter((e) => e.type === 'interview.status').map((e) => e.data.status);
+      assert.deepEqual(statuses, ['uploading', 'uploaded', 'transcribing', 'analyzing', 'completed']);
+      back.ws.terminate();
+    } finally {
+      await server.stop();
+      server.cleanup();
+    }
+  });
+
   test('a client that stops reading is closed with 4008 and resumes from its last seq', async () => {
     const server = await startServer({
       args: [...OPEN, '--workers', 'none', '--stream-send-queue', '8', '--stream-send-timeout', '120s'],

@@ -346,19 +346,18 @@ net::awaitable<void> Server::session(tcp::socket socket) {
   // first (write_response); asynchronous operations are unaffected.
   socket.non_blocking(true, ec);
   beast::tcp_stream stream(std::move(socket));
-  Connection conn{&stream, true, stream.get_executor()};
   // Registered for drain() and the per-address count while the coroutine
-  // lives, however it ends. A trusted proxy carries many clients: its
-  // connections are not counted.
+  // lives, however it ends, and after it while a takeover holds the lease.
+  // A trusted proxy carries many clients: its connections are not counted.
   struct Registration {
     Server& server;
-    Connection* conn;
+    Connection conn;
     std::string address;  // empty: not counted
     bool over = false;
-    Registration(Server& s, Connection* c, std::string key) : server(s), conn(c) {
+    Registration(Server& s, Connection c, std::string key) : server(s), conn(c) {
       ++server.connections_;
       std::lock_guard lock(server.mutex_);
-      server.open_.push_back(conn);
+      server.open_.push_back(&conn);
       if (key.empty()) return;
       auto& n = server.per_address_[key];
       over = n >= server.settings_.max_connections_per_address;
@@ -368,7 +367,7 @@ net::awaitable<void> Server::session(tcp::socket socket) {
     ~Registration() {
       {
         std::lock_guard lock(server.mutex_);
-        std::erase(server.open_, conn);
+        std::erase(server.open_, &conn);
         if (!address.empty()) {
           auto it = server.per_address_.find(address);
           if (--it->second == 0) server.per_address_.erase(it);
@@ -377,22 +376,23 @@ net::awaitable<void> Server::session(tcp::socket socket) {
       --server.connections_;
       server.changed_.notify_all();
     }
-  } registration(*this, &conn,
-                 settings_.max_connections_per_address == 0 || pipeline_.trusts(peer)
-                     ? std::string()
-                     : address_key(peer));
+  };
+  auto registration = std::make_shared<Registration>(
+      *this, Connection{&stream, true, stream.get_executor()},
+      settings_.max_connections_per_address == 0 || pipeline_.trusts(peer) ? std::string()
+                                                                           : address_key(peer));
   try {
-    if (registration.over) {
+    if (registration->over) {
       auto res = pipeline_.reject(
           RawRequest{}, peer,
           RateLimited("Too many open connections from this address; reuse or close some.", 1));
       co_await send_and_close(stream, std::move(res), settings_.write_timeout, true);
-    } else if (auto handoff = co_await serve_connection(stream, conn, peer)) {
+    } else if (auto handoff = co_await serve_connection(stream, registration->conn, peer)) {
       // A handler took the connection over: it runs here, after the
       // request loop's frame (its parser, buffers and request) is gone, so
       // a long-lived stream keeps only what it needs.
       co_await handoff->request.takeover->run(stream, handoff->buffer, handoff->request,
-                                              handoff->response);
+                                              handoff->response, registration);
     }
   } catch (const std::exception& e) {
     logger_.error("connection failed", {{"error", e.what()}, {"clientIp", peer}});

@@ -68,15 +68,20 @@ class Request;
 // A handler that takes the connection over once its request is accepted
 // (a WebSocket, a Server-Sent Events stream): the handler sets it on the
 // request and returns the response the pipeline decorated (101 or 200); the
-// server then runs it instead of writing that response, and closes the
-// connection when it returns. `buffer` holds bytes the client sent after the
-// request.
+// server then runs it instead of writing that response. `buffer` holds bytes
+// the client sent after the request. The connection counts as open (the
+// connection limits, drain() waiting for it) while `lease` is held: a
+// takeover that moves the socket out of `stream` and carries on in its own
+// handlers keeps the lease with it, and run() may return at once (the
+// server's frame for the connection is then freed); otherwise the server
+// closes the connection when run() returns.
+using ConnectionLease = std::shared_ptr<void>;
 class Takeover {
  public:
   virtual ~Takeover() = default;
   virtual boost::asio::awaitable<void> run(boost::beast::tcp_stream& stream,
                                            boost::beast::flat_buffer& buffer, Request& request,
-                                           Response& response) = 0;
+                                           Response& response, ConnectionLease lease) = 0;
 };
 
 class Request {

@@ -4,6 +4,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <iterator>
+
 namespace companion::realtime {
 namespace net = boost::asio;
 
@@ -27,6 +29,18 @@ EventStream::~EventStream() {
   // Detached first: the hub calls this listener no more.
   attachment_.reset();
   inbox_->stalled = nullptr;
+  inbox_->ready = nullptr;
+}
+
+void EventStream::Inbox::wake() {
+  if (ready && !waiting)
+    ready();
+  else
+    timer.cancel();
+}
+
+void EventStream::on_ready(std::function<void()> ready) {
+  inbox_->ready = std::move(ready);
 }
 
 void EventStream::writing(bool busy) {
@@ -42,20 +56,23 @@ void EventStream::check_stalled(std::chrono::steady_clock::time_point deadline) 
   const auto since = inbox_->writing_since.load();
   if (since == 0 || since > deadline.time_since_epoch().count()) return;
   if (inbox_->stall_posted.exchange(true)) return;
-  net::post(inbox_->wake.get_executor(), [inbox = inbox_] {
+  net::post(inbox_->timer.get_executor(), [inbox = inbox_] {
     if (inbox->stalled) inbox->stalled();
   });
 }
 
-void EventStream::signal() {
-  // Under the inbox's lock. One wake-up in flight is enough: next() takes
-  // everything queued when it runs.
+void EventStream::signal(Wakeups* wakeups) {
+  // One wake-up in flight is enough: poll() and next() take everything
+  // queued when they run.
   if (inbox_->signalled) return;
   inbox_->signalled = true;
-  net::post(inbox_->wake.get_executor(), [inbox = inbox_] { inbox->wake.cancel(); });
+  if (wakeups)
+    wakeups->add(inbox_->timer.get_executor(), inbox_);
+  else
+    net::post(inbox_->timer.get_executor(), [inbox = inbox_] { inbox->wake(); });
 }
 
-void EventStream::push(Item item) {
+void EventStream::push(Item item, Wakeups* wakeups) {
   std::lock_guard lock(inbox_->mutex);
   if (inbox_->close) return;
   if (++inbox_->queued > limits_.max_queued) {
@@ -66,11 +83,11 @@ void EventStream::push(Item item) {
   } else {
     inbox_->items.push_back(std::move(item));
   }
-  signal();
+  signal(wakeups);
 }
 
-void EventStream::on_event(std::shared_ptr<const Event> event) {
-  push(std::move(event));
+void EventStream::on_event(std::shared_ptr<const Event> event, Wakeups& wakeups) {
+  push(std::move(event), &wakeups);
 }
 
 void EventStream::on_gap() {
@@ -112,8 +129,9 @@ net::awaitable<std::vector<Outgoing>> EventStream::next(
   std::vector<Outgoing> out;
   if (closed_) co_return out;
   for (;;) {
-    std::vector<Item> items;
-    bool gap = false;
+    // What poll() left first, then what came in since.
+    std::vector<Item> items = std::exchange(held_, {});
+    bool gap = std::exchange(held_gap_, false);
     {
       std::lock_guard lock(inbox_->mutex);
       if (inbox_->close) {
@@ -122,9 +140,13 @@ net::awaitable<std::vector<Outgoing>> EventStream::next(
         out.push_back(*inbox_->close);
         co_return out;
       }
-      items.swap(inbox_->items);
+      if (items.empty())
+        items.swap(inbox_->items);
+      else
+        std::move(inbox_->items.begin(), inbox_->items.end(), std::back_inserter(items));
+      inbox_->items.clear();
       inbox_->queued = 0;
-      gap = std::exchange(inbox_->gap, false);
+      gap = std::exchange(inbox_->gap, false) || gap;
       inbox_->signalled = false;
     }
     if (gap && position_) {
@@ -147,9 +169,56 @@ net::awaitable<std::vector<Outgoing>> EventStream::next(
       if (!inbox_->items.empty() || inbox_->gap || inbox_->close) continue;
     }
     if (std::chrono::steady_clock::now() >= until) co_return out;
-    inbox_->wake.expires_at(until);
-    co_await inbox_->wake.async_wait(net::as_tuple(net::use_awaitable));
+    inbox_->timer.expires_at(until);
+    inbox_->waiting = true;
+    co_await inbox_->timer.async_wait(net::as_tuple(net::use_awaitable));
+    inbox_->waiting = false;
   }
+}
+
+bool EventStream::poll(std::vector<Outgoing>& out) {
+  if (closed_) return true;
+  if (!held_.empty() || held_gap_) return false;
+  bool gap = false;
+  {
+    std::lock_guard lock(inbox_->mutex);
+    if (inbox_->close) {
+      closed_ = true;
+      out.push_back(*inbox_->close);
+      return true;
+    }
+    taken_.swap(inbox_->items);
+    inbox_->queued = 0;
+    gap = std::exchange(inbox_->gap, false);
+    inbox_->signalled = false;
+  }
+  std::size_t i = 0;
+  if (gap && position_)
+    held_gap_ = true;
+  else
+    while (i < taken_.size() && take_now(taken_[i], out)) ++i;
+  held_.insert(held_.end(), std::make_move_iterator(taken_.begin() + static_cast<long>(i)),
+               std::make_move_iterator(taken_.end()));
+  taken_.clear();
+  return held_.empty() && !held_gap_;
+}
+
+bool EventStream::take_now(Item& item, std::vector<Outgoing>& out) {
+  if (auto* failure = std::get_if<Failure>(&item)) {
+    out.push_back(std::move(*failure));
+    return true;
+  }
+  auto* event = std::get_if<std::shared_ptr<const Event>>(&item);
+  if (!event) return false;  // a command: it reads the user's head
+  auto& e = *event;
+  if (!position_) return true;  // nothing subscribed yet
+  if (e->seq) {
+    if (*e->seq <= *position_) return true;      // had it
+    if (*e->seq > *position_ + 1) return false;  // the ones before come from the database
+    position_ = *e->seq;
+  }
+  if (matches(*e)) out.push_back(std::move(e));
+  return true;
 }
 
 net::awaitable<void> EventStream::take(std::shared_ptr<const Event> e, std::vector<Outgoing>& out) {

@@ -3,8 +3,10 @@
 // same for both: its subscriptions, its position in the user's sequence,
 // and a bounded inbox the hub fills from other threads.
 //
-// The stream's coroutine (next()) is the only one that decides what is
-// sent, on the connection's executor. Stored events go out in increasing
+// What is sent is decided on the connection's executor only, by poll()
+// (what can go out at once, without a coroutine: a WebSocket's idle cost
+// and per-event work stay small) or by next() (everything, reading the
+// database where needed). Stored events go out in increasing
 // `seq` without gap or duplicate: one that arrives ahead of the position
 // (another process committed in between, or pub/sub lost a message) makes
 // the stream read the missing ones from the database first; one at or
@@ -75,6 +77,14 @@ class EventStream final : public Listener {
   // the connection.
   void writing(bool busy);
   void on_stalled(std::function<void()> stalled);
+  // Runs `ready` on the executor when something arrived for poll() (not
+  // while next() waits: that returns instead).
+  void on_ready(std::function<void()> ready);
+  // What can be sent now without reading the database, in order, appended
+  // to `out` (a Close is the last thing). False when the stream needs
+  // next() to go on (a subscription, a gap to fill from the database):
+  // then call next(), which returns this too.
+  bool poll(std::vector<Outgoing>& out);
   // The client went away: next() ends.
   void end();
 
@@ -85,7 +95,7 @@ class EventStream final : public Listener {
 
   // Listener (any thread).
   const std::string& session_id() const override { return session_id_; }
-  void on_event(std::shared_ptr<const Event> event) override;
+  void on_event(std::shared_ptr<const Event> event, Wakeups& wakeups) override;
   void on_gap() override;
   void on_close(int code, std::string reason) override;
   void check_stalled(std::chrono::steady_clock::time_point deadline) override;
@@ -99,22 +109,29 @@ class EventStream final : public Listener {
   using Item = std::variant<std::shared_ptr<const Event>, Command, Failure>;
   // Shared with the wake-ups posted to the executor, which may run after
   // the stream is gone.
-  struct Inbox {
-    explicit Inbox(boost::asio::any_io_executor e) : wake(e) {}
+  struct Inbox final : Wakeable {
+    explicit Inbox(boost::asio::any_io_executor e) : timer(e) {}
+    void wake() override;
     std::mutex mutex;
     std::vector<Item> items;  // (a deque allocates even when empty)
     std::size_t queued = 0;
     bool gap = false;
     std::optional<Close> close;
     bool signalled = false;
-    boost::asio::steady_timer wake;
+    // On the executor only: next() waits on the timer, else `ready` runs.
+    boost::asio::steady_timer timer;
+    bool waiting = false;
+    std::function<void()> ready;
     // Since when the current write waits (steady clock, ns); 0: none.
     std::atomic<std::int64_t> writing_since{0};
     std::atomic<bool> stall_posted{false};
     std::function<void()> stalled;  // on the executor only
   };
-  void push(Item item);
-  void signal();
+  void push(Item item, Wakeups* wakeups = nullptr);
+  // Under the inbox's lock: one wake-up in flight at a time.
+  void signal(Wakeups* wakeups = nullptr);
+  // An item poll() can handle without the database (false: leave it).
+  bool take_now(Item& item, std::vector<Outgoing>& out);
   bool matches(const Event& e) const;
   boost::asio::awaitable<void> handle(Command command, std::vector<Outgoing>& out);
   boost::asio::awaitable<void> take(std::shared_ptr<const Event> e, std::vector<Outgoing>& out);
@@ -130,6 +147,9 @@ class EventStream final : public Listener {
   std::optional<Hub::Attachment> attachment_;
   // Touched only by next() and what it calls.
   std::optional<std::int64_t> position_;  // none until the first subscribe
+  std::vector<Item> held_;                // taken from the inbox, left for next()
+  bool held_gap_ = false;
+  std::vector<Item> taken_;  // poll()'s, kept for its capacity
   bool all_ = false;
   std::set<std::string> interviews_;
   bool closed_ = false;

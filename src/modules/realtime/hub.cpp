@@ -1,11 +1,30 @@
 #include "modules/realtime/hub.hpp"
 
+#include <boost/asio/post.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
 #include <mutex>
 
 namespace companion::realtime {
+
+void Wakeups::add(const boost::asio::any_io_executor& executor, std::shared_ptr<Wakeable> target) {
+  for (auto& [e, targets] : by_executor_) {
+    if (e == executor) {
+      targets.push_back(std::move(target));
+      return;
+    }
+  }
+  by_executor_.emplace_back(executor, std::vector<std::shared_ptr<Wakeable>>{std::move(target)});
+}
+
+void Wakeups::post() {
+  for (auto& [executor, targets] : by_executor_)
+    boost::asio::post(executor, [targets = std::move(targets)] {
+      for (const auto& t : targets) t->wake();
+    });
+  by_executor_.clear();
+}
 
 Hub::Hub(pubsub::PubSub& pubsub) {
   pubsub.subscribe([this](std::string_view message) { dispatch(message); }, [this] { gap(); });
@@ -44,10 +63,11 @@ void Hub::dispatch(std::string_view text) {
     // Serialised once for all of the user's streams.
     message->event->json = boost::json::serialize(to_json(*message->event));
     auto event = std::make_shared<const Event>(std::move(*message->event));
+    Wakeups wakeups;  // posted after the lock is released (declared first)
     std::shared_lock lock(mutex_);
     auto it = by_user_.find(event->user_id);
     if (it == by_user_.end()) return;
-    for (auto* l : it->second) l->on_event(event);
+    for (auto* l : it->second) l->on_event(event, wakeups);
     delivered_ += it->second.size();
     return;
   }

@@ -2,6 +2,8 @@
 // The realtime hub of one `serve` process: the open streams by user, fed by
 // the pub/sub channel. Every message is decoded once and handed to that
 // user's streams; a stream's inbox is its own (event_stream.hpp).
+#include <boost/asio/any_io_executor.hpp>
+
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -15,13 +17,38 @@
 
 namespace companion::realtime {
 
+// Something that runs on its executor when woken (a stream's inbox).
+class Wakeable {
+ public:
+  virtual ~Wakeable() = default;
+  virtual void wake() = 0;
+};
+
+// The streams one message woke, by the executor (I/O thread) they run on:
+// one post per thread for all of them, not one per stream.
+class Wakeups {
+ public:
+  Wakeups() = default;
+  Wakeups(const Wakeups&) = delete;
+  Wakeups& operator=(const Wakeups&) = delete;
+  ~Wakeups() { post(); }
+  void add(const boost::asio::any_io_executor& executor, std::shared_ptr<Wakeable> target);
+  void post();
+
+ private:
+  std::vector<std::pair<boost::asio::any_io_executor, std::vector<std::shared_ptr<Wakeable>>>>
+      by_executor_;
+};
+
 // What a stream is told. Called on the hub's caller's thread (the pub/sub
 // thread, a database thread after a commit): it must only queue and wake.
 class Listener {
  public:
   virtual ~Listener() = default;
   virtual const std::string& session_id() const = 0;
-  virtual void on_event(std::shared_ptr<const Event> event) = 0;
+  // Queues the event; a stream to wake is added to `wakeups`, which the
+  // hub posts once it has told every stream.
+  virtual void on_event(std::shared_ptr<const Event> event, Wakeups& wakeups) = 0;
   // Messages may have been lost (the pub/sub connection dropped).
   virtual void on_gap() = 0;
   // Close with this WebSocket close code and reason.

@@ -47,7 +47,7 @@ class SseTakeover final : public http::Takeover {
         resume_from_(resume_from) {}
 
   net::awaitable<void> run(beast::tcp_stream& tcp, beast::flat_buffer&, http::Request&,
-                           http::Response& response) override {
+                           http::Response& response, http::ConnectionLease) override {
     // Close-delimited: the body is the stream, it ends when the connection does.
     http::bhttp::response<http::bhttp::empty_body> head{http::Status::ok, 11};
     head.base() = response.base();

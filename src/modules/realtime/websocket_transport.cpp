@@ -1,7 +1,11 @@
-// A WebSocket following the user's events (GET /v1/ws). One writer: the
-// coroutine that runs the stream's next() and writes what it returns; a
-// reader coroutine beside it turns client messages into stream commands.
-// Beast answers pings, pings an idle client and closes a silent one.
+// A WebSocket following the user's events (GET /v1/ws). After the
+// handshake the connection is a session object driven by completion
+// handlers, not coroutines: an idle connection keeps only its socket,
+// Beast's state, a pending read and the stream's inbox, and an event is
+// written from the wake-up that brings it (EventStream::poll). One write at
+// a time; the stream's coroutine (next()) runs only for what needs the
+// database (a subscription, a gap). Beast answers pings, pings an idle
+// client and closes a silent one.
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
@@ -17,9 +21,10 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 constexpr auto kTuple = net::as_tuple(net::use_awaitable);
-// Without permessage-deflate (events are small; its state would cost each
+// On the bare socket (Beast's websocket keeps its own timers), without
+// permessage-deflate (events are small; its state would cost each
 // connection memory).
-using Socket = websocket::stream<beast::tcp_stream, false>;
+using Socket = websocket::stream<net::ip::tcp::socket, false>;
 
 void apply(std::string_view text, EventStream& stream) {
   auto m = parse_client_message(text);
@@ -31,6 +36,137 @@ void apply(std::string_view text, EventStream& stream) {
     stream.unsubscribe(std::move(m.interview_id));
 }
 
+class WebSocketSession final : public std::enable_shared_from_this<WebSocketSession> {
+ public:
+  WebSocketSession(Socket ws, Hub& hub, RealtimeService& service, const StreamOwner& owner,
+                   const TransportSettings& settings, http::ConnectionLease lease)
+      : ws_(std::move(ws)),
+        stream_(hub, service, ws_.get_executor(), owner.user_id, owner.session_id, settings.limits),
+        lease_(std::move(lease)) {}
+
+  // Everything runs on the socket's executor; a handler in flight holds
+  // the session, whose stream stops calling back when it goes.
+  void start() {
+    stream_.on_ready([this] { pump(); });
+    stream_.on_stalled([this] { close_socket(); });
+    read();
+  }
+
+ private:
+  void read() {
+    // A message is read a little at a time: an idle connection keeps a
+    // small buffer, not one sized for the largest frame. (The size limit
+    // holds for the whole message.)
+    ws_.async_read_some(buffer_, 512,
+                        [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                          self->on_read(ec);
+                        });
+  }
+
+  void on_read(boost::system::error_code ec) {
+    if (ec) {
+      stream_.end();  // the stream's Close (code 0) ends the writer
+      return;
+    }
+    if (ws_.is_message_done()) {
+      if (!ws_.got_text())
+        stream_.report(Failure{"invalid-message", "Messages are JSON text frames."});
+      else
+        apply(std::string_view(static_cast<const char*>(buffer_.data().data()), buffer_.size()),
+              stream_);
+      buffer_.consume(buffer_.size());
+    }
+    read();
+  }
+
+  // Sends what the stream has, one message at a time.
+  void pump() {
+    if (writing_ || in_next_ || done_) return;
+    if (sent_ == out_.size()) {
+      out_.clear();
+      sent_ = 0;
+      if (!stream_.poll(out_)) {
+        run_next();
+        return;
+      }
+      if (out_.empty()) return;
+    }
+    send(out_[sent_++]);
+  }
+
+  void run_next() {
+    in_next_ = true;
+    net::co_spawn(
+        ws_.get_executor(),
+        [self = shared_from_this()]() -> net::awaitable<void> {
+          auto batch = co_await self->stream_.next();
+          self->out_.insert(self->out_.end(), std::make_move_iterator(batch.begin()),
+                            std::make_move_iterator(batch.end()));
+        },
+        [self = shared_from_this()](std::exception_ptr failed) {
+          self->in_next_ = false;
+          if (failed) {
+            // The database did not answer: the client reconnects and resumes.
+            self->out_.emplace_back(Close{1011, "events could not be read; reconnect and resume"});
+          }
+          self->pump();
+        });
+  }
+
+  void send(Outgoing& out) {
+    if (auto* close = std::get_if<Close>(&out)) {
+      done_ = true;
+      if (close->code == 0) return;  // the client left
+      // The close handshake has the handshake timeout (10 s); the reader
+      // ends with it.
+      websocket::close_reason reason(static_cast<std::uint16_t>(close->code));
+      reason.reason = close->reason;
+      ws_.async_close(reason, [self = shared_from_this()](boost::system::error_code) {});
+      return;
+    }
+    if (auto* event = std::get_if<std::shared_ptr<const Event>>(&out)) {
+      // {"type":"event","event":Event}, around the event's own text.
+      text_.assign(R"({"type":"event","event":)");
+      text_ += json_text(**event);
+      text_ += '}';
+      event->reset();
+    } else {
+      text_ = boost::json::serialize(to_message(out));
+    }
+    // A write the client does not take within the send timeout closes the
+    // socket (Hub::sweep_stalled; the client can resume).
+    writing_ = true;
+    stream_.writing(true);
+    ws_.async_write(net::buffer(text_),
+                    [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                      self->writing_ = false;
+                      self->stream_.writing(false);
+                      if (ec) {
+                        self->done_ = true;
+                        self->close_socket();
+                        return;
+                      }
+                      self->pump();
+                    });
+  }
+
+  void close_socket() {
+    boost::system::error_code ignore;
+    beast::get_lowest_layer(ws_).close(ignore);
+  }
+
+  Socket ws_;
+  EventStream stream_;
+  http::ConnectionLease lease_;
+  beast::flat_buffer buffer_;
+  std::vector<Outgoing> out_;  // what to send; out_[sent_] is next
+  std::size_t sent_ = 0;
+  std::string text_;  // the message being written
+  bool writing_ = false;
+  bool in_next_ = false;
+  bool done_ = false;
+};
+
 class WebSocketTakeover final : public http::Takeover {
  public:
   WebSocketTakeover(Hub& hub, RealtimeService& service, StreamOwner owner,
@@ -38,12 +174,12 @@ class WebSocketTakeover final : public http::Takeover {
       : hub_(hub), service_(service), owner_(std::move(owner)), settings_(settings) {}
 
   net::awaitable<void> run(beast::tcp_stream& tcp, beast::flat_buffer&, http::Request& request,
-                           http::Response& response) override {
-    Socket ws(std::move(tcp));
-    beast::get_lowest_layer(ws).expires_never();
+                           http::Response& response, http::ConnectionLease lease) override {
+    tcp.expires_never();
+    Socket ws(std::move(tcp.socket()));
     boost::system::error_code ignore;
-    beast::get_lowest_layer(ws).socket().set_option(
-        net::socket_base::send_buffer_size(settings_.socket_send_buffer), ignore);
+    ws.next_layer().set_option(net::socket_base::send_buffer_size(settings_.socket_send_buffer),
+                               ignore);
     websocket::stream_base::timeout timeouts{};
     timeouts.handshake_timeout = std::chrono::seconds(10);
     timeouts.idle_timeout = settings_.idle_timeout;
@@ -61,103 +197,15 @@ class WebSocketTakeover final : public http::Takeover {
     }));
     auto [aec] = co_await ws.async_accept(request.raw, kTuple);
     if (aec) co_return;
-    // The handshake is done: its request and answer are not needed again.
     ws.set_option(websocket::stream_base::decorator([](websocket::response_type&) {}));
-    request.raw = {};
-    response = {};
-
-    auto executor = co_await net::this_coro::executor;
-    EventStream stream(hub_, service_, executor, owner_.user_id, owner_.session_id,
-                       settings_.limits);
-    bool reading = true;
-    net::steady_timer reader_done(executor, net::steady_timer::time_point::max());
-    net::co_spawn(executor, read_loop(ws, stream), [&](std::exception_ptr) {
-      reading = false;
-      reader_done.cancel();
-    });
-    co_await write_loop(ws, stream);
-    // The reader ends when the close handshake does, or when the socket
-    // closes; it references this frame, so wait for it.
-    if (reading) {
-      net::steady_timer grace(executor, std::chrono::seconds(5));
-      grace.async_wait([&](boost::system::error_code ec) {
-        if (ec) return;
-        boost::system::error_code ignore;
-        beast::get_lowest_layer(ws).socket().close(ignore);
-      });
-      while (reading) co_await reader_done.async_wait(kTuple);
-      grace.cancel();
-    }
+    // The session carries on alone (with the lease); this frame, the
+    // server's and the request go.
+    std::make_shared<WebSocketSession>(std::move(ws), hub_, service_, owner_, settings_,
+                                       std::move(lease))
+        ->start();
   }
 
  private:
-  net::awaitable<void> read_loop(Socket& ws, EventStream& stream) {
-    beast::flat_buffer buffer;
-    for (;;) {
-      // A message is read a little at a time: an idle connection keeps a
-      // small buffer, not one sized for the largest frame. (The size
-      // limit holds for the whole message.)
-      auto [ec, n] = co_await ws.async_read_some(buffer, 512, kTuple);
-      if (ec) break;
-      if (!ws.is_message_done()) continue;
-      if (!ws.got_text())
-        stream.report(Failure{"invalid-message", "Messages are JSON text frames."});
-      else
-        apply(std::string_view(static_cast<const char*>(buffer.data().data()), buffer.size()),
-              stream);
-      buffer.consume(buffer.size());
-    }
-    stream.end();
-  }
-
-  // A write the client does not take within the send timeout closes the
-  // socket (Hub::sweep_stalled; the client can resume).
-  static net::awaitable<bool> send(Socket& ws, EventStream& stream, const std::string& text) {
-    stream.writing(true);
-    auto [ec, n] = co_await ws.async_write(net::buffer(text), kTuple);
-    stream.writing(false);
-    co_return !ec;
-  }
-
-  net::awaitable<void> write_loop(Socket& ws, EventStream& stream) {
-    stream.on_stalled([&ws] {
-      boost::system::error_code ignore;
-      beast::get_lowest_layer(ws).socket().close(ignore);
-    });
-    std::string text;
-    for (;;) {
-      auto batch = co_await stream.next();
-      for (auto& out : batch) {
-        if (auto* close = std::get_if<Close>(&out)) {
-          if (close->code == 0) co_return;  // the client left
-          net::steady_timer guard(co_await net::this_coro::executor, settings_.send_timeout);
-          guard.async_wait([&ws](boost::system::error_code ec) {
-            if (ec) return;
-            boost::system::error_code ignore;
-            beast::get_lowest_layer(ws).socket().close(ignore);
-          });
-          websocket::close_reason reason(static_cast<std::uint16_t>(close->code));
-          reason.reason = close->reason;
-          co_await ws.async_close(reason, kTuple);
-          guard.cancel();
-          co_return;
-        }
-        if (auto* event = std::get_if<std::shared_ptr<const Event>>(&out)) {
-          // {"type":"event","event":Event}, around the event's own text.
-          text.assign(R"({"type":"event","event":)");
-          text += json_text(**event);
-          text += '}';
-        } else {
-          text = boost::json::serialize(to_message(out));
-        }
-        if (!co_await send(ws, stream, text)) {
-          stream.end();
-          co_return;
-        }
-      }
-    }
-  }
-
   Hub& hub_;
   RealtimeService& service_;
   StreamOwner owner_;
