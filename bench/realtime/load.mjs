@@ -76,6 +76,7 @@ const redis = new Redis(redisUrl, { enableAutoPipelining: true });
 const total = rate * seconds;
 let sent = 0, maxRss = connected;
 const cpuBefore = cpuTicks();
+const clientCpuBefore = process.cpuUsage();
 const begin = now();
 while (sent < total) {
   const due = Math.min(total, Math.floor(((now() - begin) / 1000) * rate));
@@ -97,6 +98,7 @@ while (received < expected && Date.now() < deadline) {
 }
 const after = rssKb();
 const cpuSeconds = (cpuTicks() - cpuBefore) / 100;
+const clientCpu = process.cpuUsage(clientCpuBefore);
 latencies.sort((a, b) => a - b);
 const q = (p) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] : null);
 console.log(JSON.stringify({
@@ -106,7 +108,7 @@ console.log(JSON.stringify({
   ratePerSecond: rate * perUser, expected, received,
   p50ms: q(0.5) && +q(0.5).toFixed(2), p99ms: q(0.99) && +q(0.99).toFixed(2), maxMs: q(1) && +q(1).toFixed(2),
   peakRssMiB: +(maxRss / 1024).toFixed(1), afterRssMiB: +(after / 1024).toFixed(1),
-  serverCpuSeconds: cpuSeconds, cpuMicrosPerDelivery: +((cpuSeconds * 1e6) / Math.max(received, 1)).toFixed(2),
+  serverCpuSeconds: cpuSeconds, clientCpuSeconds: +((clientCpu.user + clientCpu.system) / 1e6).toFixed(2), cpuMicrosPerDelivery: +((cpuSeconds * 1e6) / Math.max(received, 1)).toFixed(2),
 }));
 for (const s of sockets) (s.disconnect ?? s.terminate).call(s);
 redis.disconnect();

@@ -11,6 +11,8 @@
 #   bench/realtime/run.sh                      # 100 users × 100, 600 events/s, 10 s
 #   USERS=1 PER_USER=1000 RATE=10 bench/realtime/run.sh   # one user's 1,000 tabs
 #   DURABLE=1 bench/realtime/run.sh    # stored events committed through the API
+#   OURS_FLAGS="--threads 1" …         # extra flags for our server
+#   PIN=1 …   # the server alone on core 1; client and Redis on core 0
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${COMPANION_BINARY:-$PWD/build/interview-companion}
@@ -38,9 +40,15 @@ for _ in $(seq 1 100); do redis-cli -p "$rport" ping >/dev/null 2>&1 && break; s
 export IC_JWT_SECRET
 IC_JWT_SECRET=$(python3 -c 'import secrets;print(secrets.token_urlsafe(48))')
 start_server "$work/data" --pubsub-url "$redis" --workers none --max-connections 100000 \
-  --max-connections-per-address 0
+  --max-connections-per-address 0 ${OURS_FLAGS:-}
 pids+=("$pid")
 ours_pid=$pid
+# pin PID CORE: every thread of PID on that core (PIN=1 only).
+pin() { [[ "${PIN:-0}" == 1 ]] && taskset -a -p -c "$2" "$1" >/dev/null || true; }
+client=(node)
+[[ "${PIN:-0}" == 1 ]] && client=(taskset -c 0 node)
+pin "$(pgrep -f "redis-server.*:$rport" | head -1)" 0
+pin "$ours_pid" 1
 ours_url="ws://${base#http://}/v1/ws"
 
 # The users, with their ids and tokens (the peers check the same tokens).
@@ -74,10 +82,11 @@ for target in $TARGETS; do
     server_pid=$!
     pids+=("$server_pid")
     for _ in $(seq 1 100); do grep -q READY "$work/$target.log" && break; sleep 0.1; done
+    pin "$server_pid" 1
     url="ws://127.0.0.1:$port"
     [[ "$target" == socketio ]] && url="http://127.0.0.1:$port"
   fi
-  node bench/realtime/load.mjs "$target" "$url" "$work/tokens.json" "$PER_USER" "$server_pid" \
+  "${client[@]}" bench/realtime/load.mjs "$target" "$url" "$work/tokens.json" "$PER_USER" "$server_pid" \
     "$redis" "$RATE" "$DURATION"
   [[ "$target" != ours ]] && kill "$server_pid" 2>/dev/null || true
 done

@@ -267,6 +267,12 @@ describe('realtime over WebSocket and SSE', () => {
     bearer.send({ type: 'subscribe', interviewId: null, resumeFrom: -1 });
     await bearer.until('four errors', (c) => c.messages.filter((m) => m.type === 'error').length === 4);
     for (const m of bearer.messages.filter((x) => x.type === 'error')) assert.equal(m.code, 'invalid-message');
+    // A message the server reads in several pieces (here 8 KB of spaces
+    // inside the JSON) is one message: an unsubscribe, which answers nothing.
+    bearer.ws.send(`{"type":"unsubscribe",${' '.repeat(8000)}"interviewId":"01900000-0000-7000-8000-000000000000"}`);
+    bearer.ws.send(`{"type":"dance",${' '.repeat(300)}"x":1}`);
+    await bearer.until('the fifth error', (c) => c.messages.filter((m) => m.type === 'error').length === 5);
+    assert.match(bearer.messages.at(-1).message, /Unknown message type/);
     // A message over the limit closes with 1009.
     bearer.ws.send('x'.repeat(20000));
     assert.equal((await bearer.closed).code, 1009);

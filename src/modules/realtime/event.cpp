@@ -30,6 +30,14 @@ boost::json::object to_json(const Event& e) {
   return o;
 }
 
+void render(Event& e) {
+  e.json = boost::json::serialize(to_json(e));
+  e.message.reserve(e.json.size() + 25);
+  e.message.assign(R"({"type":"event","event":)");
+  e.message += e.json;
+  e.message += '}';
+}
+
 std::string json_text(const Event& e) {
   return e.json.empty() ? boost::json::serialize(to_json(e)) : e.json;
 }

@@ -25,14 +25,17 @@ struct Event {
   std::optional<std::string> interview_id;
   boost::json::object data;
   std::int64_t at_ms = 0;
-  // to_json(*this) serialised, when the hub made it once for every stream
-  // of the user (empty otherwise: json_text() makes it).
+  // to_json(*this) serialised, and the WebSocket message around it
+  // ({"type":"event","event":…}), when render() made them once for every
+  // stream of the user (empty otherwise: json_text() makes the first).
   std::string json;
+  std::string message;
 };
+void render(Event& e);
 
 // The contract's Event: {"seq", "type", "interviewId", "data", "at"}.
 boost::json::object to_json(const Event& e);
-// The same as text: the cached `json`, or made now.
+// The same as text: the rendered `json`, or made now.
 std::string json_text(const Event& e);
 
 // What travels between processes on the pub/sub channel: an event, or an

@@ -249,7 +249,9 @@ net::awaitable<bool> EventStream::catch_up(std::int64_t up_to, std::vector<Outgo
     }
     for (auto& e : events) {
       position_ = *e.seq;
-      if (matches(e)) out.push_back(std::make_shared<const Event>(std::move(e)));
+      if (!matches(e)) continue;
+      render(e);
+      out.push_back(std::make_shared<const Event>(std::move(e)));
     }
   }
   co_return true;

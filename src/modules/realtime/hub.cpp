@@ -61,7 +61,7 @@ void Hub::dispatch(std::string_view text) {
       if (!by_user_.contains(message->event->user_id)) return;  // nobody here follows them
     }
     // Serialised once for all of the user's streams.
-    message->event->json = boost::json::serialize(to_json(*message->event));
+    render(*message->event);
     auto event = std::make_shared<const Event>(std::move(*message->event));
     Wakeups wakeups;  // posted after the lock is released (declared first)
     std::shared_lock lock(mutex_);

@@ -11,6 +11,8 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
 
+#include <array>
+
 #include "infra/crypto/uuid.hpp"
 #include "modules/realtime/realtime_controller.hpp"
 
@@ -26,7 +28,7 @@ constexpr auto kTuple = net::as_tuple(net::use_awaitable);
 // connection memory).
 using Socket = websocket::stream<net::ip::tcp::socket, false>;
 
-void apply(std::string_view text, EventStream& stream) {
+void apply_message(std::string_view text, EventStream& stream) {
   auto m = parse_client_message(text);
   if (!m.error.empty())
     stream.report(Failure{"invalid-message", std::move(m.error)});
@@ -54,27 +56,30 @@ class WebSocketSession final : public std::enable_shared_from_this<WebSocketSess
 
  private:
   void read() {
-    // A message is read a little at a time: an idle connection keeps a
-    // small buffer, not one sized for the largest frame. (The size limit
-    // holds for the whole message.)
-    ws_.async_read_some(buffer_, 512,
-                        [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-                          self->on_read(ec);
+    // A message is read a little at a time into a small piece of the
+    // session: an idle connection keeps no buffer sized for the largest
+    // message. (The size limit holds for the whole message.)
+    ws_.async_read_some(net::buffer(chunk_),
+                        [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+                          self->on_read(ec, n);
                         });
   }
 
-  void on_read(boost::system::error_code ec) {
+  void on_read(boost::system::error_code ec, std::size_t n) {
     if (ec) {
       stream_.end();  // the stream's Close (code 0) ends the writer
       return;
     }
-    if (ws_.is_message_done()) {
+    const bool done = ws_.is_message_done();
+    if (!done || !message_.empty()) message_.append(chunk_.data(), n);
+    if (done) {
       if (!ws_.got_text())
         stream_.report(Failure{"invalid-message", "Messages are JSON text frames."});
+      else if (message_.empty())
+        apply_message(std::string_view(chunk_.data(), n), stream_);
       else
-        apply(std::string_view(static_cast<const char*>(buffer_.data().data()), buffer_.size()),
-              stream_);
-      buffer_.consume(buffer_.size());
+        apply_message(message_, stream_);
+      std::string().swap(message_);
     }
     read();
   }
@@ -124,30 +129,37 @@ class WebSocketSession final : public std::enable_shared_from_this<WebSocketSess
       ws_.async_close(reason, [self = shared_from_this()](boost::system::error_code) {});
       return;
     }
+    net::const_buffer text;
     if (auto* event = std::get_if<std::shared_ptr<const Event>>(&out)) {
-      // {"type":"event","event":Event}, around the event's own text.
-      text_.assign(R"({"type":"event","event":)");
-      text_ += json_text(**event);
-      text_ += '}';
-      event->reset();
+      // Rendered once for every stream of the user (render()); held until
+      // written.
+      current_ = std::move(*event);
+      if (current_->message.empty()) {
+        text_ = boost::json::serialize(to_message(current_));
+        text = net::buffer(text_);
+      } else {
+        text = net::buffer(current_->message);
+      }
     } else {
       text_ = boost::json::serialize(to_message(out));
+      text = net::buffer(text_);
     }
     // A write the client does not take within the send timeout closes the
     // socket (Hub::sweep_stalled; the client can resume).
     writing_ = true;
     stream_.writing(true);
-    ws_.async_write(net::buffer(text_),
-                    [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-                      self->writing_ = false;
-                      self->stream_.writing(false);
-                      if (ec) {
-                        self->done_ = true;
-                        self->close_socket();
-                        return;
-                      }
-                      self->pump();
-                    });
+    ws_.async_write(text, [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+      self->writing_ = false;
+      self->stream_.writing(false);
+      self->current_.reset();
+      std::string().swap(self->text_);
+      if (ec) {
+        self->done_ = true;
+        self->close_socket();
+        return;
+      }
+      self->pump();
+    });
   }
 
   void close_socket() {
@@ -158,10 +170,12 @@ class WebSocketSession final : public std::enable_shared_from_this<WebSocketSess
   Socket ws_;
   EventStream stream_;
   http::ConnectionLease lease_;
-  beast::flat_buffer buffer_;
-  std::vector<Outgoing> out_;  // what to send; out_[sent_] is next
+  std::array<char, 128> chunk_;  // read into
+  std::string message_;          // a message that came in more than one chunk
+  std::vector<Outgoing> out_;    // what to send; out_[sent_] is next
   std::size_t sent_ = 0;
-  std::string text_;  // the message being written
+  std::shared_ptr<const Event> current_;  // the event being written
+  std::string text_;                      // or the message being written
   bool writing_ = false;
   bool in_next_ = false;
   bool done_ = false;
