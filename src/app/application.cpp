@@ -162,8 +162,8 @@ int run_serve(const Settings& s, log::Logger& logger) {
   every(std::chrono::milliseconds(200), "webhook deliveries",
         [&]() -> boost::asio::awaitable<void> { co_await c.webhooks.dispatch_due(); });
   if (c.hub)
-    every(std::chrono::seconds(1), "stalled streams", [&]() -> boost::asio::awaitable<void> {
-      c.hub->sweep_stalled(s.realtime_transport.send_timeout);
+    every(std::chrono::seconds(1), "stream timeouts", [&]() -> boost::asio::awaitable<void> {
+      c.hub->sweep(s.realtime_transport.send_timeout);
       co_return;
     });
   every(std::chrono::hours(1), "realtime events", [&]() -> boost::asio::awaitable<void> {

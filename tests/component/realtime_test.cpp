@@ -344,12 +344,18 @@ TEST_P(Streams, PollSendsEventsInSequenceAtOnceAndLeavesWhatNeedsTheDatabaseToNe
 }
 
 TEST_P(Streams, OneMessageWakesAllOfAUsersStreamsOnAnExecutorWithOnePost) {
-  std::vector<std::unique_ptr<EventStream>> streams;
   int ready = 0;
+  struct Counter final : Driver {
+    int& n;
+    explicit Counter(int& count) : n(count) {}
+    void ready() override { ++n; }
+    void stalled() override {}
+  } counter(ready);
+  std::vector<std::unique_ptr<EventStream>> streams;
   for (int i = 0; i < 3; ++i) {
     streams.push_back(std::make_unique<EventStream>(*hub, *service, io_.get_executor(), alice, "s",
                                                     StreamLimits{}));
-    streams.back()->on_ready([&ready] { ++ready; });
+    streams.back()->drive(&counter);
     streams.back()->subscribe(std::nullopt, std::nullopt);
     next(*streams.back());
   }
@@ -369,6 +375,42 @@ TEST_P(Streams, OneMessageWakesAllOfAUsersStreamsOnAnExecutorWithOnePost) {
   io_.restart();
   io_.poll();
   EXPECT_EQ(ready, 5);
+}
+
+TEST_P(Streams, TheSweepPingsAQuietClientDropsASilentOneAndEndsAStalledWrite) {
+  struct Told final : Driver {
+    int pings = 0, drops = 0, stalls = 0;
+    void ready() override {}
+    void stalled() override { ++stalls; }
+    void idle() override { ++pings; }
+    void silent() override { ++drops; }
+  } told;
+  using std::chrono::milliseconds;
+  EventStream stream(*hub, *service, io_.get_executor(), alice, "s",
+                     {.idle_timeout = milliseconds(1000)});
+  stream.drive(&told);
+  auto sweep = [&](milliseconds later) {
+    stream.check(std::chrono::steady_clock::now() + later, milliseconds(10'000));
+    io_.restart();
+    io_.poll();
+  };
+  sweep(milliseconds(100));
+  EXPECT_EQ(told.pings + told.drops + told.stalls, 0);
+  sweep(milliseconds(600));  // quiet for over half the idle timeout: a ping
+  sweep(milliseconds(700));  // one ping until the client is heard from
+  EXPECT_EQ(told.pings, 1);
+  stream.heard();
+  sweep(milliseconds(600));
+  EXPECT_EQ(told.pings, 2);
+  sweep(milliseconds(1100));  // silent for all of it: dropped, once
+  sweep(milliseconds(1200));
+  EXPECT_EQ(told.drops, 1);
+  EXPECT_EQ(told.stalls, 0);
+  stream.writing(true);
+  sweep(milliseconds(9'000));
+  EXPECT_EQ(told.stalls, 0);
+  sweep(milliseconds(10'100));  // a write waiting past the send timeout
+  EXPECT_EQ(told.stalls, 1);
 }
 
 TEST_P(Streams, NextReturnsEmptyAtItsDeadlineWhenNothingCame) {

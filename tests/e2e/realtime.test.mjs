@@ -440,6 +440,27 @@ describe('realtime across restarts and slow clients', () => {
   });
 });
 
+describe('heartbeats', () => {
+  test('a quiet client that answers pings stays; one that does not is dropped after the idle timeout', async () => {
+    const server = await startServer({ args: [...OPEN, '--workers', 'none', '--ws-idle-timeout', '2s'] });
+    try {
+      const user = await registerUser(server.url, 'heartbeat');
+      const alive = await connect(server, user.token);
+      const mute = await connect(server, user.token, { autoPong: false });
+      const pinged = new Promise((resolve) => alive.ws.once('ping', resolve));
+      const mutePinged = new Promise((resolve) => mute.ws.once('ping', resolve));
+      await Promise.all([pinged, mutePinged]);
+      // Dropped without a close frame, as a dead peer would be.
+      assert.equal((await mute.closed).code, 1006);
+      assert.equal(alive.ws.readyState, WebSocket.OPEN);
+      alive.ws.terminate();
+    } finally {
+      await server.stop();
+      server.cleanup();
+    }
+  });
+});
+
 describe('origins', () => {
   test('a browser origin not allowed is refused; an allowed one and none are not', async () => {
     const server = await startServer({ args: ['--allowed-origins', 'https://app.example'] });

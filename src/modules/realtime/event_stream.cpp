@@ -22,25 +22,36 @@ EventStream::EventStream(Hub& hub, RealtimeService& service, net::any_io_executo
       limits_(limits),
       inbox_(std::make_shared<Inbox>(executor)),
       attachment_(hub.attach(user_id_, *this)) {
+  inbox_->heard_at = std::chrono::steady_clock::now().time_since_epoch().count();
   if (!attachment_) inbox_->close = Close{kCloseGoingAway, "the server is shutting down"};
 }
 
 EventStream::~EventStream() {
   // Detached first: the hub calls this listener no more.
   attachment_.reset();
-  inbox_->stalled = nullptr;
-  inbox_->ready = nullptr;
+  inbox_->driver = nullptr;
 }
 
 void EventStream::Inbox::wake() {
-  if (ready && !waiting)
-    ready();
+  if (driver && !waiting)
+    driver->ready();
   else
     timer.cancel();
 }
 
-void EventStream::on_ready(std::function<void()> ready) {
-  inbox_->ready = std::move(ready);
+void EventStream::tell(void (Driver::*call)()) {
+  net::post(inbox_->timer.get_executor(), [inbox = inbox_, call] {
+    if (inbox->driver) (inbox->driver->*call)();
+  });
+}
+
+void EventStream::drive(Driver* driver) {
+  inbox_->driver = driver;
+}
+
+void EventStream::heard() {
+  inbox_->heard_at = std::chrono::steady_clock::now().time_since_epoch().count();
+  inbox_->ping_posted = false;
 }
 
 void EventStream::writing(bool busy) {
@@ -48,17 +59,21 @@ void EventStream::writing(bool busy) {
       busy ? std::chrono::steady_clock::now().time_since_epoch().count() : std::int64_t{0};
 }
 
-void EventStream::on_stalled(std::function<void()> stalled) {
-  inbox_->stalled = std::move(stalled);
-}
-
-void EventStream::check_stalled(std::chrono::steady_clock::time_point deadline) {
+void EventStream::check(std::chrono::steady_clock::time_point now,
+                        std::chrono::milliseconds send_timeout) {
+  using ns = std::chrono::nanoseconds;
+  const auto t = now.time_since_epoch().count();
   const auto since = inbox_->writing_since.load();
-  if (since == 0 || since > deadline.time_since_epoch().count()) return;
-  if (inbox_->stall_posted.exchange(true)) return;
-  net::post(inbox_->timer.get_executor(), [inbox = inbox_] {
-    if (inbox->stalled) inbox->stalled();
-  });
+  if (since != 0 && t - since > ns(send_timeout).count() && !inbox_->stall_posted.exchange(true))
+    tell(&Driver::stalled);
+  if (limits_.idle_timeout.count() == 0) return;
+  const auto quiet = t - inbox_->heard_at.load();
+  const auto idle = ns(limits_.idle_timeout).count();
+  if (quiet > idle) {
+    if (!inbox_->silence_posted.exchange(true)) tell(&Driver::silent);
+  } else if (quiet > idle / 2 && !inbox_->ping_posted.exchange(true)) {
+    tell(&Driver::idle);
+  }
 }
 
 void EventStream::signal(Wakeups* wakeups) {

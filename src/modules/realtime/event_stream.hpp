@@ -20,7 +20,6 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -37,6 +36,22 @@ namespace companion::realtime {
 struct StreamLimits {
   std::size_t max_queued = 1024;  // events waiting for the client, at most
   std::size_t max_subscriptions = 256;
+  // A client heard nothing from for half of this is pinged, for all of it
+  // dropped (Driver::idle, Driver::silent); zero: not watched.
+  std::chrono::milliseconds idle_timeout{0};
+};
+
+// What the connection does when its stream tells it, on the executor. The
+// hub's sweep (every second or so) stands in for timers per connection.
+class Driver {
+ public:
+  virtual void ready() = 0;    // something arrived for poll()
+  virtual void stalled() = 0;  // a write waited past the send timeout: end it
+  virtual void idle() {}       // nothing heard for half the idle timeout: ping
+  virtual void silent() {}     // nothing heard for the idle timeout: end it
+
+ protected:
+  ~Driver() = default;
 };
 
 // What the stream asks its connection to send.
@@ -72,14 +87,14 @@ class EventStream final : public Listener {
   void unsubscribe(std::optional<std::string> interview_id);
   // A client message that was refused: sent to it as an error, in order.
   void report(Failure failure);
+  // The connection that this stream tells what happened (until the stream
+  // goes). `ready` is not called while next() waits: that returns instead.
+  void drive(Driver* driver);
   // The connection's writer marks each write (on the executor); one that
-  // waits too long runs `stalled` there (Hub::sweep_stalled), which ends
-  // the connection.
+  // waits too long is Driver::stalled.
   void writing(bool busy);
-  void on_stalled(std::function<void()> stalled);
-  // Runs `ready` on the executor when something arrived for poll() (not
-  // while next() waits: that returns instead).
-  void on_ready(std::function<void()> ready);
+  // The client sent something (a message, a pong): on the executor.
+  void heard();
   // What can be sent now without reading the database, in order, appended
   // to `out` (a Close is the last thing). False when the stream needs
   // next() to go on (a subscription, a gap to fill from the database):
@@ -98,7 +113,8 @@ class EventStream final : public Listener {
   void on_event(std::shared_ptr<const Event> event, Wakeups& wakeups) override;
   void on_gap() override;
   void on_close(int code, std::string reason) override;
-  void check_stalled(std::chrono::steady_clock::time_point deadline) override;
+  void check(std::chrono::steady_clock::time_point now,
+             std::chrono::milliseconds send_timeout) override;
 
  private:
   struct Command {
@@ -118,15 +134,21 @@ class EventStream final : public Listener {
     bool gap = false;
     std::optional<Close> close;
     bool signalled = false;
-    // On the executor only: next() waits on the timer, else `ready` runs.
+    // On the executor only: next() waits on the timer, else the driver's
+    // ready() runs.
     boost::asio::steady_timer timer;
     bool waiting = false;
-    std::function<void()> ready;
-    // Since when the current write waits (steady clock, ns); 0: none.
+    Driver* driver = nullptr;
+    // Since when the current write waits, and when the client was last
+    // heard from (steady clock, ns; 0: no write).
     std::atomic<std::int64_t> writing_since{0};
+    std::atomic<std::int64_t> heard_at{0};
     std::atomic<bool> stall_posted{false};
-    std::function<void()> stalled;  // on the executor only
+    std::atomic<bool> ping_posted{false};
+    std::atomic<bool> silence_posted{false};
   };
+  // Runs `call` on the driver, on the executor, if it is still there.
+  void tell(void (Driver::*call)());
   void push(Item item, Wakeups* wakeups = nullptr);
   // Under the inbox's lock: one wake-up in flight at a time.
   void signal(Wakeups* wakeups = nullptr);

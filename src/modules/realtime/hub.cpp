@@ -88,11 +88,11 @@ void Hub::gap() {
     for (auto* l : listeners) l->on_gap();
 }
 
-void Hub::sweep_stalled(std::chrono::milliseconds send_timeout) {
-  const auto deadline = std::chrono::steady_clock::now() - send_timeout;
+void Hub::sweep(std::chrono::milliseconds send_timeout) {
+  const auto now = std::chrono::steady_clock::now();
   std::shared_lock lock(mutex_);
   for (auto& [user, listeners] : by_user_)
-    for (auto* l : listeners) l->check_stalled(deadline);
+    for (auto* l : listeners) l->check(now, send_timeout);
 }
 
 void Hub::close_all() {

@@ -53,9 +53,11 @@ class Listener {
   virtual void on_gap() = 0;
   // Close with this WebSocket close code and reason.
   virtual void on_close(int code, std::string reason) = 0;
-  // A write that has waited for the client since before `deadline` ends
-  // the connection.
-  virtual void check_stalled(std::chrono::steady_clock::time_point deadline) = 0;
+  // Looks at the connection's clocks: a write that has waited longer than
+  // `send_timeout` for the client ends the connection; a client silent for
+  // long is pinged, then dropped (EventStream, Driver).
+  virtual void check(std::chrono::steady_clock::time_point now,
+                     std::chrono::milliseconds send_timeout) = 0;
 };
 
 // Close codes (documented in docs/realtime.md).
@@ -97,9 +99,10 @@ class Hub {
   // Every stream closes with 1001 (SIGTERM), and no new one is taken.
   void close_all();
   // Ends the connections whose current write has waited longer than
-  // `send_timeout` for the client (run every second or so: one look per
-  // stream instead of a timer per write).
-  void sweep_stalled(std::chrono::milliseconds send_timeout);
+  // `send_timeout` for the client, pings quiet ones and drops silent ones
+  // (run every second or so: one look per stream instead of timers per
+  // connection).
+  void sweep(std::chrono::milliseconds send_timeout);
   std::size_t streams() const { return streams_.load(); }
   std::uint64_t delivered() const { return delivered_.load(); }
 

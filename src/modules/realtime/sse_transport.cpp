@@ -69,9 +69,16 @@ class SseTakeover final : public http::Takeover {
     EventStream stream(hub_, service_, executor, owner_.user_id, owner_.session_id,
                        settings_.limits);
     stream.subscribe(interview_id_, resume_from_);
-    // A write the client does not take in time ends it (Hub::sweep_stalled).
+    // A write the client does not take in time ends it (Hub::sweep); a
+    // wake-up finds next() waiting or the writer about to call it.
     tcp.expires_never();
-    stream.on_stalled([&tcp] { tcp.close(); });
+    struct Closer final : Driver {
+      beast::tcp_stream& tcp;
+      explicit Closer(beast::tcp_stream& t) : tcp(t) {}
+      void ready() override {}
+      void stalled() override { tcp.close(); }
+    } closer(tcp);
+    stream.drive(&closer);
     std::string out = "retry: 2000\n\n";
     for (;;) {
       if (!out.empty()) {

@@ -38,23 +38,38 @@ void apply_message(std::string_view text, EventStream& stream) {
     stream.unsubscribe(std::move(m.interview_id));
 }
 
-class WebSocketSession final : public std::enable_shared_from_this<WebSocketSession> {
+class WebSocketSession final : public std::enable_shared_from_this<WebSocketSession>,
+                               private Driver {
  public:
   WebSocketSession(Socket ws, Hub& hub, RealtimeService& service, const StreamOwner& owner,
-                   const TransportSettings& settings, http::ConnectionLease lease)
+                   StreamLimits limits, http::ConnectionLease lease)
       : ws_(std::move(ws)),
-        stream_(hub, service, ws_.get_executor(), owner.user_id, owner.session_id, settings.limits),
+        stream_(hub, service, ws_.get_executor(), owner.user_id, owner.session_id, limits),
         lease_(std::move(lease)) {}
 
   // Everything runs on the socket's executor; a handler in flight holds
   // the session, whose stream stops calling back when it goes.
   void start() {
-    stream_.on_ready([this] { pump(); });
-    stream_.on_stalled([this] { close_socket(); });
+    stream_.drive(this);
+    // A pong is the client heard from, like a message.
+    ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
+      if (kind == websocket::frame_type::pong) stream_.heard();
+    });
     read();
   }
 
  private:
+  // Driver
+  void ready() override { pump(); }
+  void stalled() override { close_socket(); }
+  void idle() override {
+    if (pinging_ || done_) return;
+    pinging_ = true;
+    ws_.async_ping(
+        {}, [self = shared_from_this()](boost::system::error_code) { self->pinging_ = false; });
+  }
+  void silent() override { close_socket(); }
+
   void read() {
     // A message is read a little at a time into a small piece of the
     // session: an idle connection keeps no buffer sized for the largest
@@ -70,6 +85,7 @@ class WebSocketSession final : public std::enable_shared_from_this<WebSocketSess
       stream_.end();  // the stream's Close (code 0) ends the writer
       return;
     }
+    stream_.heard();
     const bool done = ws_.is_message_done();
     if (!done || !message_.empty()) message_.append(chunk_.data(), n);
     if (done) {
@@ -170,14 +186,15 @@ class WebSocketSession final : public std::enable_shared_from_this<WebSocketSess
   Socket ws_;
   EventStream stream_;
   http::ConnectionLease lease_;
-  std::array<char, 128> chunk_;  // read into
-  std::string message_;          // a message that came in more than one chunk
-  std::vector<Outgoing> out_;    // what to send; out_[sent_] is next
+  std::array<char, 64> chunk_;  // read into
+  std::string message_;         // a message that came in more than one chunk
+  std::vector<Outgoing> out_;   // what to send; out_[sent_] is next
   std::size_t sent_ = 0;
   std::shared_ptr<const Event> current_;  // the event being written
   std::string text_;                      // or the message being written
   bool writing_ = false;
   bool in_next_ = false;
+  bool pinging_ = false;
   bool done_ = false;
 };
 
@@ -194,10 +211,13 @@ class WebSocketTakeover final : public http::Takeover {
     boost::system::error_code ignore;
     ws.next_layer().set_option(net::socket_base::send_buffer_size(settings_.socket_send_buffer),
                                ignore);
+    // Beast's timer bounds the opening and closing handshakes only: an
+    // idle client is pinged and dropped by the hub's sweep (Driver), so no
+    // timer waits under each connection.
     websocket::stream_base::timeout timeouts{};
     timeouts.handshake_timeout = std::chrono::seconds(10);
-    timeouts.idle_timeout = settings_.idle_timeout;
-    timeouts.keep_alive_pings = true;
+    timeouts.idle_timeout = websocket::stream_base::none();
+    timeouts.keep_alive_pings = false;
     ws.set_option(timeouts);
     ws.read_message_max(settings_.max_message);
     ws.auto_fragment(false);
@@ -214,7 +234,9 @@ class WebSocketTakeover final : public http::Takeover {
     ws.set_option(websocket::stream_base::decorator([](websocket::response_type&) {}));
     // The session carries on alone (with the lease); this frame, the
     // server's and the request go.
-    std::make_shared<WebSocketSession>(std::move(ws), hub_, service_, owner_, settings_,
+    auto limits = settings_.limits;
+    limits.idle_timeout = settings_.idle_timeout;
+    std::make_shared<WebSocketSession>(std::move(ws), hub_, service_, owner_, limits,
                                        std::move(lease))
         ->start();
   }
