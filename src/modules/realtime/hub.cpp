@@ -37,7 +37,7 @@ std::optional<Hub::Attachment> Hub::attach(const std::string& user_id, Listener&
   if (closing_) return std::nullopt;
   by_user_[user_id].push_back(&listener);
   ++streams_;
-  return Attachment(this, user_id, &listener);
+  return Attachment(this, &user_id, &listener);
 }
 
 void Hub::detach(const std::string& user_id, Listener* listener) {

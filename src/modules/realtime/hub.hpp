@@ -74,23 +74,22 @@ class Hub {
   Hub& operator=(const Hub&) = delete;
 
   // Registers a stream until the returned handle goes; after that the
-  // listener is never called again.
+  // listener is never called again. `user_id` must outlive the handle (it
+  // is the stream's own).
   class Attachment {
    public:
-    Attachment(Hub* hub, std::string user_id, Listener* listener)
-        : hub_(hub), user_id_(std::move(user_id)), listener_(listener) {}
+    Attachment(Hub* hub, const std::string* user_id, Listener* listener)
+        : hub_(hub), user_id_(user_id), listener_(listener) {}
     Attachment(Attachment&& o) noexcept
-        : hub_(std::exchange(o.hub_, nullptr)),
-          user_id_(std::move(o.user_id_)),
-          listener_(o.listener_) {}
+        : hub_(std::exchange(o.hub_, nullptr)), user_id_(o.user_id_), listener_(o.listener_) {}
     Attachment(const Attachment&) = delete;
     ~Attachment() {
-      if (hub_) hub_->detach(user_id_, listener_);
+      if (hub_) hub_->detach(*user_id_, listener_);
     }
 
    private:
     Hub* hub_;
-    std::string user_id_;
+    const std::string* user_id_;
     Listener* listener_;
   };
   // nullopt once shutting down (the caller closes with 1001).
