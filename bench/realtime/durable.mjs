@@ -6,14 +6,20 @@
 // as the server takes it for SECONDS: every answer is one committed event.
 // One WebSocket per user, subscribed to all, measures from the event's
 // `at` (taken in its transaction, just before the commit) to receipt.
-//   node durable.mjs BASE_URL USERS INTERVIEWS CONCURRENCY SECONDS WAV
+//   node durable.mjs BASE_URL USERS INTERVIEWS CONCURRENCY SECONDS WAV [SERVER_PID]
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 
 const require = createRequire(new URL('../../tests/tools/package.json', import.meta.url));
 const WebSocket = require('ws');
-const [base, usersText, perUserText, concurrencyText, secondsText, wavPath] = process.argv.slice(2);
+const [base, usersText, perUserText, concurrencyText, secondsText, wavPath, pidText] = process.argv.slice(2);
+// utime + stime of the server, all threads, in seconds (clock ticks of 10 ms).
+const serverCpu = () => {
+  if (!pidText) return 0;
+  const fields = readFileSync(`/proc/${pidText}/stat`, 'utf8').split(')')[1].trim().split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
 const wav = readFileSync(wavPath);
 const agent = new http.Agent({ keepAlive: true, maxSockets: Number(concurrencyText) + 4 });
 
@@ -75,6 +81,8 @@ const concurrency = Math.min(Number(concurrencyText), all.length);
 const deadline = Date.now() + Number(secondsText) * 1000;
 let committed = 0, failed = 0;
 const started = Date.now();
+const serverCpuBefore = serverCpu();
+const clientCpuBefore = process.cpuUsage();
 await Promise.all(Array.from({ length: concurrency }, async (_, w) => {
   const mine = all.filter((_, k) => k % concurrency === w);
   for (let k = 0; Date.now() < deadline; ++k) {
@@ -89,6 +97,8 @@ await Promise.all(Array.from({ length: concurrency }, async (_, w) => {
   }
 }));
 const elapsed = (Date.now() - started) / 1000;
+const serverCpuSeconds = +(serverCpu() - serverCpuBefore).toFixed(2);
+const clientCpu = process.cpuUsage(clientCpuBefore);
 const wait = Date.now() + 5000;
 while (received < committed && Date.now() < wait) await new Promise((r) => setTimeout(r, 20));
 latencies.sort((a, b) => a - b);
@@ -96,7 +106,9 @@ const q = (p) => latencies[Math.min(latencies.length - 1, Math.floor(p * latenci
 console.log(JSON.stringify({
   users: users.length, interviews: all.length, concurrency, seconds: +elapsed.toFixed(1),
   committedPerSecond: Math.round(committed / elapsed), committed, failed, received,
-  p50ms: q(0.5), p99ms: q(0.99), maxMs: q(1),
+  p50ms: q(0.5), p99ms: q(0.99), maxMs: q(1), serverCpuSeconds,
+  clientCpuSeconds: +((clientCpu.user + clientCpu.system) / 1e6).toFixed(2),
+  serverCpuMicrosPerEvent: Math.round((serverCpuSeconds * 1e6) / Math.max(committed, 1)),
 }));
 for (const s of sockets) s.terminate();
 agent.destroy();

@@ -10,7 +10,8 @@
 # only; starts its own redis-server.
 #   bench/realtime/run.sh                      # 100 users × 100, 600 events/s, 10 s
 #   USERS=1 PER_USER=1000 RATE=10 bench/realtime/run.sh   # one user's 1,000 tabs
-#   DURABLE=1 bench/realtime/run.sh    # stored events committed through the API
+#   USERS=10 DURABLE=1 bench/realtime/run.sh   # 5,000 stored events/s (DURABLE_RATE) from a
+#                                      # worker-like writer; DURABLE_API=1 adds the API path
 #   OURS_FLAGS="--threads 1" …         # extra flags for our server
 #   PIN=1 …   # the server alone on core 1; client and Redis on core 0
 set -euo pipefail
@@ -66,10 +67,34 @@ print(json.dumps(out))
 PY
 
 if [[ "${DURABLE:-0}" == 1 ]]; then
-  # Durable events through the API instead (bench/realtime/durable.mjs).
-  sox -n -r 16000 -c 1 "$work/tone.wav" synth 1 sine 300
-  node bench/realtime/durable.mjs "$base" "${DURABLE_USERS:-10}" "${DURABLE_INTERVIEWS:-20}" \
-    "${DURABLE_CONCURRENCY:-32}" "$DURATION" "$work/tone.wav"
+  # Stored events at DURABLE_RATE a second, committed by a writer built
+  # like a `worker` (bench/realtime/event_writer.cpp: each in its own
+  # transaction on this server's SQLite database, published on the same
+  # Redis), to one WebSocket per user (bench/realtime/listen.mjs).
+  rate=${DURABLE_RATE:-5000}
+  python3 -c 'import json,sys;[print(u["user"]) for u in json.load(open(sys.argv[1]))]' \
+    "$work/tokens.json" >"$work/users.txt"
+  mkfifo "$work/listen"
+  "${client[@]}" bench/realtime/listen.mjs "$ours_url" "$work/tokens.json" \
+    "$(python3 -c "print(int($rate * $DURATION))")" >"$work/listen" &
+  pids+=($!)
+  exec 3<"$work/listen"
+  read -r ready <&3
+  [[ "$ready" == READY ]] || { echo "listener: $ready" >&2; exit 1; }
+  cpu_before=$(cpu_ticks "$ours_pid")
+  writer_out=$("$(dirname "$BIN")/companion_event_writer" "$rate" "$DURATION" "$work/users.txt" \
+    worker --data-dir "$work/data" --pubsub-url "$redis" --log-level warn)
+  cpu_after=$(cpu_ticks "$ours_pid")
+  read -r listened <&3
+  echo "writer: $writer_out"
+  echo "listener: $listened"
+  echo "serve CPU while writing: $(( (cpu_after - cpu_before) * 10 )) ms over ${DURATION} s"
+  if [[ "${DURABLE_API:-0}" == 1 ]]; then
+    # The same through the API: cancel and retry (bench/realtime/durable.mjs).
+    sox -n -r 16000 -c 1 "$work/tone.wav" synth 1 sine 300
+    node bench/realtime/durable.mjs "$base" "${DURABLE_USERS:-10}" "${DURABLE_INTERVIEWS:-20}" \
+      "${DURABLE_CONCURRENCY:-32}" "$DURATION" "$work/tone.wav" "$ours_pid"
+  fi
   exit 0
 fi
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $USERS users x $PER_USER connections, $RATE events/s for ${DURATION}s"
