@@ -14,6 +14,8 @@
 #                                      # worker-like writer; DURABLE_API=1 adds the API path
 #   OURS_FLAGS="--threads 1" …         # extra flags for our server
 #   PIN=1 …   # the server alone on core 1; client and Redis on core 0
+#   CLIENT=node …   # the Node.js client (load.mjs) instead of the C++ one
+#                   # (load_client.cpp, which needs a fraction of the CPU)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${COMPANION_BINARY:-$PWD/build/interview-companion}
@@ -46,8 +48,9 @@ pids+=("$pid")
 ours_pid=$pid
 # pin PID CORE: every thread of PID on that core (PIN=1 only).
 pin() { [[ "${PIN:-0}" == 1 ]] && taskset -a -p -c "$2" "$1" >/dev/null || true; }
-client=(node)
-[[ "${PIN:-0}" == 1 ]] && client=(taskset -c 0 node)
+on_core0=()
+[[ "${PIN:-0}" == 1 ]] && on_core0=(taskset -c 0)
+client=("${on_core0[@]}" node)
 pin "$(pgrep -f "redis-server.*:$rport" | head -1)" 0
 pin "$ours_pid" 1
 ours_url="ws://${base#http://}/v1/ws"
@@ -111,7 +114,12 @@ for target in $TARGETS; do
     url="ws://127.0.0.1:$port"
     [[ "$target" == socketio ]] && url="http://127.0.0.1:$port"
   fi
-  "${client[@]}" bench/realtime/load.mjs "$target" "$url" "$work/tokens.json" "$PER_USER" "$server_pid" \
-    "$redis" "$RATE" "$DURATION"
+  if [[ "${CLIENT:-cpp}" == node ]]; then
+    "${client[@]}" bench/realtime/load.mjs "$target" "$url" "$work/tokens.json" "$PER_USER" \
+      "$server_pid" "$redis" "$RATE" "$DURATION"
+  else
+    "${on_core0[@]}" "$(dirname "$BIN")/companion_realtime_load" "$target" "$url" \
+      "$work/tokens.json" "$PER_USER" "$server_pid" "$redis" "$RATE" "$DURATION"
+  fi
   [[ "$target" != ours ]] && kill "$server_pid" 2>/dev/null || true
 done
