@@ -23,7 +23,8 @@ EventStream::EventStream(Hub& hub, RealtimeService& service, net::any_io_executo
       inbox_(std::make_shared<Inbox>(executor)),
       attachment_(hub.attach(user_id_, *this)) {
   inbox_->heard_at = std::chrono::steady_clock::now().time_since_epoch().count();
-  if (!attachment_) inbox_->close = Close{kCloseGoingAway, "the server is shutting down"};
+  if (!attachment_)
+    inbox_->close = std::make_unique<Close>(Close{kCloseGoingAway, "the server is shutting down"});
 }
 
 EventStream::~EventStream() {
@@ -35,12 +36,12 @@ EventStream::~EventStream() {
 void EventStream::Inbox::wake() {
   if (driver && !waiting)
     driver->ready();
-  else
-    timer.cancel();
+  else if (timer)
+    timer->cancel();
 }
 
 void EventStream::tell(void (Driver::*call)()) {
-  net::post(inbox_->timer.get_executor(), [inbox = inbox_, call] {
+  net::post(inbox_->executor, [inbox = inbox_, call] {
     if (inbox->driver) (inbox->driver->*call)();
   });
 }
@@ -82,9 +83,9 @@ void EventStream::signal(Wakeups* wakeups) {
   if (inbox_->signalled) return;
   inbox_->signalled = true;
   if (wakeups)
-    wakeups->add(inbox_->timer.get_executor(), inbox_);
+    wakeups->add(inbox_->executor, inbox_);
   else
-    net::post(inbox_->timer.get_executor(), [inbox = inbox_] { inbox->wake(); });
+    net::post(inbox_->executor, [inbox = inbox_] { inbox->wake(); });
 }
 
 void EventStream::push(Item item, Wakeups* wakeups) {
@@ -92,9 +93,10 @@ void EventStream::push(Item item, Wakeups* wakeups) {
   if (inbox_->close) return;
   if (++inbox_->queued > limits_.max_queued) {
     inbox_->items.clear();
-    inbox_->close = Close{kCloseSlowConsumer,
-                          "events arrived faster than they were read; reconnect and resume from "
-                          "the last seq received"};
+    inbox_->close = std::make_unique<Close>(
+        Close{kCloseSlowConsumer,
+              "events arrived faster than they were read; reconnect and resume from "
+              "the last seq received"});
   } else {
     inbox_->items.push_back(std::move(item));
   }
@@ -114,7 +116,7 @@ void EventStream::on_gap() {
 void EventStream::on_close(int code, std::string reason) {
   std::lock_guard lock(inbox_->mutex);
   if (inbox_->close) return;
-  inbox_->close = Close{code, std::move(reason)};
+  inbox_->close = std::make_unique<Close>(Close{code, std::move(reason)});
   signal();
 }
 
@@ -184,9 +186,10 @@ net::awaitable<std::vector<Outgoing>> EventStream::next(
       if (!inbox_->items.empty() || inbox_->gap || inbox_->close) continue;
     }
     if (std::chrono::steady_clock::now() >= until) co_return out;
-    inbox_->timer.expires_at(until);
+    if (!inbox_->timer) inbox_->timer.emplace(inbox_->executor);
+    inbox_->timer->expires_at(until);
     inbox_->waiting = true;
-    co_await inbox_->timer.async_wait(net::as_tuple(net::use_awaitable));
+    co_await inbox_->timer->async_wait(net::as_tuple(net::use_awaitable));
     inbox_->waiting = false;
   }
 }
@@ -195,6 +198,7 @@ bool EventStream::poll(std::vector<Outgoing>& out) {
   if (closed_) return true;
   if (!held_.empty() || held_gap_) return false;
   bool gap = false;
+  std::vector<Item> taken;
   {
     std::lock_guard lock(inbox_->mutex);
     if (inbox_->close) {
@@ -202,7 +206,7 @@ bool EventStream::poll(std::vector<Outgoing>& out) {
       out.push_back(*inbox_->close);
       return true;
     }
-    taken_.swap(inbox_->items);
+    taken.swap(inbox_->items);
     inbox_->queued = 0;
     gap = std::exchange(inbox_->gap, false);
     inbox_->signalled = false;
@@ -211,10 +215,9 @@ bool EventStream::poll(std::vector<Outgoing>& out) {
   if (gap && position_)
     held_gap_ = true;
   else
-    while (i < taken_.size() && take_now(taken_[i], out)) ++i;
-  held_.insert(held_.end(), std::make_move_iterator(taken_.begin() + static_cast<long>(i)),
-               std::make_move_iterator(taken_.end()));
-  taken_.clear();
+    while (i < taken.size() && take_now(taken[i], out)) ++i;
+  held_.insert(held_.end(), std::make_move_iterator(taken.begin() + static_cast<long>(i)),
+               std::make_move_iterator(taken.end()));
   return held_.empty() && !held_gap_;
 }
 

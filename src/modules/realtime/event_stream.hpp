@@ -126,17 +126,19 @@ class EventStream final : public Listener {
   // Shared with the wake-ups posted to the executor, which may run after
   // the stream is gone.
   struct Inbox final : Wakeable {
-    explicit Inbox(boost::asio::any_io_executor e) : timer(e) {}
+    explicit Inbox(boost::asio::any_io_executor e) : executor(std::move(e)) {}
     void wake() override;
     std::mutex mutex;
     std::vector<Item> items;  // (a deque allocates even when empty)
     std::size_t queued = 0;
     bool gap = false;
-    std::optional<Close> close;
+    std::unique_ptr<Close> close;
     bool signalled = false;
-    // On the executor only: next() waits on the timer, else the driver's
-    // ready() runs.
-    boost::asio::steady_timer timer;
+    boost::asio::any_io_executor executor;
+    // On the executor only: next() waits on the timer (made on its first
+    // wait: a WebSocket's stream seldom waits), else the driver's ready()
+    // runs.
+    std::optional<boost::asio::steady_timer> timer;
     bool waiting = false;
     Driver* driver = nullptr;
     // Since when the current write waits, and when the client was last
@@ -171,7 +173,6 @@ class EventStream final : public Listener {
   std::optional<std::int64_t> position_;  // none until the first subscribe
   std::vector<Item> held_;                // taken from the inbox, left for next()
   bool held_gap_ = false;
-  std::vector<Item> taken_;  // poll()'s, kept for its capacity
   bool all_ = false;
   std::set<std::string> interviews_;
   bool closed_ = false;

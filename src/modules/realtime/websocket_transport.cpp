@@ -110,7 +110,10 @@ class WebSocketSession final : public std::enable_shared_from_this<WebSocketSess
         run_next();
         return;
       }
-      if (out_.empty()) return;
+      if (out_.empty()) {
+        std::vector<Outgoing>().swap(out_);  // an idle connection keeps none
+        return;
+      }
     }
     send(out_[sent_++]);
   }
@@ -186,7 +189,7 @@ class WebSocketSession final : public std::enable_shared_from_this<WebSocketSess
   Socket ws_;
   EventStream stream_;
   http::ConnectionLease lease_;
-  std::array<char, 64> chunk_;  // read into
+  std::array<char, 32> chunk_;  // read into
   std::string message_;         // a message that came in more than one chunk
   std::vector<Outgoing> out_;   // what to send; out_[sent_] is next
   std::size_t sent_ = 0;
