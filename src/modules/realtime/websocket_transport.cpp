@@ -164,7 +164,7 @@ class WebSocketSession final : public std::enable_shared_from_this<WebSocketSess
       text = net::buffer(text_);
     }
     // A write the client does not take within the send timeout closes the
-    // socket (Hub::sweep_stalled; the client can resume).
+    // socket (Hub::sweep; the client can resume).
     writing_ = true;
     stream_.writing(true);
     ws_.async_write(text, [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
