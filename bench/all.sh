@@ -9,7 +9,8 @@
 #      same Redis (bench/queue.sh);
 #   4. the per-request micro-benchmarks with their references
 #      (build/companion_bench: JWT, router, JSON, UUID, traces);
-#   5. realtime fan-out against Socket.IO and ws with the same client
+#   5. realtime fan-out against Socket.IO and ws with the same client,
+#      and 5,000 stored events/s from a worker-like writer
 #      (bench/realtime/run.sh).
 # Bounded: about 10 minutes on 2 cores. BENCH_ONLY="http queue" runs some.
 set -euo pipefail
@@ -22,7 +23,10 @@ for part in $ONLY; do
     http) bash bench/http.sh both ;;
     upload) bash bench/upload.sh ;;
     queue) bash bench/queue.sh ;;
-    realtime) bash bench/realtime/run.sh ;;
+    realtime)
+      bash bench/realtime/run.sh
+      USERS=10 DURABLE=1 bash bench/realtime/run.sh
+      ;;
     micro)
       build/companion_bench \
         --benchmark_filter='Jwt|Uuid|Router|Interview|Trace|JsonText|BoostSerialize' \
