@@ -217,6 +217,26 @@ TEST_P(Streams, AResumeReplaysStoredEventsThenLiveOnesWithoutGapOrDuplicate) {
   EXPECT_EQ(seqs(next(stream)), (std::vector<std::int64_t>{4}));
 }
 
+TEST_P(Streams, ALongReplayGoesOutAPageAtATimeThenWhatCameMeanwhile) {
+  for (int i = 0; i < 1200; ++i) append(alice);
+  EventStream stream(*hub, *service, io_.get_executor(), alice, "s", {});
+  stream.subscribe(std::nullopt, 0);
+  std::vector<std::int64_t> got;
+  std::vector<Outgoing> none;
+  for (int call = 0; got.size() < 1201 && call < 10; ++call) {
+    auto out = next(stream);
+    EXPECT_LE(out.size(), 501u);  // a page, and the subscription's answer
+    for (auto seq : seqs(out)) got.push_back(seq);
+    if (call == 0) {
+      EXPECT_FALSE(stream.poll(none));  // still replaying: next() goes on
+      append(alice);                    // live meanwhile: after the replay
+    }
+  }
+  ASSERT_EQ(got.size(), 1201u);
+  for (std::size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], static_cast<std::int64_t>(i + 1));
+  EXPECT_TRUE(none.empty());
+}
+
 TEST_P(Streams, AnEventAheadOfThePositionMakesTheStreamReadTheMissingOnes) {
   EventStream stream(*hub, *service, io_.get_executor(), alice, "s", {});
   stream.subscribe(std::nullopt, std::nullopt);

@@ -145,6 +145,12 @@ net::awaitable<std::vector<Outgoing>> EventStream::next(
     std::chrono::steady_clock::time_point until) {
   std::vector<Outgoing> out;
   if (closed_) co_return out;
+  if (behind()) {
+    // A long replay goes a page at a time; what came in meanwhile waits in
+    // the inbox (bounded: a client that never catches up is slow).
+    co_await catch_up(out);
+    if (behind()) co_return out;
+  }
   for (;;) {
     // What poll() left first, then what came in since.
     std::vector<Item> items = std::exchange(held_, {});
@@ -168,15 +174,26 @@ net::awaitable<std::vector<Outgoing>> EventStream::next(
     }
     if (gap && position_) {
       auto head = co_await service_.head(user_id_);
-      co_await catch_up(head.last_seq, out);
+      catch_up_to_ = std::max(catch_up_to_, head.last_seq);
+      co_await catch_up(out);
     }
-    for (auto& item : items) {
-      if (auto* command = std::get_if<Command>(&item))
+    for (std::size_t k = 0; k < items.size(); ++k) {
+      auto& item = items[k];
+      bool done = !behind();
+      if (!done) {
+        // Behind a replay: this item and the rest wait for it.
+      } else if (auto* command = std::get_if<Command>(&item)) {
         co_await handle(std::move(*command), out);
-      else if (auto* failure = std::get_if<Failure>(&item))
+      } else if (auto* failure = std::get_if<Failure>(&item)) {
         out.push_back(std::move(*failure));
-      else
-        co_await take(std::move(std::get<std::shared_ptr<const Event>>(item)), out);
+      } else {
+        done = co_await take(std::get<std::shared_ptr<const Event>>(item), out);
+      }
+      if (!done || behind()) {
+        held_.insert(held_.begin(), std::make_move_iterator(items.begin() + (done ? k + 1 : k)),
+                     std::make_move_iterator(items.end()));
+        co_return out;
+      }
     }
     if (!out.empty()) co_return out;
     {
@@ -196,7 +213,7 @@ net::awaitable<std::vector<Outgoing>> EventStream::next(
 
 bool EventStream::poll(std::vector<Outgoing>& out) {
   if (closed_) return true;
-  if (!held_.empty() || held_gap_) return false;
+  if (!held_.empty() || held_gap_ || behind()) return false;
   bool gap = false;
   std::vector<Item> taken;
   {
@@ -239,25 +256,32 @@ bool EventStream::take_now(Item& item, std::vector<Outgoing>& out) {
   return true;
 }
 
-net::awaitable<void> EventStream::take(std::shared_ptr<const Event> e, std::vector<Outgoing>& out) {
-  if (!position_) co_return;  // nothing subscribed yet
+net::awaitable<bool> EventStream::take(std::shared_ptr<const Event>& e,
+                                       std::vector<Outgoing>& out) {
+  if (!position_) co_return true;  // nothing subscribed yet
   if (!e->seq) {
     if (matches(*e)) out.push_back(std::move(e));
-    co_return;
+    co_return true;
   }
   const auto seq = *e->seq;
-  if (seq <= *position_) co_return;  // had it
+  if (seq <= *position_) co_return true;  // had it
   if (seq > *position_ + 1) {
     // Committed elsewhere in between, or lost on the way: read those first.
-    if (!co_await catch_up(seq - 1, out) && seq <= *position_) co_return;
+    catch_up_to_ = std::max(catch_up_to_, seq - 1);
+    if (!co_await catch_up(out)) {
+      if (seq <= *position_) co_return true;
+    } else if (behind()) {
+      co_return false;  // after the rest of the replay
+    }
   }
   position_ = seq;
   if (matches(*e)) out.push_back(std::move(e));
+  co_return true;
 }
 
-net::awaitable<bool> EventStream::catch_up(std::int64_t up_to, std::vector<Outgoing>& out) {
-  while (*position_ < up_to) {
-    auto events = co_await service_.between(user_id_, *position_, up_to, kPage);
+net::awaitable<bool> EventStream::catch_up(std::vector<Outgoing>& out) {
+  while (*position_ < catch_up_to_ && out.size() < kPage) {
+    auto events = co_await service_.between(user_id_, *position_, catch_up_to_, kPage);
     if (events.empty() || *events.front().seq != *position_ + 1) {
       // Pruned (or never stored): never a silent gap.
       auto head = co_await service_.head(user_id_);
@@ -316,7 +340,8 @@ net::awaitable<void> EventStream::handle(Command command, std::vector<Outgoing>&
     position_ = head.last_seq;
   } else {
     position_ = *from;
-    co_await catch_up(head.last_seq, out);
+    catch_up_to_ = head.last_seq;
+    co_await catch_up(out);
   }
 }
 

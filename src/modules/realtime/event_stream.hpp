@@ -158,10 +158,14 @@ class EventStream final : public Listener {
   bool take_now(Item& item, std::vector<Outgoing>& out);
   bool matches(const Event& e) const;
   boost::asio::awaitable<void> handle(Command command, std::vector<Outgoing>& out);
-  boost::asio::awaitable<void> take(std::shared_ptr<const Event> e, std::vector<Outgoing>& out);
-  // Reads stored events after the position up to `up_to` into `out`;
-  // false when some were pruned (a Resync went out instead).
-  boost::asio::awaitable<bool> catch_up(std::int64_t up_to, std::vector<Outgoing>& out);
+  // False: not yet (the event waits behind a replay; it was not moved).
+  boost::asio::awaitable<bool> take(std::shared_ptr<const Event>& e, std::vector<Outgoing>& out);
+  // Reads stored events after the position up to `catch_up_to_` into
+  // `out`, until it holds a page (the rest on the next call: a long replay
+  // never sits in memory whole); false when some were pruned (a Resync
+  // went out instead).
+  boost::asio::awaitable<bool> catch_up(std::vector<Outgoing>& out);
+  bool behind() const { return position_ && *position_ < catch_up_to_; }
 
   RealtimeService& service_;
   std::string user_id_;
@@ -171,6 +175,7 @@ class EventStream final : public Listener {
   std::optional<Hub::Attachment> attachment_;
   // Touched only by next() and what it calls.
   std::optional<std::int64_t> position_;  // none until the first subscribe
+  std::int64_t catch_up_to_ = 0;          // stored events to replay before anything newer
   std::vector<Item> held_;                // taken from the inbox, left for next()
   bool held_gap_ = false;
   bool all_ = false;
