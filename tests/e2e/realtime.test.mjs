@@ -442,7 +442,7 @@ describe('realtime across restarts and slow clients', () => {
 
 describe('heartbeats', () => {
   test('a quiet client that answers pings stays; one that does not is dropped after the idle timeout', async () => {
-    const server = await startServer({ args: [...OPEN, '--workers', 'none', '--ws-idle-timeout', '2s'] });
+    const server = await startServer({ args: [...OPEN, '--workers', 'none', '--ws-idle-timeout', '4s'] });
     try {
       const user = await registerUser(server.url, 'heartbeat');
       const alive = await connect(server, user.token);
