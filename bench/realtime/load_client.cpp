@@ -24,6 +24,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <future>
@@ -339,7 +340,24 @@ int main(int argc, char** argv) {
       {"cpuMicrosPerDelivery",
        round2(cpu_seconds * 1e6 / static_cast<double>(std::max<std::size_t>(latencies.size(), 1)))},
   };
-  std::cout << boost::json::serialize(out) << std::endl;
+  // One line as load.mjs prints it: numbers in plain decimals (Boost.JSON
+  // writes doubles in exponent form).
+  std::string line = "{";
+  for (const auto& [key, value] : out) {
+    if (line.size() > 1) line += ',';
+    line += boost::json::serialize(boost::json::value(key)) + ':';
+    if (value.is_double()) {
+      char number[64];
+      std::snprintf(number, sizeof number, "%.2f", value.get_double());
+      std::string text(number);
+      while (text.back() == '0') text.pop_back();
+      if (text.back() == '.') text.pop_back();
+      line += text;
+    } else {
+      line += boost::json::serialize(value);
+    }
+  }
+  std::cout << line << "}" << std::endl;
   redisFree(redis);
   // The sockets go with the process.
   std::_Exit(0);
