@@ -1,10 +1,10 @@
-// Stored events committed as a `worker` process commits them: each in its
-// own transaction through RealtimeService::append_in (with the webhooks'
-// hook that runs in every such transaction) on the app's database, and
-// published on the app's pub/sub after the commit. Built from the same
-// composition root as the binary (app::Components, as `worker`). The
-// `serve` it feeds delivers them; bench/realtime/listen.mjs measures from
-// the event's `at` (taken in the transaction) to receipt.
+// Stored events committed on a `worker` process's event path (the event
+// alone: a real status change also writes the interview's row and the
+// outbox in its transaction): each in its own transaction through RealtimeService::append_in (with
+// the webhooks' hook that runs in every such transaction) on the app's database, and published on
+// the app's pub/sub after the commit. Built from the same composition root as the binary
+// (app::Components, as `worker`). The `serve` it feeds delivers them; bench/realtime/listen.mjs
+// measures from the event's `at` (taken in the transaction) to receipt.
 //
 //   companion_event_writer RATE SECONDS USERS_FILE worker --data-dir DIR --pubsub-url URL
 //

@@ -237,6 +237,17 @@ TEST_P(Streams, ALongReplayGoesOutAPageAtATimeThenWhatCameMeanwhile) {
   EXPECT_TRUE(none.empty());
 }
 
+TEST_P(Streams, ACloseDoesNotWaitForTheRestOfALongReplay) {
+  for (int i = 0; i < 1200; ++i) append(alice);
+  EventStream stream(*hub, *service, io_.get_executor(), alice, "s", {});
+  stream.subscribe(std::nullopt, 0);
+  EXPECT_EQ(seqs(next(stream)).size(), 500u);  // the first page
+  service->disconnect(alice, std::string("s"));
+  auto out = next(stream);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(std::get<Close>(out[0]).code, kCloseSignedOut);
+}
+
 TEST_P(Streams, AnEventAheadOfThePositionMakesTheStreamReadTheMissingOnes) {
   EventStream stream(*hub, *service, io_.get_executor(), alice, "s", {});
   stream.subscribe(std::nullopt, std::nullopt);

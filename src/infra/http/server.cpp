@@ -16,8 +16,8 @@ using net::use_awaitable;
 constexpr auto kTuple = net::as_tuple(net::use_awaitable);
 
 struct Server::Connection {
-  beast::tcp_stream* stream;
-  bool idle = true;  // touched only on the connection's own thread
+  beast::tcp_stream* stream;  // null once a takeover has the connection
+  bool idle = true;           // touched only on the connection's own thread
   net::any_io_executor executor;
 };
 
@@ -390,7 +390,9 @@ net::awaitable<void> Server::session(tcp::socket socket) {
     } else if (auto handoff = co_await serve_connection(stream, registration->conn, peer)) {
       // A handler took the connection over: it runs here, after the
       // request loop's frame (its parser, buffers and request) is gone, so
-      // a long-lived stream keeps only what it needs.
+      // a long-lived stream keeps only what it needs. drain() leaves it to
+      // the takeover (which may outlive this frame and `stream`).
+      registration->conn.stream = nullptr;
       co_await handoff->request.takeover->run(stream, handoff->buffer, handoff->request,
                                               handoff->response, registration);
     }
@@ -648,7 +650,8 @@ void Server::drain() {
     for (auto* c : open_) {
       net::post(c->executor, [this, c] {
         std::lock_guard inner(mutex_);
-        if (std::find(open_.begin(), open_.end(), c) == open_.end() || !c->idle) return;
+        if (std::find(open_.begin(), open_.end(), c) == open_.end() || !c->idle || !c->stream)
+          return;
         boost::system::error_code ec;
         c->stream->socket().cancel(ec);
       });

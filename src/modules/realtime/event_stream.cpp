@@ -145,6 +145,7 @@ net::awaitable<std::vector<Outgoing>> EventStream::next(
     std::chrono::steady_clock::time_point until) {
   std::vector<Outgoing> out;
   if (closed_) co_return out;
+  if (take_close(out)) co_return out;  // a close goes before the rest of a replay
   if (behind()) {
     // A long replay goes a page at a time; what came in meanwhile waits in
     // the inbox (bounded: a client that never catches up is slow).
@@ -213,16 +214,14 @@ net::awaitable<std::vector<Outgoing>> EventStream::next(
 
 bool EventStream::poll(std::vector<Outgoing>& out) {
   if (closed_) return true;
+  if (take_close(out)) return true;
   if (!held_.empty() || held_gap_ || behind()) return false;
   bool gap = false;
   std::vector<Item> taken;
   {
+    // (A close that comes now is found by the next call: it wakes the
+    // connection.)
     std::lock_guard lock(inbox_->mutex);
-    if (inbox_->close) {
-      closed_ = true;
-      out.push_back(*inbox_->close);
-      return true;
-    }
     taken.swap(inbox_->items);
     inbox_->queued = 0;
     gap = std::exchange(inbox_->gap, false);
@@ -245,7 +244,10 @@ bool EventStream::take_now(Item& item, std::vector<Outgoing>& out) {
   }
   auto* event = std::get_if<std::shared_ptr<const Event>>(&item);
   if (!event) return false;  // a command: it reads the user's head
-  auto& e = *event;
+  return take_in_order(*event, out);
+}
+
+bool EventStream::take_in_order(std::shared_ptr<const Event>& e, std::vector<Outgoing>& out) {
   if (!position_) return true;  // nothing subscribed yet
   if (e->seq) {
     if (*e->seq <= *position_) return true;      // had it
@@ -256,23 +258,26 @@ bool EventStream::take_now(Item& item, std::vector<Outgoing>& out) {
   return true;
 }
 
+bool EventStream::take_close(std::vector<Outgoing>& out) {
+  std::lock_guard lock(inbox_->mutex);
+  if (!inbox_->close) return false;
+  closed_ = true;
+  out.clear();
+  out.push_back(*inbox_->close);
+  return true;
+}
+
 net::awaitable<bool> EventStream::take(std::shared_ptr<const Event>& e,
                                        std::vector<Outgoing>& out) {
-  if (!position_) co_return true;  // nothing subscribed yet
-  if (!e->seq) {
-    if (matches(*e)) out.push_back(std::move(e));
-    co_return true;
-  }
+  if (take_in_order(e, out)) co_return true;
+  // Ahead of the position: committed elsewhere in between, or lost on the
+  // way. Read those first.
   const auto seq = *e->seq;
-  if (seq <= *position_) co_return true;  // had it
-  if (seq > *position_ + 1) {
-    // Committed elsewhere in between, or lost on the way: read those first.
-    catch_up_to_ = std::max(catch_up_to_, seq - 1);
-    if (!co_await catch_up(out)) {
-      if (seq <= *position_) co_return true;
-    } else if (behind()) {
-      co_return false;  // after the rest of the replay
-    }
+  catch_up_to_ = std::max(catch_up_to_, seq - 1);
+  if (!co_await catch_up(out)) {
+    if (seq <= *position_) co_return true;  // resynced past it
+  } else if (behind()) {
+    co_return false;  // after the rest of the replay
   }
   position_ = seq;
   if (matches(*e)) out.push_back(std::move(e));

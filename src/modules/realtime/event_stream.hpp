@@ -156,6 +156,10 @@ class EventStream final : public Listener {
   void signal(Wakeups* wakeups = nullptr);
   // An item poll() can handle without the database (false: leave it).
   bool take_now(Item& item, std::vector<Outgoing>& out);
+  // An event at, below or one past the position (false: it is ahead).
+  bool take_in_order(std::shared_ptr<const Event>& e, std::vector<Outgoing>& out);
+  // The close, when there is one: it replaces whatever `out` held.
+  bool take_close(std::vector<Outgoing>& out);
   bool matches(const Event& e) const;
   boost::asio::awaitable<void> handle(Command command, std::vector<Outgoing>& out);
   // False: not yet (the event waits behind a replay; it was not moved).
