@@ -16,7 +16,7 @@ APT_PACKAGES=(
   libsqlite3-dev libpq-dev libsodium-dev libssl-dev
   libspdlog-dev libfmt-dev libre2-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libcurl4-openssl-dev libavformat-dev libavcodec-dev libavutil-dev libswresample-dev
+  libzip-dev libcurl4-openssl-dev libavformat-dev libavcodec-dev libavutil-dev libswresample-dev
   libhiredis-dev libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us libstemmer-dev
   # real parts started by the tests, and the tools that drive them
   postgresql-15 postgresql-client-15 redis-server curl python3

@@ -23,6 +23,7 @@
 #include "infra/http/router.hpp"
 #include "infra/http/server.hpp"
 #include "infra/queue/envelope.hpp"
+#include "modules/audit/audit_log.hpp"
 #include "modules/ops/ops_controller.hpp"
 
 namespace companion::app {
@@ -42,6 +43,23 @@ int run_migrate(const Settings& s, log::Logger& logger) {
   logger.info(
       "migrations applied",
       {{"from", report.from_version}, {"to", report.to_version}, {"applied", std::move(applied)}});
+  return 0;
+}
+
+// Checks the audit log's hash chain. Prints the outcome; exit 1 names the
+// first broken entry.
+int run_audit_verify(const Settings& s) {
+  async::BlockingPool pool(1);
+  auto database = db::open_database(s.database, pool);
+  if (db::schema_version(*database) != migrations(database->dialect()).back().version)
+    throw ConfigError("the database schema is not current; run `interview-companion migrate`");
+  auto report = audit::AuditLog::verify(*database);
+  if (report.broken_at) {
+    std::cout << "audit log broken at entry " << *report.broken_at << ": " << report.reason << " ("
+              << report.entries << " entries before it chain correctly)\n";
+    return 1;
+  }
+  std::cout << "audit log intact: " << report.entries << " entries\n";
   return 0;
 }
 
@@ -239,6 +257,7 @@ int run(const Settings& s) {
     if (s.command == "serve") return run_serve(s, logger);
     if (s.command == "worker") return run_worker(s, logger);
     if (s.command == "analyze") return run_analyze(s);
+    if (s.command == "audit verify") return run_audit_verify(s);
     logger.error("unknown command", {{"command", s.command}});
     return 2;
   } catch (const ConfigError& e) {

@@ -17,6 +17,7 @@
 #include "infra/queue/redis_queue.hpp"
 #include "infra/storage/s3_blob_store.hpp"
 #include "modules/analysis/analysis_module.hpp"
+#include "modules/audit/audit_module.hpp"
 #include "modules/auth/auth_module.hpp"
 #include "modules/interviews/interviews_module.hpp"
 #include "modules/notifications/notifications_module.hpp"
@@ -188,8 +189,10 @@ Components::Components(const Settings& s, log::Logger& log)
       ids(clock),
       jwt({.secret = prepare_data_dir(s, log), .ttl = s.access_token_ttl}, clock),
       hasher({}),
-      users(*database, clock, ids),
-      auth(s.auth, *database, cpu_pool, clock, ids, jwt, hasher, users, log),
+      data_keys(*database, master_key(s, *database), clock),
+      audit(*database, data_keys.derive("audit-subject"), clock),
+      users(*database, clock, ids, {.retention_max_days = s.retention_max_days}),
+      auth(s.auth, *database, cpu_pool, clock, ids, jwt, hasher, users, audit, log),
       outbox(clock, ids),
       pubsub(open_pubsub(s)),
       realtime(s.realtime, *database, *pubsub, clock),
@@ -197,7 +200,6 @@ Components::Components(const Settings& s, log::Logger& log)
       interviews(*database, clock, ids, outbox, realtime, log),
       idempotency(*database, clock),
       blobs(storage::open_blob_store(s.storage)),
-      data_keys(*database, master_key(s, *database), clock),
       recordings(*database, storage_pool, *blobs, data_keys, interviews, outbox, clock, ids, log,
                  s.uploads_concurrent_per_user),
       tus({.max_size = s.max_upload_bytes,
@@ -231,7 +233,7 @@ Components::Components(const Settings& s, log::Logger& log)
       webhook_guard(app::webhook_guard(s)),
       webhook_client({.retry = {.max_attempts = 1}, .idle_handles = 16}, clock),
       webhook_pool(s.webhooks.concurrency),
-      webhooks(s.webhooks, *database, clock, ids, data_keys, notifications, webhook_client,
+      webhooks(s.webhooks, *database, clock, ids, data_keys, audit, notifications, webhook_client,
                webhook_guard, webhook_pool, log) {
   warn_about_plain_http(s, logger);
   realtime.on_append(
@@ -298,6 +300,7 @@ void register_modules(Components& c, modules::Registry& registry) {
   ops::add_to(registry, c.readiness, c.metrics);
   auth::add_to(registry, c.auth);
   users::add_to(registry, c.users);
+  audit::add_to(registry, c.audit);
   interviews::add_to(registry, c.interviews);
   uploads::add_to(registry, c.recordings, c.tus, c.interviews, s.max_upload_bytes);
   transcription::add_to(registry, c.transcription, s.processing.transcribe_concurrency);

@@ -27,6 +27,7 @@
 #include "infra/queue/queue.hpp"
 #include "infra/storage/blob_store.hpp"
 #include "modules/analysis/analysis_service.hpp"
+#include "modules/audit/audit_log.hpp"
 #include "modules/auth/auth_controller.hpp"
 #include "modules/auth/auth_service.hpp"
 #include "modules/interviews/interviews_service.hpp"
@@ -62,6 +63,8 @@ class Components {
   crypto::JwtCodec jwt;
   crypto::PasswordHasher hasher;
   metrics::Registry metrics;
+  users::DataKeys data_keys;
+  audit::AuditLog audit;
   users::UsersService users;
   auth::AuthService auth;
   outbox::Outbox outbox;
@@ -71,7 +74,6 @@ class Components {
   interviews::InterviewsService interviews;
   idempotency::DbIdempotencyStore idempotency;
   std::unique_ptr<storage::BlobStore> blobs;
-  users::DataKeys data_keys;
   uploads::RecordingsService recordings;
   uploads::TusService tus;
   async::BlockingPool queue_pool;       // queue calls (claim, ack, extend)

@@ -116,6 +116,8 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
   add("storage-url", "",
       "file:PATH (default file:<data-dir>/blobs) or s3://BUCKET?endpoint=URL&region=R");
   add("max-upload-size", std::to_string(4ull << 30), "largest recording accepted, in bytes");
+  add("retention-max-days", "off",
+      "the longest any user's recordings, transcripts and analyses are kept, in days, or off");
   add("upload-expiry", "24h",
       "an unfinished resumable upload is removed this long after its last chunk");
   add("upload-sweep-interval", "1m",
@@ -212,6 +214,10 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
                       "a text file with the job description to measure the answers against");
   analyze->add_option("--out", s.analyze_out, "write the report to this file, not to stdout");
   cli.add_subcommand("version", "print the version and exit");
+  auto* audit = cli.add_subcommand("audit", "the audit trail");
+  audit->require_subcommand(1);
+  audit->add_subcommand("verify",
+                        "check the audit log's hash chain; name the first broken entry (exit 1)");
 
   // Unknown IC_ variables are mistakes (a typo silently ignored is worse).
   // The environment sets values first; flags parsed below override them.
@@ -258,7 +264,10 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
   for (auto& [flag, o] : options)
     if (cli.count("--" + flag) > 0) o.set = true;
 
-  for (auto* sub : cli.get_subcommands()) s.command = sub->get_name();
+  for (auto* sub : cli.get_subcommands()) {
+    s.command = sub->get_name();
+    for (auto* action : sub->get_subcommands()) s.command += " " + action->get_name();
+  }
   auto& o = options;
 
   auto listen = convert(o["listen"], config::parse_listen);
@@ -347,6 +356,14 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
     if (kv.rfind("AWS_SECRET_ACCESS_KEY=", 0) == 0)
       s.storage.secret_access_key = std::string(kv.substr(22));
   }
+  if (o["retention-max-days"].value != "off")
+    s.retention_max_days = convert(o["retention-max-days"], [](const std::string& t) {
+      auto n = config::parse_count(t);
+      if (n < 1 || n > users::kRetentionDaysLimit)
+        throw std::invalid_argument("must be off or from 1 to " +
+                                    std::to_string(users::kRetentionDaysLimit) + " days");
+      return static_cast<std::int64_t>(n);
+    });
   s.max_upload_bytes = convert(o["max-upload-size"], [](const std::string& t) {
     auto n = config::parse_count(t);
     if (n < 1024) throw std::invalid_argument("must be at least 1024 bytes");

@@ -20,6 +20,7 @@
 #include "modules/realtime/realtime_service.hpp"
 #include "modules/realtime/transports.hpp"
 #include "modules/stage.hpp"
+#include "modules/users/users_service.hpp"
 #include "modules/webhooks/webhooks_service.hpp"
 
 namespace companion::app {
@@ -56,7 +57,7 @@ struct PipelineSettings {
 };
 
 struct Settings {
-  std::string command;                  // serve, worker, migrate, analyze, version
+  std::string command;                  // serve, worker, migrate, analyze, version, "audit verify"
   std::string analyze_file;             // analyze: the recording
   std::string analyze_format = "text";  // analyze: text, json or html
   std::string analyze_job_description;  // analyze: a file with the job description
@@ -76,10 +77,11 @@ struct Settings {
   log::Level log_level = log::Level::kInfo;
   log::Format log_format = log::Format::kJson;
   std::chrono::seconds access_token_ttl{900};
-  std::optional<std::string> jwt_secret;  // IC_JWT_SECRET; else a file in the data dir
-  std::optional<std::string> master_key;  // IC_MASTER_KEY; else the key file
-  std::string master_key_file;            // empty: <data-dir>/master-key
-  storage::BlobStoreSettings storage;     // url + AWS_* credentials
+  std::optional<std::string> jwt_secret;           // IC_JWT_SECRET; else a file in the data dir
+  std::optional<std::string> master_key;           // IC_MASTER_KEY; else the key file
+  std::optional<std::int64_t> retention_max_days;  // none: users may keep data for good
+  std::string master_key_file;                     // empty: <data-dir>/master-key
+  storage::BlobStoreSettings storage;              // url + AWS_* credentials
   std::uint64_t max_upload_bytes = 4ull << 30;
   std::chrono::milliseconds upload_expiry = std::chrono::hours(24);
   std::chrono::milliseconds upload_sweep_interval = std::chrono::minutes(1);

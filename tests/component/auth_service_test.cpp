@@ -34,11 +34,13 @@ class Auth : public test_support::DatabaseTest {
     if (HasFatalFailure()) return;
     migrate();
     users = std::make_unique<users::UsersService>(database(), clock, ids);
+    audit = std::make_unique<audit::AuditLog>(database(), std::string(32, 'a'), clock);
     service = std::make_unique<AuthService>(AuthSettings{}, database(), cpu_pool, clock, ids, jwt,
-                                            hasher, *users, logger);
+                                            hasher, *users, *audit, logger);
   }
   void TearDown() override {
     service.reset();
+    audit.reset();
     users.reset();
     DatabaseTest::TearDown();
   }
@@ -67,6 +69,7 @@ class Auth : public test_support::DatabaseTest {
   crypto::PasswordHasher hasher{{}};
   log::Logger logger{log::Level::kOff, log::Format::kJson};
   std::unique_ptr<users::UsersService> users;
+  std::unique_ptr<audit::AuditLog> audit;
   std::unique_ptr<AuthService> service;
 };
 
@@ -107,7 +110,7 @@ TEST_P(Auth, RegisterRefusesATakenEmailCaseInsensitively) {
 TEST_P(Auth, LoginAttemptsAreLimitedPerEmailAndAddressUnderALooserCeiling) {
   service = std::make_unique<AuthService>(
       AuthSettings{.login_per_email_and_client = {0.001, 3}, .login_per_email = {0.001, 5}},
-      database(), cpu_pool, clock, ids, jwt, hasher, *users, logger);
+      database(), cpu_pool, clock, ids, jwt, hasher, *users, *audit, logger);
   register_ada();
   for (int i = 0; i < 3; ++i)
     expect_unauthorized(service->login("ada@example.com", "guess", "203.0.113.66"), "a guess");
@@ -224,7 +227,7 @@ TEST_P(Auth, ALowerAbsoluteLifetimeEndsSessionsAlreadyIssued) {
   // Restarted with sessions limited to a day: 25 hours after the first
   // sign-in its session is over, the one 23 hours old is not.
   AuthService strict(AuthSettings{.refresh_max_lifetime = hours(24)}, database(), cpu_pool, clock,
-                     ids, jwt, hasher, *users, logger);
+                     ids, jwt, hasher, *users, *audit, logger);
   clock.advance(hours(23));
   expect_unauthorized(strict.refresh(old_session.refresh_token), "refresh of a 25-hour session");
   EXPECT_NO_THROW(run(strict.refresh(young_session.refresh_token)));
@@ -255,6 +258,126 @@ TEST_P(Auth, OfSimultaneousRefreshesWithOneTokenExactlyOneSucceeds) {
     boost::asio::io_context io;
     test_support::run(io, service->refresh(reg.tokens.refresh_token));
   });
+}
+
+TEST_P(Auth, ChangingThePasswordEndsEveryOtherSession) {
+  auto reg = register_ada();
+  auto other = run(service->login("ada@example.com", kPassword));
+  auto caller = authenticate(reg.tokens.access_token);
+  ASSERT_TRUE(caller);
+  std::vector<std::string> ended;
+  service->on_session_ended([&](const Session& s) { ended.push_back(s.session_id); });
+  run(service->change_password(*caller, kPassword, "a new passphrase", "192.0.2.1"));
+  auto other_caller = jwt.verify(other.access_token);
+  ASSERT_TRUE(other_caller);
+  EXPECT_EQ(ended, std::vector<std::string>{other_caller->session_id});
+  EXPECT_FALSE(authenticate(other.access_token));
+  expect_unauthorized(service->refresh(other.refresh_token), "refresh of another session");
+  // This session goes on; the new password signs in, the old one does not.
+  EXPECT_TRUE(authenticate(reg.tokens.access_token));
+  EXPECT_NO_THROW(run(service->refresh(reg.tokens.refresh_token)));
+  EXPECT_NO_THROW(run(service->login("ada@example.com", "a new passphrase")));
+  expect_unauthorized(service->login("ada@example.com", kPassword), "the old password");
+  auto page = run(audit->list(reg.user.id, std::nullopt, 100));
+  ASSERT_FALSE(page.items.empty());
+  std::vector<std::string> actions;
+  for (const auto& e : page.items) actions.push_back(e.action);
+  EXPECT_NE(std::find(actions.begin(), actions.end(), "password.changed"), actions.end());
+}
+
+TEST_P(Auth, ChangingThePasswordNeedsTheCurrentOne) {
+  auto reg = register_ada();
+  auto caller = authenticate(reg.tokens.access_token);
+  ASSERT_TRUE(caller);
+  EXPECT_THROW(run(service->change_password(*caller, "not the password", "another passphrase")),
+               Forbidden);
+  EXPECT_NO_THROW(run(service->login("ada@example.com", kPassword)));
+  // Guessing is limited like sign-ins.
+  bool limited = false;
+  for (int i = 0; i < 12 && !limited; ++i) {
+    try {
+      run(service->change_password(*caller, "guess " + std::to_string(i), "another passphrase"));
+    } catch (const RateLimited&) {
+      limited = true;
+    } catch (const Forbidden&) {
+    }
+  }
+  EXPECT_TRUE(limited);
+}
+
+TEST_P(Auth, SessionsListsTheUsersLiveSessionsAndMarksTheCurrentOne) {
+  auto reg = register_ada();
+  clock.advance(std::chrono::seconds(5));
+  auto second = run(service->login("ada@example.com", kPassword));
+  run(service->register_user("bob@example.com", kPassword, "Bob"));
+  auto caller = authenticate(second.access_token);
+  ASSERT_TRUE(caller);
+  auto sessions = run(service->sessions(*caller));
+  ASSERT_EQ(sessions.size(), 2u);
+  EXPECT_EQ(sessions[0].record.id, caller->session_id);  // newest first
+  EXPECT_TRUE(sessions[0].current);
+  EXPECT_FALSE(sessions[1].current);
+  EXPECT_EQ(sessions[1].record.created_at_ms + 5000, sessions[0].record.created_at_ms);
+  clock.advance(std::chrono::seconds(5));
+  run(service->refresh(reg.tokens.refresh_token));
+  sessions = run(service->sessions(*caller));
+  EXPECT_EQ(sessions[1].record.last_used_at_ms, clock.now_ms());
+}
+
+TEST_P(Auth, EndingOneSessionNeedsItToBeTheUsers) {
+  auto ada = register_ada();
+  auto bob = run(service->register_user("bob@example.com", kPassword, "Bob"));
+  auto ada_caller = authenticate(ada.tokens.access_token);
+  auto bob_caller = authenticate(bob.tokens.access_token);
+  ASSERT_TRUE(ada_caller && bob_caller);
+  EXPECT_THROW(run(service->end_session(*ada_caller, bob_caller->session_id)), NotFound);
+  EXPECT_TRUE(authenticate(bob.tokens.access_token));
+  auto second = run(service->login("ada@example.com", kPassword));
+  auto second_id = jwt.verify(second.access_token)->session_id;
+  run(service->end_session(*ada_caller, second_id));
+  EXPECT_FALSE(authenticate(second.access_token));
+  EXPECT_TRUE(authenticate(ada.tokens.access_token));
+  EXPECT_THROW(run(service->end_session(*ada_caller, second_id)), NotFound);
+}
+
+TEST_P(Auth, SigningOutEverywhereEndsEverySessionOfTheUserOnly) {
+  auto ada = register_ada();
+  auto second = run(service->login("ada@example.com", kPassword));
+  auto bob = run(service->register_user("bob@example.com", kPassword, "Bob"));
+  auto caller = authenticate(ada.tokens.access_token);
+  ASSERT_TRUE(caller);
+  EXPECT_EQ(run(service->end_all_sessions(*caller)), 2u);
+  EXPECT_FALSE(authenticate(ada.tokens.access_token));
+  EXPECT_FALSE(authenticate(second.access_token));
+  expect_unauthorized(service->refresh(second.refresh_token), "refresh after sign-out");
+  EXPECT_TRUE(authenticate(bob.tokens.access_token));
+}
+
+TEST_P(Auth, SignInsAndFailuresAreAuditedWithoutTheEmail) {
+  auto reg = register_ada();
+  expect_unauthorized(service->login("ada@example.com", "wrong password", "", "192.0.2.5"),
+                      "a wrong password");
+  expect_unauthorized(service->login("nobody@example.com", "wrong", "", "192.0.2.6"),
+                      "an unknown email");
+  run(service->login("ada@example.com", kPassword, "", "192.0.2.5"));
+  auto page = run(audit->list(reg.user.id, std::nullopt, 100));
+  std::vector<std::string> actions;
+  for (const auto& e : page.items) actions.push_back(e.action);
+  EXPECT_EQ(actions,
+            (std::vector<std::string>{"session.started", "login.failed", "user.registered"}));
+  EXPECT_EQ(page.items[1].ip, "192.0.2.5");
+  // The unknown email's attempt is kept as a keyed hash only.
+  auto step = [&](db::Connection& c) {
+    std::string all;
+    for (const auto& r : c.query("SELECT action, subject, ip, detail FROM audit_log"))
+      for (std::size_t i = 0; i < 4; ++i) all += r.optional_text(i).value_or("") + "\n";
+    return all;
+  };
+  auto stored = database().transact(step);
+  EXPECT_EQ(stored.find("example.com"), std::string::npos);
+  EXPECT_EQ(stored.find("Ada"), std::string::npos);
+  EXPECT_NE(stored.find(audit->keyed_hash("email", "nobody@example.com")), std::string::npos);
+  EXPECT_FALSE(audit::AuditLog::verify(database()).broken_at);
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, Auth, test_support::BothDialects(), test_support::DialectName);

@@ -1,5 +1,7 @@
 #include "infra/http/json_body.hpp"
 
+#include <cmath>
+
 #include "infra/text/utf8.hpp"
 
 #include <boost/json.hpp>
@@ -128,6 +130,41 @@ Patch<std::int64_t> ObjectReader::patch_timestamp(std::string_view field) {
     p.value = *ms;
   }
   return p;
+}
+
+Patch<std::int64_t> ObjectReader::patch_integer(std::string_view field, std::int64_t min,
+                                                std::int64_t max) {
+  Patch<std::int64_t> p;
+  auto* v = take(field);
+  if (!v) return p;
+  if (v->is_null()) {
+    p.state = Patch<std::int64_t>::State::kNull;
+    return p;
+  }
+  std::optional<std::int64_t> n;
+  if (v->is_int64()) n = v->as_int64();
+  if (v->is_uint64() && v->as_uint64() <= std::uint64_t(max)) n = std::int64_t(v->as_uint64());
+  if (v->is_double() && v->as_double() == std::floor(v->as_double()) &&
+      std::abs(v->as_double()) < 1e15)
+    n = static_cast<std::int64_t>(v->as_double());
+  if (!n || *n < min || *n > max) {
+    add_error(std::string(field),
+              "must be a whole number from " + std::to_string(min) + " to " + std::to_string(max));
+    return p;
+  }
+  p.state = Patch<std::int64_t>::State::kValue;
+  p.value = *n;
+  return p;
+}
+
+const boost::json::value* ObjectReader::optional_object(std::string_view field) {
+  auto* v = take(field);
+  if (!v || v->is_null()) return nullptr;
+  if (!v->is_object()) {
+    add_error(std::string(field), "must be an object");
+    return nullptr;
+  }
+  return v;
 }
 
 void ObjectReader::add_error(std::string field, std::string message) {

@@ -40,6 +40,11 @@ class ObjectReader {
   // RFC 3339 date-time, as milliseconds since the epoch (UTC).
   std::optional<std::int64_t> optional_timestamp(std::string_view field);
   Patch<std::int64_t> patch_timestamp(std::string_view field);
+  // A whole number from min to max (a JSON number with no fraction).
+  Patch<std::int64_t> patch_integer(std::string_view field, std::int64_t min, std::int64_t max);
+  // A nested object, when present and not null (read it with a nested
+  // reader and finish_into this one); an error when it is not an object.
+  const boost::json::value* optional_object(std::string_view field);
 
   // An array with min..max items; nullptr (and an error) otherwise.
   const boost::json::array* required_array(std::string_view field, std::size_t min,

@@ -31,4 +31,21 @@ std::string encode_id_cursor(std::string_view id) {
   return crypto::base64url_encode(id);
 }
 
+std::optional<std::int64_t> number_cursor(const Request& req) {
+  auto text = req.query_param("cursor");
+  if (!text || text->empty()) return std::nullopt;
+  auto decoded = crypto::base64url_decode(*text);
+  std::int64_t id = 0;
+  if (decoded && !decoded->empty() && decoded->size() <= 19) {
+    const char* end = decoded->data() + decoded->size();
+    auto [p, ec] = std::from_chars(decoded->data(), end, id);
+    if (ec == std::errc() && p == end && id > 0) return id;
+  }
+  throw ValidationError("cursor", "is not a cursor this service issued");
+}
+
+std::string encode_number_cursor(std::int64_t id) {
+  return crypto::base64url_encode(std::to_string(id));
+}
+
 }  // namespace companion::http

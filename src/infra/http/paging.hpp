@@ -1,5 +1,6 @@
 #pragma once
 // The contract's list conventions: `?limit=` 1..100 (default 20).
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,6 +17,11 @@ int list_limit(const Request& req);
 // page; a ValidationError for a cursor this service did not issue.
 std::optional<std::string> id_cursor(const Request& req);
 std::string encode_id_cursor(std::string_view id);
+
+// Lists ordered by a positive whole-number id (the audit log): the same
+// opaque form around the number.
+std::optional<std::int64_t> number_cursor(const Request& req);
+std::string encode_number_cursor(std::int64_t id);
 
 // Given one item more than the page holds (limit + 1 read), drops it and
 // returns the cursor of the page's last item; nullopt on the last page.

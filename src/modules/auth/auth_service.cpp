@@ -23,7 +23,7 @@ std::int64_t to_ms(std::chrono::seconds d) {
 AuthService::AuthService(AuthSettings settings, db::Database& db, async::BlockingPool& cpu_pool,
                          const Clock& clock, crypto::UuidV7Generator& ids,
                          const crypto::JwtCodec& jwt, const crypto::PasswordHasher& hasher,
-                         users::UsersService& users, log::Logger& logger)
+                         users::UsersService& users, audit::AuditLog& audit, log::Logger& logger)
     : settings_(settings),
       db_(db),
       cpu_pool_(cpu_pool),
@@ -32,6 +32,7 @@ AuthService::AuthService(AuthSettings settings, db::Database& db, async::Blockin
       jwt_(jwt),
       hasher_(hasher),
       users_(users),
+      audit_(audit),
       logger_(logger),
       login_limiter_(settings.login_per_email_and_client),
       login_ceiling_(settings.login_per_email) {}
@@ -50,7 +51,7 @@ TokenPair AuthService::issue_in(db::Connection& c, const std::string& user_id,
 
 boost::asio::awaitable<Registration> AuthService::register_user(std::string email,
                                                                 std::string password,
-                                                                std::string display_name) {
+                                                                std::string display_name, Ip ip) {
   auto hash = co_await cpu_pool_.run([&] { return hasher_.hash(password); });
   auto result = co_await db_.write([&](db::Connection& c) {
     auto user = users_.create_in(c, email, display_name, hash);
@@ -58,13 +59,14 @@ boost::asio::awaitable<Registration> AuthService::register_user(std::string emai
     auto now = clock_.now_ms();
     repository_.insert_family(c, family, user.id, now);
     auto tokens = issue_in(c, user.id, family, now);
+    audit_.append_in(c, {"user.registered", user.id, ip, {{"sessionId", family}}});
     return Registration{std::move(user), std::move(tokens)};
   });
   co_return result;
 }
 
 boost::asio::awaitable<TokenPair> AuthService::login(std::string email, std::string password,
-                                                     std::string client) {
+                                                     std::string client, Ip ip) {
   auto key = users::normalize_email(email);
   auto wait = login_limiter_.take(key + '\n' + client);
   if (!wait) wait = login_ceiling_.take(key);
@@ -74,16 +76,28 @@ boost::asio::awaitable<TokenPair> AuthService::login(std::string email, std::str
   // Unknown emails cost the same time as wrong passwords.
   const std::string& hash = user ? user->password_hash : hasher_.decoy_hash();
   bool ok = co_await cpu_pool_.run([&] { return hasher_.verify(hash, password); });
-  if (!user || !ok) throw Unauthorized("The email or password is not correct.");
+  if (!user || !ok) {
+    // A known account sees the attempt in its own trail; an unknown email
+    // is kept only as a keyed hash.
+    audit::Record failed{"login.failed", std::nullopt, ip, {}};
+    if (user)
+      failed.user_id = user->id;
+    else
+      failed.detail["emailHash"] = audit_.keyed_hash("email", key);
+    co_await audit_.append(std::move(failed));
+    throw Unauthorized("The email or password is not correct.");
+  }
   co_return co_await db_.write([&](db::Connection& c) {
     auto family = ids_.next();
     auto now = clock_.now_ms();
     repository_.insert_family(c, family, user->id, now);
-    return issue_in(c, user->id, family, now);
+    auto tokens = issue_in(c, user->id, family, now);
+    audit_.append_in(c, {"session.started", user->id, ip, {{"sessionId", family}}});
+    return tokens;
   });
 }
 
-boost::asio::awaitable<TokenPair> AuthService::refresh(std::string refresh_token) {
+boost::asio::awaitable<TokenPair> AuthService::refresh(std::string refresh_token, Ip ip) {
   if (refresh_token.empty() || refresh_token.size() > 200)
     throw Unauthorized("The refresh token is not valid.");
   auto hash = hash_token(refresh_token);
@@ -107,6 +121,10 @@ boost::asio::awaitable<TokenPair> AuthService::refresh(std::string refresh_token
       repository_.revoke_family(c, record->family_id, now);
       revoked_family = record->family_id;
       revoked_user = record->user_id;
+      audit_.append_in(c, {"session.ended",
+                           record->user_id,
+                           ip,
+                           {{"sessionId", record->family_id}, {"reason", "refresh-token-reused"}}});
       return RefreshOutcome::kReused;
     }
     pair = issue_in(c, record->user_id, record->family_id, record->family_created_at_ms);
@@ -124,15 +142,97 @@ boost::asio::awaitable<TokenPair> AuthService::refresh(std::string refresh_token
   co_return pair;
 }
 
-boost::asio::awaitable<void> AuthService::logout(Session caller) {
-  co_await db_.write_single(
-      [&](db::Connection& c) { repository_.revoke_family(c, caller.session_id, clock_.now_ms()); });
+boost::asio::awaitable<void> AuthService::logout(Session caller, Ip ip) {
+  co_await db_.write([&](db::Connection& c) {
+    if (repository_.revoke_family(c, caller.session_id, clock_.now_ms()))
+      audit_.append_in(c, {"session.ended",
+                           caller.user_id,
+                           ip,
+                           {{"sessionId", caller.session_id}, {"reason", "logout"}}});
+  });
   forget_session(caller.session_id);
   session_ended(caller);
 }
 
+boost::asio::awaitable<void> AuthService::change_password(Session caller, std::string current,
+                                                          std::string next, Ip ip) {
+  // A stolen access token must not become a way to guess the password.
+  if (auto wait = login_limiter_.take("password-change\n" + caller.user_id))
+    throw RateLimited("Too many attempts to change the password; try again later.", *wait);
+  auto user = co_await users_.find_by_id(caller.user_id);
+  if (!user) throw Unauthorized("The account no longer exists.");
+  bool ok = co_await cpu_pool_.run([&] { return hasher_.verify(user->password_hash, current); });
+  if (!ok) throw Forbidden("The current password is not correct.");
+  auto hash = co_await cpu_pool_.run([&] { return hasher_.hash(next); });
+  auto ended = co_await db_.write([&](db::Connection& c) {
+    users_.set_password_in(c, caller.user_id, hash);
+    auto ids =
+        repository_.revoke_families_of(c, caller.user_id, caller.session_id, clock_.now_ms());
+    audit_.append_in(c, {"password.changed",
+                         caller.user_id,
+                         ip,
+                         {{"sessionId", caller.session_id},
+                          {"sessionsEnded", static_cast<std::int64_t>(ids.size())}}});
+    return ids;
+  });
+  sessions_ended(caller.user_id, ended);
+}
+
+boost::asio::awaitable<std::vector<SessionInfo>> AuthService::sessions(Session caller) {
+  auto records = co_await db_.read(
+      [&](db::Connection& c) { return repository_.active_sessions(c, caller.user_id); });
+  auto now = clock_.now_ms();
+  std::vector<SessionInfo> out;
+  for (auto& r : records) {
+    bool current = r.id == caller.session_id;
+    // A session whose refresh token lapsed is over, unless it is this one
+    // (its access token still works).
+    if (r.expires_at_ms <= now && !current) continue;
+    out.push_back({std::move(r), current});
+  }
+  co_return out;
+}
+
+boost::asio::awaitable<void> AuthService::end_session(Session caller, std::string session_id,
+                                                      Ip ip) {
+  bool ended = co_await db_.write([&](db::Connection& c) {
+    // Only the caller's own: the user id is part of the check.
+    if (!repository_.session_active(c, session_id, caller.user_id)) return false;
+    repository_.revoke_family(c, session_id, clock_.now_ms());
+    audit_.append_in(c, {"session.ended",
+                         caller.user_id,
+                         ip,
+                         {{"sessionId", session_id}, {"reason", "signed-out-by-user"}}});
+    return true;
+  });
+  if (!ended) throw NotFound("No active session with this id exists.");
+  sessions_ended(caller.user_id, {session_id});
+}
+
+boost::asio::awaitable<std::size_t> AuthService::end_all_sessions(Session caller, Ip ip) {
+  auto ended = co_await db_.write([&](db::Connection& c) {
+    auto ids = repository_.revoke_families_of(c, caller.user_id, "", clock_.now_ms());
+    audit_.append_in(c, {"session.ended",
+                         caller.user_id,
+                         ip,
+                         {{"reason", "signed-out-everywhere"},
+                          {"sessionsEnded", static_cast<std::int64_t>(ids.size())}}});
+    return ids;
+  });
+  sessions_ended(caller.user_id, ended);
+  co_return ended.size();
+}
+
 void AuthService::session_ended(const Session& session) {
   for (const auto& hook : session_ended_) hook(session);
+}
+
+void AuthService::sessions_ended(const std::string& user_id,
+                                 const std::vector<std::string>& session_ids) {
+  for (const auto& id : session_ids) {
+    forget_session(id);
+    session_ended({user_id, id});
+  }
 }
 
 boost::asio::awaitable<std::optional<Session>> AuthService::authenticate(std::string_view token) {

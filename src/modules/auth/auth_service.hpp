@@ -20,6 +20,7 @@
 #include "infra/db/database.hpp"
 #include "infra/log/logger.hpp"
 #include "infra/ratelimit/rate_limiter.hpp"
+#include "modules/audit/audit_log.hpp"
 #include "modules/auth/auth_repository.hpp"
 #include "modules/users/users_service.hpp"
 
@@ -59,21 +60,41 @@ struct Session {
   std::string session_id;
 };
 
+// A session in its owner's list.
+struct SessionInfo {
+  SessionRecord record;
+  bool current = false;  // the one the request came with
+};
+
+// The client's address for the audit trail (none for the service's own acts).
+using Ip = std::optional<std::string>;
+
 class AuthService {
  public:
   AuthService(AuthSettings settings, db::Database& db, async::BlockingPool& cpu_pool,
               const Clock& clock, crypto::UuidV7Generator& ids, const crypto::JwtCodec& jwt,
               const crypto::PasswordHasher& hasher, users::UsersService& users,
-              log::Logger& logger);
+              audit::AuditLog& audit, log::Logger& logger);
 
   boost::asio::awaitable<Registration> register_user(std::string email, std::string password,
-                                                     std::string display_name);
+                                                     std::string display_name, Ip ip = {});
   // `client` keys the per-address attempt limit (the caller's address, as
   // the HTTP layer groups it).
   boost::asio::awaitable<TokenPair> login(std::string email, std::string password,
-                                          std::string client = {});
-  boost::asio::awaitable<TokenPair> refresh(std::string refresh_token);
-  boost::asio::awaitable<void> logout(Session session);
+                                          std::string client = {}, Ip ip = {});
+  boost::asio::awaitable<TokenPair> refresh(std::string refresh_token, Ip ip = {});
+  boost::asio::awaitable<void> logout(Session session, Ip ip = {});
+
+  // Needs the current password (Forbidden otherwise; attempts are limited
+  // like sign-ins). Every other session of the user ends; this one stays.
+  boost::asio::awaitable<void> change_password(Session caller, std::string current,
+                                               std::string next, Ip ip = {});
+  // The user's sessions that can still be refreshed, newest first.
+  boost::asio::awaitable<std::vector<SessionInfo>> sessions(Session caller);
+  // Ends one of the caller's sessions (NotFound for any other id).
+  boost::asio::awaitable<void> end_session(Session caller, std::string session_id, Ip ip = {});
+  // Ends every session of the user, the caller's too; returns how many.
+  boost::asio::awaitable<std::size_t> end_all_sessions(Session caller, Ip ip = {});
 
   // The session of a valid access token; nullopt for any other token.
   boost::asio::awaitable<std::optional<Session>> authenticate(std::string_view token);
@@ -85,6 +106,8 @@ class AuthService {
 
  private:
   void session_ended(const Session& session);
+  // After a commit that revoked these sessions: forget and announce them.
+  void sessions_ended(const std::string& user_id, const std::vector<std::string>& session_ids);
   std::vector<SessionEnded> session_ended_;
   // A new pair in the family; the refresh token expires after the idle
   // lifetime, but never after the family's absolute one.
@@ -102,6 +125,7 @@ class AuthService {
   const crypto::JwtCodec& jwt_;
   const crypto::PasswordHasher& hasher_;
   users::UsersService& users_;
+  audit::AuditLog& audit_;
   log::Logger& logger_;
   AuthRepository repository_;
   ratelimit::RateLimiter login_limiter_;  // per email and client

@@ -62,6 +62,11 @@ void DataKeys::destroy_in(db::Connection& c, const std::string& user_id) {
   c.execute(kDelete, {user_id});
 }
 
+std::string DataKeys::derive(std::string_view purpose) const {
+  return crypto::hmac_sha256(master_key_,
+                             "interview-companion derived key\n" + std::string(purpose));
+}
+
 bool DataKeys::any_stored_in(db::Connection& c) {
   return c.query_one(kAny).has_value();
 }

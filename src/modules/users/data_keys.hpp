@@ -27,6 +27,9 @@ class DataKeys {
   void destroy_in(db::Connection& c, const std::string& user_id);
   // Whether any user's key is stored (wrapped by some master key).
   static bool any_stored_in(db::Connection& c);
+  // A 32-byte key for one purpose ("audit-subject"), derived from the
+  // master key: stable across restarts, and unrelated between purposes.
+  std::string derive(std::string_view purpose) const;
 
  private:
   std::string unwrap(const std::string& user_id, const std::string& wrapped) const;

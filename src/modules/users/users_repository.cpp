@@ -6,14 +6,22 @@ namespace {
 constexpr const char* kInsert =
     "INSERT INTO users (id, email, email_normalized, display_name, password_hash, created_at, "
     "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)";
+#define USER_COLUMNS                                                               \
+  "id, email, display_name, password_hash, created_at, retention_recording_days, " \
+  "retention_transcript_days"
 constexpr const char* kSelectByEmail =
-    "SELECT id, email, display_name, password_hash, created_at FROM users "
-    "WHERE email_normalized = $1";
-constexpr const char* kSelectById =
-    "SELECT id, email, display_name, password_hash, created_at FROM users WHERE id = $1";
+    "SELECT " USER_COLUMNS " FROM users WHERE email_normalized = $1";
+constexpr const char* kSelectById = "SELECT " USER_COLUMNS " FROM users WHERE id = $1";
+#undef USER_COLUMNS
+constexpr const char* kSetPassword =
+    "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1";
+constexpr const char* kUpdateProfile =
+    "UPDATE users SET display_name = $2, retention_recording_days = $3, "
+    "retention_transcript_days = $4, updated_at = $5 WHERE id = $1";
 
 User from_row(const db::Row& r) {
-  return User{r.text(0), r.text(1), r.text(2), r.text(3), r.int64(4)};
+  return User{r.text(0),  r.text(1),           r.text(2),          r.text(3),
+              r.int64(4), r.optional_int64(5), r.optional_int64(6)};
 }
 
 }  // namespace
@@ -33,6 +41,16 @@ std::optional<User> UsersRepository::find_by_id(db::Connection& c, const std::st
   auto row = c.query_one(kSelectById, {id});
   if (!row) return std::nullopt;
   return from_row(*row);
+}
+
+void UsersRepository::set_password(db::Connection& c, const std::string& id,
+                                   const std::string& password_hash, std::int64_t now_ms) {
+  c.execute(kSetPassword, {id, password_hash, now_ms});
+}
+
+void UsersRepository::update_profile(db::Connection& c, const User& u, std::int64_t now_ms) {
+  c.execute(kUpdateProfile, {u.id, u.display_name, u.retention_recording_days,
+                             u.retention_transcript_days, now_ms});
 }
 
 }  // namespace companion::users

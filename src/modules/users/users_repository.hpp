@@ -14,6 +14,10 @@ class UsersRepository {
   void insert(db::Connection& c, const User& user, const std::string& email_normalized);
   std::optional<User> find_by_email(db::Connection& c, const std::string& email_normalized);
   std::optional<User> find_by_id(db::Connection& c, const std::string& id);
+  void set_password(db::Connection& c, const std::string& id, const std::string& password_hash,
+                    std::int64_t now_ms);
+  // Writes the profile fields of `user` (display name, retention).
+  void update_profile(db::Connection& c, const User& user, std::int64_t now_ms);
 };
 
 }  // namespace companion::users

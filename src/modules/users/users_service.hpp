@@ -15,9 +15,19 @@
 
 namespace companion::users {
 
+// The longest retention anyone can ask for: 100 years.
+inline constexpr std::int64_t kRetentionDaysLimit = 36'500;
+
+struct UsersSettings {
+  // The operator's ceiling on any retention (--retention-max-days); none
+  // when nullopt.
+  std::optional<std::int64_t> retention_max_days;
+};
+
 class UsersService {
  public:
-  UsersService(db::Database& db, const Clock& clock, crypto::UuidV7Generator& ids);
+  UsersService(db::Database& db, const Clock& clock, crypto::UuidV7Generator& ids,
+               UsersSettings settings = {});
 
   // Inserts the user inside the caller's transaction; throws Conflict when
   // the email (case-insensitively) is taken.
@@ -26,11 +36,17 @@ class UsersService {
   std::optional<User> find_by_email_in(db::Connection& c, std::string_view email);
   boost::asio::awaitable<std::optional<User>> find_by_email(std::string email);
   boost::asio::awaitable<std::optional<User>> find_by_id(std::string id);
+  void set_password_in(db::Connection& c, const std::string& id, const std::string& hash);
+  // Validates (a ValidationError names the field) and applies the change;
+  // NotFound when the account is gone.
+  boost::asio::awaitable<User> update_profile(std::string id, ProfileChange change);
+  const UsersSettings& settings() const { return settings_; }
 
  private:
   db::Database& db_;
   const Clock& clock_;
   crypto::UuidV7Generator& ids_;
+  UsersSettings settings_;
   UsersRepository repository_;
 };
 

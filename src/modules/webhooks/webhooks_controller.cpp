@@ -94,7 +94,8 @@ void add_routes(http::Router& router, WebhooksService& service) {
                // Named, not a braced temporary in the co_await (GCC 12).
                NewWebhook input{
                    .url = *f.url, .events = *f.events, .description = f.description.value_or("")};
-               auto created = co_await service.create(req.user().user_id, std::move(input));
+               auto created =
+                   co_await service.create(req.user().user_id, std::move(input), req.client_ip);
                auto body = to_json(created.webhook);
                body["secret"] = created.secret;
                auto res = http::json_response(http::Status::created, body);

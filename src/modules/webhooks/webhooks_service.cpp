@@ -35,6 +35,7 @@ bool deliverable(std::string_view type) {
 
 WebhooksService::WebhooksService(WebhookSettings settings, db::Database& db, const Clock& clock,
                                  crypto::UuidV7Generator& ids, users::DataKeys& keys,
+                                 audit::AuditLog& audit,
                                  notifications::NotificationsService& notifications,
                                  http_client::HttpClient& client,
                                  const http_client::AddressGuard& guard, async::BlockingPool& pool,
@@ -44,6 +45,7 @@ WebhooksService::WebhooksService(WebhookSettings settings, db::Database& db, con
       clock_(clock),
       ids_(ids),
       keys_(keys),
+      audit_(audit),
       notifications_(notifications),
       client_(client),
       guard_(guard),
@@ -81,7 +83,8 @@ boost::asio::awaitable<void> WebhooksService::validate(
   if (!errors.empty()) throw ValidationError(std::move(errors));
 }
 
-boost::asio::awaitable<Created> WebhooksService::create(std::string user_id, NewWebhook input) {
+boost::asio::awaitable<Created> WebhooksService::create(std::string user_id, NewWebhook input,
+                                                        std::optional<std::string> ip) {
   // Each type once, in the order given.
   std::vector<std::string> events;
   for (auto& e : input.events)
@@ -104,6 +107,7 @@ boost::asio::awaitable<Created> WebhooksService::create(std::string user_id, New
     auto key = keys_.key_for_in(c, user_id);
     auto sealed = crypto::base64url_encode(crypto::seal_box(key, secret_context(w.id), secret));
     repository_.insert(c, w, sealed, w.created_at_ms);
+    audit_.append_in(c, {"webhook.secret_created", user_id, ip, {{"webhookId", w.id}}});
   });
   logger_.info("webhook created", {{"userId", user_id}, {"webhookId", w.id}});
   co_return Created{std::move(w), std::move(secret)};

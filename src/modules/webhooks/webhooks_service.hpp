@@ -22,6 +22,7 @@
 #include "infra/http_client/address_guard.hpp"
 #include "infra/http_client/http_client.hpp"
 #include "infra/log/logger.hpp"
+#include "modules/audit/audit_log.hpp"
 #include "modules/notifications/notifications_service.hpp"
 #include "modules/realtime/event.hpp"
 #include "modules/users/data_keys.hpp"
@@ -61,14 +62,16 @@ struct Created {
 class WebhooksService {
  public:
   WebhooksService(WebhookSettings settings, db::Database& db, const Clock& clock,
-                  crypto::UuidV7Generator& ids, users::DataKeys& keys,
+                  crypto::UuidV7Generator& ids, users::DataKeys& keys, audit::AuditLog& audit,
                   notifications::NotificationsService& notifications,
                   http_client::HttpClient& client, const http_client::AddressGuard& guard,
                   async::BlockingPool& pool, log::Logger& logger);
 
   // A ValidationError names a bad URL (not http(s), or an address the
   // guard refuses), unknown event types, or a description too long.
-  boost::asio::awaitable<Created> create(std::string user_id, NewWebhook input);
+  // The new signing secret is recorded in the audit trail (`ip`: the client's).
+  boost::asio::awaitable<Created> create(std::string user_id, NewWebhook input,
+                                         std::optional<std::string> ip = {});
   boost::asio::awaitable<std::vector<Webhook>> list(std::string user_id,
                                                     std::optional<std::string> after, int limit);
   boost::asio::awaitable<Webhook> get(std::string user_id, std::string id);
@@ -102,6 +105,7 @@ class WebhooksService {
   const Clock& clock_;
   crypto::UuidV7Generator& ids_;
   users::DataKeys& keys_;
+  audit::AuditLog& audit_;
   notifications::NotificationsService& notifications_;
   http_client::HttpClient& client_;
   const http_client::AddressGuard& guard_;

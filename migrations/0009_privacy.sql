@@ -1,0 +1,35 @@
+-- Account settings and the audit trail.
+
+-- Retention chosen by the user, in days; NULL keeps the data (up to the
+-- operator's maximum, --retention-max-days, when one is set).
+ALTER TABLE users ADD COLUMN retention_recording_days INTEGER;
+ALTER TABLE users ADD COLUMN retention_transcript_days INTEGER;
+
+-- The audit trail: security- and privacy-relevant actions, append-only and
+-- hash-chained. Entry n's hash is SHA-256 over entry n-1's hash and the
+-- canonical form of entry n (modules/audit/audit_chain.cpp), so an entry
+-- changed, removed or inserted breaks every hash after it. `subject` names
+-- the user only by a keyed hash of their id (HMAC with a key derived from
+-- the master key): erasure leaves the entries as they are, and nobody
+-- without the master key can tell whose they were. `detail` is a JSON
+-- object with ids and counts, never an email, a name or content.
+CREATE TABLE audit_log (
+  id      BIGINT PRIMARY KEY,
+  at      BIGINT NOT NULL,
+  action  TEXT NOT NULL,
+  subject TEXT,
+  ip      TEXT,
+  detail  TEXT NOT NULL,
+  hash    TEXT NOT NULL
+);
+CREATE INDEX audit_log_subject ON audit_log (subject, id);
+
+-- The chain's head: the last entry's id and hash. Appending updates this
+-- one row first, which on PostgreSQL also orders concurrent appends.
+CREATE TABLE audit_head (
+  id        INTEGER PRIMARY KEY,
+  last_id   BIGINT NOT NULL,
+  last_hash TEXT NOT NULL
+);
+INSERT INTO audit_head (id, last_id, last_hash)
+  VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
