@@ -33,3 +33,14 @@ CREATE TABLE audit_head (
 );
 INSERT INTO audit_head (id, last_id, last_hash)
   VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
+
+-- Erasures (DELETE /v1/me): the job's to-do list while it runs, then a
+-- tombstone. `subject` is the audit trail's keyed hash of the user's id;
+-- `user_id` is cleared when the job is done, so the tombstone names nobody.
+CREATE TABLE erasures (
+  subject      TEXT PRIMARY KEY,
+  user_id      TEXT,
+  requested_at BIGINT NOT NULL,
+  completed_at BIGINT
+);
+CREATE INDEX erasures_pending ON erasures (completed_at);

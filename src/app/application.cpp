@@ -204,6 +204,11 @@ int run_serve(const Settings& s, log::Logger& logger) {
                                    {"removedObjects", report.collected}});
   });
 
+  // Erasures: at once after a request here, and any left pending (by a
+  // crash, or asked of another process) within a minute.
+  every(std::chrono::seconds(1), "erasures",
+        [&]() -> boost::asio::awaitable<void> { co_await c.erasure.tick(); });
+
   // Event ids handled long ago: their jobs are long gone.
   every(std::chrono::hours(1), "processed events", [&]() -> boost::asio::awaitable<void> {
     auto before = c.clock.now_ms() - std::int64_t(30) * 24 * 3600 * 1000;

@@ -22,6 +22,7 @@
 #include "modules/interviews/interviews_module.hpp"
 #include "modules/notifications/notifications_module.hpp"
 #include "modules/ops/ops_module.hpp"
+#include "modules/privacy/privacy_module.hpp"
 #include "modules/realtime/realtime_module.hpp"
 #include "modules/transcription/transcription_module.hpp"
 #include "modules/uploads/uploads_module.hpp"
@@ -234,7 +235,18 @@ Components::Components(const Settings& s, log::Logger& log)
       webhook_client({.retry = {.max_attempts = 1}, .idle_handles = 16}, clock),
       webhook_pool(s.webhooks.concurrency),
       webhooks(s.webhooks, *database, clock, ids, data_keys, audit, notifications, webhook_client,
-               webhook_guard, webhook_pool, log) {
+               webhook_guard, webhook_pool, log),
+      erasure({.db = *database,
+               .clock = clock,
+               .auth = auth,
+               .users = users,
+               .keys = data_keys,
+               .interviews = interviews,
+               .recordings = recordings,
+               .tus = tus,
+               .audit = audit,
+               .realtime = realtime,
+               .logger = log}) {
   warn_about_plain_http(s, logger);
   realtime.on_append(
       [this](db::Connection& c, const realtime::Event& e) { webhooks.enqueue_in(c, e); });
@@ -307,6 +319,7 @@ void register_modules(Components& c, modules::Registry& registry) {
   analysis::add_to(registry, c.analysis, std::max<std::size_t>(1, s.cpu_threads));
   notifications::add_to(registry, c.notifications);
   webhooks::add_to(registry, c.webhooks);
+  privacy::add_to(registry, c.erasure);
   if (c.hub)
     realtime::add_to(registry, {.hub = *c.hub,
                                 .service = c.realtime,

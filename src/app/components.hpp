@@ -34,6 +34,7 @@
 #include "modules/module.hpp"
 #include "modules/notifications/notifications_service.hpp"
 #include "modules/ops/readiness.hpp"
+#include "modules/privacy/erasure_service.hpp"
 #include "modules/realtime/hub.hpp"
 #include "modules/realtime/realtime_service.hpp"
 #include "modules/transcription/transcription_service.hpp"
@@ -95,6 +96,7 @@ class Components {
   http_client::HttpClient webhook_client;
   async::BlockingPool webhook_pool;
   webhooks::WebhooksService webhooks;
+  privacy::ErasureService erasure;
   ops::Readiness readiness;
   auth::BearerAuthenticator authenticator{auth};
 

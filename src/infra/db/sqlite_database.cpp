@@ -26,7 +26,11 @@ class SqliteConnection final : public Connection {
     sqlite3_busy_timeout(db_, static_cast<int>(busy_timeout.count()));
     execute_script(
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-        "PRAGMA temp_store=MEMORY;");
+        "PRAGMA temp_store=MEMORY;"
+        // Deleted content is overwritten with zeros, in the page and on the
+        // free list: an erased user's rows leave nothing in the file
+        // (docs/privacy.md).
+        "PRAGMA secure_delete=ON;");
   }
   ~SqliteConnection() override {
     for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);

@@ -21,6 +21,7 @@ constexpr const char* kComplete =
 constexpr const char* kDelete =
     "DELETE FROM idempotency_keys WHERE user_id = $1 AND idem_key = $2 AND state = 'pending'";
 constexpr const char* kSweep = "DELETE FROM idempotency_keys WHERE created_at < $1";
+constexpr const char* kForgetUser = "DELETE FROM idempotency_keys WHERE user_id = $1";
 
 }  // namespace
 
@@ -77,6 +78,10 @@ boost::asio::awaitable<void> DbIdempotencyStore::complete(std::string user_id, s
 
 boost::asio::awaitable<void> DbIdempotencyStore::abandon(std::string user_id, std::string key) {
   co_await db_.write_single([&](db::Connection& c) { c.execute(kDelete, {user_id, key}); });
+}
+
+void DbIdempotencyStore::forget_user_in(db::Connection& c, const std::string& user_id) {
+  c.execute(kForgetUser, {user_id});
 }
 
 boost::asio::awaitable<std::int64_t> DbIdempotencyStore::sweep() {

@@ -25,6 +25,8 @@ class DbIdempotencyStore final : public http::IdempotencyStore {
   boost::asio::awaitable<void> abandon(std::string user_id, std::string key) override;
   // Deletes records past retention; returns how many.
   boost::asio::awaitable<std::int64_t> sweep();
+  // Erasure: every stored response of the user (they may hold titles).
+  static void forget_user_in(db::Connection& c, const std::string& user_id);
 
  private:
   db::Database& db_;

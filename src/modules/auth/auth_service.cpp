@@ -156,13 +156,7 @@ boost::asio::awaitable<void> AuthService::logout(Session caller, Ip ip) {
 
 boost::asio::awaitable<void> AuthService::change_password(Session caller, std::string current,
                                                           std::string next, Ip ip) {
-  // A stolen access token must not become a way to guess the password.
-  if (auto wait = login_limiter_.take("password-change\n" + caller.user_id))
-    throw RateLimited("Too many attempts to change the password; try again later.", *wait);
-  auto user = co_await users_.find_by_id(caller.user_id);
-  if (!user) throw Unauthorized("The account no longer exists.");
-  bool ok = co_await cpu_pool_.run([&] { return hasher_.verify(user->password_hash, current); });
-  if (!ok) throw Forbidden("The current password is not correct.");
+  co_await check_password(caller, std::move(current));
   auto hash = co_await cpu_pool_.run([&] { return hasher_.hash(next); });
   auto ended = co_await db_.write([&](db::Connection& c) {
     users_.set_password_in(c, caller.user_id, hash);
@@ -176,6 +170,20 @@ boost::asio::awaitable<void> AuthService::change_password(Session caller, std::s
     return ids;
   });
   sessions_ended(caller.user_id, ended);
+}
+
+boost::asio::awaitable<void> AuthService::check_password(Session caller, std::string password) {
+  // A stolen access token must not become a way to guess the password.
+  if (auto wait = login_limiter_.take("password-check\n" + caller.user_id))
+    throw RateLimited("Too many password attempts; try again later.", *wait);
+  auto user = co_await users_.find_by_id(caller.user_id);
+  if (!user) throw Unauthorized("The account no longer exists.");
+  bool ok = co_await cpu_pool_.run([&] { return hasher_.verify(user->password_hash, password); });
+  if (!ok) throw Forbidden("The password is not correct.");
+}
+
+std::vector<std::string> AuthService::revoke_all_in(db::Connection& c, const std::string& user_id) {
+  return repository_.revoke_families_of(c, user_id, "", clock_.now_ms());
 }
 
 boost::asio::awaitable<std::vector<SessionInfo>> AuthService::sessions(Session caller) {
@@ -211,7 +219,7 @@ boost::asio::awaitable<void> AuthService::end_session(Session caller, std::strin
 
 boost::asio::awaitable<std::size_t> AuthService::end_all_sessions(Session caller, Ip ip) {
   auto ended = co_await db_.write([&](db::Connection& c) {
-    auto ids = repository_.revoke_families_of(c, caller.user_id, "", clock_.now_ms());
+    auto ids = revoke_all_in(c, caller.user_id);
     audit_.append_in(c, {"session.ended",
                          caller.user_id,
                          ip,

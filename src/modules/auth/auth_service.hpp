@@ -93,6 +93,14 @@ class AuthService {
   boost::asio::awaitable<std::vector<SessionInfo>> sessions(Session caller);
   // Ends one of the caller's sessions (NotFound for any other id).
   boost::asio::awaitable<void> end_session(Session caller, std::string session_id, Ip ip = {});
+  // Throws Forbidden unless `password` is the caller's (attempts limited
+  // like sign-ins): for actions that ask for it again (erasure).
+  boost::asio::awaitable<void> check_password(Session caller, std::string password);
+  // Revokes every session of the user inside the caller's transaction;
+  // after the commit, hand the ids to sessions_ended.
+  std::vector<std::string> revoke_all_in(db::Connection& c, const std::string& user_id);
+  // After a commit that revoked these sessions: forget and announce them.
+  void sessions_ended(const std::string& user_id, const std::vector<std::string>& session_ids);
   // Ends every session of the user, the caller's too; returns how many.
   boost::asio::awaitable<std::size_t> end_all_sessions(Session caller, Ip ip = {});
 
@@ -106,8 +114,6 @@ class AuthService {
 
  private:
   void session_ended(const Session& session);
-  // After a commit that revoked these sessions: forget and announce them.
-  void sessions_ended(const std::string& user_id, const std::vector<std::string>& session_ids);
   std::vector<SessionEnded> session_ended_;
   // A new pair in the family; the refresh token expires after the idle
   // lifetime, but never after the family's absolute one.

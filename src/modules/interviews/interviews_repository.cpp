@@ -38,6 +38,7 @@ constexpr const char* kProgress =
     "UPDATE interviews SET progress = $4 WHERE id = $1 AND run_id = $2 AND status = $3 "
     "RETURNING user_id";
 constexpr const char* kDelete = "DELETE FROM interviews WHERE id = $1 AND user_id = $2";
+constexpr const char* kIdsOfUser = "SELECT id FROM interviews WHERE user_id = $1 LIMIT $2";
 
 #undef INTERVIEW_COLUMNS
 
@@ -118,6 +119,13 @@ std::optional<std::string> InterviewsRepository::update_progress(db::Connection&
 bool InterviewsRepository::remove(db::Connection& c, const std::string& user_id,
                                   const std::string& id) {
   return c.execute(kDelete, {id, user_id}) == 1;
+}
+
+std::vector<std::string> InterviewsRepository::ids_of_user(db::Connection& c,
+                                                           const std::string& user_id, int limit) {
+  std::vector<std::string> out;
+  for (const auto& row : c.query(kIdsOfUser, {user_id, limit})) out.push_back(row.text(0));
+  return out;
 }
 
 }  // namespace companion::interviews

@@ -1,6 +1,7 @@
 #pragma once
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "infra/db/database.hpp"
 #include "modules/interviews/interview.hpp"
@@ -29,6 +30,8 @@ class InterviewsRepository {
                                              const std::string& run_id, Status status,
                                              const std::string& progress_json);
   bool remove(db::Connection& c, const std::string& user_id, const std::string& id);
+  // Up to `limit` of the user's interview ids (any order).
+  std::vector<std::string> ids_of_user(db::Connection& c, const std::string& user_id, int limit);
 };
 
 }  // namespace companion::interviews

@@ -135,6 +135,16 @@ boost::asio::awaitable<void> InterviewsService::remove(std::string user_id, std:
   if (!removed) throw NotFound(kNotFound);
 }
 
+std::size_t InterviewsService::remove_some_of_user_in(db::Connection& c, const std::string& user_id,
+                                                      int limit) {
+  auto ids = repository_.ids_of_user(c, user_id, limit);
+  for (const auto& id : ids) {
+    for (auto& hook : remove_hooks_) hook(c, id);
+    repository_.remove(c, user_id, id);
+  }
+  return ids.size();
+}
+
 boost::asio::awaitable<Status> InterviewsService::begin_upload(std::string user_id,
                                                                std::string id) {
   auto previous =

@@ -43,6 +43,10 @@ class InterviewsService {
   using RemoveHook = std::function<void(db::Connection&, const std::string& interview_id)>;
   void on_remove(RemoveHook hook) { remove_hooks_.push_back(std::move(hook)); }
 
+  // Erasure: deletes up to `limit` of the user's interviews as remove()
+  // does (the hooks run); returns how many (0: none are left).
+  std::size_t remove_some_of_user_in(db::Connection& c, const std::string& user_id, int limit);
+
   // The interview's owner and status, for a module acting on it in its own
   // transaction; nullopt for an unknown id or another user's.
   std::optional<Status> status_in(db::Connection& c, const std::string& user_id,

@@ -7,6 +7,8 @@ namespace {
 
 constexpr const char* kSelectKeys =
     "SELECT storage_key, segments FROM recordings WHERE interview_id = $1";
+constexpr const char* kSelectUserKeys =
+    "SELECT storage_key, segments FROM recordings WHERE user_id = $1";
 constexpr const char* kDelete = "DELETE FROM recordings WHERE interview_id = $1";
 constexpr const char* kInsert =
     "INSERT INTO recordings (id, interview_id, user_id, storage_key, size_bytes, duration_ms, "
@@ -52,6 +54,14 @@ std::vector<std::string> RecordingsRepository::keys_for_interview(db::Connection
   std::vector<std::string> keys;
   if (auto old = c.query_one(kSelectKeys, {interview_id}))
     for (auto& p : parts_from(old->text(0), 0, old->optional_text(1))) keys.push_back(p.key);
+  return keys;
+}
+
+std::vector<std::string> RecordingsRepository::keys_for_user(db::Connection& c,
+                                                             const std::string& user_id) {
+  std::vector<std::string> keys;
+  for (const auto& row : c.query(kSelectUserKeys, {user_id}))
+    for (auto& p : parts_from(row.text(0), 0, row.optional_text(1))) keys.push_back(p.key);
   return keys;
 }
 

@@ -153,7 +153,13 @@ void RecordingsService::discard_in(db::Connection& c, const std::vector<std::str
   garbage_.add(c, keys, clock_.now_ms());
 }
 
-boost::asio::awaitable<void> RecordingsService::collect_garbage(std::vector<std::string> keys) {
+std::vector<std::string> RecordingsService::keys_of_user_in(db::Connection& c,
+                                                            const std::string& user_id) {
+  return repository_.keys_for_user(c, user_id);
+}
+
+boost::asio::awaitable<std::size_t> RecordingsService::collect_garbage(
+    std::vector<std::string> keys) {
   std::vector<std::string> removed;
   co_await pool_.run([&] {
     for (const auto& k : keys) {
@@ -166,10 +172,12 @@ boost::asio::awaitable<void> RecordingsService::collect_garbage(std::vector<std:
       }
     }
   });
-  if (removed.empty()) co_return;
+  auto failed = keys.size() - removed.size();
+  if (removed.empty()) co_return failed;
   co_await db_.write([&](db::Connection& c) {
     for (const auto& k : removed) garbage_.forget(c, k);
   });
+  co_return failed;
 }
 
 boost::asio::awaitable<std::size_t> RecordingsService::collect_garbage() {

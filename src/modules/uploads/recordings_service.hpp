@@ -87,8 +87,10 @@ class RecordingsService {
   // Lists objects for removal (in the caller's transaction).
   void discard_in(db::Connection& c, const std::vector<std::string>& keys);
   // Removes listed objects from the store now, forgetting each one removed;
-  // what fails stays listed for the next sweep.
-  boost::asio::awaitable<void> collect_garbage(std::vector<std::string> keys);
+  // what fails stays listed for the next sweep. Returns how many failed.
+  boost::asio::awaitable<std::size_t> collect_garbage(std::vector<std::string> keys);
+  // Erasure: the stored objects of every recording of the user.
+  std::vector<std::string> keys_of_user_in(db::Connection& c, const std::string& user_id);
   // One sweep over everything listed (the oldest first, bounded).
   boost::asio::awaitable<std::size_t> collect_garbage();
 

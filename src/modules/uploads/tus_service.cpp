@@ -487,6 +487,11 @@ awaitable<TusService::SweepReport> TusService::sweep() {
   co_return report;
 }
 
+std::vector<std::string> TusService::keys_of_user_in(db::Connection& c,
+                                                     const std::string& user_id) {
+  return repository_.keys_for_user(c, user_id);
+}
+
 void TusService::forget_interview_in(db::Connection& c, const std::string& interview_id) {
   recordings_.discard_in(c, repository_.keys_for_interview(c, interview_id));
 }

@@ -109,6 +109,8 @@ class TusService {
 
   // In the transaction that deletes an interview.
   void forget_interview_in(db::Connection& c, const std::string& interview_id);
+  // Erasure: the stored pieces of every upload of the user.
+  std::vector<std::string> keys_of_user_in(db::Connection& c, const std::string& user_id);
 
  private:
   // Checks a chunk against the upload's offset, length and limits, and

@@ -50,6 +50,9 @@ constexpr const char* kOpenUsage =
 constexpr const char* kKeysForInterview =
     "SELECT s.storage_key FROM upload_segments s JOIN uploads u ON u.id = s.upload_id "
     "WHERE u.interview_id = $1";
+constexpr const char* kKeysForUser =
+    "SELECT s.storage_key FROM upload_segments s JOIN uploads u ON u.id = s.upload_id "
+    "WHERE u.user_id = $1";
 constexpr const char* kOtherInProgress =
     "SELECT 1 FROM uploads WHERE interview_id = $1 AND id <> $2 AND completed_at IS NULL "
     "AND previous_status IS NOT NULL LIMIT 1";
@@ -207,6 +210,11 @@ OpenUploads UploadsRepository::open_usage(db::Connection& c, const std::string& 
 std::vector<std::string> UploadsRepository::keys_for_interview(db::Connection& c,
                                                                const std::string& interview_id) {
   return ids(c.query(kKeysForInterview, {interview_id}));
+}
+
+std::vector<std::string> UploadsRepository::keys_for_user(db::Connection& c,
+                                                          const std::string& user_id) {
+  return ids(c.query(kKeysForUser, {user_id}));
 }
 
 bool UploadsRepository::other_in_progress(db::Connection& c, const std::string& interview_id,

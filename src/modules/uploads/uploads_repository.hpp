@@ -53,6 +53,7 @@ class UploadsRepository {
   OpenUploads open_usage(db::Connection& c, const std::string& user_id, std::int64_t now_ms);
   // The segment keys of every upload for an interview.
   std::vector<std::string> keys_for_interview(db::Connection& c, const std::string& interview_id);
+  std::vector<std::string> keys_for_user(db::Connection& c, const std::string& user_id);
   // Another upload for the interview that has moved it to `uploading`.
   bool other_in_progress(db::Connection& c, const std::string& interview_id,
                          const std::string& except_id);

@@ -15,6 +15,11 @@ constexpr const char* kSelectById = "SELECT " USER_COLUMNS " FROM users WHERE id
 #undef USER_COLUMNS
 constexpr const char* kSetPassword =
     "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1";
+constexpr const char* kReleaseIdentity =
+    "UPDATE users SET email = '', email_normalized = 'erased:' || id, display_name = '', "
+    "password_hash = '', retention_recording_days = NULL, retention_transcript_days = NULL, "
+    "updated_at = $2 WHERE id = $1";
+constexpr const char* kRemove = "DELETE FROM users WHERE id = $1";
 constexpr const char* kUpdateProfile =
     "UPDATE users SET display_name = $2, retention_recording_days = $3, "
     "retention_transcript_days = $4, updated_at = $5 WHERE id = $1";
@@ -51,6 +56,15 @@ void UsersRepository::set_password(db::Connection& c, const std::string& id,
 void UsersRepository::update_profile(db::Connection& c, const User& u, std::int64_t now_ms) {
   c.execute(kUpdateProfile, {u.id, u.display_name, u.retention_recording_days,
                              u.retention_transcript_days, now_ms});
+}
+
+void UsersRepository::release_identity(db::Connection& c, const std::string& id,
+                                       std::int64_t now_ms) {
+  c.execute(kReleaseIdentity, {id, now_ms});
+}
+
+void UsersRepository::remove(db::Connection& c, const std::string& id) {
+  c.execute(kRemove, {id});
 }
 
 }  // namespace companion::users

@@ -18,6 +18,10 @@ class UsersRepository {
                     std::int64_t now_ms);
   // Writes the profile fields of `user` (display name, retention).
   void update_profile(db::Connection& c, const User& user, std::int64_t now_ms);
+  // Erasure, at once: the row keeps only its id (the email is free again).
+  void release_identity(db::Connection& c, const std::string& id, std::int64_t now_ms);
+  // Erasure, at the end: the row goes, and every row that cascades from it.
+  void remove(db::Connection& c, const std::string& id);
 };
 
 }  // namespace companion::users

@@ -67,4 +67,12 @@ boost::asio::awaitable<User> UsersService::update_profile(std::string id, Profil
   co_return *user;
 }
 
+void UsersService::release_identity_in(db::Connection& c, const std::string& id) {
+  repository_.release_identity(c, id, clock_.now_ms());
+}
+
+void UsersService::remove_in(db::Connection& c, const std::string& id) {
+  repository_.remove(c, id);
+}
+
 }  // namespace companion::users

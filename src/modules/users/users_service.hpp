@@ -41,6 +41,10 @@ class UsersService {
   // NotFound when the account is gone.
   boost::asio::awaitable<User> update_profile(std::string id, ProfileChange change);
   const UsersSettings& settings() const { return settings_; }
+  // Erasure: the email, name and password go at once (the email can sign
+  // up again), the row itself at the end of the erasure job.
+  void release_identity_in(db::Connection& c, const std::string& id);
+  void remove_in(db::Connection& c, const std::string& id);
 
  private:
   db::Database& db_;

@@ -1,0 +1,11 @@
+#include "modules/privacy/privacy_module.hpp"
+
+#include "modules/privacy/privacy_controller.hpp"
+
+namespace companion::privacy {
+
+void add_to(modules::Registry& registry, ErasureService& erasure) {
+  if (auto* router = registry.router()) add_routes(*router, erasure);
+}
+
+}  // namespace companion::privacy
