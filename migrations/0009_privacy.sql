@@ -5,6 +5,13 @@
 ALTER TABLE users ADD COLUMN retention_recording_days INTEGER;
 ALTER TABLE users ADD COLUMN retention_transcript_days INTEGER;
 
+-- What retention or a withdrawn consent removed from an interview:
+-- {"recording": {"at", "reason"}, "transcript": {"at", "reason"}} (JSON).
+ALTER TABLE interviews ADD COLUMN purged TEXT;
+-- The retention sweeper's scans, oldest first.
+CREATE INDEX recordings_uploaded ON recordings (uploaded_at);
+CREATE INDEX transcripts_created ON transcripts (created_at);
+
 -- The audit trail: security- and privacy-relevant actions, append-only and
 -- hash-chained. Entry n's hash is SHA-256 over entry n-1's hash and the
 -- canonical form of entry n (modules/audit/audit_chain.cpp), so an entry

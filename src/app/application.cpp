@@ -11,6 +11,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
 #include <boost/json.hpp>
 
 #include <future>
@@ -18,6 +19,7 @@
 #include <optional>
 #include <thread>
 
+#include "infra/clock/rfc3339.hpp"
 #include "infra/db/migrations.hpp"
 #include "infra/embedded/embedded_files.hpp"
 #include "infra/http/router.hpp"
@@ -60,6 +62,22 @@ int run_audit_verify(const Settings& s) {
     return 1;
   }
   std::cout << "audit log intact: " << report.entries << " entries\n";
+  return 0;
+}
+
+// Runs the retention sweeper once, as if at --as-of (default: now), and
+// prints what it removed as JSON.
+int run_retention(const Settings& s, log::Logger& logger) {
+  Components c(s, logger);
+  auto as_of = s.retention_as_of.value_or(c.clock.now_ms());
+  boost::asio::io_context io;
+  auto future = boost::asio::co_spawn(io, c.retention.sweep(as_of), boost::asio::use_future);
+  io.run();
+  auto report = future.get();
+  std::cout << boost::json::serialize(boost::json::object{{"asOf", format_rfc3339(as_of)},
+                                                          {"recordings", report.recordings},
+                                                          {"transcripts", report.transcripts}})
+            << "\n";
   return 0;
 }
 
@@ -209,6 +227,9 @@ int run_serve(const Settings& s, log::Logger& logger) {
   every(std::chrono::seconds(1), "erasures",
         [&]() -> boost::asio::awaitable<void> { co_await c.erasure.tick(); });
 
+  every(s.retention_interval, "retention",
+        [&]() -> boost::asio::awaitable<void> { co_await c.retention.sweep(c.clock.now_ms()); });
+
   // Event ids handled long ago: their jobs are long gone.
   every(std::chrono::hours(1), "processed events", [&]() -> boost::asio::awaitable<void> {
     auto before = c.clock.now_ms() - std::int64_t(30) * 24 * 3600 * 1000;
@@ -263,6 +284,7 @@ int run(const Settings& s) {
     if (s.command == "worker") return run_worker(s, logger);
     if (s.command == "analyze") return run_analyze(s);
     if (s.command == "audit verify") return run_audit_verify(s);
+    if (s.command == "retention run") return run_retention(s, logger);
     logger.error("unknown command", {{"command", s.command}});
     return 2;
   } catch (const ConfigError& e) {

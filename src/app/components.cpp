@@ -246,7 +246,16 @@ Components::Components(const Settings& s, log::Logger& log)
                .tus = tus,
                .audit = audit,
                .realtime = realtime,
-               .logger = log}) {
+               .logger = log}),
+      retention({.db = *database,
+                 .clock = clock,
+                 .max_days = s.retention_max_days,
+                 .interviews = interviews,
+                 .recordings = recordings,
+                 .transcription = transcription,
+                 .analysis = analysis,
+                 .audit = audit,
+                 .logger = log}) {
   warn_about_plain_http(s, logger);
   realtime.on_append(
       [this](db::Connection& c, const realtime::Event& e) { webhooks.enqueue_in(c, e); });
@@ -319,7 +328,7 @@ void register_modules(Components& c, modules::Registry& registry) {
   analysis::add_to(registry, c.analysis, std::max<std::size_t>(1, s.cpu_threads));
   notifications::add_to(registry, c.notifications);
   webhooks::add_to(registry, c.webhooks);
-  privacy::add_to(registry, c.erasure);
+  privacy::add_to(registry, c.erasure, c.retention);
   if (c.hub)
     realtime::add_to(registry, {.hub = *c.hub,
                                 .service = c.realtime,

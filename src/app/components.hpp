@@ -35,6 +35,7 @@
 #include "modules/notifications/notifications_service.hpp"
 #include "modules/ops/readiness.hpp"
 #include "modules/privacy/erasure_service.hpp"
+#include "modules/privacy/retention_service.hpp"
 #include "modules/realtime/hub.hpp"
 #include "modules/realtime/realtime_service.hpp"
 #include "modules/transcription/transcription_service.hpp"
@@ -97,6 +98,7 @@ class Components {
   async::BlockingPool webhook_pool;
   webhooks::WebhooksService webhooks;
   privacy::ErasureService erasure;
+  privacy::RetentionService retention;
   ops::Readiness readiness;
   auth::BearerAuthenticator authenticator{auth};
 

@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "infra/clock/rfc3339.hpp"
 #include "infra/config/parse.hpp"
 
 namespace companion::app {
@@ -116,6 +117,7 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
   add("storage-url", "",
       "file:PATH (default file:<data-dir>/blobs) or s3://BUCKET?endpoint=URL&region=R");
   add("max-upload-size", std::to_string(4ull << 30), "largest recording accepted, in bytes");
+  add("retention-interval", "1h", "how often recordings and transcripts past retention go");
   add("retention-max-days", "off",
       "the longest any user's recordings, transcripts and analyses are kept, in days, or off");
   add("upload-expiry", "24h",
@@ -218,6 +220,12 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
   audit->require_subcommand(1);
   audit->add_subcommand("verify",
                         "check the audit log's hash chain; name the first broken entry (exit 1)");
+  auto* retention = cli.add_subcommand("retention", "retention of recordings and transcripts");
+  retention->require_subcommand(1);
+  std::string as_of;
+  retention
+      ->add_subcommand("run", "remove what is past its retention once, print what went, and exit")
+      ->add_option("--as-of", as_of, "act as if it were this time (RFC 3339), e.g. to test");
 
   // Unknown IC_ variables are mistakes (a typo silently ignored is worse).
   // The environment sets values first; flags parsed below override them.
@@ -356,6 +364,17 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
     if (kv.rfind("AWS_SECRET_ACCESS_KEY=", 0) == 0)
       s.storage.secret_access_key = std::string(kv.substr(22));
   }
+  if (!as_of.empty()) {
+    s.retention_as_of = parse_rfc3339(as_of);
+    if (!s.retention_as_of)
+      throw ConfigError(
+          "invalid value for --as-of: must be an RFC 3339 time such as "
+          "2030-01-02T10:00:00Z");
+  }
+  s.retention_interval = convert(o["retention-interval"], config::parse_duration);
+  if (s.retention_interval.count() < 10)
+    throw ConfigError(
+        "invalid value for --retention-interval / IC_RETENTION_INTERVAL: at least 10ms");
   if (o["retention-max-days"].value != "off")
     s.retention_max_days = convert(o["retention-max-days"], [](const std::string& t) {
       auto n = config::parse_count(t);

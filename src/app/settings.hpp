@@ -80,8 +80,10 @@ struct Settings {
   std::optional<std::string> jwt_secret;           // IC_JWT_SECRET; else a file in the data dir
   std::optional<std::string> master_key;           // IC_MASTER_KEY; else the key file
   std::optional<std::int64_t> retention_max_days;  // none: users may keep data for good
-  std::string master_key_file;                     // empty: <data-dir>/master-key
-  storage::BlobStoreSettings storage;              // url + AWS_* credentials
+  std::chrono::milliseconds retention_interval{3'600'000};  // how often the sweeper runs
+  std::optional<std::int64_t> retention_as_of;              // `retention run --as-of`
+  std::string master_key_file;                              // empty: <data-dir>/master-key
+  storage::BlobStoreSettings storage;                       // url + AWS_* credentials
   std::uint64_t max_upload_bytes = 4ull << 30;
   std::chrono::milliseconds upload_expiry = std::chrono::hours(24);
   std::chrono::milliseconds upload_sweep_interval = std::chrono::minutes(1);

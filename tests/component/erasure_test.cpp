@@ -145,6 +145,56 @@ TEST_P(Erasure, AWrongPasswordErasesNothing) {
   EXPECT_TRUE(go(c_->auth.authenticate(token)));
 }
 
+// The retention sweeper's SQL on both databases: the user's days, capped
+// by the operator's, counted from the upload and from the transcript.
+TEST_P(Erasure, RetentionRemovesWhatIsPastTheUsersDaysAndTheCap) {
+  auto who = sign_up("ret@example.com", 2);
+  auto kept = sign_up("kept@example.com", 1);
+  users::ProfileChange change;
+  change.retention_recording_days = {Patch<std::int64_t>::State::kValue, 30};
+  change.retention_transcript_days = {Patch<std::int64_t>::State::kValue, 60};
+  go(c_->users.update_profile(who.user_id, std::move(change)));
+  auto now = c_->clock.now_ms();
+  constexpr std::int64_t kDay = 86'400'000;
+  auto seed = [&](db::Connection& c) {
+    auto i = 0;
+    for (const auto& row : c.query("SELECT id, user_id FROM interviews ORDER BY id")) {
+      auto id = row.text(0);
+      c.execute(
+          "INSERT INTO recordings (id, interview_id, user_id, storage_key, size_bytes, "
+          "duration_ms, mime_type, container, codec, channels, sample_rate, consent, consent_at, "
+          "uploaded_at) VALUES ($1, $2, $3, $4, 1, 1, 'audio/wav', 'wav', 'pcm', 1, 16000, "
+          "'all-parties', $5, $5)",
+          {"r" + id, id, row.text(1), "k" + id, now - 45 * kDay});
+      c.execute(
+          "INSERT INTO transcripts (interview_id, recording_id, engine, language, duration_ms, "
+          "speakers, segments, created_at, updated_at) VALUES ($1, $2, 'e', 'en', 1, '[]', '[]', "
+          "$3, $3)",
+          {id, "r" + id, now - 45 * kDay});
+      ++i;
+    }
+    return i;
+  };
+  ASSERT_EQ(c_->database->transact(seed), 3);
+  // 45 days old: past the user's 30 days for recordings, not their 60 for
+  // transcripts; the other user keeps everything.
+  auto report = go(c_->retention.sweep(now));
+  EXPECT_EQ(report.recordings, 2);
+  EXPECT_EQ(report.transcripts, 0);
+  report = go(c_->retention.sweep(now + 20 * kDay));
+  EXPECT_EQ(report.recordings, 0);
+  EXPECT_EQ(report.transcripts, 2);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM recordings WHERE user_id = $1", kept.user_id), 1);
+  auto purged = [&](db::Connection& c) {
+    return c.query_one("SELECT purged FROM interviews WHERE user_id = $1 LIMIT 1", {who.user_id})
+        ->text(0);
+  };
+  auto text = c_->database->transact(purged);
+  EXPECT_NE(text.find("\"recording\""), std::string::npos) << text;
+  EXPECT_NE(text.find("\"transcript\""), std::string::npos) << text;
+  EXPECT_FALSE(audit::AuditLog::verify(*c_->database).broken_at);
+}
+
 INSTANTIATE_TEST_SUITE_P(Databases, Erasure, test_support::BothDialects(),
                          test_support::DialectName);
 

@@ -3,6 +3,7 @@
 namespace companion::analysis {
 namespace {
 
+constexpr const char* kRemove = "DELETE FROM analyses WHERE interview_id = $1";
 constexpr const char* kSave =
     "INSERT INTO analyses (interview_id, version, body, created_at) VALUES ($1, $2, $3, $4) "
     "ON CONFLICT (interview_id) DO UPDATE SET version = excluded.version, "
@@ -21,6 +22,10 @@ std::optional<StoredAnalysis> AnalysesRepository::find(db::Connection& c,
   auto row = c.query_one(kFind, {interview_id});
   if (!row) return std::nullopt;
   return StoredAnalysis{interview_id, static_cast<int>(row->int64(0)), row->text(1), row->int64(2)};
+}
+
+bool AnalysesRepository::remove(db::Connection& c, const std::string& interview_id) {
+  return c.execute(kRemove, {interview_id}) > 0;
 }
 
 }  // namespace companion::analysis

@@ -18,6 +18,7 @@ class AnalysesRepository {
  public:
   void save(db::Connection& c, const StoredAnalysis& a);  // inserts or replaces
   std::optional<StoredAnalysis> find(db::Connection& c, const std::string& interview_id);
+  bool remove(db::Connection& c, const std::string& interview_id);
 };
 
 }  // namespace companion::analysis

@@ -141,4 +141,8 @@ boost::asio::awaitable<std::string> AnalysisService::report(std::string user_id,
   });
 }
 
+bool AnalysisService::remove_in(db::Connection& c, const std::string& interview_id) {
+  return repository_.remove(c, interview_id);
+}
+
 }  // namespace companion::analysis

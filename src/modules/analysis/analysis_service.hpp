@@ -40,6 +40,8 @@ class AnalysisService {
   // The report page (report_page.hpp), rendered on the CPU pool; 404 until
   // an analysis exists.
   boost::asio::awaitable<std::string> report(std::string user_id, std::string interview_id);
+  // Retention: the interview's analysis goes (in the caller's transaction).
+  bool remove_in(db::Connection& c, const std::string& interview_id);
 
   static constexpr modules::Stage kStage = modules::Stage::kAnalyze;
 

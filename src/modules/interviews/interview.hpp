@@ -37,6 +37,8 @@ struct Interview {
   std::optional<std::string> run_id;          // the current processing run
   std::optional<std::string> finished_stage;  // the last stage that run finished
   std::optional<std::string> progress_json;   // `progress` while a stage runs
+  // `purged`: what retention or a withdrawn consent removed, and when.
+  std::optional<std::string> purged_json;
 };
 
 struct NewInterview {

@@ -182,6 +182,7 @@ boost::json::value to_json(const Interview& i, boost::json::storage_ptr storage)
   json_or_null("recording", i.recording_json);
   json_or_null("progress", i.progress_json);
   json_or_null("failure", i.status == Status::kFailed ? i.failure_json : std::nullopt);
+  json_or_null("purged", i.purged_json);
   return boost::json::value(std::move(o));
 }
 

@@ -5,11 +5,11 @@ namespace {
 
 #define INTERVIEW_COLUMNS                                                                  \
   "id, user_id, title, company, role, job_description, status, scheduled_at, created_at, " \
-  "updated_at, recording, failure, run_id, finished_stage, progress"
+  "updated_at, recording, failure, run_id, finished_stage, progress, purged"
 
 constexpr const char* kInsert =
     "INSERT INTO interviews (" INTERVIEW_COLUMNS
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
 constexpr const char* kSelectOne =
     "SELECT " INTERVIEW_COLUMNS " FROM interviews WHERE id = $1 AND user_id = $2";
 constexpr const char* kSelectById = "SELECT " INTERVIEW_COLUMNS " FROM interviews WHERE id = $1";
@@ -31,7 +31,8 @@ constexpr const char* kSelectPageAfter = "SELECT " INTERVIEW_COLUMNS
 constexpr const char* kUpdate =
     "UPDATE interviews SET title = $3, company = $4, role = $5, job_description = $6, "
     "status = $7, scheduled_at = $8, updated_at = $9, recording = $10, failure = $11, "
-    "run_id = $12, finished_stage = $13, progress = $14 WHERE id = $1 AND user_id = $2";
+    "run_id = $12, finished_stage = $13, progress = $14, purged = $15 "
+    "WHERE id = $1 AND user_id = $2";
 // A progress tick: only while the run is current and in the stage's status
 // (a cancelled or superseded run sees 0 rows and stops).
 constexpr const char* kProgress =
@@ -59,6 +60,7 @@ Interview from_row(const db::Row& r) {
   i.run_id = r.optional_text(12);
   i.finished_stage = r.optional_text(13);
   i.progress_json = r.optional_text(14);
+  i.purged_json = r.optional_text(15);
   return i;
 }
 
@@ -68,7 +70,7 @@ void InterviewsRepository::insert(db::Connection& c, const Interview& i) {
   c.execute(kInsert,
             {i.id, i.user_id, i.title, i.company, i.role, i.job_description, to_string(i.status),
              i.scheduled_at_ms, i.created_at_ms, i.updated_at_ms, i.recording_json, i.failure_json,
-             i.run_id, i.finished_stage, i.progress_json});
+             i.run_id, i.finished_stage, i.progress_json, i.purged_json});
 }
 
 std::optional<Interview> InterviewsRepository::find(db::Connection& c, const std::string& user_id,
@@ -95,7 +97,7 @@ Page InterviewsRepository::list(db::Connection& c, const std::string& user_id,
 void InterviewsRepository::update(db::Connection& c, const Interview& i) {
   c.execute(kUpdate, {i.id, i.user_id, i.title, i.company, i.role, i.job_description,
                       to_string(i.status), i.scheduled_at_ms, i.updated_at_ms, i.recording_json,
-                      i.failure_json, i.run_id, i.finished_stage, i.progress_json});
+                      i.failure_json, i.run_id, i.finished_stage, i.progress_json, i.purged_json});
 }
 
 std::optional<Interview> InterviewsRepository::find_by_id(db::Connection& c, const std::string& id,

@@ -135,6 +135,29 @@ boost::asio::awaitable<void> InterviewsService::remove(std::string user_id, std:
   if (!removed) throw NotFound(kNotFound);
 }
 
+bool InterviewsService::purged_in(db::Connection& c, const std::string& id, std::string_view what,
+                                  std::string_view reason) {
+  auto i = repository_.find_by_id(c, id, Lock::kForUpdate);
+  if (!i) return false;
+  auto before = i->status;
+  boost::system::error_code ec;
+  auto parsed = boost::json::parse(i->purged_json.value_or("{}"), ec);
+  boost::json::object purged =
+      !ec && parsed.is_object() ? parsed.as_object() : boost::json::object();
+  purged[what] = {{"at", format_rfc3339(clock_.now_ms())}, {"reason", reason}};
+  i->purged_json = boost::json::serialize(purged);
+  if (what == "recording") {
+    i->recording_json.reset();
+    if (before == Status::kUploaded || before == Status::kFailed || before == Status::kCancelled) {
+      i->status = Status::kCreated;
+      i->failure_json.reset();
+    }
+  }
+  i->updated_at_ms = std::max(clock_.now_ms(), i->updated_at_ms);
+  save_in(c, *i, before);
+  return true;
+}
+
 std::size_t InterviewsService::remove_some_of_user_in(db::Connection& c, const std::string& user_id,
                                                       int limit) {
   auto ids = repository_.ids_of_user(c, user_id, limit);

@@ -43,6 +43,14 @@ class InterviewsService {
   using RemoveHook = std::function<void(db::Connection&, const std::string& interview_id)>;
   void on_remove(RemoveHook hook) { remove_hooks_.push_back(std::move(hook)); }
 
+  // Retention or a withdrawn consent removed part of the interview (`what`:
+  // "recording" or "transcript", which takes the analysis with it): the
+  // interview says so in `purged`. Without its recording, an interview that
+  // was waiting to be processed (uploaded, failed, cancelled) is back to
+  // `created`. Returns false for an unknown id.
+  bool purged_in(db::Connection& c, const std::string& id, std::string_view what,
+                 std::string_view reason);
+
   // Erasure: deletes up to `limit` of the user's interviews as remove()
   // does (the hooks run); returns how many (0: none are left).
   std::size_t remove_some_of_user_in(db::Connection& c, const std::string& user_id, int limit);

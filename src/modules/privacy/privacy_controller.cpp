@@ -2,11 +2,23 @@
 
 #include <boost/json.hpp>
 
+#include "infra/crypto/uuid.hpp"
+#include "infra/errors/errors.hpp"
 #include "infra/http/json_body.hpp"
 
 namespace companion::privacy {
 
-void add_routes(http::Router& router, ErasureService& erasure) {
+void add_routes(http::Router& router, ErasureService& erasure, RetentionService& retention) {
+  router.add(http::Verb::delete_, "/v1/interviews/{id}/recording",
+             {.summary = "Withdraw consent: the recording goes"},
+             [&retention](http::Request& req) -> boost::asio::awaitable<http::Response> {
+               auto id = req.path_param("id");
+               if (!crypto::is_uuid(id)) throw NotFound("No interview with this id exists.");
+               co_await retention.withdraw_consent(req.user().user_id, crypto::normalize_uuid(id),
+                                                   req.client_ip);
+               co_return http::empty_response(http::Status::no_content);
+             });
+
   router.add(http::Verb::delete_, "/v1/me",
              {.json_body = true,
               .rate = http::RateClass::kAuth,

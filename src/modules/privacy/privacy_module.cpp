@@ -4,8 +4,8 @@
 
 namespace companion::privacy {
 
-void add_to(modules::Registry& registry, ErasureService& erasure) {
-  if (auto* router = registry.router()) add_routes(*router, erasure);
+void add_to(modules::Registry& registry, ErasureService& erasure, RetentionService& retention) {
+  if (auto* router = registry.router()) add_routes(*router, erasure, retention);
 }
 
 }  // namespace companion::privacy

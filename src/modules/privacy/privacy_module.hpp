@@ -2,11 +2,12 @@
 // The privacy module's entry point (see modules/module.hpp).
 #include "modules/module.hpp"
 #include "modules/privacy/erasure_service.hpp"
+#include "modules/privacy/retention_service.hpp"
 
 namespace companion::privacy {
 
-// Routes: erasure. No stage: the erasure job runs in `serve`'s
-// housekeeping (ErasureService::tick).
-void add_to(modules::Registry& registry, ErasureService& erasure);
+// Routes: erasure, consent withdrawal. No stage: the erasure job and the
+// retention sweeper run in `serve`'s housekeeping.
+void add_to(modules::Registry& registry, ErasureService& erasure, RetentionService& retention);
 
 }  // namespace companion::privacy

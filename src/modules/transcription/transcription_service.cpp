@@ -219,4 +219,8 @@ std::optional<Transcript> TranscriptionService::find_in(db::Connection& c,
   return repository_.find(c, interview_id);
 }
 
+bool TranscriptionService::remove_in(db::Connection& c, const std::string& interview_id) {
+  return repository_.remove(c, interview_id);
+}
+
 }  // namespace companion::transcription

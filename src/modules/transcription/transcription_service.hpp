@@ -71,6 +71,8 @@ class TranscriptionService {
 
   // For the analysis module, in its transaction.
   std::optional<Transcript> find_in(db::Connection& c, const std::string& interview_id);
+  // Retention: the interview's transcript goes (in the caller's transaction).
+  bool remove_in(db::Connection& c, const std::string& interview_id);
 
   static constexpr modules::Stage kStage = modules::Stage::kTranscribe;
 

@@ -5,6 +5,7 @@
 namespace companion::transcription {
 namespace {
 
+constexpr const char* kRemove = "DELETE FROM transcripts WHERE interview_id = $1";
 constexpr const char* kSave =
     "INSERT INTO transcripts (interview_id, recording_id, engine, language, duration_ms, "
     "speakers, segments, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) "
@@ -104,6 +105,10 @@ Checkpoints TranscriptsRepository::checkpoints(db::Connection& c, const std::str
 
 void TranscriptsRepository::clear_checkpoints(db::Connection& c, const std::string& recording_id) {
   c.execute(kClearCheckpoints, {recording_id});
+}
+
+bool TranscriptsRepository::remove(db::Connection& c, const std::string& interview_id) {
+  return c.execute(kRemove, {interview_id}) > 0;
 }
 
 }  // namespace companion::transcription

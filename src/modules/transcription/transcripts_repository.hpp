@@ -26,6 +26,7 @@ class TranscriptsRepository {
                        const std::vector<asr::TranscribedSegment>& segments);
   Checkpoints checkpoints(db::Connection& c, const std::string& recording_id);
   void clear_checkpoints(db::Connection& c, const std::string& recording_id);
+  bool remove(db::Connection& c, const std::string& interview_id);
 };
 
 }  // namespace companion::transcription

@@ -115,4 +115,8 @@ void GarbageRepository::forget(db::Connection& c, const std::string& key) {
   c.execute(kForgetGarbage, {key});
 }
 
+bool RecordingsRepository::remove(db::Connection& c, const std::string& interview_id) {
+  return c.execute(kDelete, {interview_id}) > 0;
+}
+
 }  // namespace companion::uploads

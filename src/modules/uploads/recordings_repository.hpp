@@ -18,6 +18,7 @@ class RecordingsRepository {
   // The storage keys of the interview's recording (empty when it has none).
   std::vector<std::string> keys_for_interview(db::Connection& c, const std::string& interview_id);
   std::vector<std::string> keys_for_user(db::Connection& c, const std::string& user_id);
+  bool remove(db::Connection& c, const std::string& interview_id);
 };
 
 // Stored objects to be removed once nothing refers to them (storage_garbage).

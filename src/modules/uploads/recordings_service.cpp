@@ -153,6 +153,14 @@ void RecordingsService::discard_in(db::Connection& c, const std::vector<std::str
   garbage_.add(c, keys, clock_.now_ms());
 }
 
+std::optional<std::vector<std::string>> RecordingsService::remove_in(
+    db::Connection& c, const std::string& interview_id) {
+  auto keys = repository_.keys_for_interview(c, interview_id);
+  if (!repository_.remove(c, interview_id)) return std::nullopt;
+  garbage_.add(c, keys, clock_.now_ms());
+  return keys;
+}
+
 std::vector<std::string> RecordingsService::keys_of_user_in(db::Connection& c,
                                                             const std::string& user_id) {
   return repository_.keys_for_user(c, user_id);

@@ -89,6 +89,11 @@ class RecordingsService {
   // Removes listed objects from the store now, forgetting each one removed;
   // what fails stays listed for the next sweep. Returns how many failed.
   boost::asio::awaitable<std::size_t> collect_garbage(std::vector<std::string> keys);
+  // Retention or a withdrawn consent: the interview's recording goes, its
+  // objects listed for removal (collect_garbage them after the commit).
+  // Returns their keys; nullopt when the interview has no recording.
+  std::optional<std::vector<std::string>> remove_in(db::Connection& c,
+                                                    const std::string& interview_id);
   // Erasure: the stored objects of every recording of the user.
   std::vector<std::string> keys_of_user_in(db::Connection& c, const std::string& user_id);
   // One sweep over everything listed (the oldest first, bounded).

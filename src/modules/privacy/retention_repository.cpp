@@ -1,0 +1,49 @@
+#include "modules/privacy/retention_repository.hpp"
+
+namespace companion::privacy {
+namespace {
+
+// The days that apply: the user's, capped by the operator's ($2); the
+// operator's when the user keeps everything; none (NULL: kept) when
+// neither is set.
+#define EFFECTIVE_DAYS(column)                                                      \
+  "CAST(CASE WHEN u." column " IS NULL OR u." column " > $2 THEN $2 ELSE u." column \
+  " END AS BIGINT)"
+#define NOT_BEING_PROCESSED "i.status NOT IN ('uploading', 'transcribing', 'analyzing')"
+
+constexpr const char* kExpiredRecordings =
+    "SELECT r.interview_id, r.user_id FROM recordings r "
+    "JOIN interviews i ON i.id = r.interview_id JOIN users u ON u.id = r.user_id "
+    "WHERE " NOT_BEING_PROCESSED " AND r.uploaded_at < $1 - " EFFECTIVE_DAYS(
+        "retention_recording_days") " * 86400000 ORDER BY r.uploaded_at LIMIT $3";
+constexpr const char* kExpiredTranscripts =
+    "SELECT t.interview_id, i.user_id FROM transcripts t "
+    "JOIN interviews i ON i.id = t.interview_id JOIN users u ON u.id = i.user_id "
+    "WHERE " NOT_BEING_PROCESSED " AND t.created_at < $1 - " EFFECTIVE_DAYS(
+        "retention_transcript_days") " * 86400000 ORDER BY t.created_at LIMIT $3";
+
+#undef EFFECTIVE_DAYS
+#undef NOT_BEING_PROCESSED
+
+std::vector<Expired> expired(const db::Rows& rows) {
+  std::vector<Expired> out;
+  for (const auto& r : rows) out.push_back({r.text(0), r.text(1)});
+  return out;
+}
+
+}  // namespace
+
+std::vector<Expired> RetentionRepository::expired_recordings(db::Connection& c, std::int64_t now_ms,
+                                                             std::optional<std::int64_t> max_days,
+                                                             int limit) {
+  return expired(c.query(kExpiredRecordings, {now_ms, max_days, limit}));
+}
+
+std::vector<Expired> RetentionRepository::expired_transcripts(db::Connection& c,
+                                                              std::int64_t now_ms,
+                                                              std::optional<std::int64_t> max_days,
+                                                              int limit) {
+  return expired(c.query(kExpiredTranscripts, {now_ms, max_days, limit}));
+}
+
+}  // namespace companion::privacy
