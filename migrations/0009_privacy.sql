@@ -51,3 +51,18 @@ CREATE TABLE erasures (
   completed_at BIGINT
 );
 CREATE INDEX erasures_pending ON erasures (completed_at);
+
+-- Exports (POST /v1/me/exports): one zip of everything of the user,
+-- sealed with their data key in storage, downloadable until expires_at.
+CREATE TABLE exports (
+  id          TEXT PRIMARY KEY,
+  user_id     TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  status      TEXT NOT NULL,
+  storage_key TEXT,
+  size_bytes  BIGINT,
+  created_at  BIGINT NOT NULL,
+  expires_at  BIGINT NOT NULL
+);
+CREATE INDEX exports_user ON exports (user_id, id);
+CREATE INDEX exports_status ON exports (status);
+CREATE INDEX exports_expiry ON exports (expires_at);

@@ -227,6 +227,10 @@ int run_serve(const Settings& s, log::Logger& logger) {
   every(std::chrono::seconds(1), "erasures",
         [&]() -> boost::asio::awaitable<void> { co_await c.erasure.tick(); });
 
+  // Exports: built at once after a request here (others' within a minute);
+  // expired ones removed.
+  every(std::chrono::seconds(1), "exports",
+        [&]() -> boost::asio::awaitable<void> { co_await c.exports.tick(); });
   every(s.retention_interval, "retention",
         [&]() -> boost::asio::awaitable<void> { co_await c.retention.sweep(c.clock.now_ms()); });
 

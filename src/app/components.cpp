@@ -236,6 +236,23 @@ Components::Components(const Settings& s, log::Logger& log)
       webhook_pool(s.webhooks.concurrency),
       webhooks(s.webhooks, *database, clock, ids, data_keys, audit, notifications, webhook_client,
                webhook_guard, webhook_pool, log),
+      export_pool(1),
+      exports({.db = *database,
+               .clock = clock,
+               .ids = ids,
+               .users = users,
+               .keys = data_keys,
+               .interviews = interviews,
+               .recordings = recordings,
+               .transcription = transcription,
+               .analysis = analysis,
+               .notifications = notifications,
+               .audit = audit,
+               .store = *blobs,
+               .pool = export_pool,
+               .work_dir = s.data_dir + "/exports",
+               .logger = log,
+               .lifetime = s.export_ttl}),
       erasure({.db = *database,
                .clock = clock,
                .auth = auth,
@@ -246,6 +263,7 @@ Components::Components(const Settings& s, log::Logger& log)
                .tus = tus,
                .audit = audit,
                .realtime = realtime,
+               .exports = exports,
                .logger = log}),
       retention({.db = *database,
                  .clock = clock,
@@ -328,7 +346,7 @@ void register_modules(Components& c, modules::Registry& registry) {
   analysis::add_to(registry, c.analysis, std::max<std::size_t>(1, s.cpu_threads));
   notifications::add_to(registry, c.notifications);
   webhooks::add_to(registry, c.webhooks);
-  privacy::add_to(registry, c.erasure, c.retention);
+  privacy::add_to(registry, c.erasure, c.retention, c.exports);
   if (c.hub)
     realtime::add_to(registry, {.hub = *c.hub,
                                 .service = c.realtime,
@@ -344,6 +362,7 @@ Components::~Components() {
   llm_pool.join();
   mail_pool.join();
   webhook_pool.join();
+  export_pool.join();
   storage_pool.join();
   probe_pool.join();
   queue_pool.join();

@@ -97,6 +97,8 @@ class Components {
   http_client::HttpClient webhook_client;
   async::BlockingPool webhook_pool;
   webhooks::WebhooksService webhooks;
+  async::BlockingPool export_pool;  // one export is built at a time
+  privacy::ExportService exports;
   privacy::ErasureService erasure;
   privacy::RetentionService retention;
   ops::Readiness readiness;

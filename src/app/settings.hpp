@@ -81,6 +81,7 @@ struct Settings {
   std::optional<std::string> master_key;           // IC_MASTER_KEY; else the key file
   std::optional<std::int64_t> retention_max_days;  // none: users may keep data for good
   std::chrono::milliseconds retention_interval{3'600'000};  // how often the sweeper runs
+  std::chrono::milliseconds export_ttl{24 * 3'600'000};     // an export's download window
   std::optional<std::int64_t> retention_as_of;              // `retention run --as-of`
   std::string master_key_file;                              // empty: <data-dir>/master-key
   storage::BlobStoreSettings storage;                       // url + AWS_* credentials

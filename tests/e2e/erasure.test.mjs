@@ -65,6 +65,13 @@ test('erasure refuses every token at once, frees the email, and leaves none of t
     const strings = [email, name, ...titles, `Cartography and ${tag}`];
     assert.ok(scan(server.dataDir, strings).length > 0, 'the scan finds the strings before erasure');
 
+    // An export of theirs, stored sealed, goes with everything else.
+    const exp = await request(server.url, 'POST', '/v1/me/exports', { token: user.token });
+    assert.equal(exp.status, 202, exp.text);
+    await until('the export to be ready', async () =>
+      (await request(server.url, 'GET', `/v1/me/exports/${exp.json.id}`, { token: user.token })).json?.status === 'ready', { timeoutMs: 30000 });
+    assert.ok(allFiles(join(server.dataDir, 'blobs')).length >= 2, 'the recording and the export are stored');
+
     checkProblem(assert, await request(server.url, 'DELETE', '/v1/me', { token: user.token, body: { password: 'wrong password' } }), 403);
     checkProblem(assert, await request(server.url, 'DELETE', '/v1/me', { token: user.token, body: {} }), 400);
     assert.equal((await request(server.url, 'GET', '/v1/me', { token: user.token })).status, 200, 'refused requests erase nothing');
@@ -79,6 +86,7 @@ test('erasure refuses every token at once, frees the email, and leaves none of t
     await until('the erasure job to finish', () => erasureFinished(server), { timeoutMs: 30000 });
     const found = scan(server.dataDir, [...strings, ...words.map((w) => `${w}`)].filter((s) => !/^(interview|question|answer)$/.test(s)));
     assert.deepEqual(found, [], 'strings of the erased user remain');
+    assert.deepEqual(allFiles(join(server.dataDir, 'blobs')), [], 'stored objects of the erased user remain');
     // Other users are untouched.
     assert.equal((await request(server.url, 'GET', '/v1/me', { token: other.token })).status, 200);
 

@@ -94,8 +94,8 @@ boost::asio::awaitable<void> ErasureService::erase(Erasure e) {
   step("objects listed");
   auto keys = co_await p_.db.write([&](db::Connection& c) {
     auto keys = p_.recordings.keys_of_user_in(c, user);
-    auto pieces = p_.tus.keys_of_user_in(c, user);
-    keys.insert(keys.end(), pieces.begin(), pieces.end());
+    for (auto more : {p_.tus.keys_of_user_in(c, user), p_.exports.keys_of_user_in(c, user)})
+      keys.insert(keys.end(), more.begin(), more.end());
     p_.recordings.discard_in(c, keys);
     return keys;
   });

@@ -22,6 +22,7 @@
 #include "modules/auth/auth_service.hpp"
 #include "modules/interviews/interviews_service.hpp"
 #include "modules/privacy/erasure_repository.hpp"
+#include "modules/privacy/export_service.hpp"
 #include "modules/realtime/realtime_service.hpp"
 #include "modules/uploads/recordings_service.hpp"
 #include "modules/uploads/tus_service.hpp"
@@ -42,6 +43,7 @@ struct ErasureParts {
   uploads::TusService& tus;
   audit::AuditLog& audit;
   realtime::RealtimeService& realtime;
+  ExportService& exports;
   log::Logger& logger;
 };
 

@@ -4,8 +4,9 @@
 
 namespace companion::privacy {
 
-void add_to(modules::Registry& registry, ErasureService& erasure, RetentionService& retention) {
-  if (auto* router = registry.router()) add_routes(*router, erasure, retention);
+void add_to(modules::Registry& registry, ErasureService& erasure, RetentionService& retention,
+            ExportService& exports) {
+  if (auto* router = registry.router()) add_routes(*router, erasure, retention, exports);
 }
 
 }  // namespace companion::privacy
