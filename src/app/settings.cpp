@@ -118,6 +118,8 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
       "file:PATH (default file:<data-dir>/blobs) or s3://BUCKET?endpoint=URL&region=R");
   add("max-upload-size", std::to_string(4ull << 30), "largest recording accepted, in bytes");
   add("retention-interval", "1h", "how often recordings and transcripts past retention go");
+  add("redact-transcripts", "false",
+      "replace emails, phone numbers and card numbers in transcripts before analysis");
   add("export-ttl", "24h", "how long a data export can be downloaded before it is deleted");
   add("retention-max-days", "off",
       "the longest any user's recordings, transcripts and analyses are kept, in days, or off");
@@ -374,6 +376,7 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
   }
   s.retention_interval = convert(o["retention-interval"], config::parse_duration);
   s.export_ttl = convert(o["export-ttl"], config::parse_duration);
+  s.processing.redact_transcripts = convert(o["redact-transcripts"], config::parse_bool);
   if (s.export_ttl.count() < 1000)
     throw ConfigError("invalid value for --export-ttl / IC_EXPORT_TTL: at least 1s");
   if (s.retention_interval.count() < 10)

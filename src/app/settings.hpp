@@ -54,6 +54,7 @@ struct PipelineSettings {
   std::chrono::milliseconds job_backoff{2'000};  // the first retry's ceiling; doubles up to 5 min
   std::chrono::milliseconds relay_interval{200};
   std::chrono::milliseconds checkpoint_interval{1'000};
+  bool redact_transcripts = false;  // --redact-transcripts
 };
 
 struct Settings {

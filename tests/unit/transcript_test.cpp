@@ -92,6 +92,39 @@ TEST(Transcript, TextJoinsATurnIntoOneParagraph) {
   EXPECT_EQ(to_text(two_speakers()), "Speaker 1: tell me\n\nSpeaker 2: i led it well done\n");
 }
 
+TEST(Transcript, RedactionReplacesTheWordsOfEmailsPhonesAndCardsKeepingTheirTime) {
+  asr::Transcript r;
+  r.channels = 1;
+  r.duration = 20;
+  r.segments = {recognised(0, 0, 10,
+                           {{"mail", 0.0, 0.5, 0.9},
+                            {"ada@example.com", 0.5, 1.5, 0.8},
+                            {"or", 1.5, 1.7, 0.9},
+                            {"call", 1.7, 2.0, 0.9},
+                            {"415", 2.0, 2.5, 0.7},
+                            {"555", 2.5, 3.0, 0.6},
+                            {"0132", 3.0, 3.5, 0.9},
+                            {"card", 3.5, 4.0, 0.9},
+                            {"4111", 4.0, 4.5, 0.9},
+                            {"1111", 4.5, 5.0, 0.9},
+                            {"1111", 5.0, 5.5, 0.5},
+                            {"1111", 5.5, 6.0, 0.9},
+                            {"thanks", 6.0, 6.5, 0.9}}),
+                recognised(0, 11, 12, {{"nothing", 11.0, 11.5, 1}, {"here", 11.5, 12, 1}})};
+  auto t = build_transcript(r);
+  text::Redactor redactor;
+  EXPECT_EQ(redact(t, redactor), 3u);
+  EXPECT_EQ(t.segments[0].text, "mail [email] or call [phone] card [card] thanks");
+  const auto& words = t.segments[0].words;
+  ASSERT_EQ(words.size(), 8u);
+  EXPECT_DOUBLE_EQ(words[4].start, 2.0);  // [phone] spans its three words
+  EXPECT_DOUBLE_EQ(words[4].end, 3.5);
+  EXPECT_DOUBLE_EQ(words[4].confidence, 0.6);
+  EXPECT_DOUBLE_EQ(words[6].end, 6.0);
+  EXPECT_EQ(t.segments[1].text, "nothing here");
+  EXPECT_EQ(t.text().find("4111"), std::string::npos);
+}
+
 TEST(Transcript, HoursAreWrittenInTimestamps) {
   Transcript t;
   t.speakers = {{"S1", "Speaker 1", 0}};

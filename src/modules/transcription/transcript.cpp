@@ -70,6 +70,54 @@ const Speaker* Transcript::speaker(const std::string& id) const {
   return nullptr;
 }
 
+std::size_t redact(Transcript& t, const text::Redactor& redactor) {
+  std::size_t replaced = 0;
+  for (auto& segment : t.segments) {
+    // The words joined by spaces, and where each one starts.
+    std::string joined;
+    std::vector<std::size_t> starts;
+    for (const auto& w : segment.words) {
+      if (!joined.empty()) joined += ' ';
+      starts.push_back(joined.size());
+      joined += w.word;
+    }
+    auto found = redactor.find(joined);
+    if (found.empty()) continue;
+    std::vector<Word> words;
+    std::size_t k = 0;  // the next finding
+    for (std::size_t i = 0; i < segment.words.size(); ++i) {
+      auto begin = starts[i];
+      auto end = begin + segment.words[i].word.size();
+      while (k < found.size() && found[k].end <= begin) ++k;
+      if (k < found.size() && found[k].begin < end) {
+        // Part of a finding: the first of its words becomes the label, the
+        // others extend it.
+        bool continues = !words.empty() && words.back().word == found[k].label && i > 0 &&
+                         starts[i - 1] < found[k].end &&
+                         starts[i - 1] + segment.words[i - 1].word.size() > found[k].begin;
+        if (continues) {
+          words.back().end = segment.words[i].end;
+          words.back().confidence = std::min(words.back().confidence, segment.words[i].confidence);
+        } else {
+          auto w = segment.words[i];
+          w.word = std::string(found[k].label);
+          words.push_back(std::move(w));
+          ++replaced;
+        }
+        continue;
+      }
+      words.push_back(segment.words[i]);
+    }
+    segment.words = std::move(words);
+    segment.text.clear();
+    for (const auto& w : segment.words) {
+      if (!segment.text.empty()) segment.text += ' ';
+      segment.text += w.word;
+    }
+  }
+  return replaced;
+}
+
 Transcript build_transcript(const asr::Transcript& recognised) {
   Transcript t;
   t.duration = ms(recognised.duration);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "infra/asr/transcriber.hpp"
+#include "infra/text/redactor.hpp"
 
 namespace companion::transcription {
 
@@ -53,6 +54,12 @@ struct Transcript {
 // From the recogniser's output: one speaker per channel; segments without
 // words are dropped; times rounded to milliseconds.
 Transcript build_transcript(const asr::Transcript& recognised);
+
+// Replaces the words that make up an email address, a phone number or a
+// card number with one word "[email]", "[phone]" or "[card]" spanning
+// their time; segment texts are rebuilt from the words. Returns how many
+// were replaced.
+std::size_t redact(Transcript& t, const text::Redactor& redactor);
 
 boost::json::value to_json(const Transcript& t);
 boost::json::array speakers_json(const std::vector<Speaker>& speakers);

@@ -154,6 +154,12 @@ boost::asio::awaitable<void> TranscriptionService::transcribe(queue::Envelope ev
   transcript.engine = engine_.name();
   transcript.language = engine_.language();
   transcript.created_at_ms = transcript.updated_at_ms = clock_.now_ms();
+  if (settings_.redact) {
+    auto n = redact(transcript, redactor_);
+    if (n > 0)
+      logger_.info("transcript redacted",
+                   {{"interviewId", interview_id}, {"replaced", static_cast<std::int64_t>(n)}});
+  }
   co_await db_.write([&](db::Connection& c) {
     if (!interviews_.run_active_in(c, interview_id, run_id)) return;
     if (!processed_.record_in(c, modules::stage_name(kStage), event.event_id, clock_.now_ms()))

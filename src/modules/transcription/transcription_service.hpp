@@ -36,6 +36,10 @@ struct TranscriptionSettings {
   // How often finished segments are checkpointed and progress reported
   // (which is also when a cancel is noticed).
   std::chrono::milliseconds checkpoint_interval{1000};
+  // Emails, phone numbers and card numbers are replaced in the transcript
+  // before it is stored, so the analysis and a language model never see
+  // them (--redact-transcripts).
+  bool redact = false;
 };
 
 struct SpeakerLabel {
@@ -87,6 +91,7 @@ class TranscriptionService {
   const Clock& clock_;
   log::Logger& logger_;
   TranscriptsRepository repository_;
+  text::Redactor redactor_;
   queue::ProcessedEvents processed_;
   std::atomic<bool> handing_back_{false};
 };
