@@ -117,44 +117,46 @@ std::optional<std::int64_t> ObjectReader::optional_timestamp(std::string_view fi
   return check_timestamp(field, *v);
 }
 
-Patch<std::int64_t> ObjectReader::patch_timestamp(std::string_view field) {
+namespace {
+
+// A patch of a number from a field that is present and not null: the
+// value when `check` gives one (it reports its own error otherwise).
+template <class Check>
+Patch<std::int64_t> number_patch(const boost::json::value* v, Check check) {
   Patch<std::int64_t> p;
-  auto* v = take(field);
   if (!v) return p;
   if (v->is_null()) {
     p.state = Patch<std::int64_t>::State::kNull;
-    return p;
-  }
-  if (auto ms = check_timestamp(field, *v)) {
+  } else if (auto n = check(*v)) {
     p.state = Patch<std::int64_t>::State::kValue;
-    p.value = *ms;
+    p.value = *n;
   }
   return p;
 }
 
+}  // namespace
+
+Patch<std::int64_t> ObjectReader::patch_timestamp(std::string_view field) {
+  return number_patch(take(field),
+                      [&](const boost::json::value& v) { return check_timestamp(field, v); });
+}
+
 Patch<std::int64_t> ObjectReader::patch_integer(std::string_view field, std::int64_t min,
                                                 std::int64_t max) {
-  Patch<std::int64_t> p;
-  auto* v = take(field);
-  if (!v) return p;
-  if (v->is_null()) {
-    p.state = Patch<std::int64_t>::State::kNull;
-    return p;
-  }
-  std::optional<std::int64_t> n;
-  if (v->is_int64()) n = v->as_int64();
-  if (v->is_uint64() && v->as_uint64() <= std::uint64_t(max)) n = std::int64_t(v->as_uint64());
-  if (v->is_double() && v->as_double() == std::floor(v->as_double()) &&
-      std::abs(v->as_double()) < 1e15)
-    n = static_cast<std::int64_t>(v->as_double());
-  if (!n || *n < min || *n > max) {
-    add_error(std::string(field),
-              "must be a whole number from " + std::to_string(min) + " to " + std::to_string(max));
-    return p;
-  }
-  p.state = Patch<std::int64_t>::State::kValue;
-  p.value = *n;
-  return p;
+  return number_patch(take(field), [&](const boost::json::value& v) {
+    std::optional<std::int64_t> n;
+    if (v.is_int64()) n = v.as_int64();
+    if (v.is_uint64() && v.as_uint64() <= std::uint64_t(max)) n = std::int64_t(v.as_uint64());
+    if (v.is_double() && v.as_double() == std::floor(v.as_double()) &&
+        std::abs(v.as_double()) < 1e15)
+      n = static_cast<std::int64_t>(v.as_double());
+    if (!n || *n < min || *n > max) {
+      add_error(std::string(field), "must be a whole number from " + std::to_string(min) + " to " +
+                                        std::to_string(max));
+      return std::optional<std::int64_t>();
+    }
+    return n;
+  });
 }
 
 const boost::json::value* ObjectReader::optional_object(std::string_view field) {
