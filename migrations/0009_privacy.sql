@@ -61,7 +61,10 @@ CREATE TABLE exports (
   storage_key TEXT,
   size_bytes  BIGINT,
   created_at  BIGINT NOT NULL,
-  expires_at  BIGINT NOT NULL
+  expires_at  BIGINT NOT NULL,
+  -- While `building`: the process building it holds it until then (a
+  -- process that died lets another take it over afterwards).
+  claimed_until BIGINT
 );
 CREATE INDEX exports_user ON exports (user_id, id);
 CREATE INDEX exports_status ON exports (status);

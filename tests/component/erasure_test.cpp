@@ -111,6 +111,8 @@ TEST_P(Erasure, TokensAreRefusedAndTheEmailIsFreeAtOnce) {
   // Before the job has run.
   EXPECT_EQ(count("SELECT COUNT(*) FROM erasures WHERE user_id = $1", who.user_id), 1);
   EXPECT_THROW(go(c_->auth.login("ada@example.com", kPassword)), Unauthorized);
+  // Nothing new can be sealed for the account: no new data key.
+  EXPECT_THROW(go(c_->data_keys.key_for(who.user_id)), std::runtime_error);
   auto again = go(c_->auth.register_user("ADA@example.com", kPassword, "Ada again"));
   EXPECT_NE(again.user.id, who.user_id);
   EXPECT_EQ(go(c_->erasure.run_pending()), 1u);

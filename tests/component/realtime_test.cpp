@@ -54,6 +54,14 @@ class Realtime : public DatabaseTest {
     service.reset();
     DatabaseTest::TearDown();
   }
+  // A signed-in session of the user (what a ticket is issued for).
+  void sign_in(const std::string& user_id, const std::string& session_id) {
+    auto insert = [&](db::Connection& c) {
+      c.execute("INSERT INTO refresh_families (id, user_id, created_at) VALUES ($1, $2, 0)",
+                {session_id, user_id});
+    };
+    database().transact(insert);
+  }
   std::string make_user(const std::string& name) {
     auto create = [&](db::Connection& c) {
       return users
@@ -162,6 +170,7 @@ TEST_P(Realtime, PruningRaisesTheMarkThatResumesAreCheckedAgainst) {
 }
 
 TEST_P(Realtime, TicketsAreSingleUseAndExpire) {
+  sign_in(alice, "s1");
   auto ticket = run(service->issue_ticket(alice, "s1"));
   EXPECT_EQ(ticket.expires_in, std::chrono::seconds(60));
   auto owner = run(service->redeem_ticket(ticket.token));
@@ -174,6 +183,17 @@ TEST_P(Realtime, TicketsAreSingleUseAndExpire) {
   EXPECT_FALSE(run(service->redeem_ticket(late.token)));
   EXPECT_FALSE(run(service->redeem_ticket("")));
   EXPECT_FALSE(run(service->redeem_ticket(std::string(4096, 'x'))));
+}
+
+TEST_P(Realtime, ATicketOfASessionThatEndedIsRefused) {
+  sign_in(alice, "s2");
+  auto ticket = run(service->issue_ticket(alice, "s2"));
+  // A logout, a password change or an erasure revokes the session.
+  auto revoke = [&](db::Connection& c) {
+    c.execute("UPDATE refresh_families SET revoked_at = 1 WHERE id = 's2'");
+  };
+  database().transact(revoke);
+  EXPECT_FALSE(run(service->redeem_ticket(ticket.token)));
 }
 
 // --- streams ------------------------------------------------------------------

@@ -87,7 +87,11 @@ boost::asio::awaitable<TokenPair> AuthService::login(std::string email, std::str
     co_await audit_.append(std::move(failed));
     throw Unauthorized("The email or password is not correct.");
   }
-  co_return co_await db_.write([&](db::Connection& c) {
+  auto tokens = co_await db_.write([&](db::Connection& c) -> std::optional<TokenPair> {
+    // The password checked must still be the account's: a password change
+    // or an erasure that committed meanwhile wins.
+    auto now_user = users_.find_by_id_in(c, user->id);
+    if (!now_user || now_user->password_hash != user->password_hash) return std::nullopt;
     auto family = ids_.next();
     auto now = clock_.now_ms();
     repository_.insert_family(c, family, user->id, now);
@@ -95,6 +99,8 @@ boost::asio::awaitable<TokenPair> AuthService::login(std::string email, std::str
     audit_.append_in(c, {"session.started", user->id, ip, {{"sessionId", family}}});
     return tokens;
   });
+  if (!tokens) throw Unauthorized("The email or password is not correct.");
+  co_return std::move(*tokens);
 }
 
 boost::asio::awaitable<TokenPair> AuthService::refresh(std::string refresh_token, Ip ip) {

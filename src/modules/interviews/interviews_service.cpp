@@ -158,6 +158,12 @@ bool InterviewsService::purged_in(db::Connection& c, const std::string& id, std:
   return true;
 }
 
+bool InterviewsService::lock_idle_in(db::Connection& c, const std::string& id) {
+  auto i = repository_.find_by_id(c, id, Lock::kForUpdate);
+  return i && i->status != Status::kUploading && i->status != Status::kTranscribing &&
+         i->status != Status::kAnalyzing;
+}
+
 std::size_t InterviewsService::remove_some_of_user_in(db::Connection& c, const std::string& user_id,
                                                       int limit) {
   auto ids = repository_.ids_of_user(c, user_id, limit);

@@ -50,6 +50,9 @@ class InterviewsService {
   // `created`. Returns false for an unknown id.
   bool purged_in(db::Connection& c, const std::string& id, std::string_view what,
                  std::string_view reason);
+  // Locks the interview (PostgreSQL) and tells whether it exists and is not
+  // being uploaded or processed: retention leaves it alone otherwise.
+  bool lock_idle_in(db::Connection& c, const std::string& id);
 
   // Erasure: deletes up to `limit` of the user's interviews as remove()
   // does (the hooks run); returns how many (0: none are left).

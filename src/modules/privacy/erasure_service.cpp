@@ -59,10 +59,17 @@ boost::asio::awaitable<std::size_t> ErasureService::run_pending() {
   try {
     auto pending =
         co_await p_.db.read([&](db::Connection& c) { return repository_.pending(c, 20); });
+    // One that cannot finish yet (storage down) does not hold up the rest.
+    std::exception_ptr first_failure;
     for (auto& erasure : pending) {
-      co_await erase(std::move(erasure));
-      ++done;
+      try {
+        co_await erase(std::move(erasure));
+        ++done;
+      } catch (...) {
+        if (!first_failure) first_failure = std::current_exception();
+      }
     }
+    if (first_failure) std::rethrow_exception(first_failure);
   } catch (...) {
     running_ = false;
     requested_ = true;  // try again on the next tick
@@ -83,6 +90,14 @@ boost::asio::awaitable<void> ErasureService::checkpoint() {
         "start folds it in");
 }
 
+std::vector<std::string> ErasureService::stored_keys_in(db::Connection& c,
+                                                        const std::string& user) {
+  auto keys = p_.recordings.keys_of_user_in(c, user);
+  for (auto more : {p_.tus.keys_of_user_in(c, user), p_.exports.keys_of_user_in(c, user)})
+    keys.insert(keys.end(), more.begin(), more.end());
+  return keys;
+}
+
 void ErasureService::step(std::string_view name) {
   if (step_hook_) step_hook_(name);
 }
@@ -93,9 +108,7 @@ boost::asio::awaitable<void> ErasureService::erase(Erasure e) {
   // that name them go, so no crash can leave one nobody will remove.
   step("objects listed");
   auto keys = co_await p_.db.write([&](db::Connection& c) {
-    auto keys = p_.recordings.keys_of_user_in(c, user);
-    for (auto more : {p_.tus.keys_of_user_in(c, user), p_.exports.keys_of_user_in(c, user)})
-      keys.insert(keys.end(), more.begin(), more.end());
+    auto keys = stored_keys_in(c, user);
     p_.recordings.discard_in(c, keys);
     return keys;
   });
@@ -119,6 +132,9 @@ boost::asio::awaitable<void> ErasureService::erase(Erasure e) {
   // tickets, webhooks and their deliveries, uploads, preferences.
   step("rows");
   co_await p_.db.write([&](db::Connection& c) {
+    // Anything stored since step 1 (an upload or export that held the key
+    // before it was destroyed) is listed for the storage sweeper.
+    p_.recordings.discard_in(c, stored_keys_in(c, user));
     idempotency::DbIdempotencyStore::forget_user_in(c, user);
     p_.keys.destroy_in(c, user);
     p_.users.remove_in(c, user);

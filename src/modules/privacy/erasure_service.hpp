@@ -70,6 +70,8 @@ class ErasureService {
  private:
   boost::asio::awaitable<void> erase(Erasure erasure);
   void step(std::string_view name);
+  // The stored objects of the user's recordings, uploads and exports.
+  std::vector<std::string> stored_keys_in(db::Connection& c, const std::string& user);
   boost::asio::awaitable<void> checkpoint();
 
   ErasureParts p_;

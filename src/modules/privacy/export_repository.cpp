@@ -8,15 +8,18 @@ constexpr const char* kInsert =
     "INSERT INTO exports (" EXPORT_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7)";
 constexpr const char* kFind =
     "SELECT " EXPORT_COLUMNS " FROM exports WHERE id = $1 AND user_id = $2";
-constexpr const char* kPendingOf = "SELECT " EXPORT_COLUMNS
-                                   " FROM exports WHERE user_id = $1 AND status = 'pending' "
-                                   "LIMIT 1";
+constexpr const char* kPendingOf =
+    "SELECT " EXPORT_COLUMNS
+    " FROM exports WHERE user_id = $1 AND status IN ('pending', 'building') LIMIT 1";
 constexpr const char* kPending = "SELECT " EXPORT_COLUMNS
-                                 " FROM exports WHERE status = 'pending' ORDER BY created_at "
-                                 "LIMIT $1";
+                                 " FROM exports WHERE status = 'pending' OR (status = 'building' "
+                                 "AND claimed_until < $1) ORDER BY created_at LIMIT $2";
+constexpr const char* kClaim =
+    "UPDATE exports SET status = 'building', claimed_until = $2 WHERE id = $1 AND "
+    "(status = 'pending' OR (status = 'building' AND claimed_until < $3))";
 constexpr const char* kFinish =
-    "UPDATE exports SET status = $2, storage_key = $3, size_bytes = $4 WHERE id = $1 "
-    "AND status = 'pending'";
+    "UPDATE exports SET status = $2, storage_key = $3, size_bytes = $4, claimed_until = NULL "
+    "WHERE id = $1 AND status = 'building'";
 constexpr const char* kExpired = "SELECT " EXPORT_COLUMNS
                                  " FROM exports WHERE expires_at < $1 ORDER BY expires_at "
                                  "LIMIT $2";
@@ -56,8 +59,13 @@ std::optional<Export> ExportRepository::pending_of(db::Connection& c, const std:
   return from_row(*row);
 }
 
-std::vector<Export> ExportRepository::pending(db::Connection& c, int limit) {
-  return exports(c.query(kPending, {limit}));
+std::vector<Export> ExportRepository::pending(db::Connection& c, std::int64_t now_ms, int limit) {
+  return exports(c.query(kPending, {now_ms, limit}));
+}
+
+bool ExportRepository::claim(db::Connection& c, const std::string& id, std::int64_t now_ms,
+                             std::int64_t until_ms) {
+  return c.execute(kClaim, {id, until_ms, now_ms}) == 1;
 }
 
 bool ExportRepository::finish(db::Connection& c, const std::string& id, const std::string& status,

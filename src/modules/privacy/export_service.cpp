@@ -27,6 +27,8 @@ namespace fs = std::filesystem;
 constexpr auto kLookInterval = std::chrono::minutes(1);
 constexpr int kPage = 100;
 constexpr std::size_t kCopyChunk = 1 << 20;
+// How long a builder holds an export before another process may take it.
+constexpr std::int64_t kClaimMs = 3'600'000;
 
 // The archive's files, written to disk one at a time with their digests.
 class Files {
@@ -63,6 +65,46 @@ class Files {
     entries_.push_back(
         {name, local, crypto::hex_encode(digest.finish()), static_cast<std::int64_t>(size), false});
   }
+  // A JSON array written an item at a time (lists as long as the account).
+  class Array {
+   public:
+    Array(Files& files, std::string name)
+        : files_(files),
+          name_(std::move(name)),
+          local_(files.next_local()),
+          out_(local_, std::ios::binary | std::ios::trunc),
+          digest_(crypto::DigestAlgorithm::kSha256) {
+      put("[");
+    }
+    // Blocking.
+    void add(const boost::json::value& item) {
+      put(first_ ? "\n" : ",\n");
+      first_ = false;
+      put(boost::json::serialize(item));
+    }
+    void close() {
+      put("\n]\n");
+      out_.close();
+      if (!out_) throw std::runtime_error("cannot write " + local_.string());
+      files_.entries_.push_back(
+          {name_, local_, crypto::hex_encode(digest_.finish()), bytes_, true});
+    }
+
+   private:
+    void put(std::string_view s) {
+      out_.write(s.data(), static_cast<std::streamsize>(s.size()));
+      digest_.update(s);
+      bytes_ += static_cast<std::int64_t>(s.size());
+    }
+    Files& files_;
+    std::string name_;
+    fs::path local_;
+    std::ofstream out_;
+    crypto::Digest digest_;
+    std::int64_t bytes_ = 0;
+    bool first_ = true;
+  };
+
   // The manifest lists every other file.
   std::string manifest() const {
     boost::json::array files;
@@ -84,10 +126,11 @@ class Files {
     std::int64_t bytes;
     bool compress;
   };
-  fs::path next_local() { return dir_ / ("f" + std::to_string(entries_.size())); }
+  fs::path next_local() { return dir_ / ("f" + std::to_string(locals_++)); }
 
   fs::path dir_;
   std::vector<Entry> entries_;
+  std::size_t locals_ = 0;
 };
 
 std::string pretty(const boost::json::value& v) {
@@ -134,7 +177,8 @@ boost::asio::awaitable<Export> ExportService::get(std::string user_id, std::stri
 boost::asio::awaitable<Archive> ExportService::open(std::string user_id, std::string id,
                                                     std::optional<std::string> ip) {
   auto e = co_await get(user_id, id);
-  if (e.status == "pending") throw Conflict("The export is still being prepared.");
+  if (e.status == "pending" || e.status == "building")
+    throw Conflict("The export is still being prepared.");
   if (e.status != "ready" || !e.storage_key) throw NotFound("This export failed; start another.");
   auto key =
       co_await p_.db.read([&](db::Connection& c) { return p_.keys.existing_key_in(c, user_id); });
@@ -162,6 +206,14 @@ boost::asio::awaitable<std::size_t> ExportService::tick() {
   // Expiry is looked for at least as often as exports expire.
   auto interval = std::min<std::chrono::steady_clock::duration>(kLookInterval, p_.lifetime);
   if (!requested_.exchange(false) && now - last_look_ < interval) co_return 0;
+  if (last_look_ == std::chrono::steady_clock::time_point{}) {
+    // The first look: work directories a stopped process left behind hold
+    // decrypted files; nothing is being built here yet.
+    co_await p_.pool.run([&] {
+      std::error_code ec;
+      fs::remove_all(p_.work_dir, ec);
+    });
+  }
   last_look_ = now;
   co_await remove_expired();
   co_return co_await run_pending();
@@ -174,9 +226,15 @@ boost::asio::awaitable<std::size_t> ExportService::run_pending() {
   }
   std::size_t built = 0;
   try {
+    auto now = p_.clock.now_ms();
     auto pending =
-        co_await p_.db.read([&](db::Connection& c) { return repository_.pending(c, 10); });
+        co_await p_.db.read([&](db::Connection& c) { return repository_.pending(c, now, 10); });
     for (auto& e : pending) {
+      // Taken here, or by another process first.
+      bool mine = co_await p_.db.write([&](db::Connection& c) {
+        return repository_.claim(c, e.id, p_.clock.now_ms(), p_.clock.now_ms() + kClaimMs);
+      });
+      if (!mine) continue;
       co_await build(std::move(e));
       ++built;
     }
@@ -217,7 +275,8 @@ boost::asio::awaitable<void> ExportService::build(Export e) {
     });
     Files files(dir);
     auto user = co_await p_.users.find_by_id(user_id);
-    if (!user) co_return;  // erased meanwhile: the erasure removes the row
+    // Erased meanwhile: the erasure removes the row.
+    if (!user || user->email.empty()) throw std::runtime_error("the account is being erased");
     auto add = [&](std::string name, std::string content) {
       return p_.pool.run([&files, name = std::move(name), content = std::move(content)] {
         files.add(name, content);
@@ -233,70 +292,79 @@ boost::asio::awaitable<void> ExportService::build(Export e) {
                              {"transcriptDays", days(user->retention_transcript_days)}}}};
     co_await add("profile.json", pretty(profile));
 
-    std::vector<interviews::Interview> all;
+    // A page of interviews at a time: each one's files, then the next page.
+    Files::Array interviews_json(files, "interviews.json");
+    Files::Array consents(files, "consents.json");
     std::optional<interviews::Cursor> cursor;
     do {
       auto page = co_await p_.interviews.list(user_id, cursor, kPage);
-      for (auto& i : page.items) all.push_back(std::move(i));
       cursor = page.next;
+      co_await p_.pool.run([&] {
+        for (const auto& i : page.items) interviews_json.add(interviews::to_json(i));
+      });
+      for (const auto& i : page.items) {
+        auto folder = "interviews/" + i.id + "/";
+        try {
+          auto t = co_await p_.transcription.get(user_id, i.id);
+          co_await add(folder + "transcript.json", pretty(transcription::to_json(t)));
+          co_await add(folder + "transcript.vtt", transcription::to_webvtt(t));
+        } catch (const NotFound&) {
+        }
+        try {
+          auto a = co_await p_.analysis.get(user_id, i.id);
+          co_await add(folder + "analysis.json", pretty(a));
+        } catch (const NotFound&) {
+        }
+        try {
+          auto playback = co_await p_.recordings.open(user_id, i.id);
+          const auto& r = playback.recording;
+          auto name = folder + "recording." + extension(r.container);
+          co_await p_.pool.run([&] {
+            consents.add({{"interviewId", i.id},
+                          {"recordingId", r.id},
+                          {"by", user_id},
+                          {"scope", uploads::to_string(r.consent)},
+                          {"at", format_rfc3339(r.consent_at_ms)}});
+            files.add_stream(name, playback.reader->size(),
+                             [&](std::uint64_t offset, std::span<char> out) {
+                               return playback.reader->read(offset, out);
+                             });
+          });
+        } catch (const NotFound&) {
+        }
+      }
     } while (cursor);
-    boost::json::array interviews_json;
-    boost::json::array consents;
-    for (const auto& i : all) {
-      interviews_json.push_back(interviews::to_json(i));
-      auto folder = "interviews/" + i.id + "/";
-      try {
-        auto t = co_await p_.transcription.get(user_id, i.id);
-        co_await add(folder + "transcript.json", pretty(transcription::to_json(t)));
-        co_await add(folder + "transcript.vtt", transcription::to_webvtt(t));
-      } catch (const NotFound&) {
-      }
-      try {
-        auto a = co_await p_.analysis.get(user_id, i.id);
-        co_await add(folder + "analysis.json", pretty(a));
-      } catch (const NotFound&) {
-      }
-      try {
-        auto playback = co_await p_.recordings.open(user_id, i.id);
-        const auto& r = playback.recording;
-        consents.push_back({{"interviewId", i.id},
-                            {"recordingId", r.id},
-                            {"by", user_id},
-                            {"scope", uploads::to_string(r.consent)},
-                            {"at", format_rfc3339(r.consent_at_ms)}});
-        auto name = folder + "recording." + extension(r.container);
-        co_await p_.pool.run([&] {
-          files.add_stream(name, playback.reader->size(),
-                           [&](std::uint64_t offset, std::span<char> out) {
-                             return playback.reader->read(offset, out);
-                           });
-        });
-      } catch (const NotFound&) {
-      }
-    }
-    co_await add("interviews.json", pretty(interviews_json));
-    co_await add("consents.json", pretty(consents));
+    co_await p_.pool.run([&] {
+      interviews_json.close();
+      consents.close();
+    });
 
-    boost::json::array notifications;
+    Files::Array notifications(files, "notifications.json");
     std::optional<std::string> after;
     do {
       auto page = co_await p_.notifications.list(user_id, after, false, kPage);
-      for (const auto& n : page.items) notifications.push_back(notifications::to_json(n));
       after = page.next_cursor;
+      co_await p_.pool.run([&] {
+        for (const auto& n : page.items) notifications.add(notifications::to_json(n));
+      });
     } while (after);
-    co_await add("notifications.json", pretty(notifications));
+    co_await p_.pool.run([&] { notifications.close(); });
 
-    boost::json::array audit;
+    Files::Array audit(files, "audit.json");
     std::optional<std::int64_t> before;
     do {
       auto page = co_await p_.audit.list(user_id, before, kPage);
-      for (const auto& entry : page.items) audit.push_back(audit::to_json(entry));
       before = page.next_cursor;
+      co_await p_.pool.run([&] {
+        for (const auto& entry : page.items) audit.add(audit::to_json(entry));
+      });
     } while (before);
-    co_await add("audit.json", pretty(audit));
+    co_await p_.pool.run([&] { audit.close(); });
 
     auto data_key = co_await p_.keys.key_for(user_id);
-    storage_key = "exports/" + e.id;
+    // Each attempt its own object: a stale builder cannot touch the one
+    // another finished.
+    storage_key = "exports/" + e.id + "-" + crypto::hex_encode(crypto::random_bytes(6));
     size = co_await p_.pool.run([&] {
       files.add("manifest.json", files.manifest());
       auto archive = dir / "export.zip";

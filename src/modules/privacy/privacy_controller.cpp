@@ -48,7 +48,7 @@ std::string export_id(http::Request& req) {
 
 boost::json::value to_json(const Export& e) {
   return {{"id", e.id},
-          {"status", e.status},
+          {"status", e.status == "building" ? "pending" : e.status},
           {"createdAt", format_rfc3339(e.created_at_ms)},
           {"expiresAt", format_rfc3339(e.expires_at_ms)}};
 }

@@ -22,7 +22,7 @@ boost::asio::awaitable<void> RetentionService::withdraw_consent(std::string user
   auto keys = co_await p_.db.write([&](db::Connection& c) {
     auto status = p_.interviews.status_in(c, user_id, interview_id);
     if (!status) throw NotFound("No interview with this id exists.");
-    if (being_processed(*status))
+    if (being_processed(*status) || !p_.interviews.lock_idle_in(c, interview_id))
       throw Conflict("The interview's recording is being uploaded or processed; cancel it first.");
     auto keys = p_.recordings.remove_in(c, interview_id);
     if (!keys) throw NotFound("The interview has no recording.");
@@ -44,17 +44,21 @@ boost::asio::awaitable<PurgeReport> RetentionService::sweep(std::int64_t now_ms)
     if (expired.empty()) break;
     auto keys = co_await p_.db.write([&](db::Connection& c) {
       std::vector<std::string> keys;
+      std::vector<audit::Record> records;
       for (const auto& e : expired) {
+        if (!p_.interviews.lock_idle_in(c, e.interview_id)) continue;
         auto removed = p_.recordings.remove_in(c, e.interview_id);
         if (!removed) continue;
         keys.insert(keys.end(), removed->begin(), removed->end());
         p_.interviews.purged_in(c, e.interview_id, "recording", "retention");
-        p_.audit.append_in(c, {"retention.purged",
-                               e.user_id,
-                               std::nullopt,
-                               {{"interviewId", e.interview_id}, {"removed", "recording"}}});
+        records.push_back({"retention.purged",
+                           e.user_id,
+                           std::nullopt,
+                           {{"interviewId", e.interview_id}, {"removed", "recording"}}});
         ++report.recordings;
       }
+      // The audit trail's head last, as every transaction takes it.
+      for (const auto& r : records) p_.audit.append_in(c, r);
       return keys;
     });
     co_await p_.recordings.collect_garbage(std::move(keys));
@@ -66,16 +70,19 @@ boost::asio::awaitable<PurgeReport> RetentionService::sweep(std::int64_t now_ms)
     });
     if (expired.empty()) break;
     co_await p_.db.write([&](db::Connection& c) {
+      std::vector<audit::Record> records;
       for (const auto& e : expired) {
+        if (!p_.interviews.lock_idle_in(c, e.interview_id)) continue;
         if (!p_.transcription.remove_in(c, e.interview_id)) continue;
         p_.analysis.remove_in(c, e.interview_id);
         p_.interviews.purged_in(c, e.interview_id, "transcript", "retention");
-        p_.audit.append_in(c, {"retention.purged",
-                               e.user_id,
-                               std::nullopt,
-                               {{"interviewId", e.interview_id}, {"removed", "transcript"}}});
+        records.push_back({"retention.purged",
+                           e.user_id,
+                           std::nullopt,
+                           {{"interviewId", e.interview_id}, {"removed", "transcript"}}});
         ++report.transcripts;
       }
+      for (const auto& r : records) p_.audit.append_in(c, r);
     });
     if (report.transcripts == before) break;
   }

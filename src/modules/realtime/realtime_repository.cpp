@@ -33,6 +33,10 @@ constexpr const char* kInsertTicket =
 constexpr const char* kTakeTicket =
     "DELETE FROM realtime_tickets WHERE ticket_hash = $1 RETURNING user_id, session_id, "
     "expires_at";
+// A ticket outlives nothing: its session must still be signed in (a
+// logout, a password change or an erasure revoked it otherwise).
+constexpr const char* kSessionLive =
+    "SELECT 1 FROM refresh_families WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL";
 constexpr const char* kRemoveExpiredTickets = "DELETE FROM realtime_tickets WHERE expires_at < $1";
 
 }  // namespace
@@ -97,6 +101,7 @@ std::optional<std::pair<std::string, std::string>> RealtimeRepository::take_tick
     db::Connection& c, const std::string& hash, std::int64_t now_ms) {
   auto row = c.query_one(kTakeTicket, {hash});
   if (!row || row->int64(2) < now_ms) return std::nullopt;
+  if (!c.query_one(kSessionLive, {row->text(1), row->text(0)})) return std::nullopt;
   return std::make_pair(row->text(0), row->text(1));
 }
 

@@ -17,6 +17,9 @@ constexpr const char* kInsert =
     "ON CONFLICT (user_id) DO NOTHING";
 constexpr const char* kDelete = "DELETE FROM user_keys WHERE user_id = $1";
 constexpr const char* kAny = "SELECT 1 FROM user_keys LIMIT 1";
+// Erasure blanks the row before the key goes: no new key after that.
+constexpr const char* kUserLive =
+    "SELECT 1 FROM users WHERE id = $1 AND email_normalized NOT LIKE 'erased:%'";
 
 std::string context(const std::string& user_id) {
   return "user-data-key:" + user_id;
@@ -47,6 +50,8 @@ std::optional<std::string> DataKeys::existing_key_in(db::Connection& c,
 
 std::string DataKeys::key_for_in(db::Connection& c, const std::string& user_id) {
   if (auto key = existing_key_in(c, user_id)) return *key;
+  if (!c.query_one(kUserLive, {user_id}))
+    throw std::runtime_error("the account is being erased (or gone): no data key for it");
   auto fresh = crypto::random_bytes(crypto::kKeyBytes);
   auto wrapped = crypto::base64url_encode(crypto::seal_box(master_key_, context(user_id), fresh));
   c.execute(kInsert, {user_id, wrapped, clock_.now_ms()});

@@ -18,7 +18,9 @@ class DataKeys {
   // master_key: 32 bytes.
   DataKeys(db::Database& db, std::string master_key, const Clock& clock);
 
-  // The user's key, created on first use (concurrent first uses agree).
+  // The user's key, created on first use (concurrent first uses agree);
+  // throws for an account that is gone or being erased, so nothing new can
+  // be sealed for it after its key was destroyed.
   std::string key_for_in(db::Connection& c, const std::string& user_id);
   boost::asio::awaitable<std::string> key_for(std::string user_id);
   // The key if one exists (nullopt after it was destroyed).

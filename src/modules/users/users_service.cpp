@@ -35,6 +35,10 @@ boost::asio::awaitable<std::optional<User>> UsersService::find_by_id(std::string
   co_return co_await db_.read([&](db::Connection& c) { return repository_.find_by_id(c, id); });
 }
 
+std::optional<User> UsersService::find_by_id_in(db::Connection& c, const std::string& id) {
+  return repository_.find_by_id(c, id);
+}
+
 void UsersService::set_password_in(db::Connection& c, const std::string& id,
                                    const std::string& hash) {
   repository_.set_password(c, id, hash, clock_.now_ms());

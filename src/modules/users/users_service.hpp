@@ -36,6 +36,7 @@ class UsersService {
   std::optional<User> find_by_email_in(db::Connection& c, std::string_view email);
   boost::asio::awaitable<std::optional<User>> find_by_email(std::string email);
   boost::asio::awaitable<std::optional<User>> find_by_id(std::string id);
+  std::optional<User> find_by_id_in(db::Connection& c, const std::string& id);
   void set_password_in(db::Connection& c, const std::string& id, const std::string& hash);
   // Validates (a ValidationError names the field) and applies the change;
   // NotFound when the account is gone.
