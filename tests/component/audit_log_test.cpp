@@ -110,6 +110,7 @@ TEST_P(Audit, TheUserIsNamedOnlyByAKeyedHash) {
     auto row = c.query_one("SELECT subject, detail FROM audit_log");
     EXPECT_EQ(row->text(0).find("0190a0b0"), std::string::npos);
     EXPECT_EQ(row->text(0).size(), 64u);
+    EXPECT_EQ(row->text(1).find("0190a0b0"), std::string::npos);
   };
   database().transact(step);
   // Another key (another installation) gives another hash.
