@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "infra/clock/clock.hpp"
+#include "infra/crypto/encoding.hpp"
 #include "infra/crypto/uuid.hpp"
 #include "infra/errors/errors.hpp"
 #include "infra/pubsub/in_process_pubsub.hpp"
@@ -29,6 +30,8 @@ class Interviews : public test_support::DatabaseTest {
     DatabaseTest::SetUp();
     if (HasFatalFailure()) return;
     migrate();
+    keys = std::make_unique<users::DataKeys>(database(), crypto::random_bytes(32), clock);
+    repo.emplace(*keys);
     alice = add_user("alice@example.com");
     bob = add_user("bob@example.com");
   }
@@ -50,14 +53,14 @@ class Interviews : public test_support::DatabaseTest {
   }
 
   void insert(const Interview& i) {
-    auto fn = [&](db::Connection& c) { repo.insert(c, i); };
+    auto fn = [&](db::Connection& c) { repo->insert(c, i); };
     database().transact(fn);
   }
   std::optional<Interview> find(const std::string& user, const std::string& id) {
-    return repo.find(*database().acquire(db::Access::kRead), user, id);
+    return repo->find(*database().acquire(db::Access::kRead), user, id);
   }
   Page list(const std::string& user, const std::optional<Cursor>& after, int limit) {
-    return repo.list(*database().acquire(db::Access::kRead), user, after, limit);
+    return repo->list(*database().acquire(db::Access::kRead), user, after, limit);
   }
 
   // Every page, following the cursor through its text form as a client would.
@@ -94,7 +97,8 @@ class Interviews : public test_support::DatabaseTest {
 
   ManualClock clock{kNow};
   crypto::UuidV7Generator ids{clock};
-  InterviewsRepository repo;
+  std::unique_ptr<users::DataKeys> keys;
+  std::optional<InterviewsRepository> repo;
   std::string alice, bob;
 };
 
@@ -219,7 +223,7 @@ TEST_P(Interviews, UpdateChangesOnlyTheOwnersRow) {
   changed.status = Status::kCompleted;
   changed.scheduled_at_ms = kNow + 86'400'000;
   changed.updated_at_ms = kNow + 10;
-  auto update = [&](db::Connection& c) { repo.update(c, changed); };
+  auto update = [&](db::Connection& c) { repo->update(c, changed); };
   database().transact(update);
 
   auto got = find(alice, i.id);
@@ -235,7 +239,7 @@ TEST_P(Interviews, UpdateChangesOnlyTheOwnersRow) {
   auto hijack = changed;
   hijack.user_id = bob;
   hijack.title = "Bob was here";
-  auto update_as_bob = [&](db::Connection& c) { repo.update(c, hijack); };
+  auto update_as_bob = [&](db::Connection& c) { repo->update(c, hijack); };
   database().transact(update_as_bob);
   EXPECT_EQ(find(alice, i.id)->title, "After");
   EXPECT_FALSE(find(bob, i.id));
@@ -247,7 +251,7 @@ TEST_P(Interviews, RemoveIsScopedAndSaysWhetherARowWent) {
   insert(i);
   insert(other);
   auto remove = [&](const std::string& user, const std::string& id) {
-    auto fn = [&](db::Connection& c) { return repo.remove(c, user, id); };
+    auto fn = [&](db::Connection& c) { return repo->remove(c, user, id); };
     return database().transact(fn);
   };
   EXPECT_FALSE(remove(bob, i.id));
@@ -267,13 +271,13 @@ TEST_P(Interviews, AReadForUpdateHoldsTheRowUntilTheTransactionEnds) {
   auto i = make(alice, "Contended", kNow);
   insert(i);
   if (database().dialect() == db::Dialect::kSqlite) {
-    auto fn = [&](db::Connection& c) { return repo.find(c, alice, i.id, Lock::kForUpdate); };
+    auto fn = [&](db::Connection& c) { return repo->find(c, alice, i.id, Lock::kForUpdate); };
     EXPECT_TRUE(database().transact(fn));
     return;
   }
   auto holder = database().acquire(db::Access::kWrite);
   holder->begin();
-  ASSERT_TRUE(repo.find(*holder, alice, i.id, Lock::kForUpdate));
+  ASSERT_TRUE(repo->find(*holder, alice, i.id, Lock::kForUpdate));
   auto other = database().acquire(db::Access::kWrite);
   auto attempt = [&](auto read) {
     other->begin();
@@ -287,11 +291,11 @@ TEST_P(Interviews, AReadForUpdateHoldsTheRowUntilTheTransactionEnds) {
       return false;
     }
   };
-  EXPECT_TRUE(attempt([&] { EXPECT_TRUE(repo.find(*other, alice, i.id)); }));
-  EXPECT_FALSE(attempt([&] { repo.find(*other, alice, i.id, Lock::kForUpdate); }));
-  EXPECT_FALSE(attempt([&] { repo.find_by_id(*other, i.id, Lock::kForUpdate); }));
+  EXPECT_TRUE(attempt([&] { EXPECT_TRUE(repo->find(*other, alice, i.id)); }));
+  EXPECT_FALSE(attempt([&] { repo->find(*other, alice, i.id, Lock::kForUpdate); }));
+  EXPECT_FALSE(attempt([&] { repo->find_by_id(*other, i.id, Lock::kForUpdate); }));
   holder->commit();
-  EXPECT_TRUE(attempt([&] { EXPECT_TRUE(repo.find_by_id(*other, i.id, Lock::kForUpdate)); }));
+  EXPECT_TRUE(attempt([&] { EXPECT_TRUE(repo->find_by_id(*other, i.id, Lock::kForUpdate)); }));
 }
 
 // --- the service on top: ownership and PATCH semantics ----------------------------------
@@ -302,9 +306,9 @@ class InterviewsServiceTest : public Interviews {
     Interviews::SetUp();
     if (HasFatalFailure()) return;
     realtime = std::make_unique<realtime::RealtimeService>(realtime::RealtimeSettings{}, database(),
-                                                           pubsub, clock);
-    service =
-        std::make_unique<InterviewsService>(database(), clock, ids, outbox, *realtime, logger);
+                                                           *keys, pubsub, clock);
+    service = std::make_unique<InterviewsService>(database(), *keys, clock, ids, outbox, *realtime,
+                                                  logger);
   }
   void TearDown() override {
     service.reset();

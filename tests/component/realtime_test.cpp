@@ -46,12 +46,14 @@ class Realtime : public DatabaseTest {
     if (HasFatalFailure()) return;
     migrate();
     users = std::make_unique<users::UsersService>(database(), clock, ids);
-    service = std::make_unique<RealtimeService>(settings, database(), pubsub, clock);
+    keys = std::make_unique<users::DataKeys>(database(), crypto::random_bytes(32), clock);
+    service = std::make_unique<RealtimeService>(settings, database(), *keys, pubsub, clock);
     alice = make_user("alice");
     bob = make_user("bob");
   }
   void TearDown() override {
     service.reset();
+    keys.reset();
     DatabaseTest::TearDown();
   }
   // A signed-in session of the user (what a ticket is issued for).
@@ -86,6 +88,7 @@ class Realtime : public DatabaseTest {
   pubsub::InProcessPubSub pubsub;
   RealtimeSettings settings;
   std::unique_ptr<users::UsersService> users;
+  std::unique_ptr<users::DataKeys> keys;
   std::unique_ptr<RealtimeService> service;
   std::string alice, bob;
 };

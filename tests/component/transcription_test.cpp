@@ -71,7 +71,7 @@ class TranscriptionTest : public test_support::RecordingsFixture {
     run_id_ = upload(interview_);
     service_ = std::make_unique<TranscriptionService>(
         TranscriptionSettings{.threads = 2, .checkpoint_interval = std::chrono::milliseconds(0)},
-        database(), transcribe_pool_, *recordings_, *interviews_, engine_, *outbox_, clock_,
+        database(), transcribe_pool_, *recordings_, *interviews_, *keys_, engine_, *outbox_, clock_,
         logger_);
   }
   void TearDown() override {
@@ -202,8 +202,8 @@ TEST_P(TranscriptionTest, GivingUpFailsTheInterviewWithAReadableReason) {
 TEST_P(TranscriptionTest, TheAnalysisCompletesTheInterview) {
   run(service_->transcribe(event("e1")));
   async::BlockingPool cpu{1};
-  analysis::AnalysisService analysis(database(), cpu, *interviews_, *service_, *outbox_, clock_,
-                                     logger_);
+  analysis::AnalysisService analysis(database(), cpu, *interviews_, *service_, *keys_, *outbox_,
+                                     clock_, logger_);
   queue::Envelope e = event("t1");
   e.topic = "transcript.ready";
   run(analysis.analyze(e));
@@ -238,8 +238,8 @@ TEST_P(TranscriptionTest, AnInterviewIsAnalysedAgainWithANewJobDescription) {
   // Being processed (the analyze stage is next): not now.
   EXPECT_THROW(run(interviews_->reanalyze(user_, interview_, none)), Conflict);
   async::BlockingPool cpu{1};
-  analysis::AnalysisService analysis(database(), cpu, *interviews_, *service_, *outbox_, clock_,
-                                     logger_);
+  analysis::AnalysisService analysis(database(), cpu, *interviews_, *service_, *keys_, *outbox_,
+                                     clock_, logger_);
   run(analysis.analyze(event("t1")));
   EXPECT_TRUE(run(analysis.get(user_, interview_)).at("jobDescription").is_null());
 

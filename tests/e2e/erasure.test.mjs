@@ -64,6 +64,15 @@ test('erasure refuses every token at once, frees the email, and leaves none of t
     assert.ok(words.length > 0, `no long words in ${transcript.text}`);
     const strings = [email, name, ...titles, `Cartography and ${tag}`];
     assert.ok(scan(server.dataDir, strings).length > 0, 'the scan finds the strings before erasure');
+    // Personal fields are sealed with the user's key even before erasure:
+    // titles, the job description and the transcript's words (also in the
+    // analysis, the notifications and the event log) are nowhere in
+    // plaintext. The email is: signing in looks it up.
+    await until('the completion notification', async () =>
+      (await request(server.url, 'GET', '/v1/notifications', { token: user.token })).json?.items?.length > 0, { timeoutMs: 30000 });
+    const sealed = [...titles, `Cartography and ${tag}`, ...words].filter((s) => !/^(interview|question|answer)$/.test(s));
+    assert.deepEqual(scan(server.dataDir, sealed), [], 'personal fields stored in plaintext');
+    assert.ok(scan(server.dataDir, [email]).length > 0, 'the scan finds the email');
 
     // An export of theirs, stored sealed, goes with everything else.
     const exp = await request(server.url, 'POST', '/v1/me/exports', { token: user.token });

@@ -32,8 +32,8 @@ class RecordingsFixture : public DatabaseTest {
     keys_ = std::make_unique<users::DataKeys>(database(), crypto::random_bytes(32), clock_);
     outbox_ = std::make_unique<outbox::Outbox>(clock_, ids_);
     realtime_ = std::make_unique<realtime::RealtimeService>(realtime::RealtimeSettings{},
-                                                            database(), pubsub_, clock_);
-    interviews_ = std::make_unique<interviews::InterviewsService>(database(), clock_, ids_,
+                                                            database(), *keys_, pubsub_, clock_);
+    interviews_ = std::make_unique<interviews::InterviewsService>(database(), *keys_, clock_, ids_,
                                                                   *outbox_, *realtime_, logger_);
     recordings_ = std::make_unique<uploads::RecordingsService>(
         database(), storage_pool_, *store_, *keys_, *interviews_, *outbox_, clock_, ids_, logger_);

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "infra/crypto/chunked_cipher.hpp"
 #include "infra/crypto/encoding.hpp"
 
@@ -132,6 +134,33 @@ TEST(SealBox, RoundTripsAndBindsTheContext) {
   EXPECT_FALSE(open_box(key, "upload-tail:2", sealed));
   EXPECT_FALSE(open_box(random_bytes(32), "upload-tail:1", sealed));
   EXPECT_NE(seal_box(key, "c", "same"), seal_box(key, "c", "same"));  // fresh nonce
+}
+
+// The in-place opener (OpenSSL under the XChaCha20 subkey) opens exactly
+// what libsodium's opener opens, and refuses what it refuses.
+TEST(SealBox, InPlaceOpeningAgreesWithLibsodium) {
+  std::mt19937 random(4242);
+  auto key = random_bytes(32);
+  for (std::size_t size : {0u, 1u, 15u, 16u, 63u, 64u, 65u, 1000u, 70'000u}) {
+    std::string text(size, '\0');
+    for (auto& c : text) c = static_cast<char>(random());
+    auto sealed = seal_box(key, "analyses.body:row", text);
+    auto box = sealed;
+    ASSERT_TRUE(open_box_in_place(key, "analyses.body:row", box)) << size;
+    EXPECT_EQ(box, text) << size;
+    EXPECT_EQ(open_box(key, "analyses.body:row", sealed), text);
+    box = sealed;
+    EXPECT_FALSE(open_box_in_place(key, "analyses.body:other", box)) << "another row";
+    box = sealed;
+    EXPECT_FALSE(open_box_in_place(random_bytes(32), "analyses.body:row", box)) << "another key";
+    for (std::size_t at : {std::size_t{0}, sealed.size() / 2, sealed.size() - 1}) {
+      box = sealed;
+      box[at] = static_cast<char>(box[at] ^ 1);
+      EXPECT_FALSE(open_box_in_place(key, "analyses.body:row", box)) << "flipped byte " << at;
+    }
+  }
+  std::string short_box(39, 'x');
+  EXPECT_FALSE(open_box_in_place(key, "c", short_box));
 }
 
 }  // namespace

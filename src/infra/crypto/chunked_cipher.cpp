@@ -195,4 +195,37 @@ std::optional<std::string> open_box(std::string_view key, std::string_view conte
   return out;
 }
 
+bool open_box_in_place(std::string_view key, std::string_view context, std::string& box) {
+  init_sodium();
+  constexpr auto kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+  if (key.size() != kKeyBytes || box.size() < kNonce + kTagBytes ||
+      box.size() - kNonce - kTagBytes > static_cast<std::size_t>(INT32_MAX))
+    return false;
+  // What libsodium's XChaCha20-Poly1305 decrypts, through OpenSSL's
+  // ChaCha20-Poly1305 under the XChaCha20 subkey (as seal_in_place does),
+  // at twice libsodium's speed.
+  auto* bytes = reinterpret_cast<unsigned char*>(box.data());
+  unsigned char subkey[kKeyBytes];
+  crypto_core_hchacha20(subkey, bytes, reinterpret_cast<const unsigned char*>(key.data()), nullptr);
+  unsigned char iv[12] = {};
+  std::memcpy(iv + 4, bytes + crypto_core_hchacha20_INPUTBYTES, 8);
+  auto* ctx = thread_context();
+  const EVP_CIPHER* cipher = EVP_CIPHER_CTX_get0_cipher(ctx) ? nullptr : chacha20_poly1305();
+  auto* text = bytes + kNonce;
+  const auto size = static_cast<int>(box.size() - kNonce - kTagBytes);
+  int n = 0;
+  const bool ok =
+      EVP_DecryptInit_ex2(ctx, cipher, subkey, iv, nullptr) == 1 &&
+      EVP_DecryptUpdate(ctx, nullptr, &n, reinterpret_cast<const unsigned char*>(context.data()),
+                        static_cast<int>(context.size())) == 1 &&
+      EVP_DecryptUpdate(ctx, text, &n, text, size) == 1 &&
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, kTagBytes, text + size) == 1 &&
+      EVP_DecryptFinal_ex(ctx, text + n, &n) == 1;
+  sodium_memzero(subkey, sizeof subkey);
+  if (!ok) return false;
+  box.erase(0, kNonce);
+  box.resize(static_cast<std::size_t>(size));
+  return true;
+}
+
 }  // namespace companion::crypto

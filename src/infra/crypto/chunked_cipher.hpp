@@ -75,5 +75,8 @@ class ChunkedCipher {
 std::string seal_box(std::string_view key, std::string_view context, std::string_view plaintext);
 std::optional<std::string> open_box(std::string_view key, std::string_view context,
                                     std::string_view sealed);
+// The same without a second buffer (for large boxes): on success `box`
+// holds the plaintext; on failure it is left in an unspecified state.
+bool open_box_in_place(std::string_view key, std::string_view context, std::string& box);
 
 }  // namespace companion::crypto

@@ -57,25 +57,64 @@ constexpr std::array<std::uint8_t, 256> kSextets = [] {
 }  // namespace
 
 std::optional<std::string> base64url_decode_public(std::string_view text) {
-  if (text.size() % 4 == 1) return std::nullopt;  // no byte string encodes to that
-  std::string out;
-  out.resize(text.size() * 3 / 4);
-  std::uint32_t bits = 0;
-  int held = 0;
-  std::size_t n = 0;
-  for (unsigned char c : text) {
-    auto v = kSextets[c];
-    if (v == 64) return std::nullopt;
-    bits = (bits << 6) | v;
-    held += 6;
-    if (held >= 8) {
-      held -= 8;
-      out[n++] = static_cast<char>((bits >> held) & 0xFF);
-    }
+  const std::size_t n = text.size();
+  const std::size_t rest = n % 4;
+  if (rest == 1) return std::nullopt;  // no byte string encodes to that
+  std::string out(n / 4 * 3 + (rest ? rest - 1 : 0), '\0');
+  const auto* in = bytes_of(text);
+  auto* o = reinterpret_cast<unsigned char*>(out.data());
+  // Four characters to three bytes; a character outside the alphabet
+  // leaves bit 6 in `bad` (checked once, at the end).
+  std::uint32_t bad = 0;
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4, o += 3) {
+    std::uint32_t a = kSextets[in[i]], b = kSextets[in[i + 1]], c = kSextets[in[i + 2]],
+                  d = kSextets[in[i + 3]];
+    bad |= a | b | c | d;
+    std::uint32_t v = (a << 18) | (b << 12) | (c << 6) | d;
+    o[0] = static_cast<unsigned char>(v >> 16);
+    o[1] = static_cast<unsigned char>(v >> 8);
+    o[2] = static_cast<unsigned char>(v);
   }
-  // The bits left over must be zero: one encoding per byte string.
-  if ((bits & ((1u << held) - 1)) != 0) return std::nullopt;
-  out.resize(n);
+  if (rest >= 2) {
+    std::uint32_t a = kSextets[in[i]], b = kSextets[in[i + 1]];
+    std::uint32_t c = rest == 3 ? kSextets[in[i + 2]] : 0;
+    bad |= a | b | c;
+    std::uint32_t v = (a << 18) | (b << 12) | (c << 6);
+    o[0] = static_cast<unsigned char>(v >> 16);
+    if (rest == 3) o[1] = static_cast<unsigned char>(v >> 8);
+    // The bits left over must be zero: one encoding per byte string.
+    if ((rest == 2 ? (b & 15) : (c & 3)) != 0) return std::nullopt;
+  }
+  if (bad & 64) return std::nullopt;
+  return out;
+}
+
+std::string base64url_encode_public(std::string_view bytes) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  const auto* in = bytes_of(bytes);
+  const std::size_t n = bytes.size();
+  std::string out((n * 4 + 2) / 3, '\0');
+  char* o = out.data();
+  std::size_t i = 0;
+  for (; i + 3 <= n; i += 3) {
+    std::uint32_t v = (std::uint32_t(in[i]) << 16) | (std::uint32_t(in[i + 1]) << 8) | in[i + 2];
+    *o++ = kAlphabet[v >> 18];
+    *o++ = kAlphabet[(v >> 12) & 63];
+    *o++ = kAlphabet[(v >> 6) & 63];
+    *o++ = kAlphabet[v & 63];
+  }
+  if (n - i == 1) {
+    std::uint32_t v = std::uint32_t(in[i]) << 16;
+    *o++ = kAlphabet[v >> 18];
+    *o++ = kAlphabet[(v >> 12) & 63];
+  } else if (n - i == 2) {
+    std::uint32_t v = (std::uint32_t(in[i]) << 16) | (std::uint32_t(in[i + 1]) << 8);
+    *o++ = kAlphabet[v >> 18];
+    *o++ = kAlphabet[(v >> 12) & 63];
+    *o++ = kAlphabet[(v >> 6) & 63];
+  }
   return out;
 }
 

@@ -26,7 +26,12 @@ bool Row::is_null(std::size_t i) const {
 std::string Row::text(std::size_t i) const {
   auto v = optional_text(i);
   if (!v) throw Error(ErrorKind::kOther, "unexpected NULL in column " + std::to_string(i));
-  return *v;
+  return std::move(*v);
+}
+
+std::string_view Row::text_view(std::size_t i) const {
+  if (auto* s = std::get_if<std::string>(&at(i))) return *s;
+  throw Error(ErrorKind::kOther, "column " + std::to_string(i) + " is not text");
 }
 
 std::optional<std::string> Row::optional_text(std::size_t i) const {

@@ -60,6 +60,9 @@ class Row {
   bool is_null(std::size_t i) const;
   std::string text(std::size_t i) const;
   std::optional<std::string> optional_text(std::size_t i) const;
+  // A text cell without copying it (valid while the row lives); throws for
+  // NULL or a number.
+  std::string_view text_view(std::size_t i) const;
   std::int64_t int64(std::size_t i) const;
   std::optional<std::int64_t> optional_int64(std::size_t i) const;
 

@@ -14,9 +14,9 @@ namespace companion::analysis {
 AnalysisService::AnalysisService(db::Database& db, async::BlockingPool& cpu,
                                  interviews::InterviewsService& interviews,
                                  transcription::TranscriptionService& transcripts,
-                                 outbox::Outbox& outbox, const Clock& clock, log::Logger& logger,
-                                 AnalysisSettings settings, llm::ChatModel* llm,
-                                 async::BlockingPool* llm_pool)
+                                 users::DataKeys& keys, outbox::Outbox& outbox, const Clock& clock,
+                                 log::Logger& logger, AnalysisSettings settings,
+                                 llm::ChatModel* llm, async::BlockingPool* llm_pool)
     : db_(db),
       cpu_(cpu),
       interviews_(interviews),
@@ -26,7 +26,8 @@ AnalysisService::AnalysisService(db::Database& db, async::BlockingPool& cpu,
       logger_(logger),
       settings_(std::move(settings)),
       llm_(llm),
-      llm_pool_(llm_pool) {
+      llm_pool_(llm_pool),
+      repository_(keys) {
   if (llm_ && !llm_pool_) throw std::invalid_argument("a language model needs its own pool");
 }
 
@@ -47,7 +48,7 @@ boost::asio::awaitable<void> AnalysisService::analyze(queue::Envelope event) {
                            clock_.now_ms());  // an earlier run's
       return std::nullopt;
     }
-    auto transcript = transcripts_.find_in(c, interview_id);
+    auto transcript = transcripts_.find_in(c, user_id, interview_id);
     if (!transcript) throw queue::PermanentFailure("the interview has no transcript to analyse");
     return Input{std::move(*transcript), interview->job_description.value_or("")};
   });
@@ -78,7 +79,7 @@ boost::asio::awaitable<void> AnalysisService::analyze(queue::Envelope event) {
     // ran out): whoever records the event first stores its analysis.
     if (!processed_.record_in(c, modules::stage_name(kStage), event.event_id, clock_.now_ms()))
       return false;
-    repository_.save(c, {interview_id, kEngineVersion, body.first, clock_.now_ms()});
+    repository_.save(c, user_id, {interview_id, kEngineVersion, body.first, clock_.now_ms()});
     interviews_.finish_stage_in(c, interview_id, run_id, kStage);
     outbox_.append_in(c, {"analysis.ready",
                           interview_id,
@@ -101,12 +102,12 @@ boost::asio::awaitable<boost::json::object> AnalysisService::get(std::string use
                                                                  std::string interview_id) {
   auto found = co_await db_.read([&](db::Connection& c) -> std::optional<boost::json::object> {
     if (!interviews_.status_in(c, user_id, interview_id)) return std::nullopt;
-    auto stored = repository_.find(c, interview_id);
+    auto stored = repository_.find(c, user_id, interview_id);
     if (!stored) return std::nullopt;
     auto body = boost::json::parse(stored->body).as_object();
     body["createdAt"] = format_rfc3339(stored->created_at_ms);
     // Renamed speakers show their new labels.
-    if (auto t = transcripts_.find_in(c, interview_id)) {
+    if (auto t = transcripts_.find_in(c, user_id, interview_id)) {
       for (auto& s : body["speakers"].as_array()) {
         auto& o = s.as_object();
         if (const auto* sp = t->speaker(std::string(o["id"].as_string()))) o["label"] = sp->label;
@@ -127,8 +128,8 @@ boost::asio::awaitable<std::string> AnalysisService::report(std::string user_id,
     std::int64_t created_at_ms = 0;
   };
   auto stored = co_await db_.read([&](db::Connection& c) -> std::optional<Stored> {
-    auto analysis = repository_.find(c, interview_id);
-    auto transcript = transcripts_.find_in(c, interview_id);
+    auto analysis = repository_.find(c, user_id, interview_id);
+    auto transcript = transcripts_.find_in(c, user_id, interview_id);
     if (!analysis || !transcript) return std::nullopt;
     auto body = boost::json::parse(analysis->body);
     if (!body.is_object()) return std::nullopt;

@@ -26,9 +26,10 @@ class AnalysisService {
  public:
   AnalysisService(db::Database& db, async::BlockingPool& cpu,
                   interviews::InterviewsService& interviews,
-                  transcription::TranscriptionService& transcripts, outbox::Outbox& outbox,
-                  const Clock& clock, log::Logger& logger, AnalysisSettings settings = {},
-                  llm::ChatModel* llm = nullptr, async::BlockingPool* llm_pool = nullptr);
+                  transcription::TranscriptionService& transcripts, users::DataKeys& keys,
+                  outbox::Outbox& outbox, const Clock& clock, log::Logger& logger,
+                  AnalysisSettings settings = {}, llm::ChatModel* llm = nullptr,
+                  async::BlockingPool* llm_pool = nullptr);
 
   // The `analyze` stage: for transcript.ready and analysis.requested.
   boost::asio::awaitable<void> analyze(queue::Envelope event);

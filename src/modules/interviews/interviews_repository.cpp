@@ -43,14 +43,14 @@ constexpr const char* kIdsOfUser = "SELECT id FROM interviews WHERE user_id = $1
 
 #undef INTERVIEW_COLUMNS
 
-Interview from_row(const db::Row& r) {
+Interview from_row(const db::Row& r, const users::FieldSeal& seal) {
   Interview i;
   i.id = r.text(0);
   i.user_id = r.text(1);
-  i.title = r.text(2);
-  i.company = r.optional_text(3);
-  i.role = r.optional_text(4);
-  i.job_description = r.optional_text(5);
+  i.title = seal.open("interviews.title", i.id, r.text(2));
+  i.company = seal.open_optional("interviews.company", i.id, r.optional_text(3));
+  i.role = seal.open_optional("interviews.role", i.id, r.optional_text(4));
+  i.job_description = seal.open_optional("interviews.job_description", i.id, r.optional_text(5));
   i.status = status_from_string(r.text(6));
   i.scheduled_at_ms = r.optional_int64(7);
   i.created_at_ms = r.int64(8);
@@ -64,11 +64,24 @@ Interview from_row(const db::Row& r) {
   return i;
 }
 
+struct SealedText {
+  std::string title;
+  std::optional<std::string> company, role, job_description;
+};
+
+SealedText sealed(const Interview& i, const users::FieldSeal& seal) {
+  return {seal.seal("interviews.title", i.id, i.title),
+          seal.seal_optional("interviews.company", i.id, i.company),
+          seal.seal_optional("interviews.role", i.id, i.role),
+          seal.seal_optional("interviews.job_description", i.id, i.job_description)};
+}
+
 }  // namespace
 
 void InterviewsRepository::insert(db::Connection& c, const Interview& i) {
+  auto s = sealed(i, keys_.fields_for_writing_in(c, i.user_id));
   c.execute(kInsert,
-            {i.id, i.user_id, i.title, i.company, i.role, i.job_description, to_string(i.status),
+            {i.id, i.user_id, s.title, s.company, s.role, s.job_description, to_string(i.status),
              i.scheduled_at_ms, i.created_at_ms, i.updated_at_ms, i.recording_json, i.failure_json,
              i.run_id, i.finished_stage, i.progress_json, i.purged_json});
 }
@@ -78,7 +91,7 @@ std::optional<Interview> InterviewsRepository::find(db::Connection& c, const std
   const bool for_update = lock == Lock::kForUpdate && c.dialect() == db::Dialect::kPostgres;
   auto row = c.query_one(for_update ? kSelectOneForUpdate : kSelectOne, {id, user_id});
   if (!row) return std::nullopt;
-  return from_row(*row);
+  return from_row(*row, keys_.fields_for_reading_in(c, user_id));
 }
 
 Page InterviewsRepository::list(db::Connection& c, const std::string& user_id,
@@ -87,15 +100,18 @@ Page InterviewsRepository::list(db::Connection& c, const std::string& user_id,
                   ? c.query(kSelectPageAfter, {user_id, limit + 1, after->created_at_ms, after->id})
                   : c.query(kSelectFirstPage, {user_id, limit + 1});
   Page page;
+  if (rows.empty()) return page;
+  auto seal = keys_.fields_for_reading_in(c, user_id);
   for (std::size_t k = 0; k < rows.size() && k < std::size_t(limit); ++k)
-    page.items.push_back(from_row(rows[k]));
+    page.items.push_back(from_row(rows[k], seal));
   if (rows.size() > std::size_t(limit))
     page.next = Cursor{page.items.back().created_at_ms, page.items.back().id};
   return page;
 }
 
 void InterviewsRepository::update(db::Connection& c, const Interview& i) {
-  c.execute(kUpdate, {i.id, i.user_id, i.title, i.company, i.role, i.job_description,
+  auto s = sealed(i, keys_.fields_for_writing_in(c, i.user_id));
+  c.execute(kUpdate, {i.id, i.user_id, s.title, s.company, s.role, s.job_description,
                       to_string(i.status), i.scheduled_at_ms, i.updated_at_ms, i.recording_json,
                       i.failure_json, i.run_id, i.finished_stage, i.progress_json, i.purged_json});
 }
@@ -105,7 +121,7 @@ std::optional<Interview> InterviewsRepository::find_by_id(db::Connection& c, con
   const bool for_update = lock == Lock::kForUpdate && c.dialect() == db::Dialect::kPostgres;
   auto row = c.query_one(for_update ? kSelectByIdForUpdate : kSelectById, {id});
   if (!row) return std::nullopt;
-  return from_row(*row);
+  return from_row(*row, keys_.fields_for_reading_in(c, row->text(1)));
 }
 
 std::optional<std::string> InterviewsRepository::update_progress(db::Connection& c,

@@ -5,6 +5,7 @@
 
 #include "infra/db/database.hpp"
 #include "modules/interviews/interview.hpp"
+#include "modules/users/data_keys.hpp"
 
 namespace companion::interviews {
 
@@ -12,8 +13,12 @@ namespace companion::interviews {
 // PostgreSQL it stays locked until the transaction ends.
 enum class Lock { kNone, kForUpdate };
 
+// Title, company, role and job description are stored sealed with the
+// owner's data key (users/field_seal.hpp); the rest is in the clear.
 class InterviewsRepository {
  public:
+  explicit InterviewsRepository(users::DataKeys& keys) : keys_(keys) {}
+
   void insert(db::Connection& c, const Interview& i);
   std::optional<Interview> find(db::Connection& c, const std::string& user_id,
                                 const std::string& id, Lock lock = Lock::kNone);
@@ -32,6 +37,9 @@ class InterviewsRepository {
   bool remove(db::Connection& c, const std::string& user_id, const std::string& id);
   // Up to `limit` of the user's interview ids (any order).
   std::vector<std::string> ids_of_user(db::Connection& c, const std::string& user_id, int limit);
+
+ private:
+  users::DataKeys& keys_;
 };
 
 }  // namespace companion::interviews

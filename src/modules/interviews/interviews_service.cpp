@@ -46,10 +46,16 @@ void apply_patch(const Patch<T>& patch, std::optional<T>& field) {
 
 }  // namespace
 
-InterviewsService::InterviewsService(db::Database& db, const Clock& clock,
+InterviewsService::InterviewsService(db::Database& db, users::DataKeys& keys, const Clock& clock,
                                      crypto::UuidV7Generator& ids, outbox::Outbox& outbox,
                                      realtime::RealtimeService& realtime, log::Logger& logger)
-    : db_(db), clock_(clock), ids_(ids), outbox_(outbox), realtime_(realtime), logger_(logger) {}
+    : db_(db),
+      clock_(clock),
+      ids_(ids),
+      outbox_(outbox),
+      realtime_(realtime),
+      logger_(logger),
+      repository_(keys) {}
 
 void InterviewsService::save_in(db::Connection& c, const Interview& i, Status before) {
   repository_.update(c, i);

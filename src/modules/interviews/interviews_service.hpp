@@ -26,9 +26,10 @@ class InterviewsService {
   // Every status change is announced to the owner (realtime) in the
   // transaction that makes it: interview.status, and interview.completed or
   // interview.failed where it ends.
-  InterviewsService(db::Database& db, const Clock& clock, crypto::UuidV7Generator& ids,
-                    outbox::Outbox& outbox, realtime::RealtimeService& realtime,
-                    log::Logger& logger);
+  // `keys` seal the interviews' personal fields.
+  InterviewsService(db::Database& db, users::DataKeys& keys, const Clock& clock,
+                    crypto::UuidV7Generator& ids, outbox::Outbox& outbox,
+                    realtime::RealtimeService& realtime, log::Logger& logger);
 
   boost::asio::awaitable<Interview> create(std::string user_id, NewInterview input);
   boost::asio::awaitable<Interview> get(std::string user_id, std::string id);

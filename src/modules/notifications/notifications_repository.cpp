@@ -41,13 +41,17 @@ constexpr const char* kSetPreference =
 
 #undef NOTIFICATION_COLUMNS
 
-Notification from_row(const db::Row& r) {
-  return {.id = r.text(0),
+constexpr const char* kTitle = "notifications.title";
+constexpr const char* kBody = "notifications.body";
+
+Notification from_row(const db::Row& r, const users::FieldSeal& seal) {
+  auto id = r.text(0);
+  return {.id = id,
           .user_id = r.text(1),
           .type = r.text(2),
           .interview_id = r.optional_text(3),
-          .title = r.text(4),
-          .body = r.text(5),
+          .title = seal.open(kTitle, id, r.text(4)),
+          .body = seal.open(kBody, id, r.text(5)),
           .read_at_ms = r.optional_int64(6),
           .created_at_ms = r.int64(7),
           .source_event = r.optional_text(8).value_or(""),
@@ -57,7 +61,10 @@ Notification from_row(const db::Row& r) {
 }  // namespace
 
 bool NotificationsRepository::insert(db::Connection& c, const Notification& n) {
-  return c.execute(kInsert, {n.id, n.user_id, n.type, n.interview_id, n.title, n.body,
+  auto seal = keys_.live_fields_for_writing_in(c, n.user_id);
+  if (!seal) return false;
+  return c.execute(kInsert, {n.id, n.user_id, n.type, n.interview_id,
+                             seal->seal(kTitle, n.id, n.title), seal->seal(kBody, n.id, n.body),
                              n.created_at_ms, n.source_event, n.email_status}) == 1;
 }
 
@@ -71,8 +78,10 @@ std::vector<Notification> NotificationsRepository::list(db::Connection& c,
   else
     rows = c.query(unread_only ? kUnreadFirstPage : kFirstPage, {user_id, limit});
   std::vector<Notification> out;
+  if (rows.empty()) return out;
   out.reserve(rows.size());
-  for (const auto& r : rows) out.push_back(from_row(r));
+  auto seal = keys_.fields_for_reading_in(c, user_id);
+  for (const auto& r : rows) out.push_back(from_row(r, seal));
   return out;
 }
 
@@ -86,7 +95,7 @@ std::optional<Notification> NotificationsRepository::mark_read(db::Connection& c
                                                                std::int64_t now_ms) {
   auto row = c.query_one(kMarkRead, {id, user_id, now_ms});
   if (!row) return std::nullopt;
-  return from_row(*row);
+  return from_row(*row, keys_.fields_for_reading_in(c, user_id));
 }
 
 std::int64_t NotificationsRepository::mark_all_read(db::Connection& c, const std::string& user_id,
@@ -98,7 +107,7 @@ std::optional<Notification> NotificationsRepository::pending_email(db::Connectio
                                                                    const std::string& event_id) {
   auto row = c.query_one(kPendingEmail, {event_id});
   if (!row) return std::nullopt;
-  return from_row(*row);
+  return from_row(*row, keys_.fields_for_reading_in(c, row->text(1)));
 }
 
 void NotificationsRepository::set_email_status(db::Connection& c, const std::string& id,

@@ -6,12 +6,18 @@
 
 #include "infra/db/database.hpp"
 #include "modules/notifications/notification.hpp"
+#include "modules/users/data_keys.hpp"
 
 namespace companion::notifications {
 
+// Titles and bodies (which name the interview) are stored sealed with the
+// owner's data key (users/field_seal.hpp).
 class NotificationsRepository {
  public:
-  // False when the user no longer exists (nothing stored).
+  explicit NotificationsRepository(users::DataKeys& keys) : keys_(keys) {}
+
+  // False when the user no longer exists or is being erased (nothing
+  // stored).
   bool insert(db::Connection& c, const Notification& n);
   // Newest first, strictly after the cursor (an id) when there is one.
   std::vector<Notification> list(db::Connection& c, const std::string& user_id,
@@ -30,6 +36,9 @@ class NotificationsRepository {
   std::map<std::string, bool> email_preferences(db::Connection& c, const std::string& user_id);
   void set_email_preference(db::Connection& c, const std::string& user_id, const std::string& type,
                             bool email);
+
+ private:
+  users::DataKeys& keys_;
 };
 
 }  // namespace companion::notifications

@@ -19,8 +19,8 @@ EmailSettings with_defaults(const std::map<std::string, bool>& changed) {
 
 }  // namespace
 
-NotificationsService::NotificationsService(db::Database& db, const Clock& clock,
-                                           crypto::UuidV7Generator& ids,
+NotificationsService::NotificationsService(db::Database& db, users::DataKeys& keys,
+                                           const Clock& clock, crypto::UuidV7Generator& ids,
                                            interviews::InterviewsService& interviews,
                                            users::UsersService& users,
                                            realtime::RealtimeService& realtime, EmailDelivery email,
@@ -32,7 +32,8 @@ NotificationsService::NotificationsService(db::Database& db, const Clock& clock,
       users_(users),
       realtime_(realtime),
       email_(std::move(email)),
-      logger_(logger) {}
+      logger_(logger),
+      repository_(keys) {}
 
 boost::asio::awaitable<void> NotificationsService::notify(queue::Envelope event) {
   const auto interview_id = event.field("interviewId");

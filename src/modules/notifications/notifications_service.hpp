@@ -32,10 +32,10 @@ struct EmailDelivery {
 
 class NotificationsService {
  public:
-  NotificationsService(db::Database& db, const Clock& clock, crypto::UuidV7Generator& ids,
-                       interviews::InterviewsService& interviews, users::UsersService& users,
-                       realtime::RealtimeService& realtime, EmailDelivery email,
-                       log::Logger& logger);
+  NotificationsService(db::Database& db, users::DataKeys& keys, const Clock& clock,
+                       crypto::UuidV7Generator& ids, interviews::InterviewsService& interviews,
+                       users::UsersService& users, realtime::RealtimeService& realtime,
+                       EmailDelivery email, log::Logger& logger);
 
   // The `notify` stage: for analysis.ready and interview.failed. The
   // notification is stored once per event; its e-mail is sent after, and

@@ -39,6 +39,12 @@ constexpr const char* kSessionLive =
     "SELECT 1 FROM refresh_families WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL";
 constexpr const char* kRemoveExpiredTickets = "DELETE FROM realtime_tickets WHERE expires_at < $1";
 
+constexpr const char* kData = "user_events.data";
+
+std::string event_row(const std::string& user_id, std::int64_t seq) {
+  return user_id + ":" + std::to_string(seq);
+}
+
 }  // namespace
 
 std::optional<std::int64_t> RealtimeRepository::next_seq(db::Connection& c,
@@ -48,9 +54,14 @@ std::optional<std::int64_t> RealtimeRepository::next_seq(db::Connection& c,
   return row->int64(0);
 }
 
-void RealtimeRepository::insert(db::Connection& c, const Event& e) {
-  c.execute_deferred(kInsert, {e.user_id, *e.seq, e.type, e.interview_id,
-                               boost::json::serialize(e.data), e.at_ms});
+bool RealtimeRepository::insert(db::Connection& c, const Event& e) {
+  auto seal = keys_.live_fields_for_writing_in(c, e.user_id);
+  if (!seal) return false;
+  c.execute_deferred(
+      kInsert,
+      {e.user_id, *e.seq, e.type, e.interview_id,
+       seal->seal(kData, event_row(e.user_id, *e.seq), boost::json::serialize(e.data)), e.at_ms});
+  return true;
 }
 
 Head RealtimeRepository::head(db::Connection& c, const std::string& user_id) {
@@ -63,15 +74,17 @@ std::vector<Event> RealtimeRepository::between(db::Connection& c, const std::str
                                                std::int64_t after, std::int64_t up_to,
                                                std::size_t limit) {
   std::vector<Event> out;
-  for (const auto& r :
-       c.query(kBetween, {user_id, after, up_to, static_cast<std::int64_t>(limit)})) {
+  auto rows = c.query(kBetween, {user_id, after, up_to, static_cast<std::int64_t>(limit)});
+  if (rows.empty()) return out;
+  auto seal = keys_.fields_for_reading_in(c, user_id);
+  for (const auto& r : rows) {
     Event e;
     e.user_id = user_id;
     e.seq = r.int64(0);
     e.type = r.text(1);
     e.interview_id = r.optional_text(2);
     boost::system::error_code ec;
-    auto data = boost::json::parse(r.text(3), ec);
+    auto data = boost::json::parse(seal.open(kData, event_row(user_id, *e.seq), r.text(3)), ec);
     if (!ec && data.is_object()) e.data = std::move(data.get_object());
     e.at_ms = r.int64(4);
     out.push_back(std::move(e));

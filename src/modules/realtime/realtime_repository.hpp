@@ -8,6 +8,7 @@
 
 #include "infra/db/database.hpp"
 #include "modules/realtime/event.hpp"
+#include "modules/users/data_keys.hpp"
 
 namespace companion::realtime {
 
@@ -18,13 +19,18 @@ struct Head {
   std::int64_t pruned_seq = 0;
 };
 
+// An event's data (a notification's title names the interview) is stored
+// sealed with the user's data key (users/field_seal.hpp).
 class RealtimeRepository {
  public:
+  explicit RealtimeRepository(users::DataKeys& keys) : keys_(keys) {}
+
   // The user's next seq (creating the head); nullopt when the user is gone.
   // On PostgreSQL the head row stays locked until commit, so one user's
   // events commit in seq order.
   std::optional<std::int64_t> next_seq(db::Connection& c, const std::string& user_id);
-  void insert(db::Connection& c, const Event& e);
+  // False (nothing stored) for an account being erased.
+  bool insert(db::Connection& c, const Event& e);
   Head head(db::Connection& c, const std::string& user_id);
   // Stored events with after < seq <= up_to, in order, at most `limit`.
   std::vector<Event> between(db::Connection& c, const std::string& user_id, std::int64_t after,
@@ -40,6 +46,9 @@ class RealtimeRepository {
                                                                  const std::string& hash,
                                                                  std::int64_t now_ms);
   std::size_t remove_expired_tickets(db::Connection& c, std::int64_t now_ms);
+
+ private:
+  users::DataKeys& keys_;
 };
 
 }  // namespace companion::realtime

@@ -4,9 +4,9 @@
 
 namespace companion::realtime {
 
-RealtimeService::RealtimeService(RealtimeSettings settings, db::Database& db,
+RealtimeService::RealtimeService(RealtimeSettings settings, db::Database& db, users::DataKeys& keys,
                                  pubsub::PubSub& pubsub, const Clock& clock)
-    : settings_(settings), db_(db), pubsub_(pubsub), clock_(clock) {}
+    : settings_(settings), db_(db), pubsub_(pubsub), clock_(clock), repository_(keys) {}
 
 std::optional<std::int64_t> RealtimeService::append_in(db::Connection& c, NewEvent input) {
   auto seq = repository_.next_seq(c, input.user_id);
@@ -17,7 +17,7 @@ std::optional<std::int64_t> RealtimeService::append_in(db::Connection& c, NewEve
           .interview_id = std::move(input.interview_id),
           .data = std::move(input.data),
           .at_ms = clock_.now_ms()};
-  repository_.insert(c, e);
+  if (!repository_.insert(c, e)) return std::nullopt;  // the account is being erased
   for (const auto& hook : append_hooks_) hook(c, e);
   c.after_commit(
       [this, message = encode_message(e)]() mutable { pubsub_.publish(std::move(message)); });

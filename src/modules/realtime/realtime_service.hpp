@@ -43,12 +43,13 @@ struct Ticket {
 
 class RealtimeService {
  public:
-  RealtimeService(RealtimeSettings settings, db::Database& db, pubsub::PubSub& pubsub,
-                  const Clock& clock);
+  // `keys` seal the stored events' data.
+  RealtimeService(RealtimeSettings settings, db::Database& db, users::DataKeys& keys,
+                  pubsub::PubSub& pubsub, const Clock& clock);
 
   // In the caller's transaction: stores the event with the user's next seq
   // and publishes it after the commit. Returns the seq (nullopt when the
-  // user no longer exists: nothing is stored).
+  // user no longer exists or is being erased: nothing is stored).
   std::optional<std::int64_t> append_in(db::Connection& c, NewEvent event);
   // Runs in the transaction of every stored event, after it is written
   // (webhooks queue their deliveries here). Register while composing.

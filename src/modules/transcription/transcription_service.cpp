@@ -15,8 +15,9 @@ TranscriptionService::TranscriptionService(TranscriptionSettings settings, db::D
                                            async::BlockingPool& pool,
                                            uploads::RecordingsService& recordings,
                                            interviews::InterviewsService& interviews,
-                                           asr::Engine& engine, outbox::Outbox& outbox,
-                                           const Clock& clock, log::Logger& logger)
+                                           users::DataKeys& keys, asr::Engine& engine,
+                                           outbox::Outbox& outbox, const Clock& clock,
+                                           log::Logger& logger)
     : settings_(std::move(settings)),
       db_(db),
       pool_(pool),
@@ -25,7 +26,8 @@ TranscriptionService::TranscriptionService(TranscriptionSettings settings, db::D
       engine_(engine),
       outbox_(outbox),
       clock_(clock),
-      logger_(logger) {}
+      logger_(logger),
+      repository_(keys) {}
 
 boost::asio::awaitable<void> TranscriptionService::transcribe(queue::Envelope event) {
   const auto interview_id = event.field("interviewId");
@@ -51,7 +53,7 @@ boost::asio::awaitable<void> TranscriptionService::transcribe(queue::Envelope ev
   }
   const auto recording_id = playback.recording.id;
   auto done = co_await db_.read(
-      [&](db::Connection& c) { return repository_.checkpoints(c, recording_id); });
+      [&](db::Connection& c) { return repository_.checkpoints(c, user_id, recording_id); });
   const double duration = std::max(1.0, double(playback.recording.duration_ms) / 1000.0);
   if (!done.empty())
     logger_.info(
@@ -75,7 +77,7 @@ boost::asio::awaitable<void> TranscriptionService::transcribe(queue::Envelope ev
     if (!batch.empty()) {
       auto save = [&](db::Connection& c) {
         if (!interviews_.run_active_in(c, interview_id, run_id)) return false;
-        repository_.add_checkpoints(c, recording_id, batch);
+        repository_.add_checkpoints(c, user_id, recording_id, batch);
         return true;
       };
       if (!db_.transact(save)) stop = true;
@@ -164,7 +166,7 @@ boost::asio::awaitable<void> TranscriptionService::transcribe(queue::Envelope ev
     if (!interviews_.run_active_in(c, interview_id, run_id)) return;
     if (!processed_.record_in(c, modules::stage_name(kStage), event.event_id, clock_.now_ms()))
       return;
-    repository_.save(c, transcript);
+    repository_.save(c, user_id, transcript);
     repository_.clear_checkpoints(c, recording_id);
     interviews_.finish_stage_in(c, interview_id, run_id, kStage);
     outbox_.append_in(c, {"transcript.ready",
@@ -191,7 +193,7 @@ boost::asio::awaitable<Transcript> TranscriptionService::get(std::string user_id
                                                              std::string interview_id) {
   auto found = co_await db_.read([&](db::Connection& c) -> std::optional<Transcript> {
     if (!interviews_.status_in(c, user_id, interview_id)) return std::nullopt;
-    return repository_.find(c, interview_id);
+    return repository_.find(c, user_id, interview_id);
   });
   if (!found) throw NotFound("This interview has no transcript yet.");
   co_return *found;
@@ -202,7 +204,7 @@ boost::asio::awaitable<Transcript> TranscriptionService::rename_speakers(
   auto now = clock_.now_ms();
   auto found = co_await db_.write([&](db::Connection& c) -> std::optional<Transcript> {
     if (!interviews_.status_in(c, user_id, interview_id)) return std::nullopt;
-    auto t = repository_.find(c, interview_id);
+    auto t = repository_.find(c, user_id, interview_id);
     if (!t) return std::nullopt;
     for (std::size_t k = 0; k < labels.size(); ++k) {
       auto it = std::find_if(t->speakers.begin(), t->speakers.end(),
@@ -212,7 +214,7 @@ boost::asio::awaitable<Transcript> TranscriptionService::rename_speakers(
                               "is not a speaker of this transcript");
       it->label = labels[k].label;
     }
-    repository_.update_speakers(c, interview_id, t->speakers, now);
+    repository_.update_speakers(c, user_id, interview_id, t->speakers, now);
     t->updated_at_ms = now;
     return t;
   });
@@ -221,8 +223,9 @@ boost::asio::awaitable<Transcript> TranscriptionService::rename_speakers(
 }
 
 std::optional<Transcript> TranscriptionService::find_in(db::Connection& c,
+                                                        const std::string& user_id,
                                                         const std::string& interview_id) {
-  return repository_.find(c, interview_id);
+  return repository_.find(c, user_id, interview_id);
 }
 
 bool TranscriptionService::remove_in(db::Connection& c, const std::string& interview_id) {

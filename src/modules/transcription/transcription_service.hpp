@@ -52,8 +52,9 @@ class TranscriptionService {
   // `pool` runs the transcriptions (its size is the stage's concurrency).
   TranscriptionService(TranscriptionSettings settings, db::Database& db, async::BlockingPool& pool,
                        uploads::RecordingsService& recordings,
-                       interviews::InterviewsService& interviews, asr::Engine& engine,
-                       outbox::Outbox& outbox, const Clock& clock, log::Logger& logger);
+                       interviews::InterviewsService& interviews, users::DataKeys& keys,
+                       asr::Engine& engine, outbox::Outbox& outbox, const Clock& clock,
+                       log::Logger& logger);
 
   // The `transcribe` stage: for recording.uploaded and
   // transcription.requested. Idempotent; returns quietly for an event of a
@@ -74,7 +75,8 @@ class TranscriptionService {
   void hand_back() { handing_back_ = true; }
 
   // For the analysis module, in its transaction.
-  std::optional<Transcript> find_in(db::Connection& c, const std::string& interview_id);
+  std::optional<Transcript> find_in(db::Connection& c, const std::string& user_id,
+                                    const std::string& interview_id);
   // Retention: the interview's transcript goes (in the caller's transaction).
   bool remove_in(db::Connection& c, const std::string& interview_id);
 

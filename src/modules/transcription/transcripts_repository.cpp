@@ -31,41 +31,66 @@ constexpr const char* kClearCheckpoints =
 
 constexpr int kRate = 16000;
 
-}  // namespace
+constexpr const char* kSpeakers = "transcripts.speakers";
+constexpr const char* kSegments = "transcripts.segments";
+constexpr const char* kCheckpointText = "transcript_checkpoints.text";
+constexpr const char* kCheckpointWords = "transcript_checkpoints.words";
+constexpr const char* kCheckpointVoice = "transcript_checkpoints.voice";
 
-void TranscriptsRepository::save(db::Connection& c, const Transcript& t) {
-  c.execute(kSave, {t.interview_id, t.recording_id, t.engine, t.language,
-                    static_cast<std::int64_t>(std::llround(t.duration * 1000)),
-                    boost::json::serialize(speakers_json(t.speakers)),
-                    boost::json::serialize(segments_json(t.segments)), t.created_at_ms});
+std::string checkpoint_row(const std::string& recording_id, std::int64_t channel,
+                           std::int64_t begin_sample) {
+  return recording_id + ":" + std::to_string(channel) + ":" + std::to_string(begin_sample);
 }
 
-std::optional<Transcript> TranscriptsRepository::find(db::Connection& c,
+}  // namespace
+
+void TranscriptsRepository::save(db::Connection& c, const std::string& user_id,
+                                 const Transcript& t) {
+  auto seal = keys_.fields_for_writing_in(c, user_id);
+  const auto& id = t.interview_id;
+  c.execute(kSave, {id, t.recording_id, t.engine, t.language,
+                    static_cast<std::int64_t>(std::llround(t.duration * 1000)),
+                    seal.seal(kSpeakers, id, boost::json::serialize(speakers_json(t.speakers))),
+                    seal.seal(kSegments, id, boost::json::serialize(segments_json(t.segments))),
+                    t.created_at_ms});
+}
+
+std::optional<Transcript> TranscriptsRepository::find(db::Connection& c, const std::string& user_id,
                                                       const std::string& interview_id) {
   auto row = c.query_one(kFind, {interview_id});
   if (!row) return std::nullopt;
+  auto seal = keys_.fields_for_reading_in(c, user_id);
   Transcript t;
   t.interview_id = interview_id;
   t.recording_id = row->text(0);
   t.engine = row->text(1);
   t.language = row->text(2);
   t.duration = static_cast<double>(row->int64(3)) / 1000.0;
-  t.speakers = parse_speakers(boost::json::parse(row->text(4)));
-  t.segments = parse_segments(boost::json::parse(row->text(5)));
+  t.speakers =
+      parse_speakers(boost::json::parse(seal.open(kSpeakers, interview_id, row->text_view(4))));
+  t.segments =
+      parse_segments(boost::json::parse(seal.open(kSegments, interview_id, row->text_view(5))));
   t.created_at_ms = row->int64(6);
   t.updated_at_ms = row->int64(7);
   return t;
 }
 
-void TranscriptsRepository::update_speakers(db::Connection& c, const std::string& interview_id,
+void TranscriptsRepository::update_speakers(db::Connection& c, const std::string& user_id,
+                                            const std::string& interview_id,
                                             const std::vector<Speaker>& speakers,
                                             std::int64_t now_ms) {
+  auto seal = keys_.fields_for_writing_in(c, user_id);
   c.execute(kUpdateSpeakers,
-            {interview_id, boost::json::serialize(speakers_json(speakers)), now_ms});
+            {interview_id,
+             seal.seal(kSpeakers, interview_id, boost::json::serialize(speakers_json(speakers))),
+             now_ms});
 }
 
-void TranscriptsRepository::add_checkpoints(db::Connection& c, const std::string& recording_id,
+void TranscriptsRepository::add_checkpoints(db::Connection& c, const std::string& user_id,
+                                            const std::string& recording_id,
                                             const std::vector<asr::TranscribedSegment>& segments) {
+  if (segments.empty()) return;
+  auto seal = keys_.fields_for_writing_in(c, user_id);
   for (const auto& s : segments) {
     // Full precision: a resumed run must give the same transcript.
     boost::json::array words;
@@ -73,29 +98,38 @@ void TranscriptsRepository::add_checkpoints(db::Connection& c, const std::string
       words.push_back(boost::json::array{w.text, w.start, w.end, w.confidence});
     boost::json::array voice;
     for (float v : s.voice) voice.push_back(static_cast<double>(v));
-    c.execute(kAddCheckpoint, {recording_id, s.channel, static_cast<std::int64_t>(s.begin_sample),
-                               static_cast<std::int64_t>(s.end_sample), s.text,
-                               boost::json::serialize(words), boost::json::serialize(voice)});
+    auto begin = static_cast<std::int64_t>(s.begin_sample);
+    auto row = checkpoint_row(recording_id, s.channel, begin);
+    c.execute(kAddCheckpoint,
+              {recording_id, s.channel, begin, static_cast<std::int64_t>(s.end_sample),
+               seal.seal(kCheckpointText, row, s.text),
+               seal.seal(kCheckpointWords, row, boost::json::serialize(words)),
+               seal.seal(kCheckpointVoice, row, boost::json::serialize(voice))});
   }
 }
 
-Checkpoints TranscriptsRepository::checkpoints(db::Connection& c, const std::string& recording_id) {
+Checkpoints TranscriptsRepository::checkpoints(db::Connection& c, const std::string& user_id,
+                                               const std::string& recording_id) {
   Checkpoints out;
-  for (const auto& r : c.query(kCheckpoints, {recording_id})) {
+  auto rows = c.query(kCheckpoints, {recording_id});
+  if (rows.empty()) return out;
+  auto seal = keys_.fields_for_reading_in(c, user_id);
+  for (const auto& r : rows) {
     asr::TranscribedSegment s;
     s.channel = static_cast<int>(r.int64(0));
     s.begin_sample = static_cast<std::uint64_t>(r.int64(1));
     s.end_sample = static_cast<std::uint64_t>(r.int64(2));
     s.start = double(s.begin_sample) / kRate;
     s.end = double(s.end_sample) / kRate;
-    s.text = r.text(3);
-    auto words = boost::json::parse(r.text(4));
+    auto row = checkpoint_row(recording_id, r.int64(0), r.int64(1));
+    s.text = seal.open(kCheckpointText, row, r.text(3));
+    auto words = boost::json::parse(seal.open(kCheckpointWords, row, r.text(4)));
     for (const auto& w : words.as_array()) {
       const auto& a = w.as_array();
       s.words.push_back({std::string(a.at(0).as_string()), a.at(1).to_number<double>(),
                          a.at(2).to_number<double>(), a.at(3).to_number<double>()});
     }
-    auto voice = boost::json::parse(r.text(5));
+    auto voice = boost::json::parse(seal.open(kCheckpointVoice, row, r.text(5)));
     for (const auto& v : voice.as_array())
       s.voice.push_back(static_cast<float>(v.to_number<double>()));
     out.emplace(std::make_pair(s.channel, s.begin_sample), std::move(s));

@@ -49,9 +49,15 @@ std::optional<std::string> DataKeys::existing_key_in(db::Connection& c,
 }
 
 std::string DataKeys::key_for_in(db::Connection& c, const std::string& user_id) {
-  if (auto key = existing_key_in(c, user_id)) return *key;
-  if (!c.query_one(kUserLive, {user_id}))
-    throw std::runtime_error("the account is being erased (or gone): no data key for it");
+  auto key = live_key_for_in(c, user_id);
+  if (!key) throw std::runtime_error("the account is being erased (or gone): no data key for it");
+  return std::move(*key);
+}
+
+std::optional<std::string> DataKeys::live_key_for_in(db::Connection& c,
+                                                     const std::string& user_id) {
+  if (auto key = existing_key_in(c, user_id)) return key;
+  if (!c.query_one(kUserLive, {user_id})) return std::nullopt;
   auto fresh = crypto::random_bytes(crypto::kKeyBytes);
   auto wrapped = crypto::base64url_encode(crypto::seal_box(master_key_, context(user_id), fresh));
   c.execute(kInsert, {user_id, wrapped, clock_.now_ms()});

@@ -1,8 +1,9 @@
 #pragma once
-// Each user's data key: 256 random bits that encrypt their recordings,
-// stored only wrapped (sealed) by the master key in user_keys. Destroying
-// the wrapped key makes everything encrypted with it unreadable; erasure
-// relies on that (crypto-shredding).
+// Each user's data key: 256 random bits, stored only wrapped (sealed) by
+// the master key in user_keys. It encrypts the user's recordings and
+// exports and seals their personal fields in the database (field_seal.hpp).
+// Destroying the wrapped key makes everything encrypted with it unreadable;
+// erasure relies on that (crypto-shredding).
 #include <boost/asio/awaitable.hpp>
 
 #include <optional>
@@ -10,6 +11,7 @@
 
 #include "infra/clock/clock.hpp"
 #include "infra/db/database.hpp"
+#include "modules/users/field_seal.hpp"
 
 namespace companion::users {
 
@@ -22,9 +24,27 @@ class DataKeys {
   // throws for an account that is gone or being erased, so nothing new can
   // be sealed for it after its key was destroyed.
   std::string key_for_in(db::Connection& c, const std::string& user_id);
+  // The same, but nullopt instead of throwing.
+  std::optional<std::string> live_key_for_in(db::Connection& c, const std::string& user_id);
   boost::asio::awaitable<std::string> key_for(std::string user_id);
   // The key if one exists (nullopt after it was destroyed).
   std::optional<std::string> existing_key_in(db::Connection& c, const std::string& user_id);
+  // The user's key for sealing personal fields (created on first use, and
+  // refused for an account being erased), or for opening them (the key if
+  // one exists: values written before sealing open without one).
+  FieldSeal fields_for_writing_in(db::Connection& c, const std::string& user_id) {
+    return FieldSeal(key_for_in(c, user_id));
+  }
+  // nullopt for an account that is gone or being erased.
+  std::optional<FieldSeal> live_fields_for_writing_in(db::Connection& c,
+                                                      const std::string& user_id) {
+    auto key = live_key_for_in(c, user_id);
+    if (!key) return std::nullopt;
+    return FieldSeal(std::move(key));
+  }
+  FieldSeal fields_for_reading_in(db::Connection& c, const std::string& user_id) {
+    return FieldSeal(existing_key_in(c, user_id));
+  }
   // Crypto-shredding: the wrapped key is deleted.
   void destroy_in(db::Connection& c, const std::string& user_id);
   // Whether any user's key is stored (wrapped by some master key).

@@ -31,6 +31,9 @@ constexpr const char* kEnqueue =
     "INSERT INTO webhook_deliveries (webhook_id, id, user_id, type, body, status, attempts, "
     "next_attempt_at, created_at) SELECT w.id, $1, $2, $3, $4, 'pending', 0, $5, $5 "
     "FROM webhooks w WHERE w.user_id = $2 AND w.disabled_at IS NULL AND w.events LIKE $6";
+constexpr const char* kAnyWants =
+    "SELECT 1 FROM webhooks WHERE user_id = $1 AND disabled_at IS NULL AND events LIKE $2 "
+    "LIMIT 1";
 constexpr const char* kDueSqlite =
     "SELECT d.webhook_id, d.id, d.user_id, d.type, d.body, d.status, d.attempts, "
     "d.response_status, d.last_error, d.next_attempt_at, d.last_attempt_at, d.created_at, "
@@ -101,12 +104,18 @@ Webhook webhook_from(const db::Row& r) {
   return w;
 }
 
-Delivery delivery_from(const db::Row& r) {
+constexpr const char* kBody = "webhook_deliveries.body";
+
+// The body is bound to the message (one message goes to each endpoint
+// that wants it, with the same body).
+Delivery delivery_from(const db::Row& r, const users::FieldSeal& seal) {
+  auto id = r.text(1);
+  auto body = seal.open(kBody, id, r.text(4));
   return {.webhook_id = r.text(0),
-          .id = r.text(1),
+          .id = std::move(id),
           .user_id = r.text(2),
           .type = r.text(3),
-          .body = r.text(4),
+          .body = std::move(body),
           .status = r.text(5),
           .attempts = static_cast<int>(r.int64(6)),
           .response_status = r.optional_int64(7),
@@ -157,7 +166,12 @@ bool WebhooksRepository::remove(db::Connection& c, const std::string& user_id,
 void WebhooksRepository::enqueue(db::Connection& c, const std::string& message_id,
                                  const std::string& user_id, const std::string& type,
                                  const std::string& body, std::int64_t now_ms) {
-  c.execute_deferred(kEnqueue, {message_id, user_id, type, body, now_ms, "%\"" + type + "\"%"});
+  auto wants = "%\"" + type + "\"%";
+  if (!c.query_one(kAnyWants, {user_id, wants})) return;  // no key needed for nobody
+  auto seal = keys_.live_fields_for_writing_in(c, user_id);
+  if (!seal) return;
+  c.execute_deferred(
+      kEnqueue, {message_id, user_id, type, seal->seal(kBody, message_id, body), now_ms, wants});
 }
 
 std::vector<Due> WebhooksRepository::claim(db::Connection& c, std::int64_t now_ms,
@@ -166,7 +180,7 @@ std::vector<Due> WebhooksRepository::claim(db::Connection& c, std::int64_t now_m
       c.query(c.dialect() == db::Dialect::kPostgres ? kDuePostgres : kDueSqlite, {now_ms, limit});
   std::vector<Due> out;
   for (const auto& r : rows) {
-    Due d{delivery_from(r), r.text(12), r.text(13)};
+    Due d{delivery_from(r, keys_.fields_for_reading_in(c, r.text(2))), r.text(12), r.text(13)};
     c.execute(kLease, {d.delivery.webhook_id, d.delivery.id, lease_until_ms});
     out.push_back(std::move(d));
   }
@@ -204,7 +218,9 @@ std::vector<Delivery> WebhooksRepository::deliveries(db::Connection& c,
   auto rows = after ? c.query(kDeliveriesAfter, {webhook_id, limit, *after})
                     : c.query(kDeliveriesFirst, {webhook_id, limit});
   std::vector<Delivery> out;
-  for (const auto& r : rows) out.push_back(delivery_from(r));
+  if (rows.empty()) return out;
+  auto seal = keys_.fields_for_reading_in(c, rows.front().text(2));  // one endpoint's
+  for (const auto& r : rows) out.push_back(delivery_from(r, seal));
   return out;
 }
 
@@ -213,7 +229,7 @@ std::optional<Delivery> WebhooksRepository::redeliver(db::Connection& c,
                                                       const std::string& id, std::int64_t now_ms) {
   auto row = c.query_one(kRedeliver, {webhook_id, id, now_ms});
   if (!row) return std::nullopt;
-  return delivery_from(*row);
+  return delivery_from(*row, keys_.fields_for_reading_in(c, row->text(2)));
 }
 
 }  // namespace companion::webhooks

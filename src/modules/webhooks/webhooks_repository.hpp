@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "infra/db/database.hpp"
+#include "modules/users/data_keys.hpp"
 #include "modules/webhooks/webhook.hpp"
 
 namespace companion::webhooks {
@@ -17,8 +18,12 @@ struct Due {
   std::string sealed_secret;
 };
 
+// A delivery's body (an event, which may name the interview) is stored
+// sealed with the user's data key (users/field_seal.hpp).
 class WebhooksRepository {
  public:
+  explicit WebhooksRepository(users::DataKeys& keys) : keys_(keys) {}
+
   void insert(db::Connection& c, const Webhook& w, const std::string& sealed_secret,
               std::int64_t now_ms);
   std::optional<Webhook> find(db::Connection& c, const std::string& user_id, const std::string& id);
@@ -30,7 +35,8 @@ class WebhooksRepository {
   bool remove(db::Connection& c, const std::string& user_id, const std::string& id);
 
   // A delivery of `body` to each of the user's enabled endpoints that want
-  // `type` (one statement, in the caller's transaction).
+  // `type` (in the caller's transaction; nothing for an account being
+  // erased).
   void enqueue(db::Connection& c, const std::string& message_id, const std::string& user_id,
                const std::string& type, const std::string& body, std::int64_t now_ms);
   // Takes up to `limit` due deliveries: each is pushed `lease` ahead, so no
@@ -51,6 +57,9 @@ class WebhooksRepository {
   // Queues it again, now; nullopt for an unknown one.
   std::optional<Delivery> redeliver(db::Connection& c, const std::string& webhook_id,
                                     const std::string& id, std::int64_t now_ms);
+
+ private:
+  users::DataKeys& keys_;
 };
 
 }  // namespace companion::webhooks

@@ -50,7 +50,8 @@ WebhooksService::WebhooksService(WebhookSettings settings, db::Database& db, con
       client_(client),
       guard_(guard),
       pool_(pool),
-      logger_(logger) {}
+      logger_(logger),
+      repository_(keys) {}
 
 boost::asio::awaitable<void> WebhooksService::validate(
     const std::optional<std::string>& url, const std::optional<std::vector<std::string>>& events,
