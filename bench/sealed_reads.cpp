@@ -59,7 +59,7 @@ struct World {
     for (auto* who : {&sealed, &plain}) {
       auto fn = [&](db::Connection& c) {
         who->user = ids.next();
-        users::UsersRepository().insert(
+        users::UsersRepository(*keys).insert(
             c, {who->user, who->user + "@example.com", "Bench", "hash", clock.now_ms()},
             who->user + "@example.com");
         for (int k = 0; k < 20; ++k) {

@@ -53,6 +53,7 @@ if ! S3_ENDPOINT=$(scripts/s3-test-server.sh start "$work/s3"); then
   exit 1
 fi
 export COMPANION_TEST_S3_ENDPOINT=$S3_ENDPOINT
+export COMPANION_TEST_S3_DIR=$work/s3/data
 export COMPANION_BINARY=$ROOT/$BUILD/interview-companion
 export COMPANION_ROOT=$ROOT
 

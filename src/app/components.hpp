@@ -42,6 +42,7 @@
 #include "modules/uploads/recordings_service.hpp"
 #include "modules/uploads/tus_service.hpp"
 #include "modules/users/data_keys.hpp"
+#include "modules/users/response_seal.hpp"
 #include "modules/users/users_service.hpp"
 #include "modules/webhooks/webhooks_service.hpp"
 
@@ -74,6 +75,7 @@ class Components {
   realtime::RealtimeService realtime;
   std::unique_ptr<realtime::Hub> hub;  // `serve` only: the streams it holds
   interviews::InterviewsService interviews;
+  users::ResponseSeal response_seal;
   idempotency::DbIdempotencyStore idempotency;
   std::unique_ptr<storage::BlobStore> blobs;
   uploads::RecordingsService recordings;

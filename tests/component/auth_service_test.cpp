@@ -12,6 +12,7 @@
 
 #include "infra/async/blocking_pool.hpp"
 #include "infra/clock/clock.hpp"
+#include "infra/crypto/encoding.hpp"
 #include "infra/crypto/jwt.hpp"
 #include "infra/crypto/password_hasher.hpp"
 #include "infra/crypto/uuid.hpp"
@@ -33,7 +34,8 @@ class Auth : public test_support::DatabaseTest {
     DatabaseTest::SetUp();
     if (HasFatalFailure()) return;
     migrate();
-    users = std::make_unique<users::UsersService>(database(), clock, ids);
+    keys = std::make_unique<users::DataKeys>(database(), crypto::random_bytes(32), clock);
+    users = std::make_unique<users::UsersService>(database(), *keys, clock, ids);
     audit = std::make_unique<audit::AuditLog>(database(), std::string(32, 'a'), clock);
     service = std::make_unique<AuthService>(AuthSettings{}, database(), cpu_pool, clock, ids, jwt,
                                             hasher, *users, *audit, logger);
@@ -42,6 +44,7 @@ class Auth : public test_support::DatabaseTest {
     service.reset();
     audit.reset();
     users.reset();
+    keys.reset();
     DatabaseTest::TearDown();
   }
 
@@ -68,6 +71,7 @@ class Auth : public test_support::DatabaseTest {
   crypto::JwtCodec jwt{{.secret = std::string(40, 'k'), .ttl = std::chrono::seconds(900)}, clock};
   crypto::PasswordHasher hasher{{}};
   log::Logger logger{log::Level::kOff, log::Format::kJson};
+  std::unique_ptr<users::DataKeys> keys;
   std::unique_ptr<users::UsersService> users;
   std::unique_ptr<audit::AuditLog> audit;
   std::unique_ptr<AuthService> service;

@@ -21,8 +21,8 @@ class DataKeysTest : public test_support::DatabaseTest {
     DatabaseTest::SetUp();
     if (HasFatalFailure()) return;
     migrate();
-    users_ = std::make_unique<UsersService>(database(), clock_, ids_);
     keys_ = std::make_unique<DataKeys>(database(), master_, clock_);
+    users_ = std::make_unique<UsersService>(database(), *keys_, clock_, ids_);
   }
   void TearDown() override {
     keys_.reset();
@@ -86,6 +86,34 @@ TEST_P(DataKeysTest, ADifferentMasterKeyCannotUnwrapAndDestroyShreds) {
   database().transact(destroy);
   auto check = [&](db::Connection& c) { return keys_->existing_key_in(c, user); };
   EXPECT_FALSE(database().transact(check).has_value());
+}
+
+// Keys are remembered for a few seconds, but only once they are committed:
+// a key made in a transaction that rolls back is never used again.
+TEST_P(DataKeysTest, AKeyFromARolledBackTransactionIsNotRemembered) {
+  auto user = make_user();
+  auto destroy = [&](db::Connection& c) { keys_->destroy_in(c, user); };
+  database().transact(destroy);  // the key made with the account
+  std::string lost;
+  auto make_then_fail = [&](db::Connection& c) {
+    lost = keys_->key_for_in(c, user);
+    EXPECT_EQ(keys_->existing_key_in(c, user), lost) << "seen by its own transaction";
+    throw std::runtime_error("rolled back");
+  };
+  EXPECT_THROW(database().transact(make_then_fail), std::runtime_error);
+  EXPECT_FALSE(keys_->existing_key_in(*database().acquire(db::Access::kRead), user));
+  auto kept = run(keys_->key_for(user));
+  EXPECT_NE(kept, lost);
+  EXPECT_EQ(keys_->existing_key_in(*database().acquire(db::Access::kRead), user), kept);
+}
+
+TEST_P(DataKeysTest, ADestroyedKeyIsForgottenAtOnce) {
+  auto user = make_user();
+  auto key = run(keys_->key_for(user));
+  EXPECT_EQ(keys_->existing_key_in(*database().acquire(db::Access::kRead), user), key);
+  auto destroy = [&](db::Connection& c) { keys_->destroy_in(c, user); };
+  database().transact(destroy);
+  EXPECT_FALSE(keys_->existing_key_in(*database().acquire(db::Access::kRead), user));
 }
 
 TEST_P(DataKeysTest, ANewMasterKeyIsNotGeneratedOverStoredUserKeys) {

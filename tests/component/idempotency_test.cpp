@@ -9,7 +9,10 @@
 #include <vector>
 
 #include "infra/clock/clock.hpp"
+#include "infra/crypto/encoding.hpp"
 #include "infra/idempotency/db_idempotency_store.hpp"
+#include "modules/users/response_seal.hpp"
+#include "modules/users/users_repository.hpp"
 #include "support/databases.hpp"
 
 namespace companion::idempotency {
@@ -28,10 +31,19 @@ class Idempotency : public test_support::DatabaseTest {
     DatabaseTest::SetUp();
     if (HasFatalFailure()) return;
     migrate();
-    store = std::make_unique<DbIdempotencyStore>(database(), clock);
+    keys = std::make_unique<users::DataKeys>(database(), crypto::random_bytes(32), clock);
+    for (const auto& id : {kUser, kOtherUser}) {
+      auto email = id + "@example.com";
+      users::UsersRepository(*keys).insert(*database().acquire(db::Access::kWrite),
+                                           {id, email, "I", "hash", clock.now_ms()}, email);
+    }
+    seal = std::make_unique<users::ResponseSeal>(*keys);
+    store = std::make_unique<DbIdempotencyStore>(database(), *seal, clock);
   }
   void TearDown() override {
     store.reset();
+    seal.reset();
+    keys.reset();
     DatabaseTest::TearDown();
   }
 
@@ -54,6 +66,8 @@ class Idempotency : public test_support::DatabaseTest {
   }
 
   ManualClock clock{1'800'000'000'000};
+  std::unique_ptr<users::DataKeys> keys;
+  std::unique_ptr<users::ResponseSeal> seal;
   std::unique_ptr<DbIdempotencyStore> store;
 };
 
@@ -87,6 +101,26 @@ TEST_P(Idempotency, CompletedRequestsReplayTheStoredResponse) {
     EXPECT_EQ(replay.response.body, response.body);
     EXPECT_EQ(replay.response.headers, response.headers);
   }
+}
+
+TEST_P(Idempotency, TheStoredBodyIsSealedWithTheUsersKey) {
+  ASSERT_EQ(begin("key-1", "hash-a").outcome, Outcome::kStarted);
+  complete("key-1", created_response());
+  auto stored = database()
+                    .acquire(db::Access::kRead)
+                    ->query_one("SELECT response_body FROM idempotency_keys WHERE idem_key = $1",
+                                {std::string("key-1")})
+                    ->text(0);
+  EXPECT_TRUE(stored.starts_with("sealed:v1:"));
+  EXPECT_EQ(stored.find("caf"), std::string::npos);
+  // Copied to another key's row, it does not open.
+  ASSERT_EQ(begin("key-2", "hash-a").outcome, Outcome::kStarted);
+  complete("key-2", Stored{200, {}, "other"});
+  database()
+      .acquire(db::Access::kWrite)
+      ->execute("UPDATE idempotency_keys SET response_body = $1 WHERE idem_key = 'key-2'",
+                {stored});
+  EXPECT_THROW(begin("key-2", "hash-a"), users::SealedFieldError);
 }
 
 TEST_P(Idempotency, ReplayOfAResponseWithoutHeadersOrBody) {
@@ -182,7 +216,7 @@ class IdempotencyRace : public Idempotency {
     s.url = scratch_->url();
     s.pool_size = kRequests;
     auto db = db::open_database(s, threads);
-    DbIdempotencyStore shared(*db, clock);
+    DbIdempotencyStore shared(*db, *seal, clock);
     std::vector<Outcome> outcomes(kRequests);
     std::vector<std::string> failures(kRequests);
     std::latch start(kRequests);

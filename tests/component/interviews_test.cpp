@@ -37,7 +37,7 @@ class Interviews : public test_support::DatabaseTest {
   }
 
   std::string add_user(const std::string& email) {
-    users::UsersRepository users;
+    users::UsersRepository users(*keys);
     users::User u{ids.next(), email, email, "hash", kNow};
     users.insert(*database().acquire(db::Access::kWrite), u, email);
     return u.id;

@@ -45,8 +45,8 @@ class Realtime : public DatabaseTest {
     DatabaseTest::SetUp();
     if (HasFatalFailure()) return;
     migrate();
-    users = std::make_unique<users::UsersService>(database(), clock, ids);
     keys = std::make_unique<users::DataKeys>(database(), crypto::random_bytes(32), clock);
+    users = std::make_unique<users::UsersService>(database(), *keys, clock, ids);
     service = std::make_unique<RealtimeService>(settings, database(), *keys, pubsub, clock);
     alice = make_user("alice");
     bob = make_user("bob");

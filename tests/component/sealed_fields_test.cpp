@@ -34,8 +34,8 @@ class SealedFieldsTest : public test_support::DatabaseTest {
     DatabaseTest::SetUp();
     if (HasFatalFailure()) return;
     migrate();
-    users_ = std::make_unique<users::UsersService>(database(), clock_, ids_);
     keys_ = std::make_unique<users::DataKeys>(database(), crypto::random_bytes(32), clock_);
+    users_ = std::make_unique<users::UsersService>(database(), *keys_, clock_, ids_);
     interviews_.emplace(*keys_);
     transcripts_.emplace(*keys_);
     analyses_.emplace(*keys_);
@@ -244,7 +244,8 @@ TEST_P(SealedFieldsTest, NothingOpensOnceTheDataKeyIsDestroyed) {
 }
 
 TEST_P(SealedFieldsTest, NoNotificationIsStoredForAnAccountBeingErased) {
-  exec("UPDATE users SET email_normalized = 'erased:' || id WHERE id = $1", {user_});
+  auto release = [&](db::Connection& c) { users_->release_identity_in(c, user_); };
+  database().transact(release);
   auto destroy = [&](db::Connection& c) { keys_->destroy_in(c, user_); };
   database().transact(destroy);
   notifications::Notification n{.id = ids_.next(),
@@ -256,6 +257,15 @@ TEST_P(SealedFieldsTest, NoNotificationIsStoredForAnAccountBeingErased) {
   auto insert = [&](db::Connection& c) { return notifications_->insert(c, n); };
   EXPECT_FALSE(database().transact(insert));
   EXPECT_FALSE(keys_->existing_key_in(*reader(), user_)) << "no new key for an erased account";
+}
+
+TEST_P(SealedFieldsTest, AnEmailThatLooksLikeTheErasureMarkStillGetsAKey) {
+  auto make = [&](db::Connection& c) {
+    return users_->create_in(c, "erased:someone@example.com", "Someone", "hash").id;
+  };
+  auto id = database().transact(make);
+  EXPECT_TRUE(keys_->existing_key_in(*reader(), id));
+  EXPECT_EQ(run(users_->find_by_id(id))->display_name, "Someone");
 }
 
 INSTANTIATE_TEST_SUITE_P(Dialects, SealedFieldsTest, test_support::BothDialects(),

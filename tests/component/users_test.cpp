@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "infra/clock/clock.hpp"
+#include "infra/crypto/encoding.hpp"
 #include "infra/crypto/uuid.hpp"
 #include "infra/errors/errors.hpp"
 #include "modules/users/users_repository.hpp"
@@ -70,10 +71,12 @@ class Users : public test_support::DatabaseTest {
     DatabaseTest::SetUp();
     if (HasFatalFailure()) return;
     migrate();
-    service = std::make_unique<UsersService>(database(), clock, ids);
+    keys = std::make_unique<DataKeys>(database(), crypto::random_bytes(32), clock);
+    service = std::make_unique<UsersService>(database(), *keys, clock, ids);
   }
   void TearDown() override {
     service.reset();
+    keys.reset();
     DatabaseTest::TearDown();
   }
 
@@ -84,6 +87,7 @@ class Users : public test_support::DatabaseTest {
 
   ManualClock clock{kNow};
   crypto::UuidV7Generator ids{clock};
+  std::unique_ptr<DataKeys> keys;
   std::unique_ptr<UsersService> service;
 };
 
@@ -160,7 +164,7 @@ TEST_P(Users, DifferentEmailsGetDifferentIds) {
 }
 
 TEST_P(Users, RepositoryReportsDuplicatesAsUniqueViolations) {
-  UsersRepository repo;
+  UsersRepository repo(*keys);
   User u{ids.next(), "x@example.com", "X", "h", kNow};
   auto lease = database().acquire(db::Access::kWrite);
   repo.insert(*lease, u, "x@example.com");

@@ -36,6 +36,7 @@ export async function startRedis() {
   await launch();
   return {
     url: `redis://127.0.0.1:${port}`,
+    dir,
     async restart() {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGKILL');

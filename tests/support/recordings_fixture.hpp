@@ -28,8 +28,8 @@ class RecordingsFixture : public DatabaseTest {
     if (HasFatalFailure()) return;
     migrate();
     store_ = std::make_unique<storage::FilesystemBlobStore>(dir_.path() / "blobs");
-    users_ = std::make_unique<users::UsersService>(database(), clock_, ids_);
     keys_ = std::make_unique<users::DataKeys>(database(), crypto::random_bytes(32), clock_);
+    users_ = std::make_unique<users::UsersService>(database(), *keys_, clock_, ids_);
     outbox_ = std::make_unique<outbox::Outbox>(clock_, ids_);
     realtime_ = std::make_unique<realtime::RealtimeService>(realtime::RealtimeSettings{},
                                                             database(), *keys_, pubsub_, clock_);

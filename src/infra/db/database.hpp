@@ -139,6 +139,9 @@ class Connection {
   std::vector<std::function<void()>> take_after_commit() {
     return std::exchange(after_commit_, {});
   }
+  // Inside Database::transact: what this connection reads may be the
+  // transaction's own uncommitted writes.
+  bool in_transaction() const { return in_transaction_; }
 
  protected:
   virtual Rows query(std::string_view sql, const Value* params, std::size_t n) = 0;
@@ -148,7 +151,9 @@ class Connection {
   }
 
  private:
+  friend class Database;
   std::vector<std::function<void()>> after_commit_;
+  bool in_transaction_ = false;
 };
 
 enum class Access { kRead, kWrite };
@@ -228,6 +233,11 @@ class Database {
     auto lease = acquire(Access::kWrite);
     lease->take_after_commit();
     lease->begin();
+    struct Within {
+      Connection& c;
+      explicit Within(Connection& c) : c(c) { c.in_transaction_ = true; }
+      ~Within() { c.in_transaction_ = false; }
+    } within(*lease);
     try {
       if constexpr (std::is_void_v<std::invoke_result_t<F&, Connection&>>) {
         fn(*lease);

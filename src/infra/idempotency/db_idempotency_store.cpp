@@ -23,10 +23,15 @@ constexpr const char* kDelete =
 constexpr const char* kSweep = "DELETE FROM idempotency_keys WHERE created_at < $1";
 constexpr const char* kForgetUser = "DELETE FROM idempotency_keys WHERE user_id = $1";
 
+std::string body_row(const std::string& user_id, const std::string& key) {
+  return user_id + ":" + key;
+}
+
 }  // namespace
 
-DbIdempotencyStore::DbIdempotencyStore(db::Database& db, const Clock& clock, Settings settings)
-    : db_(db), clock_(clock), settings_(settings) {}
+DbIdempotencyStore::DbIdempotencyStore(db::Database& db, BodySeal& seal, const Clock& clock,
+                                       Settings settings)
+    : db_(db), seal_(seal), clock_(clock), settings_(settings) {}
 
 boost::asio::awaitable<http::IdempotencyStore::Begin> DbIdempotencyStore::begin(
     std::string user_id, std::string key, std::string request_hash) {
@@ -55,7 +60,8 @@ boost::asio::awaitable<http::IdempotencyStore::Begin> DbIdempotencyStore::begin(
     if (state != "done") return {Outcome::kInFlight, {}};
     Stored stored;
     stored.status = static_cast<int>(row->int64(2));
-    stored.body = row->optional_text(4).value_or("");
+    if (!row->is_null(4))
+      stored.body = seal_.open_in(c, user_id, body_row(user_id, key), row->text_view(4));
     auto headers = boost::json::parse(row->optional_text(3).value_or("[]"));
     for (auto& h : headers.as_array()) {
       auto& pair = h.as_array();
@@ -72,7 +78,9 @@ boost::asio::awaitable<void> DbIdempotencyStore::complete(std::string user_id, s
   for (auto& [k, v] : response.headers) headers.push_back(boost::json::array{k, v});
   auto encoded = boost::json::serialize(headers);
   co_await db_.write_single([&](db::Connection& c) {
-    c.execute(kComplete, {user_id, key, response.status, encoded, response.body});
+    // An account being erased gets no stored body (nothing will replay it).
+    auto body = seal_.seal_in(c, user_id, body_row(user_id, key), response.body);
+    c.execute(kComplete, {user_id, key, response.status, encoded, body.value_or("")});
   });
 }
 

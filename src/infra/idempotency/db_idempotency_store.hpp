@@ -10,6 +10,20 @@
 
 namespace companion::idempotency {
 
+// Stored response bodies repeat what the user sent (a title, a job
+// description), so they are sealed with the user's key: the users module's
+// data keys (users::ResponseSeal) do it.
+class BodySeal {
+ public:
+  virtual ~BodySeal() = default;
+  // nullopt: nothing may be stored for the user (the account is being
+  // erased).
+  virtual std::optional<std::string> seal_in(db::Connection& c, const std::string& user_id,
+                                             const std::string& row, std::string_view body) = 0;
+  virtual std::string open_in(db::Connection& c, const std::string& user_id, const std::string& row,
+                              std::string_view stored) = 0;
+};
+
 struct Settings {
   std::chrono::hours retention{24};
   std::chrono::seconds pending_grace{120};
@@ -17,7 +31,7 @@ struct Settings {
 
 class DbIdempotencyStore final : public http::IdempotencyStore {
  public:
-  DbIdempotencyStore(db::Database& db, const Clock& clock, Settings settings = {});
+  DbIdempotencyStore(db::Database& db, BodySeal& seal, const Clock& clock, Settings settings = {});
   boost::asio::awaitable<Begin> begin(std::string user_id, std::string key,
                                       std::string request_hash) override;
   boost::asio::awaitable<void> complete(std::string user_id, std::string key,
@@ -30,6 +44,7 @@ class DbIdempotencyStore final : public http::IdempotencyStore {
 
  private:
   db::Database& db_;
+  BodySeal& seal_;
   const Clock& clock_;
   Settings settings_;
 };

@@ -17,9 +17,10 @@ constexpr const char* kInsert =
     "ON CONFLICT (user_id) DO NOTHING";
 constexpr const char* kDelete = "DELETE FROM user_keys WHERE user_id = $1";
 constexpr const char* kAny = "SELECT 1 FROM user_keys LIMIT 1";
-// Erasure blanks the row before the key goes: no new key after that.
-constexpr const char* kUserLive =
-    "SELECT 1 FROM users WHERE id = $1 AND email_normalized NOT LIKE 'erased:%'";
+// Erasure blanks the row (its email is '') before the key goes: no new key
+// after that. (Not the 'erased:' mark of email_normalized: someone may sign
+// up as erased:…@example.com.)
+constexpr const char* kUserLive = "SELECT 1 FROM users WHERE id = $1 AND email <> ''";
 
 std::string context(const std::string& user_id) {
   return "user-data-key:" + user_id;
@@ -41,11 +42,35 @@ std::string DataKeys::unwrap(const std::string& user_id, const std::string& wrap
   return *key;
 }
 
+std::optional<std::string> DataKeys::cached(const std::string& user_id) {
+  std::lock_guard lock(mutex_);
+  auto it = cache_.find(user_id);
+  if (it == cache_.end()) return std::nullopt;
+  if (it->second.until_ms < clock_.now_ms()) {
+    cache_.erase(it);
+    return std::nullopt;
+  }
+  return it->second.key;
+}
+
+void DataKeys::remember(const std::string& user_id, const std::string& key) {
+  std::lock_guard lock(mutex_);
+  if (cache_.size() >= kCacheEntries) cache_.clear();  // crude, and rare: bounded
+  cache_[user_id] = {key, clock_.now_ms() + kCacheMs};
+}
+
 std::optional<std::string> DataKeys::existing_key_in(db::Connection& c,
                                                      const std::string& user_id) {
+  if (auto key = cached(user_id)) return key;
   auto row = c.query_one(kSelect, {user_id});
   if (!row) return std::nullopt;
-  return unwrap(user_id, row->text(0));
+  auto key = unwrap(user_id, row->text(0));
+  // A key this transaction created is not the user's until it commits.
+  if (c.in_transaction())
+    c.after_commit([this, user_id, key] { remember(user_id, key); });
+  else
+    remember(user_id, key);
+  return key;
 }
 
 std::string DataKeys::key_for_in(db::Connection& c, const std::string& user_id) {
@@ -71,6 +96,8 @@ boost::asio::awaitable<std::string> DataKeys::key_for(std::string user_id) {
 
 void DataKeys::destroy_in(db::Connection& c, const std::string& user_id) {
   c.execute(kDelete, {user_id});
+  std::lock_guard lock(mutex_);
+  cache_.erase(user_id);
 }
 
 std::string DataKeys::derive(std::string_view purpose) const {

@@ -6,8 +6,10 @@
 // erasure relies on that (crypto-shredding).
 #include <boost/asio/awaitable.hpp>
 
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 #include "infra/clock/clock.hpp"
 #include "infra/db/database.hpp"
@@ -27,7 +29,11 @@ class DataKeys {
   // The same, but nullopt instead of throwing.
   std::optional<std::string> live_key_for_in(db::Connection& c, const std::string& user_id);
   boost::asio::awaitable<std::string> key_for(std::string user_id);
-  // The key if one exists (nullopt after it was destroyed).
+  // The key if one exists (nullopt after it was destroyed). Unwrapped keys
+  // are kept for up to kCacheMs: every repository call that reads a
+  // personal field asks for one, and on PostgreSQL the lookup is a round
+  // trip. destroy_in forgets the key here at once; another process may use
+  // its copy for up to kCacheMs more (as it trusts a verified session).
   std::optional<std::string> existing_key_in(db::Connection& c, const std::string& user_id);
   // The user's key for sealing personal fields (created on first use, and
   // refused for an account being erased), or for opening them (the key if
@@ -55,10 +61,21 @@ class DataKeys {
 
  private:
   std::string unwrap(const std::string& user_id, const std::string& wrapped) const;
+  std::optional<std::string> cached(const std::string& user_id);
+  void remember(const std::string& user_id, const std::string& key);
+
+  static constexpr std::int64_t kCacheMs = 5000;
+  static constexpr std::size_t kCacheEntries = 4096;
+  struct Cached {
+    std::string key;
+    std::int64_t until_ms;
+  };
 
   db::Database& db_;
   std::string master_key_;
   const Clock& clock_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, Cached> cache_;
 };
 
 // The master key: IC_MASTER_KEY (base64url of 32 bytes) when given, else

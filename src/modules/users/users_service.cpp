@@ -4,9 +4,9 @@
 
 namespace companion::users {
 
-UsersService::UsersService(db::Database& db, const Clock& clock, crypto::UuidV7Generator& ids,
-                           UsersSettings settings)
-    : db_(db), clock_(clock), ids_(ids), settings_(settings) {}
+UsersService::UsersService(db::Database& db, DataKeys& keys, const Clock& clock,
+                           crypto::UuidV7Generator& ids, UsersSettings settings)
+    : db_(db), clock_(clock), ids_(ids), settings_(settings), repository_(keys) {}
 
 User UsersService::create_in(db::Connection& c, std::string email, std::string display_name,
                              std::string password_hash) {

@@ -26,7 +26,8 @@ struct UsersSettings {
 
 class UsersService {
  public:
-  UsersService(db::Database& db, const Clock& clock, crypto::UuidV7Generator& ids,
+  // `keys` seal the display name.
+  UsersService(db::Database& db, DataKeys& keys, const Clock& clock, crypto::UuidV7Generator& ids,
                UsersSettings settings = {});
 
   // Inserts the user inside the caller's transaction; throws Conflict when
