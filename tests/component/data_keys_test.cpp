@@ -116,6 +116,23 @@ TEST_P(DataKeysTest, ADestroyedKeyIsForgottenAtOnce) {
   EXPECT_FALSE(keys_->existing_key_in(*database().acquire(db::Access::kRead), user));
 }
 
+// Another process erased the account: this one may still read with the key
+// it remembers, but writes go by user_keys, so nothing new is sealed.
+TEST_P(DataKeysTest, WritesDoNotTrustARememberedKey) {
+  auto user = make_user();
+  run(keys_->key_for(user));
+  ASSERT_TRUE(keys_->existing_key_in(*database().acquire(db::Access::kRead), user));
+  DataKeys elsewhere(database(), master_, clock_);
+  auto erase = [&](db::Connection& c) {
+    users_->release_identity_in(c, user);
+    elsewhere.destroy_in(c, user);
+  };
+  database().transact(erase);
+  auto write = [&](db::Connection& c) { return keys_->live_fields_for_writing_in(c, user); };
+  EXPECT_FALSE(database().transact(write).has_value());
+  EXPECT_THROW(run(keys_->key_for(user)), std::runtime_error);
+}
+
 TEST_P(DataKeysTest, ANewMasterKeyIsNotGeneratedOverStoredUserKeys) {
   auto dir = std::filesystem::temp_directory_path() /
              ("master-" + crypto::hex_encode(crypto::random_bytes(6)));

@@ -259,6 +259,43 @@ TEST_P(SealedFieldsTest, NoNotificationIsStoredForAnAccountBeingErased) {
   EXPECT_FALSE(keys_->existing_key_in(*reader(), user_)) << "no new key for an erased account";
 }
 
+// Erasure's first step blanks the account and destroys its key; until its
+// job removes the rows, the pipeline and the sweeps may still touch them.
+TEST_P(SealedFieldsTest, AnAccountBeingErasedCanBeSettledButNothingNewIsStored) {
+  auto i = make_interview(kTitle);
+  store_transcript_and_analysis(i.id);
+  auto stored_title = raw("SELECT title FROM interviews WHERE id = $1", i.id);
+  auto erase = [&](db::Connection& c) {
+    users_->release_identity_in(c, user_);
+    keys_->destroy_in(c, user_);
+  };
+  database().transact(erase);
+
+  auto found = interviews_->find(*reader(), user_, i.id);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->title, "") << "unreadable for good";
+  EXPECT_FALSE(transcripts_->find(*reader(), user_, i.id));
+  EXPECT_FALSE(analyses_->find(*reader(), user_, i.id));
+
+  found->status = interviews::Status::kFailed;
+  auto settle = [&](db::Connection& c) {
+    interviews_->update(c, *found);
+    transcription::Transcript t;
+    t.interview_id = i.id;
+    t.recording_id = "rec-2";
+    t.engine = "test";
+    t.language = "en-US";
+    transcripts_->save(c, user_, t);
+    analyses_->save(c, user_, {i.id, 2, "{}", clock_.now_ms()});
+  };
+  database().transact(settle);
+  EXPECT_EQ(raw("SELECT status FROM interviews WHERE id = $1", i.id), "failed");
+  EXPECT_EQ(raw("SELECT title FROM interviews WHERE id = $1", i.id), stored_title);
+  EXPECT_EQ(raw("SELECT recording_id FROM transcripts WHERE interview_id = $1", i.id), "rec-1");
+  EXPECT_EQ(raw("SELECT version FROM analyses WHERE interview_id = $1", i.id), "1");
+  EXPECT_FALSE(keys_->existing_key_in(*reader(), user_)) << "no new key";
+}
+
 TEST_P(SealedFieldsTest, AnEmailThatLooksLikeTheErasureMarkStillGetsAKey) {
   auto make = [&](db::Connection& c) {
     return users_->create_in(c, "erased:someone@example.com", "Someone", "hash").id;

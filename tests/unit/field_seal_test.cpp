@@ -61,6 +61,16 @@ TEST_F(FieldSealTest, WithoutTheKeyASealedValueIsUnreadableAndNothingCanBeSealed
   EXPECT_THROW(erased.seal("transcripts.segments", "row-1", "[]"), SealedFieldError);
 }
 
+TEST_F(FieldSealTest, ForAnAccountBeingErasedSealedValuesReadAsEmpty) {
+  auto stored = alice.seal("interviews.title", "row-1", "Onsite");
+  auto shredded = FieldSeal::shredded();
+  EXPECT_TRUE(shredded.is_shredded());
+  EXPECT_EQ(shredded.open("interviews.title", "row-1", stored), "");
+  EXPECT_EQ(shredded.open("interviews.title", "row-1", "written before sealing"),
+            "written before sealing");
+  EXPECT_THROW(shredded.seal("interviews.title", "row-1", "x"), SealedFieldError);
+}
+
 TEST_F(FieldSealTest, AbsentOptionalValuesStayAbsent) {
   EXPECT_EQ(alice.seal_optional("interviews.role", "row-1", std::nullopt), std::nullopt);
   EXPECT_EQ(alice.open_optional("interviews.role", "row-1", std::nullopt), std::nullopt);

@@ -16,9 +16,10 @@ constexpr const char* kBody = "analyses.body";
 
 void AnalysesRepository::save(db::Connection& c, const std::string& user_id,
                               const StoredAnalysis& a) {
-  auto seal = keys_.fields_for_writing_in(c, user_id);
-  c.execute(kSave,
-            {a.interview_id, a.version, seal.seal(kBody, a.interview_id, a.body), a.created_at_ms});
+  auto seal = keys_.live_fields_for_writing_in(c, user_id);
+  if (!seal) return;  // the account is being erased
+  c.execute(kSave, {a.interview_id, a.version, seal->seal(kBody, a.interview_id, a.body),
+                    a.created_at_ms});
 }
 
 std::optional<StoredAnalysis> AnalysesRepository::find(db::Connection& c,
@@ -26,7 +27,9 @@ std::optional<StoredAnalysis> AnalysesRepository::find(db::Connection& c,
                                                        const std::string& interview_id) {
   auto row = c.query_one(kFind, {interview_id});
   if (!row) return std::nullopt;
-  auto body = keys_.fields_for_reading_in(c, user_id).open(kBody, interview_id, row->text_view(1));
+  auto seal = keys_.fields_for_reading_in(c, user_id);
+  if (seal.is_shredded()) return std::nullopt;  // the account is being erased
+  auto body = seal.open(kBody, interview_id, row->text_view(1));
   return StoredAnalysis{interview_id, static_cast<int>(row->int64(0)), std::move(body),
                         row->int64(2)};
 }

@@ -21,7 +21,7 @@ class AnalysesRepository {
  public:
   explicit AnalysesRepository(users::DataKeys& keys) : keys_(keys) {}
 
-  // Inserts or replaces.
+  // Inserts or replaces (nothing for an account being erased).
   void save(db::Connection& c, const std::string& user_id, const StoredAnalysis& a);
   std::optional<StoredAnalysis> find(db::Connection& c, const std::string& user_id,
                                      const std::string& interview_id);

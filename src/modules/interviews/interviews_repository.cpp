@@ -33,6 +33,12 @@ constexpr const char* kUpdate =
     "status = $7, scheduled_at = $8, updated_at = $9, recording = $10, failure = $11, "
     "run_id = $12, finished_stage = $13, progress = $14, purged = $15 "
     "WHERE id = $1 AND user_id = $2";
+// For an account being erased (its key is gone): everything but the
+// personal fields, which nobody can change any more.
+constexpr const char* kUpdateState =
+    "UPDATE interviews SET status = $3, scheduled_at = $4, updated_at = $5, recording = $6, "
+    "failure = $7, run_id = $8, finished_stage = $9, progress = $10, purged = $11 "
+    "WHERE id = $1 AND user_id = $2";
 // A progress tick: only while the run is current and in the stage's status
 // (a cancelled or superseded run sees 0 rows and stops).
 constexpr const char* kProgress =
@@ -110,7 +116,14 @@ Page InterviewsRepository::list(db::Connection& c, const std::string& user_id,
 }
 
 void InterviewsRepository::update(db::Connection& c, const Interview& i) {
-  auto s = sealed(i, keys_.fields_for_writing_in(c, i.user_id));
+  auto seal = keys_.live_fields_for_writing_in(c, i.user_id);
+  if (!seal) {
+    c.execute(kUpdateState, {i.id, i.user_id, to_string(i.status), i.scheduled_at_ms,
+                             i.updated_at_ms, i.recording_json, i.failure_json, i.run_id,
+                             i.finished_stage, i.progress_json, i.purged_json});
+    return;
+  }
+  auto s = sealed(i, *seal);
   c.execute(kUpdate, {i.id, i.user_id, s.title, s.company, s.role, s.job_description,
                       to_string(i.status), i.scheduled_at_ms, i.updated_at_ms, i.recording_json,
                       i.failure_json, i.run_id, i.finished_stage, i.progress_json, i.purged_json});

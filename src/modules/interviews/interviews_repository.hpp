@@ -25,6 +25,7 @@ class InterviewsRepository {
   // `limit + 1` rows are read to know whether another page follows.
   Page list(db::Connection& c, const std::string& user_id, const std::optional<Cursor>& after,
             int limit);
+  // For an account being erased, the personal fields stay as they are.
   void update(db::Connection& c, const Interview& i);
   // By id alone: for the pipeline's workers, which act for the owner.
   std::optional<Interview> find_by_id(db::Connection& c, const std::string& id,

@@ -46,12 +46,13 @@ std::string checkpoint_row(const std::string& recording_id, std::int64_t channel
 
 void TranscriptsRepository::save(db::Connection& c, const std::string& user_id,
                                  const Transcript& t) {
-  auto seal = keys_.fields_for_writing_in(c, user_id);
+  auto seal = keys_.live_fields_for_writing_in(c, user_id);
+  if (!seal) return;  // the account is being erased
   const auto& id = t.interview_id;
   c.execute(kSave, {id, t.recording_id, t.engine, t.language,
                     static_cast<std::int64_t>(std::llround(t.duration * 1000)),
-                    seal.seal(kSpeakers, id, boost::json::serialize(speakers_json(t.speakers))),
-                    seal.seal(kSegments, id, boost::json::serialize(segments_json(t.segments))),
+                    seal->seal(kSpeakers, id, boost::json::serialize(speakers_json(t.speakers))),
+                    seal->seal(kSegments, id, boost::json::serialize(segments_json(t.segments))),
                     t.created_at_ms});
 }
 
@@ -60,6 +61,7 @@ std::optional<Transcript> TranscriptsRepository::find(db::Connection& c, const s
   auto row = c.query_one(kFind, {interview_id});
   if (!row) return std::nullopt;
   auto seal = keys_.fields_for_reading_in(c, user_id);
+  if (seal.is_shredded()) return std::nullopt;  // the account is being erased
   Transcript t;
   t.interview_id = interview_id;
   t.recording_id = row->text(0);
@@ -79,10 +81,11 @@ void TranscriptsRepository::update_speakers(db::Connection& c, const std::string
                                             const std::string& interview_id,
                                             const std::vector<Speaker>& speakers,
                                             std::int64_t now_ms) {
-  auto seal = keys_.fields_for_writing_in(c, user_id);
+  auto seal = keys_.live_fields_for_writing_in(c, user_id);
+  if (!seal) return;  // the account is being erased
   c.execute(kUpdateSpeakers,
             {interview_id,
-             seal.seal(kSpeakers, interview_id, boost::json::serialize(speakers_json(speakers))),
+             seal->seal(kSpeakers, interview_id, boost::json::serialize(speakers_json(speakers))),
              now_ms});
 }
 
@@ -90,7 +93,8 @@ void TranscriptsRepository::add_checkpoints(db::Connection& c, const std::string
                                             const std::string& recording_id,
                                             const std::vector<asr::TranscribedSegment>& segments) {
   if (segments.empty()) return;
-  auto seal = keys_.fields_for_writing_in(c, user_id);
+  auto seal = keys_.live_fields_for_writing_in(c, user_id);
+  if (!seal) return;  // the account is being erased
   for (const auto& s : segments) {
     // Full precision: a resumed run must give the same transcript.
     boost::json::array words;
@@ -102,9 +106,9 @@ void TranscriptsRepository::add_checkpoints(db::Connection& c, const std::string
     auto row = checkpoint_row(recording_id, s.channel, begin);
     c.execute(kAddCheckpoint,
               {recording_id, s.channel, begin, static_cast<std::int64_t>(s.end_sample),
-               seal.seal(kCheckpointText, row, s.text),
-               seal.seal(kCheckpointWords, row, boost::json::serialize(words)),
-               seal.seal(kCheckpointVoice, row, boost::json::serialize(voice))});
+               seal->seal(kCheckpointText, row, s.text),
+               seal->seal(kCheckpointWords, row, boost::json::serialize(words)),
+               seal->seal(kCheckpointVoice, row, boost::json::serialize(voice))});
   }
 }
 
@@ -114,6 +118,7 @@ Checkpoints TranscriptsRepository::checkpoints(db::Connection& c, const std::str
   auto rows = c.query(kCheckpoints, {recording_id});
   if (rows.empty()) return out;
   auto seal = keys_.fields_for_reading_in(c, user_id);
+  if (seal.is_shredded()) return out;
   for (const auto& r : rows) {
     asr::TranscribedSegment s;
     s.channel = static_cast<int>(r.int64(0));

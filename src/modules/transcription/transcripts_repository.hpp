@@ -16,7 +16,8 @@ namespace companion::transcription {
 using Checkpoints = std::map<std::pair<int, std::uint64_t>, asr::TranscribedSegment>;
 
 // The words, speakers and voice features are stored sealed with the
-// owner's data key (users/field_seal.hpp); `user_id` names the owner.
+// owner's data key (users/field_seal.hpp); `user_id` names the owner. For
+// an account being erased, writes store nothing.
 class TranscriptsRepository {
  public:
   explicit TranscriptsRepository(users::DataKeys& keys) : keys_(keys) {}

@@ -62,6 +62,16 @@ void DataKeys::remember(const std::string& user_id, const std::string& key) {
 std::optional<std::string> DataKeys::existing_key_in(db::Connection& c,
                                                      const std::string& user_id) {
   if (auto key = cached(user_id)) return key;
+  return stored_key_in(c, user_id);
+}
+
+FieldSeal DataKeys::fields_for_reading_in(db::Connection& c, const std::string& user_id) {
+  if (auto key = existing_key_in(c, user_id)) return FieldSeal(std::move(key));
+  if (!c.query_one(kUserLive, {user_id})) return FieldSeal::shredded();
+  return FieldSeal(std::nullopt);  // an account from before keys were made with it
+}
+
+std::optional<std::string> DataKeys::stored_key_in(db::Connection& c, const std::string& user_id) {
   auto row = c.query_one(kSelect, {user_id});
   if (!row) return std::nullopt;
   auto key = unwrap(user_id, row->text(0));
@@ -81,13 +91,13 @@ std::string DataKeys::key_for_in(db::Connection& c, const std::string& user_id) 
 
 std::optional<std::string> DataKeys::live_key_for_in(db::Connection& c,
                                                      const std::string& user_id) {
-  if (auto key = existing_key_in(c, user_id)) return key;
+  if (auto key = stored_key_in(c, user_id)) return key;
   if (!c.query_one(kUserLive, {user_id})) return std::nullopt;
   auto fresh = crypto::random_bytes(crypto::kKeyBytes);
   auto wrapped = crypto::base64url_encode(crypto::seal_box(master_key_, context(user_id), fresh));
   c.execute(kInsert, {user_id, wrapped, clock_.now_ms()});
   // Another request may have won the insert: use whatever is stored.
-  return *existing_key_in(c, user_id);
+  return *stored_key_in(c, user_id);
 }
 
 boost::asio::awaitable<std::string> DataKeys::key_for(std::string user_id) {

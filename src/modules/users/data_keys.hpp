@@ -33,7 +33,9 @@ class DataKeys {
   // are kept for up to kCacheMs: every repository call that reads a
   // personal field asks for one, and on PostgreSQL the lookup is a round
   // trip. destroy_in forgets the key here at once; another process may use
-  // its copy for up to kCacheMs more (as it trusts a verified session).
+  // its copy for up to kCacheMs more (as it trusts a verified session), to
+  // read; every write reads the key from user_keys, so nothing new is sealed
+  // for an account once its key is destroyed.
   std::optional<std::string> existing_key_in(db::Connection& c, const std::string& user_id);
   // The user's key for sealing personal fields (created on first use, and
   // refused for an account being erased), or for opening them (the key if
@@ -48,9 +50,8 @@ class DataKeys {
     if (!key) return std::nullopt;
     return FieldSeal(std::move(key));
   }
-  FieldSeal fields_for_reading_in(db::Connection& c, const std::string& user_id) {
-    return FieldSeal(existing_key_in(c, user_id));
-  }
+  // Without a key: FieldSeal::shredded() for an account being erased.
+  FieldSeal fields_for_reading_in(db::Connection& c, const std::string& user_id);
   // Crypto-shredding: the wrapped key is deleted.
   void destroy_in(db::Connection& c, const std::string& user_id);
   // Whether any user's key is stored (wrapped by some master key).
@@ -61,6 +62,8 @@ class DataKeys {
 
  private:
   std::string unwrap(const std::string& user_id, const std::string& wrapped) const;
+  // From user_keys, never from the cache (what a write must go by).
+  std::optional<std::string> stored_key_in(db::Connection& c, const std::string& user_id);
   std::optional<std::string> cached(const std::string& user_id);
   void remember(const std::string& user_id, const std::string& key);
 

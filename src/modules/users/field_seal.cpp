@@ -37,6 +37,7 @@ std::optional<std::string> FieldSeal::seal_optional(std::string_view field, std:
 std::string FieldSeal::open(std::string_view field, std::string_view row,
                             std::string_view stored) const {
   if (!is_sealed(stored)) return std::string(stored);  // written before fields were sealed
+  if (shredded_) return {};
   if (!key_)
     throw SealedFieldError(std::string(field) + " of " + std::string(row) +
                            " is sealed with a data key that is gone");

@@ -31,6 +31,14 @@ class FieldSeal {
   // No key: the user has none yet (or any more); only values written
   // before sealing open, and seal() throws.
   explicit FieldSeal(std::optional<std::string> key) : key_(std::move(key)) {}
+  // The account is being erased and its key is gone: sealed values read as
+  // empty (they are unreadable for good), and nothing can be sealed. The
+  // pipeline and the sweeps can still settle its rows until they go.
+  static FieldSeal shredded() {
+    FieldSeal s{std::nullopt};
+    s.shredded_ = true;
+    return s;
+  }
 
   // `field` is "table.column"; `row` names the row (its key's columns).
   std::string seal(std::string_view field, std::string_view row, std::string_view text) const;
@@ -41,9 +49,11 @@ class FieldSeal {
                                            std::optional<std::string> stored) const;
 
   static bool is_sealed(std::string_view stored);
+  bool is_shredded() const { return shredded_; }
 
  private:
   std::optional<std::string> key_;
+  bool shredded_ = false;
 };
 
 }  // namespace companion::users

@@ -31,6 +31,9 @@ constexpr const char* kEnqueue =
     "INSERT INTO webhook_deliveries (webhook_id, id, user_id, type, body, status, attempts, "
     "next_attempt_at, created_at) SELECT w.id, $1, $2, $3, $4, 'pending', 0, $5, $5 "
     "FROM webhooks w WHERE w.user_id = $2 AND w.disabled_at IS NULL AND w.events LIKE $6";
+constexpr const char* kUnreadable =
+    "UPDATE webhook_deliveries SET status = 'failed', last_error = 'the stored body does not "
+    "open' WHERE webhook_id = $1 AND id = $2";
 constexpr const char* kAnyWants =
     "SELECT 1 FROM webhooks WHERE user_id = $1 AND disabled_at IS NULL AND events LIKE $2 "
     "LIMIT 1";
@@ -180,7 +183,19 @@ std::vector<Due> WebhooksRepository::claim(db::Connection& c, std::int64_t now_m
       c.query(c.dialect() == db::Dialect::kPostgres ? kDuePostgres : kDueSqlite, {now_ms, limit});
   std::vector<Due> out;
   for (const auto& r : rows) {
-    Due d{delivery_from(r, keys_.fields_for_reading_in(c, r.text(2))), r.text(12), r.text(13)};
+    // A body that does not open (altered, or its account is being erased)
+    // fails alone; the rest go out.
+    std::optional<Delivery> delivery;
+    try {
+      auto seal = keys_.fields_for_reading_in(c, r.text(2));
+      if (!seal.is_shredded()) delivery = delivery_from(r, seal);
+    } catch (const users::SealedFieldError&) {
+    }
+    if (!delivery) {
+      c.execute(kUnreadable, {r.text(0), r.text(1)});
+      continue;
+    }
+    Due d{std::move(*delivery), r.text(12), r.text(13)};
     c.execute(kLease, {d.delivery.webhook_id, d.delivery.id, lease_until_ms});
     out.push_back(std::move(d));
   }
