@@ -1,9 +1,10 @@
 #pragma once
-// Personal text in the database (interview titles, companies, roles and job
-// descriptions, transcripts and their checkpoints, analyses, notifications)
-// is stored sealed with its owner's data key: XChaCha20-Poly1305, the
-// associated data naming the field and its row ("interviews.title:<id>"),
-// so a sealed value copied to another row or column does not open. Ids,
+// Personal text in the database (display names; interview titles,
+// companies, roles and job descriptions; transcripts and their checkpoints;
+// analyses; notifications; the realtime event log; webhook bodies; stored
+// idempotent responses: docs/privacy.md lists them) is stored sealed with its owner's data key:
+// XChaCha20-Poly1305, the associated data naming the field and its row ("interviews.title:<id>"),
+// so a sealed value copied to another row, column or user does not open. Ids,
 // statuses, times and sizes stay in the clear for the queries. Destroying
 // the data key (erasure) makes every sealed value of the user unreadable
 // at once, in the database files and in any backup of them.
