@@ -19,6 +19,7 @@
 #include "modules/analysis/analysis_module.hpp"
 #include "modules/audit/audit_module.hpp"
 #include "modules/auth/auth_module.hpp"
+#include "modules/billing/billing_module.hpp"
 #include "modules/interviews/interviews_module.hpp"
 #include "modules/notifications/notifications_module.hpp"
 #include "modules/ops/ops_module.hpp"
@@ -124,6 +125,15 @@ http_client::AddressGuard webhook_guard(const Settings& s) {
     return http_client::AddressGuard(s.webhook_allow_hosts);
   } catch (const std::invalid_argument& e) {
     throw ConfigError(std::string("invalid value for --webhook-allow-hosts: ") + e.what());
+  }
+}
+
+billing::Plans load_plans(const Settings& s) {
+  if (s.plans_file.empty()) return billing::Plans::builtin(s.max_upload_bytes);
+  try {
+    return billing::Plans::load(s.plans_file, s.max_upload_bytes);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(std::string("--plans-file: ") + e.what());
   }
 }
 
@@ -239,6 +249,14 @@ Components::Components(const Settings& s, log::Logger& log)
       webhook_pool(s.webhooks.concurrency),
       webhooks(s.webhooks, *database, clock, ids, data_keys, audit, notifications, webhook_client,
                webhook_guard, webhook_pool, log),
+      stripe_http({.retry = {.max_attempts = 3},
+                   .breaker = http_client::BreakerSettings{.failures = 5},
+                   .idle_handles = 4},
+                  clock),
+      stripe_client(s.stripe, stripe_http),
+      stripe_pool(4),
+      billing(s.billing, load_plans(s), *database, clock, audit, interviews, outbox,
+              {.client = stripe_client, .pool = stripe_pool}, log),
       export_pool(1),
       exports({.db = *database,
                .clock = clock,
@@ -278,6 +296,8 @@ Components::Components(const Settings& s, log::Logger& log)
                  .audit = audit,
                  .logger = log}) {
   warn_about_plain_http(s, logger);
+  recordings.set_metering(&billing);
+  transcription.set_metering(&billing);
   realtime.on_append(
       [this](db::Connection& c, const realtime::Event& e) { webhooks.enqueue_in(c, e); });
   pubsub->start();
@@ -349,6 +369,7 @@ void register_modules(Components& c, modules::Registry& registry) {
   analysis::add_to(registry, c.analysis, std::max<std::size_t>(1, s.cpu_threads));
   notifications::add_to(registry, c.notifications);
   webhooks::add_to(registry, c.webhooks);
+  billing::add_to(registry, c.billing);
   privacy::add_to(registry, c.erasure, c.retention, c.exports);
   if (c.hub)
     realtime::add_to(registry, {.hub = *c.hub,
@@ -365,6 +386,7 @@ Components::~Components() {
   llm_pool.join();
   mail_pool.join();
   webhook_pool.join();
+  stripe_pool.join();
   export_pool.join();
   storage_pool.join();
   probe_pool.join();

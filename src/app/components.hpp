@@ -26,10 +26,12 @@
 #include "infra/queue/db_queue.hpp"
 #include "infra/queue/queue.hpp"
 #include "infra/storage/blob_store.hpp"
+#include "infra/stripe/stripe_client.hpp"
 #include "modules/analysis/analysis_service.hpp"
 #include "modules/audit/audit_log.hpp"
 #include "modules/auth/auth_controller.hpp"
 #include "modules/auth/auth_service.hpp"
+#include "modules/billing/billing_service.hpp"
 #include "modules/interviews/interviews_service.hpp"
 #include "modules/module.hpp"
 #include "modules/notifications/notifications_service.hpp"
@@ -99,6 +101,12 @@ class Components {
   http_client::HttpClient webhook_client;
   async::BlockingPool webhook_pool;
   webhooks::WebhooksService webhooks;
+  // Billing: Stripe's client (its own breaker) and the pool its calls
+  // block on.
+  http_client::HttpClient stripe_http;
+  stripe::StripeClient stripe_client;
+  async::BlockingPool stripe_pool;
+  billing::BillingService billing;
   async::BlockingPool export_pool;  // one export is built at a time
   privacy::ExportService exports;
   privacy::ErasureService erasure;

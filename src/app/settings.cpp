@@ -161,6 +161,13 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
   add("webhook-retry-window", "24h", "a webhook delivery is retried this long, then failed");
   add("webhook-max-failures", "15",
       "consecutive failed attempts after which a webhook is disabled and its owner told");
+  add("plans-file", "",
+      "a JSON array of plans (docs/billing.md); empty: one built-in free plan of 600 minutes a "
+      "month");
+  add("stripe-api-base", "https://api.stripe.com",
+      "the origin Stripe's API is called at (key in IC_STRIPE_SECRET_KEY, webhook signing "
+      "secret in IC_STRIPE_WEBHOOK_SECRET)");
+  add("stripe-timeout", "20s", "deadline of one Stripe API request");
   add("stream-ticket-ttl", "60s",
       "how long a WebSocket/SSE ticket (POST /v1/realtime/tickets) stays usable, at most 60s");
   add("workers", "all",
@@ -249,6 +256,10 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
       s.processing.asr_api_key = value;
     } else if (name == "IC_LLM_API_KEY") {
       s.processing.llm_api_key = value;
+    } else if (name == "IC_STRIPE_SECRET_KEY") {
+      s.stripe.secret_key = value;
+    } else if (name == "IC_STRIPE_WEBHOOK_SECRET") {
+      s.billing.webhook_secret = value;
     } else if (name == "IC_SMTP_USER") {
       s.smtp.user = value;
     } else if (name == "IC_SMTP_PASSWORD") {
@@ -486,6 +497,14 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
     if (s.webhooks.timeout.count() < 100 || s.webhooks.retry_base.count() < 1)
       throw ConfigError(
           "invalid value for --webhook-timeout (at least 100ms) or --webhook-retry-base");
+    s.plans_file = o["plans-file"].value;
+    s.stripe.api_base = o["stripe-api-base"].value;
+    if (s.stripe.api_base.rfind("http://", 0) != 0 && s.stripe.api_base.rfind("https://", 0) != 0)
+      throw ConfigError(
+          "invalid value for --stripe-api-base / IC_STRIPE_API_BASE: an http(s) origin");
+    s.stripe.timeout = convert(o["stripe-timeout"], config::parse_duration);
+    if (s.stripe.timeout.count() < 100)
+      throw ConfigError("invalid value for --stripe-timeout / IC_STRIPE_TIMEOUT: at least 100ms");
     s.realtime.ticket_ttl = convert(o["stream-ticket-ttl"], config::parse_duration);
     if (s.realtime.ticket_ttl.count() < 1 || s.realtime.ticket_ttl > std::chrono::seconds(60))
       throw ConfigError("invalid value for --stream-ticket-ttl / IC_STREAM_TICKET_TTL: 1ms to 60s");

@@ -15,8 +15,10 @@
 #include "infra/log/logger.hpp"
 #include "infra/mail/smtp_mailer.hpp"
 #include "infra/storage/blob_store.hpp"
+#include "infra/stripe/stripe_client.hpp"
 #include "modules/analysis/engine.hpp"
 #include "modules/auth/auth_service.hpp"
+#include "modules/billing/billing_service.hpp"
 #include "modules/realtime/realtime_service.hpp"
 #include "modules/realtime/transports.hpp"
 #include "modules/stage.hpp"
@@ -111,6 +113,10 @@ struct Settings {
   // internal.
   webhooks::WebhookSettings webhooks;
   std::vector<std::string> webhook_allow_hosts;
+  // Billing: the plans (empty: the built-in free plan) and Stripe.
+  std::string plans_file;
+  stripe::StripeSettings stripe;     // the key from IC_STRIPE_SECRET_KEY only
+  billing::BillingSettings billing;  // the signing secret from IC_STRIPE_WEBHOOK_SECRET only
 };
 
 // argv as main() has it; env as `environ`. Throws ConfigError; returns an

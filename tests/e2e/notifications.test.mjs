@@ -166,11 +166,11 @@ describe('notifications and their e-mail', () => {
     const user = await registerUser(server.url, 'optout');
     const get = await request(server.url, 'GET', '/v1/me/notification-settings', { token: user.token });
     assert.equal(get.status, 200);
-    assert.deepEqual(get.json, { email: { 'interview.completed': true, 'interview.failed': true, 'webhook.disabled': false } });
+    assert.deepEqual(get.json, { email: { 'interview.completed': true, 'interview.failed': true, 'webhook.disabled': false, 'billing.payment_failed': true, 'billing.plan_changed': true, 'billing.usage_limit': true } });
     const patch = await request(server.url, 'PATCH', '/v1/me/notification-settings',
       { token: user.token, body: { email: { 'interview.completed': false } } });
     assert.equal(patch.status, 200, patch.text);
-    assert.deepEqual(patch.json, { email: { 'interview.completed': false, 'interview.failed': true, 'webhook.disabled': false } });
+    assert.deepEqual(patch.json, { email: { 'interview.completed': false, 'interview.failed': true, 'webhook.disabled': false, 'billing.payment_failed': true, 'billing.plan_changed': true, 'billing.usage_limit': true } });
     checkProblem(assert, await request(server.url, 'PATCH', '/v1/me/notification-settings',
       { token: user.token, body: { email: { 'interview.exploded': true } } }), 400);
     checkProblem(assert, await request(server.url, 'PATCH', '/v1/me/notification-settings',

@@ -2,6 +2,7 @@
 // The client-facing errors. Services throw these; one place (http::problem)
 // turns them into RFC 9457 problem+json. What the client may see is `detail`;
 // anything for operators goes to the log, never into these messages.
+#include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -130,6 +131,19 @@ class ChecksumMismatch : public ClientError {
  public:
   explicit ChecksumMismatch(std::string detail)
       : ClientError(ErrorKind::kChecksumMismatch, std::move(detail)) {}
+};
+// Over a plan's limit (402, /problems/quota-exceeded): `limit` and
+// `used` are in the unit the detail names (minutes, bytes, recordings).
+class QuotaExceeded : public ClientError {
+ public:
+  QuotaExceeded(std::string detail, std::int64_t limit, std::int64_t used)
+      : ClientError(ErrorKind::kPaymentRequired, std::move(detail)), limit_(limit), used_(used) {}
+  std::int64_t limit() const { return limit_; }
+  std::int64_t used() const { return used_; }
+
+ private:
+  std::int64_t limit_;
+  std::int64_t used_;
 };
 class Unavailable : public ClientError {
  public:

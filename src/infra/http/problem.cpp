@@ -21,7 +21,7 @@ Kind describe(ErrorKind k) {
     case ErrorKind::kUnauthorized:
       return {Status::unauthorized, "/problems/unauthorized", "Unauthorized"};
     case ErrorKind::kPaymentRequired:
-      return {Status::payment_required, "/problems/payment-required", "Payment required"};
+      return {Status::payment_required, "/problems/quota-exceeded", "Quota exceeded"};
     case ErrorKind::kForbidden:
       return {Status::forbidden, "/problems/forbidden", "Forbidden"};
     case ErrorKind::kNotFound:
@@ -58,7 +58,8 @@ Kind describe(ErrorKind k) {
 }
 
 Response render(Status status, const char* type, const char* title, std::string_view detail,
-                std::string_view instance, const std::vector<FieldError>* errors) {
+                std::string_view instance, const std::vector<FieldError>* errors,
+                const boost::json::object* extra = nullptr) {
   boost::json::object body;
   body["type"] = type;
   body["title"] = title;
@@ -70,6 +71,8 @@ Response render(Status status, const char* type, const char* title, std::string_
     for (const auto& e : *errors) list.push_back({{"field", e.field}, {"message", e.message}});
     body["errors"] = std::move(list);
   }
+  if (extra)
+    for (const auto& [k, v] : *extra) body[k] = v;
   Response res{status, 11};
   res.set(bhttp::field::content_type, "application/problem+json");
   res.body() = to_json_text(body);
@@ -83,7 +86,13 @@ Response problem_response(const ClientError& error, std::string_view instance) {
   auto k = describe(error.kind());
   const std::vector<FieldError>* errors = nullptr;
   if (auto* v = dynamic_cast<const ValidationError*>(&error)) errors = &v->errors();
-  auto res = render(k.status, k.type, k.title, error.detail(), instance, errors);
+  boost::json::object extra;
+  if (auto* q = dynamic_cast<const QuotaExceeded*>(&error)) {
+    extra["limit"] = q->limit();  // the contract's two members of a quota problem
+    extra["used"] = q->used();
+  }
+  auto res = render(k.status, k.type, k.title, error.detail(), instance, errors,
+                    extra.empty() ? nullptr : &extra);
   if (auto* r = dynamic_cast<const RateLimited*>(&error))
     res.set(bhttp::field::retry_after, std::to_string(r->retry_after_seconds()));
   if (auto* m = dynamic_cast<const MethodNotAllowed*>(&error))

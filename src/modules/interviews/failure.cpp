@@ -2,6 +2,7 @@
 
 #include "infra/asr/remote_engine.hpp"
 #include "infra/db/database.hpp"
+#include "infra/errors/errors.hpp"
 #include "infra/media/decoder.hpp"
 #include "infra/media/probe.hpp"
 #include "infra/storage/blob_store.hpp"
@@ -49,6 +50,9 @@ std::string_view describe(FailureReason reason) {
       return "Processing was interrupted on every attempt. Please try again later.";
     case FailureReason::kCancelled:
       return "Processing was cancelled.";
+    case FailureReason::kQuotaExceeded:
+      return "The recording needs more processing minutes than your plan allows or has left "
+             "this period. Nothing was counted; retry it after upgrading or in the next period.";
     case FailureReason::kInternal:
       break;
   }
@@ -75,6 +79,8 @@ std::string_view code(FailureReason reason) {
       return "interrupted";
     case FailureReason::kCancelled:
       return "cancelled";
+    case FailureReason::kQuotaExceeded:
+      return "quota-exceeded";
     case FailureReason::kInternal:
       break;
   }
@@ -93,6 +99,8 @@ FailureReason failure_reason_of(std::exception_ptr error) {
     return FailureReason::kSpeechServiceUnavailable;
   } catch (const storage::StorageError&) {
     return FailureReason::kStorageUnavailable;
+  } catch (const QuotaExceeded&) {
+    return FailureReason::kQuotaExceeded;
   } catch (const std::nested_exception& e) {
     // A wrapper (a permanent failure around its cause): the cause decides.
     if (auto inner = e.nested_ptr()) return failure_reason_of(inner);

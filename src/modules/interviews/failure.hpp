@@ -18,6 +18,7 @@ enum class FailureReason {
   kStorageUnavailable,        // the stored recording could not be read
   kInterrupted,               // the worker stopped during every attempt
   kCancelled,                 // stopped by a cancel that arrived as an error
+  kQuotaExceeded,             // billing: longer than the plan allows or has left
   kInternal,                  // anything else (database, recogniser, a bug)
 };
 

@@ -28,6 +28,9 @@ constexpr const char* kSelectPageAfter = "SELECT " INTERVIEW_COLUMNS
                                          " FROM interviews WHERE user_id = $1 "
                                          "AND (created_at < $3 OR (created_at = $3 AND id < $4)) "
                                          "ORDER BY created_at DESC, id DESC LIMIT $2";
+constexpr const char* kCountInProcessing =
+    "SELECT COUNT(*) FROM interviews WHERE user_id = $1 AND id <> $2 "
+    "AND status IN ('uploaded', 'transcribing', 'analyzing')";
 constexpr const char* kUpdate =
     "UPDATE interviews SET title = $3, company = $4, role = $5, job_description = $6, "
     "status = $7, scheduled_at = $8, updated_at = $9, recording = $10, failure = $11, "
@@ -157,6 +160,12 @@ std::vector<std::string> InterviewsRepository::ids_of_user(db::Connection& c,
   std::vector<std::string> out;
   for (const auto& row : c.query(kIdsOfUser, {user_id, limit})) out.push_back(row.text(0));
   return out;
+}
+
+std::int64_t InterviewsRepository::count_in_processing(db::Connection& c,
+                                                       const std::string& user_id,
+                                                       const std::string& except) {
+  return c.query_one(kCountInProcessing, {user_id, except})->int64(0);
 }
 
 }  // namespace companion::interviews

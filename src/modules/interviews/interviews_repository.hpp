@@ -20,6 +20,8 @@ class InterviewsRepository {
   explicit InterviewsRepository(users::DataKeys& keys) : keys_(keys) {}
 
   void insert(db::Connection& c, const Interview& i);
+  std::int64_t count_in_processing(db::Connection& c, const std::string& user_id,
+                                   const std::string& except);
   std::optional<Interview> find(db::Connection& c, const std::string& user_id,
                                 const std::string& id, Lock lock = Lock::kNone);
   // `limit + 1` rows are read to know whether another page follows.

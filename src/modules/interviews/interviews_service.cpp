@@ -248,6 +248,11 @@ std::optional<Status> InterviewsService::status_in(db::Connection& c, const std:
   return i->status;
 }
 
+std::int64_t InterviewsService::in_processing_in(db::Connection& c, const std::string& user_id,
+                                                 const std::optional<std::string>& except) {
+  return repository_.count_in_processing(c, user_id, except.value_or(""));
+}
+
 Interview InterviewsService::attach_recording_in(db::Connection& c, const std::string& user_id,
                                                  const std::string& id,
                                                  const std::string& recording_json) {

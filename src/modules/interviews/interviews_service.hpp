@@ -63,6 +63,10 @@ class InterviewsService {
   // transaction; nullopt for an unknown id or another user's.
   std::optional<Status> status_in(db::Connection& c, const std::string& user_id,
                                   const std::string& id);
+  // How many of the user's interviews have a recording waiting for or in
+  // processing (uploaded, transcribing, analyzing), `except` not counted.
+  std::int64_t in_processing_in(db::Connection& c, const std::string& user_id,
+                                const std::optional<std::string>& except);
 
   // For the uploads module. The first byte of a recording arrived: the
   // interview moves to `uploading`; returns the status it had (to restore

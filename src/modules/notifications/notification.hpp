@@ -17,9 +17,10 @@ struct TypeInfo {
   std::string_view type;
   bool email_by_default;
 };
-inline constexpr std::array kTypes{TypeInfo{"interview.completed", true},
-                                   TypeInfo{"interview.failed", true},
-                                   TypeInfo{"webhook.disabled", false}};
+inline constexpr std::array kTypes{
+    TypeInfo{"interview.completed", true},  TypeInfo{"interview.failed", true},
+    TypeInfo{"webhook.disabled", false},    TypeInfo{"billing.payment_failed", true},
+    TypeInfo{"billing.plan_changed", true}, TypeInfo{"billing.usage_limit", true}};
 bool is_notification_type(std::string_view type);
 
 struct Notification {

@@ -10,7 +10,7 @@ void add_to(modules::Registry& registry, NotificationsService& service) {
   // giving up marks its e-mail failed, nothing more.
   registry.add_stage(
       {.stage = NotificationsService::kStage,
-       .topics = {"analysis.ready", "interview.failed"},
+       .topics = {"analysis.ready", "interview.failed", "billing.notice"},
        .concurrency = 4,
        .handle = [&service](queue::Envelope event) -> boost::asio::awaitable<void> {
          co_await service.notify(std::move(event));

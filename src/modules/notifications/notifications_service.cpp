@@ -36,28 +36,37 @@ NotificationsService::NotificationsService(db::Database& db, users::DataKeys& ke
       repository_(keys) {}
 
 boost::asio::awaitable<void> NotificationsService::notify(queue::Envelope event) {
-  const auto interview_id = event.field("interviewId");
   const auto user_id = event.field("userId");
-  Notification n{.id = ids_.next(), .user_id = user_id, .interview_id = interview_id};
-  std::string title;
-  try {
-    title = (co_await interviews_.get(user_id, interview_id)).title;
-  } catch (const NotFound&) {
-    co_return;  // deleted meanwhile: nobody to tell about it
-  }
-  if (event.topic == "analysis.ready") {
-    n.type = "interview.completed";
-    n.title = "Your feedback on \xE2\x80\x9C" + title + "\xE2\x80\x9D is ready";
-    n.body = "The transcript, delivery metrics and feedback on each answer are ready to read.";
-  } else if (event.topic == "interview.failed") {
-    n.type = "interview.failed";
-    n.title = "\xE2\x80\x9C" + title + "\xE2\x80\x9D could not be processed";
-    auto reason = event.payload.if_contains("reason");
-    n.body = reason && reason->is_string() ? std::string(reason->get_string())
-                                           : std::string("Processing stopped.");
-    n.body += " You can retry it from the interview.";
+  Notification n{.id = ids_.next(), .user_id = user_id};
+  if (event.topic == "billing.notice") {
+    // Billing words its own notices (payment failed, plan changed, minutes
+    // used up); they name no interview.
+    n.type = event.field("type");
+    n.title = event.field("title");
+    n.body = event.field("body");
+    if (!is_notification_type(n.type)) co_return;
   } else {
-    co_return;  // not ours
+    if (event.topic != "analysis.ready" && event.topic != "interview.failed")
+      co_return;  // not ours
+    n.interview_id = event.field("interviewId");
+    std::string title;
+    try {
+      title = (co_await interviews_.get(user_id, *n.interview_id)).title;
+    } catch (const NotFound&) {
+      co_return;  // deleted meanwhile: nobody to tell about it
+    }
+    if (event.topic == "analysis.ready") {
+      n.type = "interview.completed";
+      n.title = "Your feedback on \xE2\x80\x9C" + title + "\xE2\x80\x9D is ready";
+      n.body = "The transcript, delivery metrics and feedback on each answer are ready to read.";
+    } else {
+      n.type = "interview.failed";
+      n.title = "\xE2\x80\x9C" + title + "\xE2\x80\x9D could not be processed";
+      auto reason = event.payload.if_contains("reason");
+      n.body = reason && reason->is_string() ? std::string(reason->get_string())
+                                             : std::string("Processing stopped.");
+      n.body += " You can retry it from the interview.";
+    }
   }
   n.created_at_ms = clock_.now_ms();
   co_await db_.write([&](db::Connection& c) {

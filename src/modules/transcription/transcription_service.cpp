@@ -36,13 +36,30 @@ boost::asio::awaitable<void> TranscriptionService::transcribe(queue::Envelope ev
   const auto span = event.trace();
   if (handing_back_) throw queue::HandedBack("the worker is shutting down");
 
-  bool start = co_await db_.write([&](db::Connection& c) {
-    if (processed_.seen_in(c, modules::stage_name(kStage), event.event_id)) return false;
-    if (interviews_.begin_stage_in(c, interview_id, run_id, kStage)) return true;
-    processed_.record_in(c, modules::stage_name(kStage), event.event_id,
-                         clock_.now_ms());  // an earlier run's
-    return false;
-  });
+  bool start = false;
+  try {
+    start = co_await db_.write([&](db::Connection& c) {
+      if (processed_.seen_in(c, modules::stage_name(kStage), event.event_id)) return false;
+      if (interviews_.begin_stage_in(c, interview_id, run_id, kStage)) {
+        // The saga's first step, with the stage change: the minutes are
+        // taken (once per job) or the run fails before any work.
+        if (metering_)
+          if (auto ms = recordings_.duration_ms_in(c, user_id, interview_id))
+            metering_->reserve_in(c, event.event_id, user_id, interview_id, *ms);
+        return true;
+      }
+      processed_.record_in(c, modules::stage_name(kStage), event.event_id,
+                           clock_.now_ms());  // an earlier run's
+      // Cancelled or superseded after a reservation: it goes back.
+      if (metering_) metering_->release_in(c, event.event_id);
+      return false;
+    });
+  } catch (const QuotaExceeded& e) {
+    logger_.info(
+        "transcription refused: over the plan's minutes",
+        {{"interviewId", interview_id}, {"detail", e.detail()}, {"traceId", span.trace_id}});
+    std::throw_with_nested(queue::PermanentFailure(e.detail()));
+  }
   if (!start) co_return;
 
   uploads::Playback playback;
@@ -119,6 +136,7 @@ boost::asio::awaitable<void> TranscriptionService::transcribe(queue::Envelope ev
   };
 
   asr::Transcript recognised;
+  bool cancelled = false;
   try {
     recognised = co_await pool_.run([&] {
       auto reader = playback.reader;
@@ -144,10 +162,16 @@ boost::asio::awaitable<void> TranscriptionService::transcribe(queue::Envelope ev
       throw queue::HandedBack("the worker is shutting down; the transcription was handed back");
     logger_.info("transcription stopped: the run was cancelled",
                  {{"interviewId", interview_id}, {"traceId", span.trace_id}});
-    co_return;
+    cancelled = true;
   } catch (const media::MediaError& e) {
     // Trying again cannot help; the cause stays inside for the reason.
     std::throw_with_nested(queue::PermanentFailure(e.what()));
+  }
+  if (cancelled) {
+    // The compensation: a cancelled run counts nothing.
+    if (metering_)
+      co_await db_.write([&](db::Connection& c) { metering_->release_in(c, event.event_id); });
+    co_return;
   }
 
   auto transcript = build_transcript(recognised);
@@ -169,6 +193,7 @@ boost::asio::awaitable<void> TranscriptionService::transcribe(queue::Envelope ev
     repository_.save(c, user_id, transcript);
     repository_.clear_checkpoints(c, recording_id);
     interviews_.finish_stage_in(c, interview_id, run_id, kStage);
+    if (metering_) metering_->commit_in(c, event.event_id);
     outbox_.append_in(c, {"transcript.ready",
                           interview_id,
                           {{"interviewId", interview_id},
@@ -186,6 +211,10 @@ boost::asio::awaitable<void> TranscriptionService::transcribe(queue::Envelope ev
 
 boost::asio::awaitable<void> TranscriptionService::give_up(queue::Envelope event,
                                                            queue::Burial burial) {
+  // The compensation first: a crash before the interview is marked failed
+  // leaves the user uncharged, never charged for work that did not happen.
+  if (metering_)
+    co_await db_.write([&](db::Connection& c) { metering_->release_in(c, event.event_id); });
   co_await interviews_.give_up_stage(kStage, std::move(event), std::move(burial));
 }
 

@@ -23,6 +23,7 @@
 #include "infra/queue/envelope.hpp"
 #include "infra/queue/worker.hpp"
 #include "modules/interviews/interviews_service.hpp"
+#include "modules/metering.hpp"
 #include "modules/stage.hpp"
 #include "modules/transcription/transcript.hpp"
 #include "modules/transcription/transcripts_repository.hpp"
@@ -73,6 +74,10 @@ class TranscriptionService {
   // Shutting down: running transcriptions stop at their next check and
   // their jobs go back to the queue (the checkpoints keep the work done).
   void hand_back() { handing_back_ = true; }
+  // Minutes are reserved when a transcription starts, committed when it
+  // succeeds and released when it fails or is cancelled (billing); none:
+  // nothing is metered.
+  void set_metering(modules::Metering* metering) { metering_ = metering; }
 
   // For the analysis module, in its transaction.
   std::optional<Transcript> find_in(db::Connection& c, const std::string& user_id,
@@ -96,6 +101,7 @@ class TranscriptionService {
   text::Redactor redactor_;
   queue::ProcessedEvents processed_;
   std::atomic<bool> handing_back_{false};
+  modules::Metering* metering_ = nullptr;
 };
 
 }  // namespace companion::transcription

@@ -33,6 +33,13 @@ RecordingsService::RecordingsService(db::Database& db, async::BlockingPool& stor
 boost::asio::awaitable<interviews::Interview> RecordingsService::store(NewRecording in,
                                                                        ReadBody read_body) {
   auto slot = upload_slot(in.user_id);
+  if (metering_) {
+    co_await db_.write([&](db::Connection& c) {
+      if (!interviews_.status_in(c, in.user_id, in.interview_id))
+        throw NotFound("No interview with this id exists.");
+      metering_->admit_upload_in(c, in.user_id, in.interview_id, in.size);
+    });
+  }
   auto previous = co_await interviews_.begin_upload(in.user_id, in.interview_id);
   StoredParts parts{in.user_id, in.interview_id, in.consent, clock_.now_ms(), in.filename,
                     {},         in.traceparent};
@@ -126,6 +133,7 @@ boost::asio::awaitable<interviews::Interview> RecordingsService::adopt(
   auto summary = summary_json(r);
   std::vector<std::string> replaced;
   auto interview = co_await db_.write([&](db::Connection& c) {
+    if (metering_) metering_->admit_size_in(c, r.user_id, r.size_bytes);
     replaced = repository_.replace(c, r);
     garbage_.add(c, replaced, r.uploaded_at_ms);
     auto updated = interviews_.attach_recording_in(c, r.user_id, r.interview_id, summary);
@@ -193,6 +201,14 @@ boost::asio::awaitable<std::size_t> RecordingsService::collect_garbage() {
   auto n = keys.size();
   if (n > 0) co_await collect_garbage(std::move(keys));
   co_return n;
+}
+
+std::optional<std::int64_t> RecordingsService::duration_ms_in(db::Connection& c,
+                                                              const std::string& user_id,
+                                                              const std::string& interview_id) {
+  auto r = repository_.find_for_interview(c, user_id, interview_id);
+  if (!r) return std::nullopt;
+  return r->duration_ms;
 }
 
 boost::asio::awaitable<Playback> RecordingsService::open(std::string user_id,

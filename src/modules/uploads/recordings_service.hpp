@@ -21,6 +21,7 @@
 #include "infra/storage/blob_store.hpp"
 #include "infra/storage/sealed_blob.hpp"
 #include "modules/interviews/interviews_service.hpp"
+#include "modules/metering.hpp"
 #include "modules/uploads/recording.hpp"
 #include "modules/uploads/recordings_repository.hpp"
 #include "modules/uploads/upload_slots.hpp"
@@ -34,7 +35,8 @@ struct NewRecording {
   std::string interview_id;
   Consent consent = Consent::kSelfOnly;
   std::optional<std::string> filename;
-  std::string traceparent;  // the request's span, for the events it causes
+  std::string traceparent;            // the request's span, for the events it causes
+  std::optional<std::uint64_t> size;  // the body's length, when announced
 };
 
 // Sealed parts already committed to the store, to become a recording.
@@ -59,6 +61,11 @@ class RecordingsService {
                     users::DataKeys& keys, interviews::InterviewsService& interviews,
                     outbox::Outbox& outbox, const Clock& clock, crypto::UuidV7Generator& ids,
                     log::Logger& logger, std::size_t concurrent_uploads_per_user = 4);
+
+  // Quotas (billing) are checked before a body is taken and on the
+  // finished recording's size; none: no limits but the server's.
+  void set_metering(modules::Metering* metering) { metering_ = metering; }
+  modules::Metering* metering() const { return metering_; }
 
   // A slot for one more body the user streams in (this and the tus
   // uploads); RateLimited when they have `concurrent_uploads_per_user`.
@@ -100,10 +107,14 @@ class RecordingsService {
   boost::asio::awaitable<std::size_t> collect_garbage();
 
   boost::asio::awaitable<Playback> open(std::string user_id, std::string interview_id);
+  // The interview's recording's length, in the caller's transaction.
+  std::optional<std::int64_t> duration_ms_in(db::Connection& c, const std::string& user_id,
+                                             const std::string& interview_id);
   boost::asio::awaitable<std::size_t> read(Playback& playback, std::uint64_t offset,
                                            std::span<char> out);
 
  private:
+  modules::Metering* metering_ = nullptr;
   db::Database& db_;
   async::BlockingPool& pool_;
   storage::BlobStore& store_;

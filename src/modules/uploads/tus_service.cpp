@@ -114,6 +114,7 @@ awaitable<Upload> TusService::create(CreateUpload in) {
   if (u.concat == Concat::kPartial) {
     co_await db_.write([&](db::Connection& c) {
       check_open_limits_in(c, u);
+      if (auto m = recordings_.metering()) m->admit_upload_in(c, u.user_id, std::nullopt, u.length);
       repository_.insert(c, u);
     });
     co_return u;
@@ -126,6 +127,8 @@ awaitable<Upload> TusService::create(CreateUpload in) {
       if (*status == interviews::Status::kTranscribing || *status == interviews::Status::kAnalyzing)
         throw Conflict(
             "The interview's recording is being processed; cancel it first to upload another.");
+      if (auto m = recordings_.metering())
+        m->admit_upload_in(c, u.user_id, *u.interview_id, u.length);
       repository_.insert(c, u);
     });
     co_return u;
@@ -164,6 +167,8 @@ awaitable<Upload> TusService::create(CreateUpload in) {
     if (total > settings_.max_size)
       throw TooLarge("The partial uploads add up to more than the maximum of " +
                      describe(settings_.max_size) + " (Tus-Max-Size).");
+    if (!interviews_.status_in(c, u.user_id, *u.interview_id)) throw interview_missing();
+    if (auto m = recordings_.metering()) m->admit_upload_in(c, u.user_id, *u.interview_id, total);
     auto before = interviews_.begin_upload_in(c, u.user_id, *u.interview_id);
     if (!before) throw interview_missing();
     u.previous_status = std::string(interviews::to_string(*before));

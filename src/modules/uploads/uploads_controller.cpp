@@ -112,7 +112,8 @@ void add_routes(http::Router& router, RecordingsService& service, std::uint64_t 
         auto* body = req.body;
         // Named, not temporaries in the co_await expression: GCC 12 destroys
         // such temporaries twice.
-        NewRecording input{req.user().user_id, id, *consent, filename, req.trace.traceparent()};
+        NewRecording input{req.user().user_id,    id, *consent, filename, req.trace.traceparent(),
+                           body->content_length()};
         ReadBody read_body =
             [body](std::span<const std::span<char>> into) -> awaitable<std::size_t> {
           co_return co_await body->read(into);

@@ -1,0 +1,45 @@
+-- Subscriptions and metered usage.
+
+-- A user's plan as Stripe last told it (the free plan until a checkout
+-- completes). A row is made when the user first touches billing or first
+-- reserves minutes; on PostgreSQL it is also the per-user lock that keeps
+-- two reservations from both taking the last minutes. `stripe_*` stay NULL
+-- for a user who never paid; the customer, once made, is remembered so a
+-- second checkout does not make another. Period bounds are Stripe's for a
+-- paid plan; NULL means the calendar month (UTC).
+CREATE TABLE subscriptions (
+  user_id                TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+  plan_id                TEXT NOT NULL,
+  status                 TEXT NOT NULL,
+  stripe_customer_id     TEXT UNIQUE,
+  stripe_subscription_id TEXT,
+  period_start           BIGINT,
+  period_end             BIGINT,
+  cancel_at_period_end   INTEGER NOT NULL DEFAULT 0,
+  updated_at             BIGINT NOT NULL
+);
+
+-- The metering saga's ledger: one row per transcription job (its event
+-- id), reserved when the stage starts, then committed when it succeeds or
+-- released when it fails or is cancelled. Each step is idempotent by
+-- `job_id` and moves only from `reserved`, so a redelivered or replayed
+-- step changes nothing. Usage in a period is the sum of reserved and
+-- committed minutes reserved within it.
+CREATE TABLE usage_ledger (
+  job_id       TEXT PRIMARY KEY,
+  user_id      TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  interview_id TEXT NOT NULL,
+  minutes      BIGINT NOT NULL,
+  state        TEXT NOT NULL,
+  reserved_at  BIGINT NOT NULL,
+  settled_at   BIGINT
+);
+CREATE INDEX usage_ledger_user ON usage_ledger (user_id, reserved_at);
+
+-- Stripe events already applied (webhook deliveries repeat).
+CREATE TABLE stripe_events (
+  id          TEXT PRIMARY KEY,
+  type        TEXT NOT NULL,
+  received_at BIGINT NOT NULL
+);
+CREATE INDEX stripe_events_received ON stripe_events (received_at);

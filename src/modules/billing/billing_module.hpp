@@ -1,0 +1,12 @@
+#pragma once
+// The billing module's entry point (see modules/module.hpp).
+#include "modules/billing/billing_service.hpp"
+#include "modules/module.hpp"
+
+namespace companion::billing {
+
+// Routes: /v1/billing. Metering is handed to uploads and transcription by
+// the composition root (modules/metering.hpp).
+void add_to(modules::Registry& registry, BillingService& service);
+
+}  // namespace companion::billing
