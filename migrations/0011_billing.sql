@@ -43,3 +43,14 @@ CREATE TABLE stripe_events (
   received_at BIGINT NOT NULL
 );
 CREATE INDEX stripe_events_received ON stripe_events (received_at);
+
+-- Fair scheduling in the embedded queue: a job's owner (the user it works
+-- for, from its payload's userId) and when each owner last had a job
+-- claimed, so claims go round-robin across owners (infra/queue/db_queue.cpp).
+ALTER TABLE jobs ADD COLUMN owner TEXT;
+CREATE TABLE queue_owners (
+  stage     TEXT NOT NULL,
+  owner     TEXT NOT NULL,
+  served_at BIGINT NOT NULL,
+  PRIMARY KEY (stage, owner)
+);

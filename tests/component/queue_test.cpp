@@ -286,6 +286,54 @@ TEST_P(QueueSuite, ConcurrentWorkersNeverShareAJob) {
   for (int i = 0; i < kJobs; ++i) EXPECT_EQ(seen.count(std::to_string(i)), 1u) << i;
 }
 
+std::string owned(const std::string& user, int n) {
+  return "{\"interviewId\":\"i" + std::to_string(n) + "\",\"userId\":\"" + user + "\"}";
+}
+
+// Fair scheduling (the embedded queue): a user with twenty queued jobs and
+// one with a single job take turns, so the second waits one job at most.
+TEST_P(QueueSuite, OneUsersBacklogDoesNotStarveAnother) {
+  if (GetParam() == Backend::kRedis) GTEST_SKIP() << "Redis Streams claims in arrival order";
+  for (int i = 0; i < 20; ++i)
+    queue_->enqueue({"transcribe", "a" + std::to_string(i), owned("a", i)});
+  clock_.advance(1ms);
+  queue_->enqueue({"transcribe", "b0", owned("b", 0)});
+  auto first = queue_->claim("transcribe", 1, 10s);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].key, "a0");  // the oldest, nobody served yet
+  // One worker: the job finishes, and the next claim is the other user's.
+  auto next = queue_->ack_all_and_claim(first, "transcribe", 1, 10s);
+  ASSERT_EQ(next.claimed.size(), 1u);
+  EXPECT_EQ(next.claimed[0].key, "b0");
+  // Then a's line again, in order.
+  next = queue_->ack_all_and_claim(next.claimed, "transcribe", 1, 10s);
+  ASSERT_EQ(next.claimed.size(), 1u);
+  EXPECT_EQ(next.claimed[0].key, "a1");
+}
+
+// Running jobs count: with a's job running, free slots go to b first, and
+// a batch takes from each user in turn.
+TEST_P(QueueSuite, ClaimsTakeTurnsAcrossUsersCountingRunningJobs) {
+  if (GetParam() == Backend::kRedis) GTEST_SKIP() << "Redis Streams claims in arrival order";
+  for (int i = 0; i < 6; ++i) queue_->enqueue({"analyze", "a" + std::to_string(i), owned("a", i)});
+  for (int i = 0; i < 6; ++i) queue_->enqueue({"analyze", "b" + std::to_string(i), owned("b", i)});
+  for (int i = 0; i < 6; ++i) queue_->enqueue({"analyze", "c" + std::to_string(i), owned("c", i)});
+  auto running = queue_->claim("analyze", 1, 10s);
+  ASSERT_EQ(running.size(), 1u);
+  EXPECT_EQ(running[0].key, "a0");
+  auto batch = other_->claim("analyze", 5, 10s);
+  std::multiset<char> users;
+  for (const auto& j : batch) users.insert(j.key[0]);
+  // b and c have nothing running: two each; a one more (its second).
+  EXPECT_EQ(users.count('a'), 1u);
+  EXPECT_EQ(users.count('b'), 2u);
+  EXPECT_EQ(users.count('c'), 2u);
+  // Jobs without an owner are still claimed.
+  queue_->enqueue({"analyze", "anonymous", "{}"});
+  auto rest = queue_->claim("analyze", 20, 10s);
+  EXPECT_EQ(rest.size(), 13u);
+}
+
 TEST(RedisQueue, SurvivesARedisRestart) {
   test_support::RedisServer redis;
   ManualClock clock(1'700'000'000'000);

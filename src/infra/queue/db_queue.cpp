@@ -3,28 +3,58 @@
 #include <algorithm>
 
 #include "infra/crypto/encoding.hpp"
+#include "infra/queue/envelope.hpp"
 
 namespace companion::queue {
 namespace {
 
 constexpr const char* kEnqueue =
-    "INSERT INTO jobs (id, stage, dedup_key, payload, attempts, available_at, created_at) "
-    "VALUES ($1, $2, $3, $4, 0, $5, $5) ON CONFLICT (stage, dedup_key) DO NOTHING";
-// Due jobs, oldest due first, leased in one statement. The lease token is
+    "INSERT INTO jobs (id, stage, dedup_key, payload, attempts, available_at, created_at, owner) "
+    "VALUES ($1, $2, $3, $4, 0, $5, $5, $6) ON CONFLICT (stage, dedup_key) DO NOTHING";
+// Due jobs leased in one statement, round-robin across owners (the users
+// the jobs work for): among the oldest due jobs (a window, so a claim does
+// not sort a huge backlog), each job's turn is its place in its owner's
+// line plus the owner's jobs running now; the lowest turn goes first, ties
+// to the owner served longest ago, then the oldest. So a user with twenty
+// queued recordings and one with a single recording take turns, and one
+// user cannot fill every worker while others wait. The lease token is
 // shared by the batch; the job id tells its deliveries apart. On SQLite the
-// tie between jobs due at the same millisecond (a relay pass's) goes by
-// rowid, the order of insertion, which the index jobs_due holds: ordering
-// by id instead sorts every tied row for each claim (a temporary B-tree).
+// tie between jobs due at the same millisecond goes by rowid, the order of
+// insertion (the index jobs_due holds it).
+#define FAIR_WINDOW "512"
 constexpr const char* kClaimSqlite =
     "UPDATE jobs SET attempts = attempts + 1, available_at = $3, lease_token = $4 "
-    "WHERE rowid IN (SELECT rowid FROM jobs WHERE stage = $1 AND available_at <= $2 "
-    "ORDER BY available_at, rowid LIMIT $5) "
-    "RETURNING id, dedup_key, payload, attempts";
+    "WHERE rowid IN ("
+    "WITH due AS (SELECT rowid AS rid, owner, available_at AS at FROM jobs "
+    "WHERE stage = $1 AND available_at <= $2 ORDER BY available_at, rowid LIMIT " FAIR_WINDOW
+    "), busy AS (SELECT owner, COUNT(*) AS n FROM jobs WHERE stage = $1 AND available_at > $2 "
+    "AND lease_token IS NOT NULL GROUP BY owner) "
+    "SELECT rid FROM (SELECT d.rid, d.at, q.served_at, ROW_NUMBER() OVER (PARTITION BY d.owner "
+    "ORDER BY d.at, d.rid) + COALESCE(b.n, 0) AS turn FROM due d "
+    "LEFT JOIN busy b ON b.owner IS d.owner "
+    "LEFT JOIN queue_owners q ON q.stage = $1 AND q.owner = d.owner) "
+    "ORDER BY turn, served_at NULLS FIRST, at, rid LIMIT $5) "
+    "RETURNING id, dedup_key, payload, attempts, owner";
 constexpr const char* kClaimPostgres =
+    "WITH due AS (SELECT id, owner, available_at FROM jobs WHERE stage = $1 AND available_at <= "
+    "$2 ORDER BY available_at, id LIMIT " FAIR_WINDOW
+    "), busy AS (SELECT owner, COUNT(*) AS n FROM jobs WHERE stage = $1 AND available_at > $2 "
+    "AND lease_token IS NOT NULL GROUP BY owner), "
+    "ranked AS (SELECT d.id, d.available_at, q.served_at, ROW_NUMBER() OVER (PARTITION BY "
+    "d.owner ORDER BY d.available_at, d.id) + COALESCE(b.n, 0) AS turn FROM due d "
+    "LEFT JOIN busy b ON b.owner IS NOT DISTINCT FROM d.owner "
+    "LEFT JOIN queue_owners q ON q.stage = $1 AND q.owner = d.owner), "
+    "picked AS (SELECT j.id FROM jobs j JOIN ranked r ON r.id = j.id WHERE j.available_at <= $2 "
+    "ORDER BY r.turn, r.served_at NULLS FIRST, r.available_at, r.id LIMIT $5 "
+    "FOR UPDATE OF j SKIP LOCKED) "
     "UPDATE jobs SET attempts = attempts + 1, available_at = $3, lease_token = $4 "
-    "WHERE id IN (SELECT id FROM jobs WHERE stage = $1 AND available_at <= $2 "
-    "ORDER BY available_at, id LIMIT $5 FOR UPDATE SKIP LOCKED) "
-    "RETURNING id, dedup_key, payload, attempts";
+    "WHERE id IN (SELECT id FROM picked) "
+    "RETURNING id, dedup_key, payload, attempts, owner";
+constexpr const char* kServed =
+    "INSERT INTO queue_owners (stage, owner, served_at) VALUES ($1, $2, $3) "
+    "ON CONFLICT (stage, owner) DO UPDATE SET served_at = excluded.served_at";
+// An owner served an hour ago is as far back in line as one never served.
+constexpr const char* kForgetServed = "DELETE FROM queue_owners WHERE served_at < $1";
 constexpr const char* kExtend =
     "UPDATE jobs SET available_at = $3 WHERE id = $1 AND lease_token = $2";
 constexpr const char* kAck = "DELETE FROM jobs WHERE id = $1 AND lease_token = $2";
@@ -49,11 +79,13 @@ DbQueue::DbQueue(db::Database& db, const Clock& clock, crypto::UuidV7Generator& 
     : db_(db), clock_(clock), ids_(ids) {}
 
 bool DbQueue::enqueue_in(db::Connection& c, const NewJob& job) {
-  return c.execute(kEnqueue, {ids_.next(), job.stage, job.key, job.payload, clock_.now_ms()}) == 1;
+  return c.execute(kEnqueue, {ids_.next(), job.stage, job.key, job.payload, clock_.now_ms(),
+                              owner_of(job.payload)}) == 1;
 }
 
 void DbQueue::enqueue_deferred_in(db::Connection& c, const NewJob& job) {
-  c.execute_deferred(kEnqueue, {ids_.next(), job.stage, job.key, job.payload, clock_.now_ms()});
+  c.execute_deferred(kEnqueue, {ids_.next(), job.stage, job.key, job.payload, clock_.now_ms(),
+                                owner_of(job.payload)});
 }
 
 bool DbQueue::enqueue(const NewJob& job) {
@@ -76,8 +108,15 @@ std::vector<Job> DbQueue::claim_in(db::Connection& c, const std::string& stage, 
       c.query(sql, {stage, now, now + lease.count(), token, static_cast<std::int64_t>(max)});
   std::vector<Job> jobs;
   jobs.reserve(rows.size());
-  for (auto& r : rows)
+  std::vector<std::string> owners;
+  for (auto& r : rows) {
     jobs.push_back({r.text(0), stage, r.text(1), r.text(2), static_cast<int>(r.int64(3)), token});
+    if (auto owner = r.optional_text(4);
+        owner && std::find(owners.begin(), owners.end(), *owner) == owners.end())
+      owners.push_back(std::move(*owner));
+  }
+  for (const auto& owner : owners) c.execute(kServed, {stage, owner, now});
+  if (!owners.empty() && ++claims_ % 256 == 0) c.execute(kForgetServed, {now - 3'600'000});
   // RETURNING keeps no order; ids (UUID v7) follow the order of enqueueing.
   std::sort(jobs.begin(), jobs.end(), [](const Job& a, const Job& b) { return a.id < b.id; });
   return jobs;

@@ -61,4 +61,17 @@ std::size_t ProcessedEvents::sweep_in(db::Connection& c, std::int64_t before_ms)
   return static_cast<std::size_t>(c.execute(kSweep, {before_ms}));
 }
 
+std::optional<std::string> owner_of(std::string_view payload) {
+  static constexpr std::string_view kKey = "\"userId\":\"";
+  auto at = payload.find(kKey);
+  if (at == std::string_view::npos) return std::nullopt;
+  auto begin = at + kKey.size();
+  auto end = payload.find('"', begin);
+  // An id is short and has no escapes; anything else is not an owner.
+  if (end == std::string_view::npos || end == begin || end - begin > 64 ||
+      payload.substr(begin, end - begin).find('\\') != std::string_view::npos)
+    return std::nullopt;
+  return std::string(payload.substr(begin, end - begin));
+}
+
 }  // namespace companion::queue

@@ -32,6 +32,11 @@ struct Envelope {
   std::string field(const char* name) const;
 };
 
+// The user a job works for: its payload's "userId" (fair scheduling);
+// nullopt when it has none. Reads the text the relay stores, which this
+// service wrote (boost::json's compact form), without parsing all of it.
+std::optional<std::string> owner_of(std::string_view payload);
+
 // Throws PermanentFailure for a job that is not an envelope.
 Envelope open_envelope(const Job& job);
 
