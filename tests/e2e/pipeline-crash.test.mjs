@@ -54,6 +54,8 @@ describe('crashes', () => {
       await server.stop('SIGKILL');
       const saved = Number(sql(dataDir, 'SELECT COUNT(*) FROM transcript_checkpoints'));
       assert.ok(saved > 0, 'segments were checkpointed before the kill');
+      // Killed between the metering saga's reserve and its commit.
+      assert.equal(sql(dataDir, `SELECT state || ' ' || minutes FROM usage_ledger WHERE interview_id = '${killed}'`), 'reserved 3');
 
       server = await startServer({ args: FAST, dataDir });
       const done = await waitFor(server.url, user.token, killed, ['completed', 'failed'], { timeoutMs: 180000 });
@@ -76,6 +78,11 @@ describe('crashes', () => {
       assert.equal(sql(dataDir, `SELECT COUNT(*) FROM outbox_events WHERE aggregate_id = '${killed}' AND topic = 'transcript.ready'`), '1');
       assert.equal(sql(dataDir, 'SELECT COUNT(*) FROM transcript_checkpoints'), '0');
       await until('every job to finish', () => sql(dataDir, 'SELECT COUNT(*) FROM jobs') === '0');
+      // The redelivered job reused its reservation: 144 s counted once, as
+      // three minutes, for each recording.
+      assert.equal(sql(dataDir, `SELECT state || ' ' || minutes FROM usage_ledger WHERE interview_id = '${killed}'`), 'committed 3');
+      const usage = await request(server.url, 'GET', '/v1/billing/subscription', { token: user.token });
+      assert.equal(usage.json.usage.minutes, 6, usage.text);
     } finally {
       await server.stop();
       server.cleanup();
