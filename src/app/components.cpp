@@ -285,7 +285,10 @@ Components::Components(const Settings& s, log::Logger& log)
                .audit = audit,
                .realtime = realtime,
                .exports = exports,
-               .logger = log}),
+               .logger = log,
+               .close_payments = [this](std::string user) -> boost::asio::awaitable<void> {
+                 co_await billing.close_account(std::move(user));
+               }}),
       retention({.db = *database,
                  .clock = clock,
                  .max_days = s.retention_max_days,

@@ -31,9 +31,9 @@ class BillingTest : public test_support::RecordingsFixture {
     RecordingsFixture::SetUp();
     if (HasFatalFailure()) return;
     audit_ = std::make_unique<audit::AuditLog>(database(), std::string(32, 'a'), clock_);
-    billing_ = std::make_unique<BillingService>(
-        BillingSettings{}, Plans::parse(kPlans, 1ull << 30), database(), clock_, *audit_,
-        *interviews_, *outbox_, StripeDeps{stripe_, stripe_pool_}, logger_);
+    billing_ = std::make_unique<BillingService>(BillingSettings{}, Plans::parse(kPlans, 1ull << 30),
+                                                database(), clock_, *audit_, *interviews_, *outbox_,
+                                                StripeDeps{stripe_, stripe_pool_}, logger_);
   }
   void TearDown() override {
     billing_.reset();
@@ -46,9 +46,8 @@ class BillingTest : public test_support::RecordingsFixture {
     return database().transact(f);
   }
   void reserve(const std::string& job, std::int64_t duration_ms) {
-    in_transaction([&](db::Connection& c) {
-      billing_->reserve_in(c, job, user_, interview_, duration_ms);
-    });
+    in_transaction(
+        [&](db::Connection& c) { billing_->reserve_in(c, job, user_, interview_, duration_ms); });
   }
   std::int64_t audited(const std::string& action) {
     return database()
@@ -93,8 +92,7 @@ TEST_P(BillingTest, AReservationOverWhatIsLeftIsRefusedAndTakesNothing) {
   } catch (const QuotaExceeded& e) {
     EXPECT_EQ(e.limit(), 5);
     EXPECT_EQ(e.used(), 3);
-    EXPECT_NE(e.detail().find("2 minutes of the Free plan's 5 minutes are left"),
-              std::string::npos)
+    EXPECT_NE(e.detail().find("2 minutes of the Free plan's 5 minutes are left"), std::string::npos)
         << e.detail();
   }
   EXPECT_EQ(used(), 3);
@@ -130,8 +128,8 @@ TEST_P(BillingTest, ConcurrentReservationsNeverTakeMoreThanThePlan) {
 TEST_P(BillingTest, UploadsAreAdmittedByMinutesSizeAndRecordingsInProcessing) {
   recordings_->set_metering(billing_.get());
   // Over the plan's size: refused before a byte is read.
-  uploads::NewRecording big{user_, interview_, uploads::Consent::kSelfOnly, std::nullopt, {},
-                            300'000};
+  uploads::NewRecording big{user_,        interview_, uploads::Consent::kSelfOnly,
+                            std::nullopt, {},         300'000};
   try {
     run(recordings_->store(std::move(big), pieces(wav_)));
     FAIL() << "accepted a file over the plan's size";
@@ -139,15 +137,15 @@ TEST_P(BillingTest, UploadsAreAdmittedByMinutesSizeAndRecordingsInProcessing) {
     EXPECT_EQ(e.limit(), 200'000);
     EXPECT_EQ(e.used(), 300'000);
   }
-  uploads::NewRecording first{user_, interview_, uploads::Consent::kSelfOnly, std::nullopt, {},
-                              wav_.size()};
+  uploads::NewRecording first{user_,        interview_, uploads::Consent::kSelfOnly,
+                              std::nullopt, {},         wav_.size()};
   EXPECT_EQ(run(recordings_->store(std::move(first), pieces(wav_))).status,
             interviews::Status::kUploaded);
   // The plan allows one recording waiting or in processing.
   auto second = run(interviews_->create(user_, {"Second"})).id;
   try {
-    uploads::NewRecording next{user_, second, uploads::Consent::kSelfOnly, std::nullopt, {},
-                               wav_.size()};
+    uploads::NewRecording next{user_,        second, uploads::Consent::kSelfOnly,
+                               std::nullopt, {},     wav_.size()};
     run(recordings_->store(std::move(next), pieces(wav_)));
     FAIL() << "accepted a second recording in processing";
   } catch (const QuotaExceeded& e) {
@@ -155,8 +153,8 @@ TEST_P(BillingTest, UploadsAreAdmittedByMinutesSizeAndRecordingsInProcessing) {
     EXPECT_EQ(e.used(), 1);
   }
   // Replacing the recording being waited on is not a second one.
-  uploads::NewRecording again{user_, interview_, uploads::Consent::kSelfOnly, std::nullopt, {},
-                              wav_.size()};
+  uploads::NewRecording again{user_,        interview_, uploads::Consent::kSelfOnly,
+                              std::nullopt, {},         wav_.size()};
   EXPECT_NO_THROW(run(recordings_->store(std::move(again), pieces(wav_))));
   // The period's minutes used up: nothing more is taken.
   reserve("job-1", 3 * 60'000);

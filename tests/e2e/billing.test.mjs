@@ -222,6 +222,23 @@ describe('billing with Stripe', () => {
     assert.ok(actions.includes('billing.subscription_updated'), actions.join());
   });
 
+  test('erasing an account deletes its Stripe customer, which ends the subscription', async () => {
+    const user = await registerUser(server.url, 'leaving');
+    const body = { plan: 'pro', successUrl: 'https://app.example.com/ok', cancelUrl: 'https://app.example.com/no' };
+    assert.equal((await request(server.url, 'POST', '/v1/billing/checkout', { token: user.token, body })).status, 201);
+    const customer = fake.requests.filter((c) => c.path === '/v1/checkout/sessions').at(-1).form.customer;
+    const subId = `sub_e2e_${process.pid}_leaving`;
+    fake.setSubscription({ id: subId, customer, status: 'active', price: 'price_pro', periodStart: now(), periodEnd: now() + 86400 * 30 });
+    assert.equal((await deliver(server, signed(event('customer.subscription.created', { id: subId, object: 'subscription', customer })))).status, 200);
+    assert.equal((await subscription(server, user.token)).json.plan, 'pro');
+    const r = await request(server.url, 'DELETE', '/v1/me', { token: user.token, body: { password: 'correct horse battery' } });
+    assert.equal(r.status, 202, r.text);
+    await until('the customer to be deleted', () =>
+      fake.requests.some((c) => c.method === 'DELETE' && c.path === `/v1/customers/${customer}`), { timeoutMs: 20000 });
+    // Stripe's own event afterwards finds nobody to change.
+    assert.equal((await deliver(server, signed(event('customer.subscription.deleted', { id: subId, object: 'subscription', customer })))).status, 200);
+  });
+
   test('an event for a subscription Stripe cannot be reached for is retried later (503)', async () => {
     fake.failNext(500, 500, 500);
     const r = await deliver(server, signed(event('customer.subscription.updated', { id: 'sub_x', object: 'subscription', customer: 'cus_x' })));

@@ -30,6 +30,7 @@ export async function startFakeStripe() {
   const subscriptions = new Map();
   const replays = new Map(); // Idempotency-Key -> {body, status, answer}
   const failures = []; // statuses to answer next, in order
+  const deleted = new Set();
   let customers = 0;
   let sessions = 0;
 
@@ -90,6 +91,16 @@ export async function startFakeStripe() {
           sessions += 1;
           return answer(200, { id: `bps_fake${sessions}`, object: 'billing_portal.session', customer: form.customer, return_url: form.return_url, url: `https://billing.stripe.com/p/session/test_fake${sessions}` });
         }
+      }
+      const customer = url.pathname.match(/^\/v1\/customers\/([^/]+)$/);
+      if (req.method === 'DELETE' && customer) {
+        // Deleting a customer cancels its subscriptions at once.
+        const id = decodeURIComponent(customer[1]);
+        if (deleted.has(id) || !/^cus_/.test(id)) return error(res, 404, 'invalid_request_error', `No such customer: '${id}'`);
+        deleted.add(id);
+        for (const s of subscriptions.values()) if (s.customer === id) s.status = 'canceled';
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        return res.end(JSON.stringify({ id, object: 'customer', deleted: true }));
       }
       const sub = url.pathname.match(/^\/v1\/subscriptions\/([^/]+)$/);
       if (req.method === 'GET' && sub) {

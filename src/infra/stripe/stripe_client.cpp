@@ -80,7 +80,8 @@ Subscription parse_subscription(std::string_view text) {
   auto id = string_at(o, "id");
   auto customer = id_at(o, "customer");
   auto status = string_at(o, "status");
-  if (!id || !customer || !status) throw malformed("a subscription's id, customer and status");
+  if (!id || !customer || !status || id->empty() || customer->empty() || status->empty())
+    throw malformed("a subscription's id, customer and status");
   s.id = *id;
   s.customer = *customer;
   s.status = *status;
@@ -94,6 +95,7 @@ Subscription parse_subscription(std::string_view text) {
         data->value().get_array()[0].is_object()) {
       const auto& item = data->value().get_array()[0].get_object();
       if (auto price = object_at(item, "price")) s.price_id = string_at(*price, "id");
+      if (s.price_id && s.price_id->empty()) s.price_id.reset();
       if (!s.period_start_s) s.period_start_s = int_at(item, "current_period_start");
       if (!s.period_end_s) s.period_end_s = int_at(item, "current_period_end");
     }
@@ -188,6 +190,18 @@ std::string StripeClient::create_portal_session(const std::string& customer,
   auto url = string_at(doc.get_object(), "url");
   if (!url) throw malformed("a portal session's url");
   return *url;
+}
+
+bool StripeClient::delete_customer(const std::string& id) {
+  std::string path = "/v1/customers/";
+  append_encoded(path, id);
+  try {
+    call(http_client::Method::kDelete, path, {}, {});
+  } catch (const StripeError& e) {
+    if (e.kind() == StripeError::Kind::kNotFound) return false;
+    throw;
+  }
+  return true;
 }
 
 Subscription StripeClient::subscription(const std::string& id) {

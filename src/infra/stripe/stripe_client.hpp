@@ -91,6 +91,9 @@ class StripeClient {
   std::string create_portal_session(const std::string& customer, const std::string& return_url,
                                     const std::string& idempotency_key);
   Subscription subscription(const std::string& id);
+  // Deletes the customer, which cancels its subscriptions at once; false
+  // when Stripe has no such customer (deleted already).
+  bool delete_customer(const std::string& id);
 
  private:
   // The answer's JSON body; throws StripeError for anything but a 2xx.

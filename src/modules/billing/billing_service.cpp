@@ -217,6 +217,27 @@ boost::asio::awaitable<std::string> BillingService::portal(std::string user_id,
   co_return url;
 }
 
+boost::asio::awaitable<void> BillingService::close_account(std::string user_id) {
+  auto stored = co_await db_.read([&](db::Connection& c) { return repository_.find(c, user_id); });
+  if (!stored || !stored->customer_id) co_return;
+  if (!stripe_.client.configured()) {
+    logger_.error(
+        "an erased account has a Stripe customer but no Stripe key is set: delete it in Stripe",
+        {{"customer", *stored->customer_id}});
+    co_return;
+  }
+  bool deleted = false;
+  try {
+    deleted = co_await stripe_.pool.run(
+        [&] { return stripe_.client.delete_customer(*stored->customer_id); });
+  } catch (const stripe::StripeError& e) {
+    logger_.error("a Stripe call failed", {{"call", "delete customer"}, {"error", e.what()}});
+    throw Unavailable("The payment provider could not be reached; the erasure tries again.");
+  }
+  logger_.info("the Stripe customer of an erased account was deleted",
+               {{"customer", *stored->customer_id}, {"existed", deleted}});
+}
+
 boost::asio::awaitable<void> BillingService::handle_webhook(std::string payload,
                                                             std::optional<std::string> signature) {
   if (settings_.webhook_secret.empty())

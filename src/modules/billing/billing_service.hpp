@@ -72,6 +72,12 @@ class BillingService final : public modules::Metering {
   boost::asio::awaitable<void> handle_webhook(std::string payload,
                                               std::optional<std::string> signature);
 
+  // Erasure: the user's Stripe customer is deleted, which cancels any
+  // subscription at once (nobody is charged for an account that is gone).
+  // Throws Unavailable while Stripe cannot be reached (the erasure job
+  // tries again); the rows go with the user's.
+  boost::asio::awaitable<void> close_account(std::string user_id);
+
   // modules::Metering
   void admit_upload_in(db::Connection& c, const std::string& user_id,
                        const std::optional<std::string>& interview_id,

@@ -128,8 +128,13 @@ boost::asio::awaitable<void> ErasureService::erase(Erasure e) {
   if (auto failed = co_await p_.recordings.collect_garbage(keys); failed > 0)
     throw std::runtime_error("erasure: " + std::to_string(failed) +
                              " stored objects could not be removed yet; retrying");
+  // Payments before the rows that name the customer: a failure here (the
+  // provider unreachable) leaves the job to run again.
+  step("payments");
+  if (p_.close_payments) co_await p_.close_payments(user);
   // The rest cascades from the user's row: sessions, notifications, events,
-  // tickets, webhooks and their deliveries, uploads, preferences.
+  // tickets, webhooks and their deliveries, uploads, preferences, the
+  // subscription and its usage.
   step("rows");
   co_await p_.db.write([&](db::Connection& c) {
     // Anything stored since step 1 (an upload or export that held the key

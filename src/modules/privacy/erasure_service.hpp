@@ -45,6 +45,9 @@ struct ErasureParts {
   realtime::RealtimeService& realtime;
   ExportService& exports;
   log::Logger& logger;
+  // Billing's part, before the rows go: the payment provider forgets the
+  // customer (and stops charging). Empty: nothing to close.
+  std::function<boost::asio::awaitable<void>(std::string user_id)> close_payments = {};
 };
 
 class ErasureService {
