@@ -44,13 +44,20 @@ CREATE TABLE stripe_events (
 );
 CREATE INDEX stripe_events_received ON stripe_events (received_at);
 
--- Fair scheduling in the embedded queue: a job's owner (the user it works
--- for, from its payload's userId) and when each owner last had a job
--- claimed, so claims go round-robin across owners (infra/queue/db_queue.cpp).
+-- Fair scheduling in the embedded queue (start-time fair queuing, see
+-- infra/queue/db_queue.cpp): a job's owner (the user it works for, from its
+-- payload's userId) and its place in the fair order; each stage's virtual
+-- clock (the latest place claimed) and each owner's last place given.
 ALTER TABLE jobs ADD COLUMN owner TEXT;
+ALTER TABLE jobs ADD COLUMN fair_at BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX jobs_fair ON jobs (stage, fair_at);
+CREATE TABLE queue_clock (
+  stage   TEXT PRIMARY KEY,
+  virtual BIGINT NOT NULL
+);
 CREATE TABLE queue_owners (
   stage     TEXT NOT NULL,
   owner     TEXT NOT NULL,
-  served_at BIGINT NOT NULL,
+  last_fair BIGINT NOT NULL,
   PRIMARY KEY (stage, owner)
 );

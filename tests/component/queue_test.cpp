@@ -311,9 +311,9 @@ TEST_P(QueueSuite, OneUsersBacklogDoesNotStarveAnother) {
   EXPECT_EQ(next.claimed[0].key, "a1");
 }
 
-// Running jobs count: with a's job running, free slots go to b first, and
-// a batch takes from each user in turn.
-TEST_P(QueueSuite, ClaimsTakeTurnsAcrossUsersCountingRunningJobs) {
+// With a's first job running, free slots go to b and c first, and a batch
+// takes from each user in turn.
+TEST_P(QueueSuite, ClaimsTakeTurnsAcrossUsers) {
   if (GetParam() == Backend::kRedis) GTEST_SKIP() << "Redis Streams claims in arrival order";
   for (int i = 0; i < 6; ++i) queue_->enqueue({"analyze", "a" + std::to_string(i), owned("a", i)});
   for (int i = 0; i < 6; ++i) queue_->enqueue({"analyze", "b" + std::to_string(i), owned("b", i)});
@@ -324,7 +324,7 @@ TEST_P(QueueSuite, ClaimsTakeTurnsAcrossUsersCountingRunningJobs) {
   auto batch = other_->claim("analyze", 5, 10s);
   std::multiset<char> users;
   for (const auto& j : batch) users.insert(j.key[0]);
-  // b and c have nothing running: two each; a one more (its second).
+  // Places: a1 b1 c1 | a2 b2 c2 | …; a's first is taken: b1 c1 a2 b2 c2.
   EXPECT_EQ(users.count('a'), 1u);
   EXPECT_EQ(users.count('b'), 2u);
   EXPECT_EQ(users.count('c'), 2u);

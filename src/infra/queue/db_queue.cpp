@@ -8,53 +8,54 @@
 namespace companion::queue {
 namespace {
 
-constexpr const char* kEnqueue =
-    "INSERT INTO jobs (id, stage, dedup_key, payload, attempts, available_at, created_at, owner) "
-    "VALUES ($1, $2, $3, $4, 0, $5, $5, $6) ON CONFLICT (stage, dedup_key) DO NOTHING";
-// Due jobs leased in one statement, round-robin across owners (the users
-// the jobs work for): among the oldest due jobs (a window, so a claim does
-// not sort a huge backlog), each job's turn is its place in its owner's
-// line plus the owner's jobs running now; the lowest turn goes first, ties
-// to the owner served longest ago, then the oldest. So a user with twenty
-// queued recordings and one with a single recording take turns, and one
-// user cannot fill every worker while others wait. The lease token is
+// Fair scheduling is start-time fair queuing. Each job gets a place in
+// the stage's fair order when it is queued: the later of the stage's
+// virtual clock (the latest place claimed so far) and its owner's previous
+// place plus one. Claims take due jobs in that order, so owners take turns:
+// a user who queues twenty recordings holds places v+1..v+20, and another
+// who queues one while the first of them runs gets v+1 or so and goes
+// next. An owner with nothing queued starts at the clock, not at a place
+// it saved up. A retry keeps its place and so runs as soon as it is due.
+// Claims read the index jobs_fair in order (no sort), skipping the few
+// rows not due (leased, waiting for a retry).
+#define FAIR_PLACE(MAX)                                                                 \
+  MAX "(COALESCE((SELECT virtual FROM queue_clock WHERE stage = $2), 0), "              \
+      "COALESCE((SELECT last_fair FROM queue_owners WHERE stage = $2 AND owner = $6), " \
+      "0) + 1)"
+#define ENQUEUE(MAX)                                                                      \
+  "INSERT INTO jobs (id, stage, dedup_key, payload, attempts, available_at, created_at, " \
+  "owner, fair_at) VALUES ($1, $2, $3, $4, 0, $5, $5, $6, " FAIR_PLACE(                   \
+      MAX) ") ON CONFLICT (stage, dedup_key) DO NOTHING"
+constexpr const char* kEnqueueSqlite = ENQUEUE("MAX");
+constexpr const char* kEnqueuePostgres = ENQUEUE("GREATEST");
+// The owner's last place (the job's, or the pending one's with its key).
+#define OWNER_PLACE(MAX)                                                                 \
+  "INSERT INTO queue_owners (stage, owner, last_fair) SELECT $1, $2, fair_at FROM jobs " \
+  "WHERE stage = $1 AND dedup_key = $3 ON CONFLICT (stage, owner) DO UPDATE SET "        \
+  "last_fair = " MAX "(queue_owners.last_fair, excluded.last_fair)"
+constexpr const char* kOwnerPlaceSqlite = OWNER_PLACE("MAX");
+constexpr const char* kOwnerPlacePostgres = OWNER_PLACE("GREATEST");
+// Due jobs in fair order, leased in one statement. The lease token is
 // shared by the batch; the job id tells its deliveries apart. On SQLite the
-// tie between jobs due at the same millisecond goes by rowid, the order of
-// insertion (the index jobs_due holds it).
-#define FAIR_WINDOW "512"
+// tie between equal places goes by rowid, the order of insertion, which
+// the index holds (INDEXED BY: the planner would otherwise pick jobs_due
+// and sort every due row).
 constexpr const char* kClaimSqlite =
     "UPDATE jobs SET attempts = attempts + 1, available_at = $3, lease_token = $4 "
-    "WHERE rowid IN ("
-    "WITH due AS (SELECT rowid AS rid, owner, available_at AS at FROM jobs "
-    "WHERE stage = $1 AND available_at <= $2 ORDER BY available_at, rowid LIMIT " FAIR_WINDOW
-    "), busy AS (SELECT owner, COUNT(*) AS n FROM jobs WHERE stage = $1 AND available_at > $2 "
-    "AND lease_token IS NOT NULL GROUP BY owner) "
-    "SELECT rid FROM (SELECT d.rid, d.at, q.served_at, ROW_NUMBER() OVER (PARTITION BY d.owner "
-    "ORDER BY d.at, d.rid) + COALESCE(b.n, 0) AS turn FROM due d "
-    "LEFT JOIN busy b ON b.owner IS d.owner "
-    "LEFT JOIN queue_owners q ON q.stage = $1 AND q.owner = d.owner) "
-    "ORDER BY turn, served_at NULLS FIRST, at, rid LIMIT $5) "
-    "RETURNING id, dedup_key, payload, attempts, owner";
+    "WHERE rowid IN (SELECT rowid FROM jobs INDEXED BY jobs_fair WHERE stage = $1 "
+    "AND available_at <= $2 ORDER BY fair_at, rowid LIMIT $5) "
+    "RETURNING id, dedup_key, payload, attempts, fair_at";
 constexpr const char* kClaimPostgres =
-    "WITH due AS (SELECT id, owner, available_at FROM jobs WHERE stage = $1 AND available_at <= "
-    "$2 ORDER BY available_at, id LIMIT " FAIR_WINDOW
-    "), busy AS (SELECT owner, COUNT(*) AS n FROM jobs WHERE stage = $1 AND available_at > $2 "
-    "AND lease_token IS NOT NULL GROUP BY owner), "
-    "ranked AS (SELECT d.id, d.available_at, q.served_at, ROW_NUMBER() OVER (PARTITION BY "
-    "d.owner ORDER BY d.available_at, d.id) + COALESCE(b.n, 0) AS turn FROM due d "
-    "LEFT JOIN busy b ON b.owner IS NOT DISTINCT FROM d.owner "
-    "LEFT JOIN queue_owners q ON q.stage = $1 AND q.owner = d.owner), "
-    "picked AS (SELECT j.id FROM jobs j JOIN ranked r ON r.id = j.id WHERE j.available_at <= $2 "
-    "ORDER BY r.turn, r.served_at NULLS FIRST, r.available_at, r.id LIMIT $5 "
-    "FOR UPDATE OF j SKIP LOCKED) "
     "UPDATE jobs SET attempts = attempts + 1, available_at = $3, lease_token = $4 "
-    "WHERE id IN (SELECT id FROM picked) "
-    "RETURNING id, dedup_key, payload, attempts, owner";
-constexpr const char* kServed =
-    "INSERT INTO queue_owners (stage, owner, served_at) VALUES ($1, $2, $3) "
-    "ON CONFLICT (stage, owner) DO UPDATE SET served_at = excluded.served_at";
-// An owner served an hour ago is as far back in line as one never served.
-constexpr const char* kForgetServed = "DELETE FROM queue_owners WHERE served_at < $1";
+    "WHERE id IN (SELECT id FROM jobs WHERE stage = $1 AND available_at <= $2 "
+    "ORDER BY fair_at, id LIMIT $5 FOR UPDATE SKIP LOCKED) "
+    "RETURNING id, dedup_key, payload, attempts, fair_at";
+// The stage's virtual clock moves to the latest place claimed.
+#define ADVANCE(MAX)                                                                 \
+  "INSERT INTO queue_clock (stage, virtual) VALUES ($1, $2) ON CONFLICT (stage) DO " \
+  "UPDATE SET virtual = " MAX "(queue_clock.virtual, excluded.virtual)"
+constexpr const char* kAdvanceSqlite = ADVANCE("MAX");
+constexpr const char* kAdvancePostgres = ADVANCE("GREATEST");
 constexpr const char* kExtend =
     "UPDATE jobs SET available_at = $3 WHERE id = $1 AND lease_token = $2";
 constexpr const char* kAck = "DELETE FROM jobs WHERE id = $1 AND lease_token = $2";
@@ -79,13 +80,24 @@ DbQueue::DbQueue(db::Database& db, const Clock& clock, crypto::UuidV7Generator& 
     : db_(db), clock_(clock), ids_(ids) {}
 
 bool DbQueue::enqueue_in(db::Connection& c, const NewJob& job) {
-  return c.execute(kEnqueue, {ids_.next(), job.stage, job.key, job.payload, clock_.now_ms(),
-                              owner_of(job.payload)}) == 1;
+  auto owner = owner_of(job.payload);
+  bool postgres = c.dialect() == db::Dialect::kPostgres;
+  bool added =
+      c.execute(postgres ? kEnqueuePostgres : kEnqueueSqlite,
+                {ids_.next(), job.stage, job.key, job.payload, clock_.now_ms(), owner}) == 1;
+  if (added && owner)
+    c.execute(postgres ? kOwnerPlacePostgres : kOwnerPlaceSqlite, {job.stage, *owner, job.key});
+  return added;
 }
 
 void DbQueue::enqueue_deferred_in(db::Connection& c, const NewJob& job) {
-  c.execute_deferred(kEnqueue, {ids_.next(), job.stage, job.key, job.payload, clock_.now_ms(),
-                                owner_of(job.payload)});
+  auto owner = owner_of(job.payload);
+  bool postgres = c.dialect() == db::Dialect::kPostgres;
+  c.execute_deferred(postgres ? kEnqueuePostgres : kEnqueueSqlite,
+                     {ids_.next(), job.stage, job.key, job.payload, clock_.now_ms(), owner});
+  if (owner)
+    c.execute_deferred(postgres ? kOwnerPlacePostgres : kOwnerPlaceSqlite,
+                       {job.stage, *owner, job.key});
 }
 
 bool DbQueue::enqueue(const NewJob& job) {
@@ -108,15 +120,14 @@ std::vector<Job> DbQueue::claim_in(db::Connection& c, const std::string& stage, 
       c.query(sql, {stage, now, now + lease.count(), token, static_cast<std::int64_t>(max)});
   std::vector<Job> jobs;
   jobs.reserve(rows.size());
-  std::vector<std::string> owners;
+  std::int64_t latest = 0;
   for (auto& r : rows) {
     jobs.push_back({r.text(0), stage, r.text(1), r.text(2), static_cast<int>(r.int64(3)), token});
-    if (auto owner = r.optional_text(4);
-        owner && std::find(owners.begin(), owners.end(), *owner) == owners.end())
-      owners.push_back(std::move(*owner));
+    latest = std::max(latest, r.int64(4));
   }
-  for (const auto& owner : owners) c.execute(kServed, {stage, owner, now});
-  if (!owners.empty() && ++claims_ % 256 == 0) c.execute(kForgetServed, {now - 3'600'000});
+  if (!rows.empty())
+    c.execute(db_.dialect() == db::Dialect::kPostgres ? kAdvancePostgres : kAdvanceSqlite,
+              {stage, latest});
   // RETURNING keeps no order; ids (UUID v7) follow the order of enqueueing.
   std::sort(jobs.begin(), jobs.end(), [](const Job& a, const Job& b) { return a.id < b.id; });
   return jobs;

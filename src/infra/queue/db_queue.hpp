@@ -3,8 +3,6 @@
 // `dead_jobs`). On PostgreSQL concurrent claimers skip each other's rows
 // (FOR UPDATE SKIP LOCKED); on SQLite the single writer serialises them.
 // Finished jobs are deleted; idempotent consumers cover the rest.
-#include <atomic>
-
 #include "infra/clock/clock.hpp"
 #include "infra/crypto/uuid.hpp"
 #include "infra/db/database.hpp"
@@ -47,7 +45,6 @@ class DbQueue final : public Queue {
   db::Database& db_;
   const Clock& clock_;
   crypto::UuidV7Generator& ids_;
-  std::atomic<std::uint64_t> claims_{0};  // when to forget owners served long ago
 };
 
 }  // namespace companion::queue
