@@ -61,3 +61,13 @@ CREATE TABLE queue_owners (
   last_fair BIGINT NOT NULL,
   PRIMARY KEY (stage, owner)
 );
+
+-- Each plan's retention ceiling, written from the plans file when a
+-- process starts, so the retention sweeper can join it: a user's data is
+-- kept no longer than their plan allows (the free plan's when they have
+-- no subscription row, or a plan no longer configured).
+CREATE TABLE plan_retention (
+  plan_id TEXT PRIMARY KEY,
+  days    BIGINT NOT NULL,
+  is_free INTEGER NOT NULL
+);

@@ -299,6 +299,7 @@ Components::Components(const Settings& s, log::Logger& log)
                  .audit = audit,
                  .logger = log}) {
   warn_about_plain_http(s, logger);
+  billing.publish_plans();
   recordings.set_metering(&billing);
   transcription.set_metering(&billing);
   realtime.on_append(

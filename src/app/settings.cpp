@@ -162,7 +162,7 @@ Settings parse_settings(int argc, const char* const* argv, const char* const* en
   add("webhook-max-failures", "15",
       "consecutive failed attempts after which a webhook is disabled and its owner told");
   add("plans-file", "",
-      "a JSON array of plans (docs/billing.md); empty: one built-in free plan of 600 minutes a "
+      "a JSON array of plans (docs/billing.md); empty: one built-in free plan of 6000 minutes a "
       "month");
   add("stripe-api-base", "https://api.stripe.com",
       "the origin Stripe's API is called at (key in IC_STRIPE_SECRET_KEY, webhook signing "

@@ -11,7 +11,9 @@
 #include "infra/http_client/http_client.hpp"
 #include "infra/stripe/stripe_client.hpp"
 #include "modules/audit/audit_log.hpp"
+#include "modules/billing/billing_repository.hpp"
 #include "modules/billing/billing_service.hpp"
+#include "modules/privacy/retention_repository.hpp"
 #include "support/recordings_fixture.hpp"
 
 namespace companion::billing {
@@ -174,6 +176,35 @@ TEST_P(BillingTest, UsageCountsInTheCurrentCalendarMonth) {
   EXPECT_GT(view.period.end_ms, clock_.now_ms());
   clock_.advance(std::chrono::milliseconds(view.period.end_ms - clock_.now_ms()));
   EXPECT_EQ(used(), 0);  // a new month
+}
+
+// The plan's retention ceiling reaches the sweeper's query: the free
+// plan's 30 days, a paid plan's 365, and a user's shorter choice wins.
+TEST_P(BillingTest, TheRetentionSweepKeepsDataNoLongerThanThePlanAllows) {
+  billing_->publish_plans();
+  uploads::NewRecording input{user_, interview_, uploads::Consent::kSelfOnly, std::nullopt};
+  run(recordings_->store(std::move(input), pieces(wav_)));
+  const std::int64_t day = 86'400'000;
+  auto expired_after = [&](std::int64_t days) {
+    auto conn = database().acquire(db::Access::kRead);
+    privacy::RetentionRepository retention;
+    return !retention.expired_recordings(*conn, clock_.now_ms() + days * day, std::nullopt, 10)
+                .empty();
+  };
+  EXPECT_FALSE(expired_after(29));
+  EXPECT_TRUE(expired_after(31));  // the free plan: 30 days
+  in_transaction([&](db::Connection& c) {
+    BillingRepository repository;
+    auto s = *repository.ensure(c, user_, "free", clock_.now_ms());
+    s.plan_id = "pro";
+    repository.update(c, s);
+  });
+  EXPECT_FALSE(expired_after(31));
+  EXPECT_TRUE(expired_after(366));  // the paid plan: 365 days
+  in_transaction([&](db::Connection& c) {
+    c.execute("UPDATE users SET retention_recording_days = 7 WHERE id = $1", {user_});
+  });
+  EXPECT_TRUE(expired_after(8));
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, BillingTest, test_support::BothDialects(),

@@ -40,6 +40,10 @@ constexpr const char* kUsed =
     "SELECT COALESCE(SUM(minutes), 0) FROM usage_ledger WHERE user_id = $1 "
     "AND state IN ('reserved', 'committed') AND reserved_at >= $2 AND reserved_at < $3";
 
+constexpr const char* kClearPlanRetention = "DELETE FROM plan_retention";
+constexpr const char* kPlanRetention =
+    "INSERT INTO plan_retention (plan_id, days, is_free) VALUES ($1, $2, $3)";
+
 constexpr const char* kEventSeen = "SELECT 1 FROM stripe_events WHERE id = $1";
 constexpr const char* kRecordEvent =
     "INSERT INTO stripe_events (id, type, received_at) VALUES ($1, $2, $3) "
@@ -130,6 +134,12 @@ std::vector<LedgerEntry> BillingRepository::open_for_interview(db::Connection& c
 std::int64_t BillingRepository::used_minutes(db::Connection& c, const std::string& user_id,
                                              std::int64_t start_ms, std::int64_t end_ms) {
   return c.query_one(kUsed, {user_id, start_ms, end_ms})->int64(0);
+}
+
+void BillingRepository::replace_plan_retention(db::Connection& c, const std::vector<Plan>& plans) {
+  c.execute(kClearPlanRetention);
+  for (const auto& p : plans)
+    c.execute(kPlanRetention, {p.id, p.retention_days, std::int64_t(p.price_id ? 0 : 1)});
 }
 
 bool BillingRepository::event_seen(db::Connection& c, const std::string& event_id) {

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "infra/db/database.hpp"
 #include "modules/billing/subscription.hpp"
@@ -45,6 +46,9 @@ class BillingRepository {
   // Reserved and committed minutes reserved within [start, end).
   std::int64_t used_minutes(db::Connection& c, const std::string& user_id, std::int64_t start_ms,
                             std::int64_t end_ms);
+
+  // The plans' retention ceilings, for the retention sweeper's query.
+  void replace_plan_retention(db::Connection& c, const std::vector<Plan>& plans);
 
   bool event_seen(db::Connection& c, const std::string& event_id);
   // False when it was recorded already.

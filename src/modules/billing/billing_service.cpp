@@ -90,6 +90,11 @@ BillingService::BillingService(BillingSettings settings, Plans plans, db::Databa
       stripe_(stripe),
       logger_(logger) {}
 
+void BillingService::publish_plans() {
+  auto write = [&](db::Connection& c) { repository_.replace_plan_retention(c, plans_.all()); };
+  db_.transact(write);
+}
+
 std::int64_t BillingService::minutes_of(std::int64_t duration_ms) {
   return std::max<std::int64_t>(1, (duration_ms + 59'999) / 60'000);
 }

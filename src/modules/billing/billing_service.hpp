@@ -53,6 +53,9 @@ class BillingService final : public modules::Metering {
                  outbox::Outbox& outbox, StripeDeps stripe, log::Logger& logger);
 
   const Plans& plans() const { return plans_; }
+  // Writes the plans' retention ceilings where the retention sweeper reads
+  // them (at start; every process writes the same from the same file).
+  void publish_plans();
   boost::asio::awaitable<SubscriptionView> subscription(std::string user_id);
 
   // A Stripe Checkout Session for a paid plan (the user's Stripe customer

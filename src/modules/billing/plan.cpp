@@ -101,10 +101,10 @@ Plans Plans::builtin(std::uint64_t max_upload_bytes) {
   Plans plans;
   plans.plans_.push_back({.id = "free",
                           .name = "Free",
-                          .monthly_minutes = 600,
+                          .monthly_minutes = 6000,
                           .max_upload_bytes = max_upload_bytes,
                           .retention_days = 365,
-                          .concurrent_jobs = 5,
+                          .concurrent_jobs = 50,
                           .max_recording_minutes = std::nullopt,
                           .price_id = std::nullopt});
   return plans;

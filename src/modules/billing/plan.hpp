@@ -31,8 +31,9 @@ boost::json::object to_json(const Plan& plan);
 
 class Plans {
  public:
-  // The plan every user has when no file is given: the operator's upload
-  // limit, 600 minutes a month, 5 recordings at once, a year's retention.
+  // The plan every user has when no file is given (a server that sells
+  // nothing): the operator's upload limit, 6,000 minutes a month, 50
+  // recordings waiting or in processing, a year's retention.
   static Plans builtin(std::uint64_t max_upload_bytes);
   // A JSON array of Plan objects (the contract's field names). Throws
   // std::invalid_argument naming the first problem: a missing or mistyped

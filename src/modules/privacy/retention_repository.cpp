@@ -3,12 +3,19 @@
 namespace companion::privacy {
 namespace {
 
-// The days that apply: the user's, capped by the operator's ($2); the
-// operator's when the user keeps everything; none (NULL: kept) when
-// neither is set.
-#define EFFECTIVE_DAYS(column)                                                      \
-  "CAST(CASE WHEN u." column " IS NULL OR u." column " > $2 THEN $2 ELSE u." column \
-  " END AS BIGINT)"
+// The days that apply: the shortest of the user's choice, the operator's
+// ceiling ($2) and the user's plan's ceiling (billing writes plan_retention
+// from the plans file; the free plan's when the user has no subscription
+// row or a plan no longer configured), the ones that are set; none (NULL:
+// kept) when none is.
+#define PLAN_DAYS                                                                            \
+  "COALESCE((SELECT p.days FROM plan_retention p JOIN subscriptions s ON s.plan_id = "       \
+  "p.plan_id WHERE s.user_id = u.id), (SELECT p.days FROM plan_retention p WHERE p.is_free " \
+  "= 1))"
+#define EFFECTIVE_DAYS(column)                        \
+  "(SELECT MIN(column1) FROM (VALUES (CAST(u." column \
+  " AS BIGINT)), (CAST($2 AS BIGINT)), "              \
+  "(" PLAN_DAYS ")) AS days)"
 #define NOT_BEING_PROCESSED "i.status NOT IN ('uploading', 'transcribing', 'analyzing')"
 
 constexpr const char* kExpiredRecordings =
@@ -23,6 +30,7 @@ constexpr const char* kExpiredTranscripts =
         "retention_transcript_days") " * 86400000 ORDER BY t.created_at LIMIT $3";
 
 #undef EFFECTIVE_DAYS
+#undef PLAN_DAYS
 #undef NOT_BEING_PROCESSED
 
 std::vector<Expired> expired(const db::Rows& rows) {
