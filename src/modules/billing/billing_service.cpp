@@ -107,14 +107,31 @@ std::int64_t BillingService::used_in(db::Connection& c, const StoredSubscription
 
 boost::asio::awaitable<SubscriptionView> BillingService::subscription(std::string user_id) {
   auto now = clock_.now_ms();
-  auto view = co_await db_.write([&](db::Connection& c) -> std::optional<SubscriptionView> {
-    auto s = repository_.ensure(c, user_id, plans_.free_plan().id, now);
+  auto view_of =
+      [&](db::Connection& c,
+          const std::optional<StoredSubscription>& s) -> std::optional<SubscriptionView> {
     if (!s) return std::nullopt;
     return SubscriptionView{plans_.resolve(s->plan_id), *s, period_of(*s, now),
                             used_in(c, *s, now)};
-  });
+  };
+  // A read; the row is made (a write) only the first time.
+  auto view = co_await db_.read(
+      [&](db::Connection& c) { return view_of(c, repository_.find(c, user_id)); });
+  if (!view)
+    view = co_await db_.write([&](db::Connection& c) {
+      return view_of(c, repository_.ensure(c, user_id, plans_.free_plan().id, now));
+    });
   if (!view) throw NotFound("The account does not exist.");
   co_return *view;
+}
+
+boost::asio::awaitable<StoredSubscription> BillingService::stored(const std::string& user_id) {
+  auto now = clock_.now_ms();
+  auto s = co_await db_.write([&](db::Connection& c) {
+    return repository_.ensure(c, user_id, plans_.free_plan().id, now);
+  });
+  if (!s) throw NotFound("The account does not exist.");
+  co_return *s;
 }
 
 void BillingService::require_stripe() const {
@@ -123,13 +140,7 @@ void BillingService::require_stripe() const {
 }
 
 boost::asio::awaitable<std::string> BillingService::customer_for(const std::string& user_id) {
-  auto now = clock_.now_ms();
-  auto stored = co_await db_.write([&](db::Connection& c) {
-    auto s = repository_.ensure(c, user_id, plans_.free_plan().id, now);
-    if (!s) throw NotFound("The account does not exist.");
-    return s->customer_id;
-  });
-  if (stored) co_return *stored;
+  if (auto known = (co_await stored(user_id)).customer_id) co_return *known;
   // The same key for the same user: two checkouts at once, or a retry
   // after a lost answer, get the one customer back from Stripe.
   auto made = co_await stripe_.pool.run(
@@ -154,12 +165,8 @@ boost::asio::awaitable<stripe::CheckoutSession> BillingService::checkout(
   if (!errors.empty()) throw ValidationError(std::move(errors));
   require_stripe();
 
-  auto now = clock_.now_ms();
-  auto current = co_await db_.write([&](db::Connection& c) {
-    return repository_.ensure(c, user_id, plans_.free_plan().id, now);
-  });
-  if (!current) throw NotFound("The account does not exist.");
-  if (current->subscription_id && gives_plan(current->status))
+  auto current = co_await stored(user_id);
+  if (current.subscription_id && gives_plan(current.status))
     throw Conflict(
         "A subscription is already in force; change or cancel it in the billing portal (POST "
         "/v1/billing/portal).");
@@ -197,19 +204,15 @@ boost::asio::awaitable<std::string> BillingService::portal(std::string user_id,
   check_url(errors, "returnUrl", return_url);
   if (!errors.empty()) throw ValidationError(std::move(errors));
   require_stripe();
-  auto now = clock_.now_ms();
-  auto current = co_await db_.write([&](db::Connection& c) {
-    return repository_.ensure(c, user_id, plans_.free_plan().id, now);
-  });
-  if (!current) throw NotFound("The account does not exist.");
-  if (!current->customer_id)
+  auto current = co_await stored(user_id);
+  if (!current.customer_id)
     throw Conflict(
         "There is no billing account yet; start with a checkout (POST /v1/billing/checkout).");
   std::string url;
   try {
     url = co_await stripe_.pool.run([&] {
       return stripe_.client.create_portal_session(
-          *current->customer_id, return_url,
+          *current.customer_id, return_url,
           "portal-" + crypto::hex_encode(crypto::random_bytes(16)));
     });
   } catch (const stripe::StripeError& e) {

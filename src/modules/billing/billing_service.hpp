@@ -103,6 +103,9 @@ class BillingService final : public modules::Metering {
                    const stripe::Subscription& fetched,
                    const std::optional<std::string>& reference_user);
   boost::asio::awaitable<std::string> customer_for(const std::string& user_id);
+  // The user's row (made on the free plan the first time); NotFound for
+  // an account that is gone.
+  boost::asio::awaitable<StoredSubscription> stored(const std::string& user_id);
   std::int64_t used_in(db::Connection& c, const StoredSubscription& s, std::int64_t now_ms);
   void settle_in(db::Connection& c, const std::string& job_id, const std::string& state);
   void require_stripe() const;
