@@ -290,10 +290,9 @@ std::string owned(const std::string& user, int n) {
   return "{\"interviewId\":\"i" + std::to_string(n) + "\",\"userId\":\"" + user + "\"}";
 }
 
-// Fair scheduling (the embedded queue): a user with twenty queued jobs and
+// Fair scheduling (every queue): a user with twenty queued jobs and
 // one with a single job take turns, so the second waits one job at most.
 TEST_P(QueueSuite, OneUsersBacklogDoesNotStarveAnother) {
-  if (GetParam() == Backend::kRedis) GTEST_SKIP() << "Redis Streams claims in arrival order";
   for (int i = 0; i < 20; ++i)
     queue_->enqueue({"transcribe", "a" + std::to_string(i), owned("a", i)});
   clock_.advance(1ms);
@@ -314,7 +313,6 @@ TEST_P(QueueSuite, OneUsersBacklogDoesNotStarveAnother) {
 // With a's first job running, free slots go to b and c first, and a batch
 // takes from each user in turn.
 TEST_P(QueueSuite, ClaimsTakeTurnsAcrossUsers) {
-  if (GetParam() == Backend::kRedis) GTEST_SKIP() << "Redis Streams claims in arrival order";
   for (int i = 0; i < 6; ++i) queue_->enqueue({"analyze", "a" + std::to_string(i), owned("a", i)});
   for (int i = 0; i < 6; ++i) queue_->enqueue({"analyze", "b" + std::to_string(i), owned("b", i)});
   for (int i = 0; i < 6; ++i) queue_->enqueue({"analyze", "c" + std::to_string(i), owned("c", i)});

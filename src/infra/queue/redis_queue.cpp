@@ -6,17 +6,19 @@
 
 #include "infra/crypto/digest.hpp"
 #include "infra/crypto/encoding.hpp"
+#include "infra/queue/envelope.hpp"
 
 namespace companion::queue {
 namespace {
 
 constexpr const char* kGroup = "workers";
 
-// KEYS: stream, delayed, attempts, leases. ARGV: group, consumer, now,
-// deadline (now + lease), count. Due retries go back on the stream; then
-// entries whose lease ran out are taken over, then new ones read; each
-// taken entry's lease deadline is written to the leases set. Returns
-// {entry, id, key, payload, attempt}.
+// KEYS: stream, delayed, attempts, leases, fair, jobs, clock, owners. ARGV: group,
+// consumer, now, deadline (now + lease), count. Due retries go back on the
+// stream; then entries whose lease ran out are taken over; then new jobs
+// move from the fair set onto the stream in fair order (as many as are
+// wanted) and are read; each taken entry's lease deadline is written to
+// the leases set. Returns {entry, id, key, payload, attempt}.
 //
 // Lease deadlines are the queue's clock's milliseconds, kept in a sorted
 // set, and compared with the `now` the caller sends. Not XAUTOCLAIM's idle
@@ -45,6 +47,26 @@ for _, entry in ipairs(redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', ARGV[3], 'LI
   if taken[1] and taken[1][2] then table.insert(entries, taken[1]) end
 end
 if #entries < want then
+  -- The next jobs in fair order go onto the stream, and the stage's
+  -- virtual clock moves to the latest place taken.
+  local next = redis.call('ZRANGE', KEYS[5], 0, want - #entries - 1, 'WITHSCORES')
+  if #next > 0 then
+    local clock = tonumber(redis.call('GET', KEYS[7]) or '0')
+    for i = 1, #next, 2 do
+      local id = next[i]
+      local job = cjson.decode(redis.call('HGET', KEYS[6], id))
+      redis.call('XADD', KEYS[1], '*', 'id', id, 'key', job.key, 'payload', job.payload)
+      clock = math.max(clock, tonumber(next[i + 1]))
+    end
+    local ids = {}
+    for i = 1, #next, 2 do table.insert(ids, next[i]) end
+    redis.call('ZREM', KEYS[5], unpack(ids))
+    redis.call('HDEL', KEYS[6], unpack(ids))
+    redis.call('SET', KEYS[7], clock)
+    -- An owner whose last place is behind the clock starts at the clock
+    -- anyway: forgotten (so the set holds only owners with work queued).
+    redis.call('ZREMRANGEBYSCORE', KEYS[8], '-inf', '(' .. clock)
+  end
   local fresh = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', want - #entries,
                            'STREAMS', KEYS[1], '>')
   if fresh then
@@ -300,12 +322,25 @@ std::vector<RedisQueue::ScriptAnswer> RedisQueue::scripts(const std::vector<Scri
   return answers;
 }
 
-// KEYS: stream. ARGV: (id, key, payload, dedup key) per job.
+// KEYS: fair, jobs, clock, owners. ARGV: (id, key, payload, dedup key,
+// owner or "") per job. Start-time fair queuing, as in the embedded queue
+// (db_queue.cpp): a job's place is the later of the stage's virtual clock
+// and its owner's previous place plus one; it waits in the fair set (by
+// place, then by id: UUID v7, the order of enqueueing) until a claim moves
+// it onto the stream.
 constexpr const char* kEnqueueAll = R"lua(
+local clock = tonumber(redis.call('GET', KEYS[3]) or '0')
 local added = 0
-for i = 1, #ARGV, 4 do
+for i = 1, #ARGV, 5 do
   if redis.call('SET', ARGV[i + 3], ARGV[i], 'NX') then
-    redis.call('XADD', KEYS[1], '*', 'id', ARGV[i], 'key', ARGV[i + 1], 'payload', ARGV[i + 2])
+    local place = clock
+    local owner = ARGV[i + 4]
+    if owner ~= '' then
+      place = math.max(clock, tonumber(redis.call('ZSCORE', KEYS[4], owner) or '0') + 1)
+      redis.call('ZADD', KEYS[4], place, owner)
+    end
+    redis.call('HSET', KEYS[2], ARGV[i], cjson.encode({key = ARGV[i + 1], payload = ARGV[i + 2]}))
+    redis.call('ZADD', KEYS[1], place, ARGV[i])
     added = added + 1
   end
 end
@@ -321,11 +356,15 @@ std::size_t RedisQueue::enqueue_all(const std::vector<NewJob>& jobs) {
     std::vector<std::string> args;
     while (end < jobs.size() && jobs[end].stage == jobs[start].stage) {
       const auto& j = jobs[end++];
-      args.insert(args.end(), {ids_.next(), j.key, j.payload, key(j.stage, "key:" + j.key)});
+      args.insert(args.end(), {ids_.next(), j.key, j.payload, key(j.stage, "key:" + j.key),
+                               owner_of(j.payload).value_or("")});
     }
+    const auto& stage = jobs[start].stage;
     std::lock_guard lock(mutex_);
-    ensure_group(jobs[start].stage);
-    auto r = script(kEnqueueAll, {key(jobs[start].stage)}, args);
+    ensure_group(stage);
+    auto r = script(
+        kEnqueueAll,
+        {key(stage, "fair"), key(stage, "jobs"), key(stage, "clock"), key(stage, "owners")}, args);
     added += static_cast<std::size_t>(integer(r.get()));
     start = end;
   }
@@ -469,7 +508,8 @@ RedisQueue::ScriptCall RedisQueue::claim_call(const std::string& stage, std::siz
                                               std::chrono::milliseconds lease) const {
   const auto now = clock_.now_ms();
   return {kClaim,
-          {key(stage), key(stage, "delayed"), key(stage, "attempts"), key(stage, "leases")},
+          {key(stage), key(stage, "delayed"), key(stage, "attempts"), key(stage, "leases"),
+           key(stage, "fair"), key(stage, "jobs"), key(stage, "clock"), key(stage, "owners")},
           {kGroup, consumer_, std::to_string(now), std::to_string(now + lease.count()),
            std::to_string(max)}};
 }
@@ -571,7 +611,9 @@ std::size_t RedisQueue::pending(const std::string& stage) {
   std::lock_guard lock(mutex_);
   auto stream = command({"XLEN", key(stage)});
   auto delayed = command({"ZCARD", key(stage, "delayed")});
-  return static_cast<std::size_t>(integer(stream.get()) + integer(delayed.get()));
+  auto waiting = command({"ZCARD", key(stage, "fair")});
+  return static_cast<std::size_t>(integer(stream.get()) + integer(delayed.get()) +
+                                  integer(waiting.get()));
 }
 
 std::optional<bool> RedisQueue::persistent() {

@@ -13,6 +13,13 @@
 //   ic:q:S:attempts   deliveries per job    ic:q:S:dead      dead letters
 //   ic:q:S:leases     lease deadlines (zset of stream entries)
 //   ic:q:S:key:K      the pending job with dedup key K
+//   ic:q:S:fair       new jobs by their place in the fair order (zset of
+//                     job ids), ic:q:S:jobs their key and payload (hash)
+//   ic:q:S:clock      the virtual clock, ic:q:S:owners each owner's last
+//                     place (zset; owners behind the clock are dropped):
+//                     start-time fair queuing across users,
+//                     as in the embedded queue; a claim moves the jobs it
+//                     wants from the fair set onto the stream
 //
 // A lease belongs to this instance's consumer name: a delivery taken over
 // by another instance is refused to the first (ack/extend answer false).
