@@ -23,7 +23,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const auto& p : plans.all()) {
       FUZZ_CHECK(ids.insert(p.id).second);
       FUZZ_CHECK(plans.find(p.id) == &p);
-      FUZZ_CHECK(p.monthly_minutes >= 0 && p.concurrent_jobs >= 1 && p.retention_days >= 1);
+      FUZZ_CHECK(p.monthly_minutes >= 0 && p.concurrent_jobs >= 1 &&
+                 (!p.retention_days || *p.retention_days >= 1));
       FUZZ_CHECK(p.max_upload_bytes >= 1 && p.max_upload_bytes <= kMaxUpload);
       if (p.price_id) FUZZ_CHECK(plans.by_price(*p.price_id) == &p);
       frees += !p.price_id;

@@ -16,7 +16,11 @@ CREATE TABLE subscriptions (
   period_start           BIGINT,
   period_end             BIGINT,
   cancel_at_period_end   INTEGER NOT NULL DEFAULT 0,
-  updated_at             BIGINT NOT NULL
+  updated_at             BIGINT NOT NULL,
+  -- The usage notice last sent (80 or 100 % of the limit) and the period
+  -- it was for: each is sent once a period.
+  notice_period          BIGINT,
+  notice_level           INTEGER NOT NULL DEFAULT 0
 );
 
 -- The metering saga's ledger: one row per transcription job (its event
@@ -50,7 +54,7 @@ CREATE INDEX stripe_events_received ON stripe_events (received_at);
 -- clock (the latest place claimed) and each owner's last place given.
 ALTER TABLE jobs ADD COLUMN owner TEXT;
 ALTER TABLE jobs ADD COLUMN fair_at BIGINT NOT NULL DEFAULT 0;
-CREATE INDEX jobs_fair ON jobs (stage, fair_at);
+CREATE INDEX jobs_fair ON jobs (stage, fair_at, id);
 CREATE TABLE queue_clock (
   stage   TEXT PRIMARY KEY,
   virtual BIGINT NOT NULL
@@ -61,13 +65,16 @@ CREATE TABLE queue_owners (
   last_fair BIGINT NOT NULL,
   PRIMARY KEY (stage, owner)
 );
+-- Owners whose last place is behind the clock start at the clock anyway:
+-- each claim forgets them, so the table holds only owners with work queued.
+CREATE INDEX queue_owners_place ON queue_owners (stage, last_fair);
 
--- Each plan's retention ceiling, written from the plans file when a
--- process starts, so the retention sweeper can join it: a user's data is
+-- Each plan's retention ceiling (NULL: none), written from the plans file
+-- when a process starts, so the retention sweeper can join it: a user's data is
 -- kept no longer than their plan allows (the free plan's when they have
 -- no subscription row, or a plan no longer configured).
 CREATE TABLE plan_retention (
   plan_id TEXT PRIMARY KEY,
-  days    BIGINT NOT NULL,
+  days    BIGINT,
   is_free INTEGER NOT NULL
 );

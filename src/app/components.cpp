@@ -373,7 +373,7 @@ void register_modules(Components& c, modules::Registry& registry) {
   analysis::add_to(registry, c.analysis, std::max<std::size_t>(1, s.cpu_threads));
   notifications::add_to(registry, c.notifications);
   webhooks::add_to(registry, c.webhooks);
-  billing::add_to(registry, c.billing);
+  billing::add_to(registry, c.billing, c.interviews);
   privacy::add_to(registry, c.erasure, c.retention, c.exports);
   if (c.hub)
     realtime::add_to(registry, {.hub = *c.hub,

@@ -109,6 +109,14 @@ TEST_P(BillingTest, AReservationOverWhatIsLeftIsRefusedAndTakesNothing) {
   ASSERT_EQ(notices.size(), 1u);  // from 3 to 5: "all used", not "80 % used" as well
   EXPECT_NE(notices[0].text(0).find("billing.usage_limit"), std::string::npos);
   EXPECT_NE(notices[0].text(0).find("used all"), std::string::npos);
+  // Given back and taken again: the user was told already this period.
+  in_transaction([&](db::Connection& c) { billing_->release_in(c, "job-4"); });
+  reserve("job-5", 2 * 60'000);
+  EXPECT_EQ(database()
+                .acquire(db::Access::kRead)
+                ->query_one("SELECT COUNT(*) FROM outbox_events WHERE topic = 'billing.notice'")
+                ->int64(0),
+            1);
 }
 
 TEST_P(BillingTest, ConcurrentReservationsNeverTakeMoreThanThePlan) {

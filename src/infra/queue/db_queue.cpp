@@ -36,14 +36,14 @@ constexpr const char* kEnqueuePostgres = ENQUEUE("GREATEST");
 constexpr const char* kOwnerPlaceSqlite = OWNER_PLACE("MAX");
 constexpr const char* kOwnerPlacePostgres = OWNER_PLACE("GREATEST");
 // Due jobs in fair order, leased in one statement. The lease token is
-// shared by the batch; the job id tells its deliveries apart. On SQLite the
-// tie between equal places goes by rowid, the order of insertion, which
-// the index holds (INDEXED BY: the planner would otherwise pick jobs_due
-// and sort every due row).
+// shared by the batch; the job id tells its deliveries apart. Ties between
+// equal places go by id (UUID v7: the order of enqueueing), which the index
+// holds too, so no claim sorts (on SQLite INDEXED BY: the planner would
+// otherwise pick jobs_due and sort every due row).
 constexpr const char* kClaimSqlite =
     "UPDATE jobs SET attempts = attempts + 1, available_at = $3, lease_token = $4 "
     "WHERE rowid IN (SELECT rowid FROM jobs INDEXED BY jobs_fair WHERE stage = $1 "
-    "AND available_at <= $2 ORDER BY fair_at, rowid LIMIT $5) "
+    "AND available_at <= $2 ORDER BY fair_at, id LIMIT $5) "
     "RETURNING id, dedup_key, payload, attempts, fair_at";
 constexpr const char* kClaimPostgres =
     "UPDATE jobs SET attempts = attempts + 1, available_at = $3, lease_token = $4 "
@@ -56,6 +56,16 @@ constexpr const char* kClaimPostgres =
   "UPDATE SET virtual = " MAX "(queue_clock.virtual, excluded.virtual)"
 constexpr const char* kAdvanceSqlite = ADVANCE("MAX");
 constexpr const char* kAdvancePostgres = ADVANCE("GREATEST");
+// An owner behind the clock would start at the clock anyway. On
+// PostgreSQL rows a relay is upserting are skipped, not waited for (the two
+// would lock owners in different orders).
+constexpr const char* kForgetOwnersSqlite =
+    "DELETE FROM queue_owners WHERE stage = $1 AND last_fair < (SELECT virtual FROM queue_clock "
+    "WHERE stage = $1)";
+constexpr const char* kForgetOwnersPostgres =
+    "DELETE FROM queue_owners WHERE (stage, owner) IN (SELECT stage, owner FROM queue_owners "
+    "WHERE stage = $1 AND last_fair < (SELECT virtual FROM queue_clock WHERE stage = $1) "
+    "FOR UPDATE SKIP LOCKED)";
 constexpr const char* kExtend =
     "UPDATE jobs SET available_at = $3 WHERE id = $1 AND lease_token = $2";
 constexpr const char* kAck = "DELETE FROM jobs WHERE id = $1 AND lease_token = $2";
@@ -125,9 +135,12 @@ std::vector<Job> DbQueue::claim_in(db::Connection& c, const std::string& stage, 
     jobs.push_back({r.text(0), stage, r.text(1), r.text(2), static_cast<int>(r.int64(3)), token});
     latest = std::max(latest, r.int64(4));
   }
-  if (!rows.empty())
+  if (!rows.empty()) {
     c.execute(db_.dialect() == db::Dialect::kPostgres ? kAdvancePostgres : kAdvanceSqlite,
               {stage, latest});
+    c.execute(db_.dialect() == db::Dialect::kPostgres ? kForgetOwnersPostgres : kForgetOwnersSqlite,
+              {stage});
+  }
   // RETURNING keeps no order; ids (UUID v7) follow the order of enqueueing.
   std::sort(jobs.begin(), jobs.end(), [](const Job& a, const Job& b) { return a.id < b.id; });
   return jobs;

@@ -5,7 +5,7 @@ namespace {
 
 #define SUBSCRIPTION_COLUMNS                                                             \
   "user_id, plan_id, status, stripe_customer_id, stripe_subscription_id, period_start, " \
-  "period_end, cancel_at_period_end, updated_at"
+  "period_end, cancel_at_period_end, updated_at, notice_period, notice_level"
 #define LEDGER_COLUMNS "job_id, user_id, interview_id, minutes, state"
 
 constexpr const char* kEnsure =
@@ -26,6 +26,8 @@ constexpr const char* kUpdate =
     "period_start = $5, period_end = $6, cancel_at_period_end = $7, updated_at = $8 "
     "WHERE user_id = $1";
 
+constexpr const char* kNoticed =
+    "UPDATE subscriptions SET notice_period = $2, notice_level = $3 WHERE user_id = $1";
 constexpr const char* kReserve =
     "INSERT INTO usage_ledger (job_id, user_id, interview_id, minutes, state, reserved_at) "
     "VALUES ($1, $2, $3, $4, 'reserved', $5) ON CONFLICT (job_id) DO NOTHING";
@@ -59,7 +61,9 @@ StoredSubscription subscription_from(const db::Row& r) {
           .period_start_ms = r.optional_int64(5),
           .period_end_ms = r.optional_int64(6),
           .cancel_at_period_end = r.int64(7) != 0,
-          .updated_at_ms = r.int64(8)};
+          .updated_at_ms = r.int64(8),
+          .notice_period_ms = r.optional_int64(9),
+          .notice_level = static_cast<int>(r.int64(10))};
 }
 
 LedgerEntry entry_from(const db::Row& r) {
@@ -107,6 +111,11 @@ void BillingRepository::update(db::Connection& c, const StoredSubscription& s) {
   c.execute(kUpdate,
             {s.user_id, s.plan_id, s.status, s.subscription_id, s.period_start_ms, s.period_end_ms,
              std::int64_t(s.cancel_at_period_end ? 1 : 0), s.updated_at_ms});
+}
+
+void BillingRepository::noticed(db::Connection& c, const std::string& user_id,
+                                std::int64_t period_ms, int level) {
+  c.execute(kNoticed, {user_id, period_ms, level});
 }
 
 bool BillingRepository::reserve(db::Connection& c, const LedgerEntry& e, std::int64_t now_ms) {

@@ -34,6 +34,8 @@ class BillingRepository {
   std::optional<std::string> set_customer(db::Connection& c, const std::string& user_id,
                                           const std::string& customer_id, std::int64_t now_ms);
   void update(db::Connection& c, const StoredSubscription& s);
+  // The usage notice of `level` % was sent for the period starting then.
+  void noticed(db::Connection& c, const std::string& user_id, std::int64_t period_ms, int level);
 
   // False when the job already has an entry (in any state).
   bool reserve(db::Connection& c, const LedgerEntry& e, std::int64_t now_ms);

@@ -1,6 +1,7 @@
 #include "modules/billing/billing_service.hpp"
 
 #include <boost/json.hpp>
+#include <boost/url/parse.hpp>
 
 #include <fmt/format.h>
 
@@ -60,9 +61,11 @@ Subject subject_of(std::string_view type, const json::object& object) {
 }
 
 void check_url(std::vector<FieldError>& errors, const std::string& field, const std::string& url) {
-  bool scheme = url.rfind("https://", 0) == 0 || url.rfind("http://", 0) == 0;
-  if (!scheme || url.size() > 2048 || url.find_first_of(" \r\n\t") != std::string::npos)
-    errors.push_back({field, "must be an absolute http(s) URL of at most 2048 characters"});
+  auto parsed = url.size() <= 2048 ? boost::urls::parse_absolute_uri(url)
+                                   : boost::system::result<boost::urls::url_view>();
+  bool ok = parsed && (parsed->scheme() == "https" || parsed->scheme() == "http") &&
+            !parsed->encoded_host().empty();
+  if (!ok) errors.push_back({field, "must be an absolute http(s) URL of at most 2048 characters"});
 }
 
 std::string minutes_text(std::int64_t n) {
@@ -111,8 +114,7 @@ boost::asio::awaitable<SubscriptionView> BillingService::subscription(std::strin
       [&](db::Connection& c,
           const std::optional<StoredSubscription>& s) -> std::optional<SubscriptionView> {
     if (!s) return std::nullopt;
-    return SubscriptionView{plans_.resolve(s->plan_id), *s, period_of(*s, now),
-                            used_in(c, *s, now)};
+    return SubscriptionView{plan_of(*s, now), *s, period_of(*s, now), used_in(c, *s, now)};
   };
   // A read; the row is made (a write) only the first time.
   auto view = co_await db_.read(
@@ -132,6 +134,10 @@ boost::asio::awaitable<StoredSubscription> BillingService::stored(const std::str
   });
   if (!s) throw NotFound("The account does not exist.");
   co_return *s;
+}
+
+const Plan& BillingService::plan_of(const StoredSubscription& s, std::int64_t now_ms) const {
+  return lapsed(s, now_ms) ? plans_.free_plan() : plans_.resolve(s.plan_id);
 }
 
 void BillingService::require_stripe() const {
@@ -347,6 +353,11 @@ BillingService::Applied BillingService::apply_in(db::Connection& c, const std::s
     return applied;
   }
   applied.user_id = current->user_id;
+  // Stripe never reopens a subscription that ended: a slower read of it
+  // that commits after the ending one changes nothing.
+  if (current->subscription_id == fetched.id &&
+      (current->status == "canceled" || current->status == "incomplete_expired"))
+    return applied;
   // A subscription that ended does not end another one that replaced it
   // (an old subscription's late event).
   if (!gives_plan(fetched.status) && current->subscription_id &&
@@ -435,7 +446,7 @@ void BillingService::admit_upload_in(db::Connection& c, const std::string& user_
   auto now = clock_.now_ms();
   auto s = repository_.ensure(c, user_id, plans_.free_plan().id, now);
   if (!s) return;  // no such user: the caller answers that
-  const auto& plan = plans_.resolve(s->plan_id);
+  const auto& plan = plan_of(*s, now);
   if (bytes && *bytes > plan.max_upload_bytes)
     throw QuotaExceeded(fmt::format("The recording is larger than the {} plan allows ({} bytes).",
                                     plan.name, plan.max_upload_bytes),
@@ -457,7 +468,7 @@ void BillingService::admit_upload_in(db::Connection& c, const std::string& user_
 void BillingService::admit_size_in(db::Connection& c, const std::string& user_id,
                                    std::uint64_t bytes) {
   auto s = repository_.find(c, user_id);
-  const auto& plan = plans_.resolve(s ? s->plan_id : plans_.free_plan().id);
+  const auto& plan = s ? plan_of(*s, clock_.now_ms()) : plans_.free_plan();
   if (bytes > plan.max_upload_bytes)
     throw QuotaExceeded(fmt::format("The recording is larger than the {} plan allows ({} bytes).",
                                     plan.name, plan.max_upload_bytes),
@@ -473,7 +484,7 @@ void BillingService::reserve_in(db::Connection& c, const std::string& job_id,
   // Locked: two transcriptions of one user cannot both take the last minutes.
   auto s = repository_.ensure(c, user_id, plans_.free_plan().id, now, true);
   if (!s) return;
-  const auto& plan = plans_.resolve(s->plan_id);
+  const auto& plan = plan_of(*s, now);
   auto minutes = minutes_of(duration_ms);
   if (plan.max_recording_minutes && minutes > *plan.max_recording_minutes)
     throw QuotaExceeded(
@@ -490,16 +501,23 @@ void BillingService::reserve_in(db::Connection& c, const std::string& job_id,
         plan.monthly_minutes, used);
   repository_.reserve(c, {job_id, user_id, interview_id, minutes, "reserved"}, now);
   auto after = used + minutes;
-  // Told once a period, when a reservation reaches the limit or 80 % of it.
-  if (after >= plan.monthly_minutes)
-    notify_in(c, user_id, "billing.usage_limit", "You have used all your processing minutes",
-              "The " + plan.name + " plan's " + minutes_text(plan.monthly_minutes) +
-                  " for this period are used up; new recordings wait for the next period or a "
-                  "bigger plan.");
-  else if (used * 5 < plan.monthly_minutes * 4 && after * 5 >= plan.monthly_minutes * 4)
-    notify_in(c, user_id, "billing.usage_limit", "80% of your processing minutes are used",
-              minutes_text(plan.monthly_minutes - after) + " of the " + plan.name + " plan's " +
-                  minutes_text(plan.monthly_minutes) + " are left this period.");
+  // Told once a period at each level: when a reservation reaches 80 % of
+  // the limit, and when it reaches the limit.
+  int level = after >= plan.monthly_minutes ? 100 : after * 5 >= plan.monthly_minutes * 4 ? 80 : 0;
+  auto period = period_of(*s, now).start_ms;
+  bool told = s->notice_period_ms == period && s->notice_level >= level;
+  if (level > 0 && !told) {
+    repository_.noticed(c, user_id, period, level);
+    if (level == 100)
+      notify_in(c, user_id, "billing.usage_limit", "You have used all your processing minutes",
+                "The " + plan.name + " plan's " + minutes_text(plan.monthly_minutes) +
+                    " for this period are used up; new recordings wait for the next period or a "
+                    "bigger plan.");
+    else
+      notify_in(c, user_id, "billing.usage_limit", "80% of your processing minutes are used",
+                minutes_text(plan.monthly_minutes - after) + " of the " + plan.name + " plan's " +
+                    minutes_text(plan.monthly_minutes) + " are left this period.");
+  }
   audit_.append_in(
       c, {.action = "billing.usage_reserved",
           .user_id = user_id,

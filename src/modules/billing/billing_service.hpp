@@ -109,6 +109,9 @@ class BillingService final : public modules::Metering {
   std::int64_t used_in(db::Connection& c, const StoredSubscription& s, std::int64_t now_ms);
   void settle_in(db::Connection& c, const std::string& job_id, const std::string& state);
   void require_stripe() const;
+  // The plan in force: the stored one, or the free plan once a paid
+  // subscription has lapsed (subscription.hpp).
+  const Plan& plan_of(const StoredSubscription& s, std::int64_t now_ms) const;
   // A notice for the user (the notify stage stores it and e-mails it).
   void notify_in(db::Connection& c, const std::string& user_id, std::string type, std::string title,
                  std::string body);

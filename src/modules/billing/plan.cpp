@@ -57,7 +57,7 @@ Plan parse_plan(const json::value& v, std::size_t index, std::uint64_t max_uploa
             index, key,
             "is above the server's --max-upload-size (" + std::to_string(max_upload_bytes) + ")");
     } else if (key == "retentionDays") {
-      p.retention_days = whole(value, index, key, 1);
+      if (!value.is_null()) p.retention_days = whole(value, index, key, 1);
     } else if (key == "concurrentJobs") {
       p.concurrent_jobs = whole(value, index, key, 1);
     } else if (key == "maxRecordingMinutes") {
@@ -84,7 +84,10 @@ json::object to_json(const Plan& p) {
   o["name"] = p.name;
   o["monthlyMinutes"] = p.monthly_minutes;
   o["maxUploadBytes"] = p.max_upload_bytes;
-  o["retentionDays"] = p.retention_days;
+  if (p.retention_days)
+    o["retentionDays"] = *p.retention_days;
+  else
+    o["retentionDays"] = nullptr;
   o["concurrentJobs"] = p.concurrent_jobs;
   if (p.max_recording_minutes)
     o["maxRecordingMinutes"] = *p.max_recording_minutes;
@@ -103,7 +106,7 @@ Plans Plans::builtin(std::uint64_t max_upload_bytes) {
                           .name = "Free",
                           .monthly_minutes = 6000,
                           .max_upload_bytes = max_upload_bytes,
-                          .retention_days = 365,
+                          .retention_days = std::nullopt,
                           .concurrent_jobs = 50,
                           .max_recording_minutes = std::nullopt,
                           .price_id = std::nullopt});

@@ -18,7 +18,9 @@ struct Plan {
   std::string name;
   std::int64_t monthly_minutes = 0;  // processing minutes a period
   std::uint64_t max_upload_bytes = 0;
-  std::int64_t retention_days = 0;   // the longest recordings and transcripts are kept
+  // The longest recordings and transcripts are kept; none: as long as the
+  // user and the operator allow.
+  std::optional<std::int64_t> retention_days;
   std::int64_t concurrent_jobs = 1;  // recordings waiting or in processing at once
   // The longest recording processed, in minutes (none: up to what is left
   // of the period).
@@ -33,7 +35,7 @@ class Plans {
  public:
   // The plan every user has when no file is given (a server that sells
   // nothing): the operator's upload limit, 6,000 minutes a month, 50
-  // recordings waiting or in processing, a year's retention.
+  // recordings waiting or in processing, no retention ceiling of its own.
   static Plans builtin(std::uint64_t max_upload_bytes);
   // A JSON array of Plan objects (the contract's field names). Throws
   // std::invalid_argument naming the first problem: a missing or mistyped

@@ -27,6 +27,11 @@ Period period_of(const StoredSubscription& s, std::int64_t now_ms) {
   return calendar_month(now_ms);
 }
 
+bool lapsed(const StoredSubscription& s, std::int64_t now_ms) {
+  constexpr std::int64_t kGrace = 7 * 86'400'000;
+  return s.subscription_id && s.period_end_ms && now_ms > *s.period_end_ms + kGrace;
+}
+
 boost::json::object to_json(const SubscriptionView& v) {
   boost::json::object o;
   o["plan"] = v.plan.id;

@@ -20,6 +20,8 @@ struct StoredSubscription {
   std::optional<std::int64_t> period_end_ms;
   bool cancel_at_period_end = false;
   std::int64_t updated_at_ms = 0;
+  std::optional<std::int64_t> notice_period_ms;  // the last usage notice's period
+  int notice_level = 0;                          // and its level (80, 100)
 };
 
 // The statuses in which a paid subscription gives its plan: `past_due`
@@ -36,6 +38,10 @@ Period calendar_month(std::int64_t now_ms);
 // Stripe's period while a paid plan is in force and `now_ms` within it;
 // the calendar month otherwise.
 Period period_of(const StoredSubscription& s, std::int64_t now_ms);
+// A paid subscription whose period ended more than a week ago with no word
+// from Stripe (its events lost, the endpoint disabled): it no longer gives
+// its plan.
+bool lapsed(const StoredSubscription& s, std::int64_t now_ms);
 
 struct SubscriptionView {
   Plan plan;

@@ -9,9 +9,9 @@ namespace {
 // row or a plan no longer configured), the ones that are set; none (NULL:
 // kept) when none is.
 #define PLAN_DAYS                                                                            \
-  "COALESCE((SELECT p.days FROM plan_retention p JOIN subscriptions s ON s.plan_id = "       \
-  "p.plan_id WHERE s.user_id = u.id), (SELECT p.days FROM plan_retention p WHERE p.is_free " \
-  "= 1))"
+  "(SELECT p.days FROM plan_retention p WHERE p.plan_id = COALESCE((SELECT s.plan_id FROM "  \
+  "subscriptions s JOIN plan_retention q ON q.plan_id = s.plan_id WHERE s.user_id = u.id), " \
+  "(SELECT q.plan_id FROM plan_retention q WHERE q.is_free = 1)))"
 #define EFFECTIVE_DAYS(column)                        \
   "(SELECT MIN(column1) FROM (VALUES (CAST(u." column \
   " AS BIGINT)), (CAST($2 AS BIGINT)), "              \

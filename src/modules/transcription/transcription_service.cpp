@@ -63,10 +63,17 @@ boost::asio::awaitable<void> TranscriptionService::transcribe(queue::Envelope ev
   if (!start) co_return;
 
   uploads::Playback playback;
+  bool gone = false;
   try {
     playback = co_await recordings_.open(user_id, interview_id);
   } catch (const NotFound&) {
-    co_return;  // deleted meanwhile
+    gone = true;
+  }
+  if (gone) {
+    // Deleted meanwhile: what it reserved goes back.
+    if (metering_)
+      co_await db_.write([&](db::Connection& c) { metering_->release_in(c, event.event_id); });
+    co_return;
   }
   const auto recording_id = playback.recording.id;
   auto done = co_await db_.read(
@@ -187,7 +194,12 @@ boost::asio::awaitable<void> TranscriptionService::transcribe(queue::Envelope ev
                    {{"interviewId", interview_id}, {"replaced", static_cast<std::int64_t>(n)}});
   }
   co_await db_.write([&](db::Connection& c) {
-    if (!interviews_.run_active_in(c, interview_id, run_id)) return;
+    if (!interviews_.run_active_in(c, interview_id, run_id)) {
+      // Cancelled, deleted or superseded after the last checkpoint: the
+      // result is dropped, and so is what it reserved.
+      if (metering_) metering_->release_in(c, event.event_id);
+      return;
+    }
     if (!processed_.record_in(c, modules::stage_name(kStage), event.event_id, clock_.now_ms()))
       return;
     repository_.save(c, user_id, transcript);
