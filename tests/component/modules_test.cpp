@@ -89,7 +89,8 @@ TEST_F(ModuleRegistration, EveryEventAModulePublishesReachesTheStageThatConsumes
                         {"transcript.ready", "analyze"},
                         {"analysis.requested", "analyze"},
                         {"analysis.ready", "notify"},
-                        {"interview.failed", "notify"}}));
+                        {"interview.failed", "notify"},
+                        {"billing.notice", "notify"}}));
 }
 
 }  // namespace

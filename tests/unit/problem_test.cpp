@@ -65,8 +65,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         KindCase{ErrorKind::kBadRequest, 400, "/problems/bad-request", "Bad request"},
         KindCase{ErrorKind::kUnauthorized, 401, "/problems/unauthorized", "Unauthorized"},
-        KindCase{ErrorKind::kPaymentRequired, 402, "/problems/payment-required",
-                 "Payment required"},
+        KindCase{ErrorKind::kPaymentRequired, 402, "/problems/quota-exceeded", "Quota exceeded"},
         KindCase{ErrorKind::kForbidden, 403, "/problems/forbidden", "Forbidden"},
         KindCase{ErrorKind::kNotFound, 404, "/problems/not-found", "Not found"},
         KindCase{ErrorKind::kConflict, 409, "/problems/conflict", "Conflict"},
@@ -142,6 +141,17 @@ TEST(Problem, RateLimitedCarriesRetryAfter) {
   EXPECT_EQ(body.at("type").as_string(), "/problems/rate-limited");
   EXPECT_EQ(body.at("title").as_string(), "Too many requests");
   EXPECT_EQ(body.at("detail").as_string(), "Slow down.");
+  EXPECT_FALSE(body.contains("errors"));
+}
+
+TEST(Problem, QuotaExceededCarriesLimitAndUsed) {
+  auto res = problem_response(QuotaExceeded("The minutes are used up.", 60, 61), "/v1/uploads");
+  EXPECT_EQ(res.result_int(), 402u);
+  auto body = body_of(res);
+  EXPECT_EQ(body.at("type").as_string(), "/problems/quota-exceeded");
+  EXPECT_EQ(body.at("limit").as_int64(), 60);
+  EXPECT_EQ(body.at("used").as_int64(), 61);
+  EXPECT_EQ(body.at("detail").as_string(), "The minutes are used up.");
   EXPECT_FALSE(body.contains("errors"));
 }
 
