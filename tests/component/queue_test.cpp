@@ -370,7 +370,8 @@ TEST(RedisQueue, AdoptsADeliveryLeasedWithoutADeadline) {
   EXPECT_TRUE(queue.claim("transcribe", 1, 50ms).empty());  // makes the group
   // An older version queued straight onto the stream, and its consumer
   // took the entry without writing a deadline.
-  redis.cli("XADD ic:q:transcribe '*' id 0190b6d4-3c6e-7a1b-9f2e-6a4b1c2d3e50 key old payload '{}'");
+  redis.cli(
+      "XADD ic:q:transcribe '*' id 0190b6d4-3c6e-7a1b-9f2e-6a4b1c2d3e50 key old payload '{}'");
   redis.cli("XREADGROUP GROUP workers c-old COUNT 1 STREAMS ic:q:transcribe '>'");
   EXPECT_TRUE(queue.claim("transcribe", 1, 50ms).empty());
   clock.advance(50ms);

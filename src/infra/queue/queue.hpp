@@ -61,7 +61,9 @@ class Queue {
     return added;
   }
   // Up to `max` jobs of `stage` that are due (new, due for a retry, or
-  // whose lease ran out), each leased for `lease`. Empty when none is due.
+  // whose lease ran out), each leased for `lease`, in fair order across
+  // the users the jobs work for (start-time fair queuing; docs/billing.md).
+  // Empty when none is due.
   virtual std::vector<Job> claim(const std::string& stage, std::size_t max,
                                  std::chrono::milliseconds lease) = 0;
   // Extends the lease from now; false when this delivery no longer holds it
